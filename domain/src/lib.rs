@@ -1,0 +1,18 @@
+//! Opora's shared core: the domain model, the scoring and aggregation rules and the sync protocol.
+//!
+//! The browser (compiled to wasm32) and the server (native) both depend on this crate, so a teacher's
+//! result computed offline on her phone is the same number the department later sees. Nothing here
+//! does I/O, reads a clock or touches the network: callers pass time and data in, and get plans and
+//! results back. That is what makes the rules testable table-style and the protocol checkable by a
+//! property test.
+
+pub mod aggregate;
+pub mod api;
+pub mod diagnosis;
+pub mod form;
+pub mod ids;
+pub mod org;
+pub mod scoring;
+pub mod sync;
+
+pub use ids::*;

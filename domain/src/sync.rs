@@ -1,0 +1,310 @@
+//! The sync protocol: one request pushes the device's outbox and pulls what changed since its
+//! cursor, so a normal sync is one round trip.
+//!
+//! # The contract
+//! - Every change a device sends carries an idempotency key: the device id and a per-device
+//!   sequence number ([`PushedChange::seq`]). The server applies a change and records its key in
+//!   the same transaction, answers a replay with the stored outcome, and acknowledges only what it
+//!   has committed.
+//! - The client removes a change from its outbox only when it is acknowledged ([`Outbox::settle`]),
+//!   and advances its cursor only after it has stored what it pulled. A reload between any two
+//!   steps therefore at worst resends a change (answered from the server's record) or re-pulls a
+//!   page (applied again, idempotently).
+//! - A change the server refuses for good (say, a form version it does not know) comes back as
+//!   [`Outcome::Rejected`]; the client moves it out of the outbox into a list the user sees, never
+//!   silently dropping it.
+//! - Pulls are paged: `more` says another page is waiting.
+//!
+//! Everything here is pure: the app and the server do the I/O and call these functions to decide.
+
+use crate::api::ApiError;
+use crate::diagnosis::{StoredSubmission, Submission};
+use crate::form::FormDefinition;
+use crate::org::UserProfile;
+use crate::DeviceId;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Bumped only for changes an older peer cannot understand; additions use `#[serde(default)]`.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The most records a server returns in one pull page unless the client asks for fewer.
+pub const MAX_PULL_LIMIT: u32 = 500;
+
+/// A position in the server's change log: everything at or before it has been pulled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Cursor(pub u64);
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SyncRequest {
+    pub protocol: u32,
+    pub device: DeviceId,
+    #[serde(default)]
+    pub push: Vec<PushedChange>,
+    #[serde(default)]
+    pub cursor: Cursor,
+    #[serde(default = "default_pull_limit")]
+    pub pull_limit: u32,
+}
+
+fn default_pull_limit() -> u32 {
+    MAX_PULL_LIMIT
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PushedChange {
+    /// Per-device sequence number, strictly increasing; with the device id the idempotency key.
+    pub seq: u64,
+    pub change: Change,
+}
+
+/// Something a user did offline that the server must learn.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Change {
+    SubmitSelfDiagnosis { submission: Submission },
+}
+
+impl Change {
+    /// A short Russian description for the outbox list.
+    pub fn describe_ru(&self) -> String {
+        match self {
+            Change::SubmitSelfDiagnosis { .. } => "Самодиагностика".to_owned(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SyncResponse {
+    pub acks: Vec<Ack>,
+    pub pulled: Vec<Pulled>,
+    /// The cursor to send next time, once `pulled` is stored.
+    pub cursor: Cursor,
+    /// Another page of pulled records is waiting.
+    pub more: bool,
+    pub server_time_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ack {
+    pub seq: u64,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Committed (now or by an earlier attempt of the same change).
+    Applied,
+    /// Refused for good: retrying the same change cannot succeed.
+    Rejected { error: ApiError },
+}
+
+/// A record the server sends down: reference data the app needs offline, and the user's own
+/// records from other devices.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Pulled {
+    Form { form: FormDefinition },
+    Profile { user: UserProfile },
+    SelfDiagnosis { stored: StoredSubmission },
+}
+
+/// The client's queue of changes not yet acknowledged, by sequence number.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Outbox {
+    pub entries: BTreeMap<u64, Change>,
+    /// The sequence number the next change gets. Never reused, even after the outbox drains.
+    pub next_seq: u64,
+}
+
+/// What [`Outbox::settle`] did with a response's acknowledgements.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Settled {
+    pub applied: Vec<u64>,
+    pub rejected: Vec<(u64, Change, ApiError)>,
+}
+
+impl Outbox {
+    pub fn push(&mut self, change: Change) -> u64 {
+        let seq = self.next_seq.max(self.entries.keys().next_back().map_or(0, |s| s + 1));
+        self.entries.insert(seq, change);
+        self.next_seq = seq + 1;
+        seq
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The oldest changes whose encoded size fits `max_bytes`, at most `max_items`; always at least
+    /// one change when the outbox is not empty, so an oversized change is still tried (and refused
+    /// with a clear error) rather than blocking the queue in silence.
+    pub fn batch(&self, max_items: usize, max_bytes: usize) -> Vec<PushedChange> {
+        let mut batch = Vec::new();
+        let mut bytes = 0usize;
+        for (&seq, change) in self.entries.iter().take(max_items.max(1)) {
+            let size = encoded_size(change);
+            if !batch.is_empty() && bytes + size > max_bytes {
+                break;
+            }
+            bytes += size;
+            batch.push(PushedChange { seq, change: change.clone() });
+        }
+        batch
+    }
+
+    /// Removes acknowledged changes. Rejected ones are returned for the user to see; acks for
+    /// changes not in the outbox (a replay of an older response) are ignored.
+    pub fn settle(&mut self, acks: &[Ack]) -> Settled {
+        let mut settled = Settled::default();
+        for ack in acks {
+            let Some(change) = self.entries.remove(&ack.seq) else { continue };
+            match &ack.outcome {
+                Outcome::Applied => settled.applied.push(ack.seq),
+                Outcome::Rejected { error } => {
+                    settled.rejected.push((ack.seq, change, error.clone()))
+                }
+            }
+        }
+        settled
+    }
+}
+
+fn encoded_size(change: &Change) -> usize {
+    serde_json::to_vec(change).map_or(usize::MAX / 2, |v| v.len())
+}
+
+/// How many changes to send in one request. Halves after a failed attempt (a link that resets
+/// every 60 KB must still make progress) and grows back after successes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchSizer {
+    pub current: usize,
+    pub max: usize,
+}
+
+impl Default for BatchSizer {
+    fn default() -> Self {
+        BatchSizer { current: 25, max: 200 }
+    }
+}
+
+impl BatchSizer {
+    pub fn on_success(&mut self) {
+        self.current = (self.current * 2).min(self.max).max(1);
+    }
+
+    pub fn on_failure(&mut self) {
+        self.current = (self.current / 2).max(1);
+    }
+}
+
+/// Exponential backoff with full jitter: the `attempt`-th retry waits a random time up to
+/// `base · 2^attempt`, capped. `jitter` is a number in [0, 1) supplied by the caller, who owns the
+/// randomness.
+pub fn backoff_ms(attempt: u32, jitter: f64, base_ms: u64, cap_ms: u64) -> u64 {
+    let ceiling = base_ms.saturating_mul(1u64 << attempt.min(20)).min(cap_ms);
+    let jitter = jitter.clamp(0.0, 1.0);
+    // Never zero: a retry storm at zero delay is what backoff exists to prevent.
+    ((ceiling as f64 * jitter) as u64).max(base_ms / 2).min(cap_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::ErrorCode;
+    use crate::{FormRef, SubmissionId};
+
+    fn change(n: u128) -> Change {
+        Change::SubmitSelfDiagnosis {
+            submission: Submission {
+                id: SubmissionId(uuid::Uuid::from_u128(n)),
+                form: FormRef { id: "f".into(), version: 1 },
+                subject: "math".into(),
+                answers: Default::default(),
+                started_at_ms: 0,
+                submitted_at_ms: 0,
+            },
+        }
+    }
+
+    #[test]
+    fn sequence_numbers_are_never_reused_after_the_outbox_drains() {
+        let mut o = Outbox::default();
+        assert_eq!((o.push(change(1)), o.push(change(2))), (0, 1));
+        o.settle(&[Ack { seq: 0, outcome: Outcome::Applied }, Ack { seq: 1, outcome: Outcome::Applied }]);
+        assert!(o.is_empty());
+        assert_eq!(o.push(change(3)), 2);
+    }
+
+    #[test]
+    fn settle_removes_only_acknowledged_changes_and_returns_rejections() {
+        let mut o = Outbox::default();
+        for n in 0..3 {
+            o.push(change(n));
+        }
+        let rejected = ApiError::new(ErrorCode::UnknownFormVersion);
+        let s = o.settle(&[
+            Ack { seq: 0, outcome: Outcome::Applied },
+            Ack { seq: 2, outcome: Outcome::Rejected { error: rejected.clone() } },
+            Ack { seq: 7, outcome: Outcome::Applied },
+        ]);
+        assert_eq!(s.applied, vec![0]);
+        assert_eq!(s.rejected, vec![(2, change(2), rejected)]);
+        assert_eq!(o.entries.keys().copied().collect::<Vec<_>>(), vec![1]);
+    }
+
+    #[test]
+    fn a_batch_respects_count_and_bytes_but_never_starves() {
+        let mut o = Outbox::default();
+        for n in 0..10 {
+            o.push(change(n));
+        }
+        let one = encoded_size(&change(0));
+        assert_eq!(o.batch(4, usize::MAX).len(), 4);
+        assert_eq!(o.batch(100, one * 3).len(), 3);
+        assert_eq!(o.batch(100, 1).len(), 1, "an oversized first change is still sent");
+        assert_eq!(o.batch(100, 1)[0].seq, 0, "oldest first");
+    }
+
+    #[test]
+    fn the_batch_size_halves_on_failure_and_doubles_on_success() {
+        let mut b = BatchSizer { current: 8, max: 20 };
+        b.on_failure();
+        b.on_failure();
+        b.on_failure();
+        b.on_failure();
+        assert_eq!(b.current, 1);
+        b.on_success();
+        assert_eq!(b.current, 2);
+        for _ in 0..10 {
+            b.on_success();
+        }
+        assert_eq!(b.current, 20);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff_ms(0, 0.999, 1000, 60_000), 999);
+        assert_eq!(backoff_ms(3, 0.5, 1000, 60_000), 4000);
+        assert_eq!(backoff_ms(30, 0.999, 1000, 60_000), 59_940);
+        assert_eq!(backoff_ms(5, 0.0, 1000, 60_000), 500, "never zero");
+    }
+
+    #[test]
+    fn the_wire_format_is_stable() {
+        let ack = Ack { seq: 3, outcome: Outcome::Applied };
+        assert_eq!(serde_json::to_string(&ack).unwrap(), r#"{"seq":3,"outcome":"applied"}"#);
+        let req: SyncRequest = serde_json::from_str(
+            r#"{"protocol":1,"device":"00000000-0000-0000-0000-000000000001"}"#,
+        )
+        .unwrap();
+        assert_eq!((req.cursor, req.pull_limit, req.push.len()), (Cursor(0), MAX_PULL_LIMIT, 0));
+    }
+}

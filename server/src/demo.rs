@@ -1,0 +1,204 @@
+//! Demo data: the municipalities and schools of the seed documents with invented people, loaded
+//! into an empty database by `--demo` so a newcomer can log in at once.
+
+use crate::auth::hash_password;
+use crate::storage::{NewSchool, NewSubmission, NewUser, Storage};
+use anyhow::Context;
+use opora_domain::diagnosis::{Answers, StoredSubmission, Submission};
+use opora_domain::form::{FormDefinition, FormKind};
+use opora_domain::org::{MunicipalityRef, Role, SchoolFlags};
+use opora_domain::scoring::score;
+use opora_domain::{MunicipalityId, RegionId, SchoolId, SubmissionId, UserId};
+use serde::Deserialize;
+use std::path::Path;
+use uuid::Uuid;
+
+#[derive(Deserialize)]
+pub struct DemoFile {
+    pub password: String,
+    pub admin: DemoPerson,
+    pub regions: Vec<DemoRegion>,
+}
+
+#[derive(Deserialize)]
+pub struct DemoPerson {
+    pub login: String,
+    pub full_name: String,
+}
+
+#[derive(Deserialize)]
+pub struct DemoRegion {
+    pub key: String,
+    pub name: String,
+    pub municipalities: Vec<DemoMunicipality>,
+}
+
+#[derive(Deserialize)]
+pub struct DemoMunicipality {
+    pub key: String,
+    pub name: String,
+    /// The department specialist's name.
+    pub department: String,
+    pub schools: Vec<DemoSchool>,
+}
+
+#[derive(Deserialize)]
+pub struct DemoSchool {
+    pub key: String,
+    pub name: String,
+    #[serde(default)]
+    pub low_results: bool,
+    #[serde(default)]
+    pub unfavourable_conditions: bool,
+    pub principal: String,
+    pub teachers: Vec<String>,
+    /// How many teachers (from the second on) already have a submitted self-diagnosis.
+    #[serde(default)]
+    pub demo_completed: usize,
+}
+
+pub fn read(path: &Path) -> anyhow::Result<DemoFile> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// Loads the demo file into `store`. Every demo account gets the file's password (hashed once:
+/// this is demo data, and hashing a hundred passwords would slow the first start).
+pub async fn load(store: &dyn Storage, path: &Path, forms: &[FormDefinition], now_ms: i64) -> anyhow::Result<()> {
+    let demo = read(path)?;
+    let password = demo.password.clone();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
+    let self_diagnosis = forms.iter().filter(|f| f.kind == FormKind::SelfDiagnosis).max_by_key(|f| f.version);
+    let user = |login: String, full_name: &str, role: Role| NewUser {
+        id: UserId(Uuid::new_v4()),
+        login,
+        full_name: full_name.to_owned(),
+        role,
+        school_id: None,
+        municipality_id: None,
+        region_id: None,
+        password_hash: Some(hash.clone()),
+    };
+    store.insert_user(&user(demo.admin.login.clone(), &demo.admin.full_name, Role::Admin), now_ms).await?;
+    for region in &demo.regions {
+        let region_id = RegionId(Uuid::new_v4());
+        store.insert_region(region_id, &region.name).await?;
+        let specialist = format!("Специалист региона ({})", region.name);
+        let mut regional = user(format!("{}.region", region.key), &specialist, Role::Regional);
+        regional.region_id = Some(region_id);
+        // A regional user is anchored to the region through its first municipality.
+        regional.municipality_id = None;
+        for (m_index, m) in region.municipalities.iter().enumerate() {
+            let municipality = MunicipalityRef { id: MunicipalityId(Uuid::new_v4()), name: m.name.clone(), region_id };
+            store.insert_municipality(&municipality).await?;
+            if m_index == 0 {
+                regional.municipality_id = Some(municipality.id);
+            }
+            let mut department = user(format!("{}.otdel", m.key), &m.department, Role::Municipal);
+            department.municipality_id = Some(municipality.id);
+            store.insert_user(&department, now_ms).await?;
+            for (s_index, s) in m.schools.iter().enumerate() {
+                let school_id = SchoolId(Uuid::new_v4());
+                store
+                    .insert_school(&NewSchool {
+                        id: school_id,
+                        municipality_id: municipality.id,
+                        name: s.name.clone(),
+                        flags: SchoolFlags {
+                            low_results: s.low_results,
+                            unfavourable_conditions: s.unfavourable_conditions,
+                        },
+                    })
+                    .await?;
+                let mut principal = user(format!("{}.director", s.key), &s.principal, Role::Principal);
+                principal.school_id = Some(school_id);
+                store.insert_user(&principal, now_ms).await?;
+                for (t_index, name) in s.teachers.iter().enumerate() {
+                    let mut teacher = user(format!("{}.t{}", s.key, t_index + 1), name, Role::Teacher);
+                    teacher.school_id = Some(school_id);
+                    store.insert_user(&teacher, now_ms).await?;
+                    let completed = t_index >= 1 && t_index <= s.demo_completed;
+                    if let (true, Some(form)) = (completed, self_diagnosis) {
+                        let seed = fnv(&teacher.login) ^ (s_index as u64 * 7919);
+                        let new = demo_submission(form, teacher.id, school_id, t_index, seed, now_ms);
+                        store.commit_submission(None, &new, now_ms).await?;
+                    }
+                }
+            }
+        }
+        store.insert_user(&regional, now_ms).await?;
+    }
+    tracing::info!("demo data loaded");
+    Ok(())
+}
+
+/// A plausible, deterministic set of answers: each demo teacher has her own level, so schools'
+/// averages differ and some areas come out as deficits.
+fn demo_submission(
+    form: &FormDefinition,
+    teacher: UserId,
+    school: SchoolId,
+    index: usize,
+    seed: u64,
+    now_ms: i64,
+) -> NewSubmission {
+    let subjects = form.variant.as_ref().map(|v| v.options.as_slice()).unwrap_or(&[]);
+    let subject = subjects[index % subjects.len().max(1)].code.clone();
+    let mut rng = seed | 1;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let strength = next() % 3; // 0: weaker, 2: stronger teacher
+    let answers: Answers = form
+        .applicable_fields(Some(&subject))
+        .map(|(_, f)| {
+            let roll = (next() % 100) as u8;
+            let value = match (strength, roll) {
+                (0, 0..=35) => 0,
+                (0, 36..=80) => 1,
+                (0, _) => 2,
+                (1, 0..=15) => 0,
+                (1, 16..=45) => 1,
+                (1, 46..=85) => 2,
+                (2, 0..=20) => 1,
+                (2, 21..=65) => 2,
+                _ => 3,
+            };
+            (f.id.clone(), value)
+        })
+        .collect();
+    let day = 24 * 60 * 60 * 1000;
+    let submission = Submission {
+        id: SubmissionId(Uuid::new_v4()),
+        form: form.form_ref(),
+        subject: subject.clone(),
+        answers,
+        started_at_ms: now_ms - 3 * day,
+        submitted_at_ms: now_ms - 3 * day + 20 * 60 * 1000,
+    };
+    let profile = score(form, Some(&subject), &submission.answers);
+    NewSubmission {
+        stored: StoredSubmission { submission, teacher, received_at_ms: now_ms - 2 * day },
+        school_id: Some(school),
+        profile,
+    }
+}
+
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf29ce484222325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3))
+}
+
+/// Prints the demo logins on start, so a newcomer knows how to get in.
+pub fn print_logins(path: &Path) {
+    let password = read(path).map(|d| d.password).unwrap_or_else(|_| "?".into());
+    println!(
+        "Демо-входы (пароль у всех: {password}):\n  \
+         учитель:          burakovo.t1   (Бураковская СОШ, Спасский район)\n  \
+         директор:         burakovo.director\n  \
+         отдел образования: spassk.otdel  (Спасский муниципальный район)\n  \
+         другие школы: <школа>.t1…t6, например choya.t1, kalinovka.t1; отделы: chesma.otdel, choya.otdel"
+    );
+}

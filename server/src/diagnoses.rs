@@ -1,0 +1,67 @@
+//! Accepting teachers' self-diagnoses: the one path both the REST endpoint and sync use, so a
+//! submission is checked, scored and stored the same way however it arrives.
+
+use crate::error::AppResult;
+use crate::storage::{ChangeKey, Committed, NewSubmission};
+use crate::AppState;
+use opora_domain::api::{ApiError, ErrorCode};
+use opora_domain::diagnosis::{StoredSubmission, Submission, check_submission};
+use opora_domain::org::{Role, UserProfile};
+use opora_domain::scoring::score;
+use opora_domain::sync::Outcome;
+
+/// Checks a submission for this user and scores it. `Err` is a refusal to show the user; internal
+/// failures are the outer error.
+pub async fn prepare(
+    state: &AppState,
+    user: &UserProfile,
+    submission: Submission,
+) -> AppResult<Result<NewSubmission, ApiError>> {
+    if user.role != Role::Teacher {
+        return Ok(Err(ApiError::with_detail(ErrorCode::Forbidden, "самодиагностику проходят учителя")));
+    }
+    let Some(form) = state.store.form(&submission.form).await? else {
+        return Ok(Err(ApiError::with_detail(
+            ErrorCode::UnknownFormVersion,
+            format!("form {}", submission.form),
+        )));
+    };
+    if let Err(problem) = check_submission(&form, &submission) {
+        return Ok(Err(ApiError::with_detail(ErrorCode::InvalidSubmission, problem.to_string())));
+    }
+    let profile = score(&form, Some(&submission.subject), &submission.answers);
+    Ok(Ok(NewSubmission {
+        school_id: user.school.as_ref().map(|s| s.id),
+        profile,
+        stored: StoredSubmission { submission, teacher: user.id, received_at_ms: state.now_ms() },
+    }))
+}
+
+/// Applies one pushed change under its idempotency key and returns the outcome to acknowledge.
+/// A replay (same device and sequence number) gets the outcome recorded the first time.
+pub async fn apply_pushed(
+    state: &AppState,
+    user: &UserProfile,
+    key: ChangeKey,
+    submission: Submission,
+) -> AppResult<Outcome> {
+    if let Some(previous) = state.store.previous_change(key).await? {
+        if previous.user_id != user.id {
+            // Another account's key: never reveal or reuse its outcome.
+            return Ok(Outcome::Rejected { error: ApiError::new(ErrorCode::Conflict) });
+        }
+        return Ok(previous.outcome);
+    }
+    let now = state.now_ms();
+    match prepare(state, user, submission).await? {
+        Ok(new) => Ok(match state.store.commit_submission(Some(key), &new, now).await? {
+            Committed::Inserted | Committed::AlreadyStored => Outcome::Applied,
+            Committed::Replayed(outcome) => outcome,
+            Committed::IdTaken => Outcome::Rejected { error: ApiError::new(ErrorCode::Conflict) },
+        }),
+        Err(error) => {
+            let outcome = Outcome::Rejected { error };
+            Ok(state.store.record_rejection(key, user.id, &outcome, now).await?)
+        }
+    }
+}

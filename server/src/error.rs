@@ -1,0 +1,100 @@
+//! The one API error type. The client gets a code and a Russian reason; the log gets the cause.
+//! This module is the only place that maps errors to HTTP status codes.
+
+use crate::storage::StorageError;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use opora_domain::api::{ApiError, ErrorCode};
+use serde::de::DeserializeOwned;
+
+#[derive(Debug)]
+pub enum AppError {
+    /// The client's mistake or a refusal: safe to explain.
+    Api(ApiError),
+    /// Our fault: logged with its cause, answered with a generic message.
+    Internal(anyhow::Error),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn code(code: ErrorCode) -> Self {
+        AppError::Api(ApiError::new(code))
+    }
+
+    pub fn detail(code: ErrorCode, detail: impl Into<String>) -> Self {
+        AppError::Api(ApiError::with_detail(code, detail))
+    }
+}
+
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::MalformedRequest => StatusCode::BAD_REQUEST,
+        ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::Unauthenticated | ErrorCode::SessionExpired | ErrorCode::InvalidCredentials => {
+            StatusCode::UNAUTHORIZED
+        }
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::UnknownFormVersion | ErrorCode::InvalidSubmission => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::Conflict => StatusCode::CONFLICT,
+        ErrorCode::UnsupportedProtocol => StatusCode::BAD_REQUEST,
+        ErrorCode::Internal | ErrorCode::Unknown => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let body = match self {
+            AppError::Api(e) => e,
+            AppError::Internal(cause) => {
+                tracing::error!(error = ?cause, "request failed");
+                ApiError::new(ErrorCode::Internal)
+            }
+        };
+        (status_of(body.code), axum::Json(body)).into_response()
+    }
+}
+
+impl From<StorageError> for AppError {
+    fn from(e: StorageError) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> Self {
+        AppError::Internal(e)
+    }
+}
+
+/// `axum::Json`, but a body that is not the expected JSON gets our error body (400 or 413) with a
+/// detail saying what was wrong, instead of axum's plain-text rejection.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Json(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> AppError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return AppError::code(ErrorCode::PayloadTooLarge);
+    }
+    AppError::detail(ErrorCode::MalformedRequest, rejection.body_text())
+}
+
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}

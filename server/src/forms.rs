@@ -1,0 +1,43 @@
+//! Loading form definition files into storage at start-up.
+
+use crate::storage::{FormStored, Storage};
+use anyhow::{Context, bail};
+use opora_domain::form::FormDefinition;
+use std::path::Path;
+
+/// Reads every `*.json` in `dir`, checks it and stores new versions. Refuses to start when a file
+/// is broken or rewrites a version already stored: published versions are immutable, because
+/// submissions were answered against them.
+pub async fn load_forms(store: &dyn Storage, dir: &Path, now_ms: i64) -> anyhow::Result<Vec<FormDefinition>> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading forms from {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    let mut forms = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let form: FormDefinition =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let problems = form.check();
+        if !problems.is_empty() {
+            let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            bail!("{} is not a sound form definition: {}", path.display(), list.join("; "));
+        }
+        match store.store_form(&form, now_ms).await? {
+            FormStored::Inserted => tracing::info!(form = %form.form_ref(), "form loaded"),
+            FormStored::AlreadyIdentical => {}
+            FormStored::Conflicts => bail!(
+                "{} changes {} which is already published; publish it as a new version instead",
+                path.display(),
+                form.form_ref()
+            ),
+        }
+        forms.push(form);
+    }
+    if forms.is_empty() {
+        bail!("no form definitions in {}", dir.display());
+    }
+    Ok(forms)
+}

@@ -1,0 +1,59 @@
+//! The HTTP surface: the JSON API under `/api/`, and the built app for every other path.
+//! Each module owns its routes; handlers are named by verb.
+
+mod auth;
+mod department;
+mod self_diagnoses;
+mod static_files;
+mod sync;
+
+use crate::AppState;
+use crate::error::AppError;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::routing::{get, post, put};
+use opora_domain::api::ErrorCode;
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// The largest request body, decompressed. A sync request carries at most a batch of changes;
+/// anything bigger is a mistake or an attack.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// Only the app itself: its script, its wasm (which needs `wasm-unsafe-eval` to compile), its
+/// styles, images and manifest, and requests to its own origin. No framing, no inline code.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     style-src 'self'; img-src 'self' data:; connect-src 'self'; manifest-src 'self'; worker-src 'self'; \
+     object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/me", get(auth::me))
+        .route("/sync", post(sync::sync))
+        .route("/self-diagnoses/{id}", put(self_diagnoses::put).get(self_diagnoses::get))
+        .route("/department/self-diagnosis", get(department::self_diagnosis))
+        .fallback(|| async { AppError::code(ErrorCode::NotFound) })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestDecompressionLayer::new())
+        .layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .with_state(state.clone());
+    Router::new()
+        .nest("/api", api)
+        .fallback_service(static_files::service(&state.settings.dist_dir))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+}

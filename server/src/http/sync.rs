@@ -1,0 +1,45 @@
+//! `POST /api/sync`: push the outbox and pull what changed, in one round trip.
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::diagnoses::apply_pushed;
+use crate::error::{AppError, AppResult, Json};
+use crate::storage::ChangeKey;
+use axum::extract::State;
+use opora_domain::api::ErrorCode;
+use opora_domain::sync::{Ack, Change, MAX_PULL_LIMIT, PROTOCOL_VERSION, SyncRequest, SyncResponse};
+
+/// The most changes one request may push; the client's batches are far smaller.
+const MAX_PUSH: usize = 500;
+
+pub async fn sync(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(req): Json<SyncRequest>,
+) -> AppResult<Json<SyncResponse>> {
+    if req.protocol != PROTOCOL_VERSION {
+        return Err(AppError::detail(ErrorCode::UnsupportedProtocol, format!("protocol {}", req.protocol)));
+    }
+    if req.push.len() > MAX_PUSH {
+        return Err(AppError::code(ErrorCode::PayloadTooLarge));
+    }
+    // Applied in sequence order, each committed before the next: if the connection drops
+    // half-way, what was committed is answered from the idempotency record on retry.
+    let mut acks = Vec::with_capacity(req.push.len());
+    for pushed in req.push {
+        let key = ChangeKey { device: req.device, seq: pushed.seq };
+        let outcome = match pushed.change {
+            Change::SubmitSelfDiagnosis { submission } => apply_pushed(&state, &user.profile, key, submission).await?,
+        };
+        acks.push(Ack { seq: pushed.seq, outcome });
+    }
+    let limit = req.pull_limit.clamp(1, MAX_PULL_LIMIT);
+    let page = state.store.pull(user.profile.id, req.cursor, limit).await?;
+    Ok(Json(SyncResponse {
+        acks,
+        pulled: page.records,
+        cursor: page.cursor,
+        more: page.more,
+        server_time_ms: state.now_ms(),
+    }))
+}

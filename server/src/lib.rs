@@ -1,0 +1,83 @@
+//! Opora's server: the JSON API under `/api/` and the built app for every other path.
+//!
+//! `main` stays thin; [`start`] opens storage, loads forms (and demo data when asked) and
+//! [`serve`] runs the router on a listener until `shutdown` resolves. Tests call the same two
+//! functions on port 0 with a throwaway database.
+
+pub mod auth;
+pub mod config;
+pub mod demo;
+mod diagnoses;
+pub mod error;
+pub mod forms;
+mod http;
+mod limiter;
+pub mod storage;
+
+pub use config::Settings;
+pub use http::MAX_BODY_BYTES;
+
+use limiter::LoginLimiter;
+use std::future::Future;
+use std::sync::Arc;
+use storage::Storage;
+use storage::sqlite::SqliteStorage;
+
+/// What every handler gets.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Storage>,
+    pub settings: Arc<Settings>,
+    login_limiter: Arc<LoginLimiter>,
+    clock: Arc<dyn Fn() -> i64 + Send + Sync>,
+}
+
+impl AppState {
+    /// Milliseconds since the Unix epoch, from the injected clock.
+    pub fn now_ms(&self) -> i64 {
+        (self.clock)()
+    }
+
+    /// The same state reading time from `clock`: tests use it to expire sessions.
+    pub fn with_clock(mut self, clock: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+}
+
+pub fn system_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Opens the database, applies migrations, loads form definitions and, with `--demo`, fills an
+/// empty database with the demo organisations and accounts.
+pub async fn start(settings: Settings) -> anyhow::Result<AppState> {
+    let store: Arc<dyn Storage> = if settings.database_url.starts_with("sqlite:") {
+        Arc::new(SqliteStorage::open(&settings.database_url).await?)
+    } else {
+        anyhow::bail!("unsupported database URL: only sqlite:// is built in");
+    };
+    let now = system_now_ms();
+    let forms = forms::load_forms(store.as_ref(), &settings.forms_dir, now).await?;
+    if settings.demo && store.is_empty().await? {
+        demo::load(store.as_ref(), &settings.demo_file, &forms, now).await?;
+    }
+    Ok(AppState {
+        store,
+        login_limiter: Arc::new(LoginLimiter::new(settings.login_attempts)),
+        settings: Arc::new(settings),
+        clock: Arc::new(system_now_ms),
+    })
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = http::router(state).layer(tower_http::trace::TraceLayer::new_for_http());
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}

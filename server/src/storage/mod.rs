@@ -1,0 +1,154 @@
+//! Storage behind a trait, one implementation per database backend.
+//!
+//! Handlers and services see only [`Storage`]; SQLite ([`sqlite::SqliteStorage`]) is the default
+//! and a PostgreSQL backend is another implementation of the same trait with its own migrations
+//! folder. Errors narrow here to [`StorageError`]: callers never see sqlx types.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use opora_domain::diagnosis::StoredSubmission;
+use opora_domain::form::FormDefinition;
+use opora_domain::org::{MunicipalityRef, Role, SchoolFlags, SchoolRef, UserProfile};
+use opora_domain::scoring::Profile;
+use opora_domain::sync::{Cursor, Outcome, Pulled};
+use opora_domain::{DeviceId, FormId, FormRef, MunicipalityId, RegionId, SchoolId, UserId};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type Result<T> = std::result::Result<T, StorageError>;
+
+/// A user as stored, with the secret the profile does not carry.
+#[derive(Clone, Debug)]
+pub struct UserRecord {
+    pub profile: UserProfile,
+    pub password_hash: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub id: UserId,
+    pub login: String,
+    pub full_name: String,
+    pub role: Role,
+    pub school_id: Option<SchoolId>,
+    pub municipality_id: Option<MunicipalityId>,
+    pub region_id: Option<RegionId>,
+    pub password_hash: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewSchool {
+    pub id: SchoolId,
+    pub municipality_id: MunicipalityId,
+    pub name: String,
+    pub flags: SchoolFlags,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct SessionRecord {
+    pub user_id: UserId,
+    pub expires_at_ms: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FormStored {
+    Inserted,
+    AlreadyIdentical,
+    /// A different definition is already stored under this id and version: versions are immutable.
+    Conflicts,
+}
+
+/// A validated, scored submission ready to be committed.
+#[derive(Clone, Debug)]
+pub struct NewSubmission {
+    pub stored: StoredSubmission,
+    pub school_id: Option<SchoolId>,
+    pub profile: Profile,
+}
+
+/// The idempotency key of a change pushed by a device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChangeKey {
+    pub device: DeviceId,
+    pub seq: u64,
+}
+
+/// What committing a submission did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Committed {
+    /// Stored now.
+    Inserted,
+    /// The same submission was already stored (a retry): nothing changed.
+    AlreadyStored,
+    /// The idempotency key was used before; this is the outcome recorded then.
+    Replayed(Outcome),
+    /// The submission id belongs to another teacher.
+    IdTaken,
+}
+
+#[derive(Clone, Debug)]
+pub struct PreviousChange {
+    pub user_id: UserId,
+    pub outcome: Outcome,
+}
+
+#[derive(Clone, Debug)]
+pub struct PullPage {
+    pub records: Vec<Pulled>,
+    pub cursor: Cursor,
+    pub more: bool,
+}
+
+/// The latest submission of one teacher, for aggregation.
+#[derive(Clone, Debug)]
+pub struct LatestProfile {
+    pub teacher: UserId,
+    pub school: SchoolId,
+    pub profile: Profile,
+}
+
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    // Organisations and accounts.
+    async fn is_empty(&self) -> Result<bool>;
+    async fn insert_region(&self, id: RegionId, name: &str) -> Result<()>;
+    async fn insert_municipality(&self, m: &MunicipalityRef) -> Result<()>;
+    async fn insert_school(&self, s: &NewSchool) -> Result<()>;
+    async fn insert_user(&self, u: &NewUser, now_ms: i64) -> Result<()>;
+    async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>>;
+    async fn user(&self, id: UserId) -> Result<Option<UserRecord>>;
+    async fn municipality(&self, id: MunicipalityId) -> Result<Option<MunicipalityRef>>;
+    async fn schools_of(&self, municipality: MunicipalityId) -> Result<Vec<SchoolRef>>;
+    /// Teachers with an account, per school of the municipality.
+    async fn teacher_counts(&self, municipality: MunicipalityId) -> Result<Vec<(SchoolId, u32)>>;
+
+    // Sessions: only token hashes are stored.
+    async fn create_session(&self, token_hash: &str, user: UserId, now_ms: i64, expires_at_ms: i64) -> Result<()>;
+    async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>>;
+    async fn extend_session(&self, token_hash: &str, expires_at_ms: i64) -> Result<()>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+
+    // Forms.
+    async fn store_form(&self, form: &FormDefinition, now_ms: i64) -> Result<FormStored>;
+    async fn form(&self, form: &FormRef) -> Result<Option<FormDefinition>>;
+    async fn latest_form(&self, id: &FormId) -> Result<Option<FormDefinition>>;
+
+    // Self-diagnoses and sync.
+    async fn previous_change(&self, key: ChangeKey) -> Result<Option<PreviousChange>>;
+    /// Commits a submission, and with a key the idempotency record, in one transaction.
+    async fn commit_submission(&self, key: Option<ChangeKey>, new: &NewSubmission, now_ms: i64) -> Result<Committed>;
+    /// Records a refused change under its key so a replay gets the same answer.
+    async fn record_rejection(&self, key: ChangeKey, user: UserId, outcome: &Outcome, now_ms: i64) -> Result<Outcome>;
+    async fn submission(&self, id: opora_domain::SubmissionId) -> Result<Option<StoredSubmission>>;
+    async fn pull(&self, user: UserId, cursor: Cursor, limit: u32) -> Result<PullPage>;
+    async fn latest_profiles(&self, municipality: MunicipalityId, form: &FormId) -> Result<Vec<LatestProfile>>;
+}

@@ -1,0 +1,524 @@
+//! The SQLite backend: the default, embedded, one file on disk.
+//!
+//! Durability: WAL journal with `synchronous = FULL`, so a commit that returned is on disk and
+//! survives a power cut; the server acknowledges a change only after its commit returned.
+//! Concurrency: all writes go through a pool of one connection, so write transactions queue in
+//! the application instead of failing with SQLITE_BUSY; reads use a separate pool and see the
+//! last committed snapshot.
+
+use super::*;
+use opora_domain::api::{ApiError, ErrorCode};
+use opora_domain::diagnosis::Submission;
+use opora_domain::SubmissionId;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub struct SqliteStorage {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+impl SqliteStorage {
+    /// Opens (creating if needed) the database at `url` (`sqlite://path/to/file.db`) and applies
+    /// pending migrations.
+    pub async fn open(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        MIGRATOR.run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(SqliteStorage { writer, reader })
+    }
+}
+
+fn parse<T: FromStr>(row: &SqliteRow, column: &str) -> Result<T> {
+    let text: String = row.try_get(column)?;
+    text.parse().map_err(|_| StorageError::Corrupt(format!("{column} = {text:?}")))
+}
+
+fn parse_opt<T: FromStr>(row: &SqliteRow, column: &str) -> Result<Option<T>> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|t| t.parse().map_err(|_| StorageError::Corrupt(format!("{column} = {t:?}"))))
+        .transpose()
+}
+
+fn json<T: serde::de::DeserializeOwned>(row: &SqliteRow, column: &str) -> Result<T> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|e| StorageError::Corrupt(format!("{column}: {e}")))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("domain types serialise")
+}
+
+const USER_SELECT: &str = "
+    SELECT u.id, u.login, u.full_name, u.role, u.password_hash,
+           u.school_id, s.name AS school_name,
+           m.id AS municipality_id, m.name AS municipality_name, m.region_id
+    FROM users u
+    LEFT JOIN schools s ON s.id = u.school_id
+    LEFT JOIN municipalities m ON m.id = COALESCE(u.municipality_id, s.municipality_id)";
+
+fn user_record(row: &SqliteRow) -> Result<UserRecord> {
+    let role: String = row.try_get("role")?;
+    let role = Role::parse(&role).ok_or_else(|| StorageError::Corrupt(format!("role {role}")))?;
+    let municipality = match parse_opt::<MunicipalityId>(row, "municipality_id")? {
+        Some(id) => Some(MunicipalityRef {
+            id,
+            name: row.try_get("municipality_name")?,
+            region_id: parse(row, "region_id")?,
+        }),
+        None => None,
+    };
+    let school = match (parse_opt::<SchoolId>(row, "school_id")?, &municipality) {
+        (Some(id), Some(m)) => {
+            Some(SchoolRef { id, name: row.try_get("school_name")?, municipality_id: m.id })
+        }
+        _ => None,
+    };
+    Ok(UserRecord {
+        profile: UserProfile {
+            id: parse(row, "id")?,
+            login: row.try_get("login")?,
+            full_name: row.try_get("full_name")?,
+            role,
+            school,
+            municipality,
+        },
+        password_hash: row.try_get("password_hash")?,
+    })
+}
+
+fn submission_from(row: &SqliteRow) -> Result<StoredSubmission> {
+    Ok(StoredSubmission {
+        submission: Submission {
+            id: parse(row, "id")?,
+            form: FormRef {
+                id: FormId(row.try_get("form_id")?),
+                version: row.try_get::<i64, _>("form_version")? as u32,
+            },
+            subject: opora_domain::SubjectCode(row.try_get("subject")?),
+            answers: json(row, "answers")?,
+            started_at_ms: row.try_get("started_at")?,
+            submitted_at_ms: row.try_get("submitted_at")?,
+        },
+        teacher: parse(row, "teacher_id")?,
+        received_at_ms: row.try_get("received_at")?,
+    })
+}
+
+#[async_trait]
+impl Storage for SqliteStorage {
+    async fn is_empty(&self) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.reader).await?;
+        Ok(n == 0)
+    }
+
+    async fn insert_region(&self, id: RegionId, name: &str) -> Result<()> {
+        sqlx::query("INSERT INTO regions (id, name) VALUES (?, ?)")
+            .bind(id.to_string())
+            .bind(name)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_municipality(&self, m: &MunicipalityRef) -> Result<()> {
+        sqlx::query("INSERT INTO municipalities (id, region_id, name) VALUES (?, ?, ?)")
+            .bind(m.id.to_string())
+            .bind(m.region_id.to_string())
+            .bind(&m.name)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_school(&self, s: &NewSchool) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO schools (id, municipality_id, name, low_results, unfavourable) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(s.id.to_string())
+        .bind(s.municipality_id.to_string())
+        .bind(&s.name)
+        .bind(s.flags.low_results)
+        .bind(s.flags.unfavourable_conditions)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_user(&self, u: &NewUser, now_ms: i64) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO users (id, login, full_name, role, school_id, municipality_id, region_id, password_hash, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(u.id.to_string())
+        .bind(&u.login)
+        .bind(&u.full_name)
+        .bind(u.role.as_str())
+        .bind(u.school_id.map(|id| id.to_string()))
+        .bind(u.municipality_id.map(|id| id.to_string()))
+        .bind(u.region_id.map(|id| id.to_string()))
+        .bind(&u.password_hash)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        log_change(&mut tx, "profile", &u.id.to_string(), Some(u.id), now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>> {
+        let row = sqlx::query(&format!("{USER_SELECT} WHERE u.login = ?"))
+            .bind(login)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(user_record).transpose()
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<UserRecord>> {
+        let row = sqlx::query(&format!("{USER_SELECT} WHERE u.id = ?"))
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(user_record).transpose()
+    }
+
+    async fn municipality(&self, id: MunicipalityId) -> Result<Option<MunicipalityRef>> {
+        let row = sqlx::query("SELECT id, name, region_id FROM municipalities WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.map(|r| {
+            Ok(MunicipalityRef { id: parse(&r, "id")?, name: r.try_get("name")?, region_id: parse(&r, "region_id")? })
+        })
+        .transpose()
+    }
+
+    async fn schools_of(&self, municipality: MunicipalityId) -> Result<Vec<SchoolRef>> {
+        let rows = sqlx::query("SELECT id, name, municipality_id FROM schools WHERE municipality_id = ? ORDER BY name")
+            .bind(municipality.to_string())
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SchoolRef {
+                    id: parse(r, "id")?,
+                    name: r.try_get("name")?,
+                    municipality_id: parse(r, "municipality_id")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn teacher_counts(&self, municipality: MunicipalityId) -> Result<Vec<(SchoolId, u32)>> {
+        let rows = sqlx::query(
+            "SELECT s.id, COUNT(u.id) AS teachers
+             FROM schools s LEFT JOIN users u ON u.school_id = s.id AND u.role = 'teacher'
+             WHERE s.municipality_id = ? GROUP BY s.id",
+        )
+        .bind(municipality.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(|r| Ok((parse(r, "id")?, r.try_get::<i64, _>("teachers")? as u32))).collect()
+    }
+
+    async fn create_session(&self, token_hash: &str, user: UserId, now_ms: i64, expires_at_ms: i64) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+            .bind(token_hash)
+            .bind(user.to_string())
+            .bind(now_ms)
+            .bind(expires_at_ms)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>> {
+        let row = sqlx::query("SELECT user_id, expires_at FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.map(|r| Ok(SessionRecord { user_id: parse(&r, "user_id")?, expires_at_ms: r.try_get("expires_at")? }))
+            .transpose()
+    }
+
+    async fn extend_session(&self, token_hash: &str, expires_at_ms: i64) -> Result<()> {
+        sqlx::query("UPDATE sessions SET expires_at = ? WHERE token_hash = ?")
+            .bind(expires_at_ms)
+            .bind(token_hash)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&self.writer).await?;
+        Ok(())
+    }
+
+    async fn store_form(&self, form: &FormDefinition, now_ms: i64) -> Result<FormStored> {
+        let mut tx = self.writer.begin().await?;
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT definition FROM forms WHERE form_id = ? AND version = ?")
+                .bind(form.id.as_str())
+                .bind(i64::from(form.version))
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(existing) = existing {
+            // Compare parsed definitions, not text: reformatting a file is not a new version.
+            let same = serde_json::from_str::<FormDefinition>(&existing).is_ok_and(|e| &e == form);
+            return Ok(if same { FormStored::AlreadyIdentical } else { FormStored::Conflicts });
+        }
+        sqlx::query("INSERT INTO forms (form_id, version, definition, loaded_at) VALUES (?, ?, ?, ?)")
+            .bind(form.id.as_str())
+            .bind(i64::from(form.version))
+            .bind(to_json(form))
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        log_change(&mut tx, "form", &form_key(&form.form_ref()), None, now_ms).await?;
+        tx.commit().await?;
+        Ok(FormStored::Inserted)
+    }
+
+    async fn form(&self, form: &FormRef) -> Result<Option<FormDefinition>> {
+        let row = sqlx::query("SELECT definition FROM forms WHERE form_id = ? AND version = ?")
+            .bind(form.id.as_str())
+            .bind(i64::from(form.version))
+            .fetch_optional(&self.reader)
+            .await?;
+        row.map(|r| json(&r, "definition")).transpose()
+    }
+
+    async fn latest_form(&self, id: &FormId) -> Result<Option<FormDefinition>> {
+        let row = sqlx::query("SELECT definition FROM forms WHERE form_id = ? ORDER BY version DESC LIMIT 1")
+            .bind(id.as_str())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.map(|r| json(&r, "definition")).transpose()
+    }
+
+    async fn previous_change(&self, key: ChangeKey) -> Result<Option<PreviousChange>> {
+        let row = sqlx::query("SELECT user_id, outcome FROM applied_changes WHERE device_id = ? AND seq = ?")
+            .bind(key.device.to_string())
+            .bind(key.seq as i64)
+            .fetch_optional(&self.writer)
+            .await?;
+        row.map(|r| Ok(PreviousChange { user_id: parse(&r, "user_id")?, outcome: json(&r, "outcome")? }))
+            .transpose()
+    }
+
+    async fn commit_submission(&self, key: Option<ChangeKey>, new: &NewSubmission, now_ms: i64) -> Result<Committed> {
+        let mut tx = self.writer.begin().await?;
+        if let Some(key) = key {
+            let previous: Option<String> =
+                sqlx::query_scalar("SELECT outcome FROM applied_changes WHERE device_id = ? AND seq = ?")
+                    .bind(key.device.to_string())
+                    .bind(key.seq as i64)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some(previous) = previous {
+                let outcome = serde_json::from_str(&previous)
+                    .map_err(|e| StorageError::Corrupt(format!("applied_changes.outcome: {e}")))?;
+                return Ok(Committed::Replayed(outcome));
+            }
+        }
+        let s = &new.stored.submission;
+        let owner: Option<String> = sqlx::query_scalar("SELECT teacher_id FROM self_diagnoses WHERE id = ?")
+            .bind(s.id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let committed = match owner {
+            Some(owner) if owner == new.stored.teacher.to_string() => Committed::AlreadyStored,
+            Some(_) => Committed::IdTaken,
+            None => {
+                sqlx::query(
+                    "INSERT INTO self_diagnoses (id, teacher_id, school_id, form_id, form_version, subject, answers,
+                        profile, started_at, submitted_at, received_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(s.id.to_string())
+                .bind(new.stored.teacher.to_string())
+                .bind(new.school_id.map(|id| id.to_string()))
+                .bind(s.form.id.as_str())
+                .bind(i64::from(s.form.version))
+                .bind(s.subject.as_str())
+                .bind(to_json(&s.answers))
+                .bind(to_json(&new.profile))
+                .bind(s.started_at_ms)
+                .bind(s.submitted_at_ms)
+                .bind(new.stored.received_at_ms)
+                .execute(&mut *tx)
+                .await?;
+                log_change(&mut tx, "self_diagnosis", &s.id.to_string(), Some(new.stored.teacher), now_ms).await?;
+                Committed::Inserted
+            }
+        };
+        if let Some(key) = key {
+            let outcome = match committed {
+                Committed::IdTaken => Outcome::Rejected { error: ApiError::new(ErrorCode::Conflict) },
+                _ => Outcome::Applied,
+            };
+            insert_applied(&mut tx, key, new.stored.teacher, &outcome, now_ms).await?;
+        }
+        tx.commit().await?;
+        Ok(committed)
+    }
+
+    async fn record_rejection(&self, key: ChangeKey, user: UserId, outcome: &Outcome, now_ms: i64) -> Result<Outcome> {
+        let mut tx = self.writer.begin().await?;
+        let previous: Option<String> =
+            sqlx::query_scalar("SELECT outcome FROM applied_changes WHERE device_id = ? AND seq = ?")
+                .bind(key.device.to_string())
+                .bind(key.seq as i64)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(previous) = previous {
+            return serde_json::from_str(&previous)
+                .map_err(|e| StorageError::Corrupt(format!("applied_changes.outcome: {e}")));
+        }
+        insert_applied(&mut tx, key, user, outcome, now_ms).await?;
+        tx.commit().await?;
+        Ok(outcome.clone())
+    }
+
+    async fn submission(&self, id: SubmissionId) -> Result<Option<StoredSubmission>> {
+        let row = sqlx::query("SELECT * FROM self_diagnoses WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(submission_from).transpose()
+    }
+
+    async fn pull(&self, user: UserId, cursor: Cursor, limit: u32) -> Result<PullPage> {
+        // One read transaction: the page and the log's end come from the same snapshot.
+        let mut tx = self.reader.begin().await?;
+        let rows = sqlx::query(
+            "SELECT seq, kind, record_id FROM change_log
+             WHERE seq > ? AND (owner_user_id IS NULL OR owner_user_id = ?)
+             ORDER BY seq LIMIT ?",
+        )
+        .bind(cursor.0 as i64)
+        .bind(user.to_string())
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&mut *tx)
+        .await?;
+        let more = rows.len() > limit as usize;
+        let mut records = Vec::new();
+        let mut last = cursor.0;
+        for row in rows.iter().take(limit as usize) {
+            last = row.try_get::<i64, _>("seq")? as u64;
+            let kind: String = row.try_get("kind")?;
+            let id: String = row.try_get("record_id")?;
+            let record = match kind.as_str() {
+                "form" => {
+                    let r = sqlx::query("SELECT definition FROM forms WHERE form_id || '@' || version = ?")
+                        .bind(&id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    r.map(|r| json(&r, "definition").map(|form| Pulled::Form { form })).transpose()?
+                }
+                "self_diagnosis" => {
+                    let r = sqlx::query("SELECT * FROM self_diagnoses WHERE id = ?")
+                        .bind(&id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    r.as_ref().map(submission_from).transpose()?.map(|stored| Pulled::SelfDiagnosis { stored })
+                }
+                "profile" => {
+                    let r = sqlx::query(&format!("{USER_SELECT} WHERE u.id = ?"))
+                        .bind(&id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    r.as_ref().map(user_record).transpose()?.map(|u| Pulled::Profile { user: u.profile })
+                }
+                other => return Err(StorageError::Corrupt(format!("change_log.kind {other}"))),
+            };
+            records.extend(record);
+        }
+        if !more {
+            // Nothing visible is left: skip past records of other users so the next pull starts
+            // at the end. Safe because seqs are assigned in commit order by the single writer.
+            let end: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM change_log").fetch_one(&mut *tx).await?;
+            last = last.max(end.unwrap_or(0) as u64);
+        }
+        Ok(PullPage { records, cursor: Cursor(last), more })
+    }
+
+    async fn latest_profiles(&self, municipality: MunicipalityId, form: &FormId) -> Result<Vec<LatestProfile>> {
+        let rows = sqlx::query(
+            "SELECT teacher_id, school_id, profile FROM (
+                SELECT d.teacher_id, d.school_id, d.profile,
+                       ROW_NUMBER() OVER (PARTITION BY d.teacher_id
+                                          ORDER BY d.submitted_at DESC, d.received_at DESC, d.id DESC) AS rn
+                FROM self_diagnoses d
+                JOIN schools s ON s.id = d.school_id
+                WHERE s.municipality_id = ? AND d.form_id = ?)
+             WHERE rn = 1",
+        )
+        .bind(municipality.to_string())
+        .bind(form.as_str())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(LatestProfile { teacher: parse(r, "teacher_id")?, school: parse(r, "school_id")?, profile: json(r, "profile")? })
+            })
+            .collect()
+    }
+}
+
+fn form_key(form: &FormRef) -> String {
+    format!("{}@{}", form.id, form.version)
+}
+
+async fn log_change(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    kind: &str,
+    record_id: &str,
+    owner: Option<UserId>,
+    now_ms: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO change_log (kind, record_id, owner_user_id, at) VALUES (?, ?, ?, ?)")
+        .bind(kind)
+        .bind(record_id)
+        .bind(owner.map(|id| id.to_string()))
+        .bind(now_ms)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn insert_applied(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    key: ChangeKey,
+    user: UserId,
+    outcome: &Outcome,
+    now_ms: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO applied_changes (device_id, seq, user_id, outcome, applied_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(key.device.to_string())
+        .bind(key.seq as i64)
+        .bind(user.to_string())
+        .bind(to_json(outcome))
+        .bind(now_ms)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
