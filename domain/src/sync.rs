@@ -123,7 +123,7 @@ pub struct Outbox {
 /// What [`Outbox::settle`] did with a response's acknowledgements.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Settled {
-    pub applied: Vec<u64>,
+    pub applied: Vec<(u64, Change)>,
     pub rejected: Vec<(u64, Change, ApiError)>,
 }
 
@@ -167,7 +167,7 @@ impl Outbox {
         for ack in acks {
             let Some(change) = self.entries.remove(&ack.seq) else { continue };
             match &ack.outcome {
-                Outcome::Applied => settled.applied.push(ack.seq),
+                Outcome::Applied => settled.applied.push((ack.seq, change)),
                 Outcome::Rejected { error } => {
                     settled.rejected.push((ack.seq, change, error.clone()))
                 }
@@ -255,7 +255,7 @@ mod tests {
             Ack { seq: 2, outcome: Outcome::Rejected { error: rejected.clone() } },
             Ack { seq: 7, outcome: Outcome::Applied },
         ]);
-        assert_eq!(s.applied, vec![0]);
+        assert_eq!(s.applied, vec![(0, change(0))]);
         assert_eq!(s.rejected, vec![(2, change(2), rejected)]);
         assert_eq!(o.entries.keys().copied().collect::<Vec<_>>(), vec![1]);
     }

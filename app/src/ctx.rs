@@ -1,0 +1,75 @@
+//! The app-wide reactive state every page reads: who is logged in, whether the network is there,
+//! and how sync is doing.
+
+use crate::store::{self, StoredSession};
+use leptos::prelude::*;
+
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    pub session: RwSignal<Option<StoredSession>>,
+    /// The browser says it has a network (`navigator.onLine` and its events).
+    pub online: RwSignal<bool>,
+    /// The last request reached the server.
+    pub reachable: RwSignal<bool>,
+    pub syncing: RwSignal<bool>,
+    /// Changes waiting in the outbox.
+    pub waiting: RwSignal<usize>,
+    pub last_sync: RwSignal<Option<i64>>,
+    pub sync_error: RwSignal<Option<String>>,
+    /// The server no longer accepts the session: the user must log in again.
+    pub session_expired: RwSignal<bool>,
+    /// A storage problem to show (full quota, a corrupt entry set aside).
+    pub storage_problem: RwSignal<Option<String>>,
+    /// Bumped whenever sync stored new data, so pages reading storage re-read it.
+    pub data_version: RwSignal<u64>,
+}
+
+impl Ctx {
+    pub fn new() -> Self {
+        let session = store::session();
+        let user = session.as_ref().map(|s| s.user.id);
+        let online = web_sys::window().is_none_or(|w| w.navigator().on_line());
+        Ctx {
+            session: RwSignal::new(session),
+            online: RwSignal::new(online),
+            reachable: RwSignal::new(true),
+            syncing: RwSignal::new(false),
+            waiting: RwSignal::new(user.map_or(0, store::outbox_len)),
+            last_sync: RwSignal::new(user.and_then(store::last_sync)),
+            sync_error: RwSignal::new(None),
+            session_expired: RwSignal::new(false),
+            storage_problem: RwSignal::new(None),
+            data_version: RwSignal::new(0),
+        }
+    }
+
+    /// Re-reads the counters kept in storage after something changed them.
+    pub fn refresh(&self) {
+        let user = self.session.get_untracked().map(|s| s.user.id);
+        self.waiting.set(user.map_or(0, store::outbox_len));
+        self.last_sync.set(user.and_then(store::last_sync));
+        let corrupt = store::take_corrupt_reports();
+        if !corrupt.is_empty() {
+            self.storage_problem.set(Some(format!(
+                "Повреждённые записи в памяти браузера отложены и не мешают работе ({}).",
+                corrupt.len()
+            )));
+        }
+        self.data_version.update(|v| *v += 1);
+    }
+
+    /// Shows a failed local write to the user.
+    pub fn report_write(&self, result: Result<(), store::WriteError>) -> bool {
+        match result {
+            Ok(()) => true,
+            Err(e) => {
+                self.storage_problem.set(Some(e.message_ru()));
+                false
+            }
+        }
+    }
+}
+
+pub fn use_ctx() -> Ctx {
+    expect_context::<Ctx>()
+}

@@ -1,0 +1,52 @@
+//! Opora's browser app: Leptos, client-side rendered, compiled to WebAssembly.
+//!
+//! - `api`: every HTTP call; `store`: browser storage, one key per record, namespaced by user;
+//!   `sync`: the sync engine around the shared crate's pure protocol; `ctx`: app-wide signals.
+//! - `pages`: one page per route; `widgets`: the header, status line and banners.
+//!
+//! The app works offline: everything it shows comes from browser storage, which sync fills and
+//! drains. Scoring runs here with the same code the server uses (`opora_domain`).
+
+mod api;
+mod ctx;
+mod pages;
+mod store;
+mod sync;
+mod util;
+mod widgets;
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+use wasm_bindgen::prelude::wasm_bindgen;
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    // The static "loading" placeholder of index.html goes once the app takes over.
+    if let Some(boot) = document().get_element_by_id("boot") {
+        boot.remove();
+    }
+    leptos::mount::mount_to_body(App);
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let ctx = ctx::Ctx::new();
+    provide_context(ctx);
+    sync::start(ctx);
+    view! {
+        <Router>
+            <widgets::TopBar/>
+            <widgets::StatusBar/>
+            <main>
+                <Routes fallback=|| view! { <pages::NotFound/> }>
+                    <Route path=path!("/") view=pages::home::Home/>
+                    <Route path=path!("/login") view=pages::login::Login/>
+                    <Route path=path!("/self-diagnosis") view=pages::diagnosis::Diagnosis/>
+                    <Route path=path!("/self-diagnosis/:id") view=pages::result::Result/>
+                    <Route path=path!("/department") view=pages::department::Department/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,122 @@
+//! A self-diagnosis result: computed in the browser by the shared crate, so it is there at once,
+//! offline, and equals what the server computes.
+
+use crate::ctx::use_ctx;
+use crate::store;
+use crate::util::{format_datetime, percent};
+use leptos::prelude::*;
+use leptos_router::components::{A, Redirect};
+use leptos_router::hooks::use_params_map;
+use opora_domain::scoring::{Level, development_plan, score};
+use opora_domain::SubmissionId;
+
+fn level_class(level: Option<Level>) -> &'static str {
+    match level {
+        Some(Level::Deficit) => "deficit",
+        Some(Level::Growth) => "growth",
+        Some(Level::Strength) => "strength",
+        None => "none",
+    }
+}
+
+#[component]
+pub fn Result() -> impl IntoView {
+    let ctx = use_ctx();
+    let params = use_params_map();
+    let user = Memo::new(move |_| ctx.session.with(|s| s.as_ref().map(|s| s.user.id)));
+    move || {
+        ctx.data_version.get();
+        let Some(user) = user.get() else { return view! { <Redirect path="/login"/> }.into_any() };
+        let id = params.with(|p| p.get("id")).and_then(|id| id.parse::<SubmissionId>().ok());
+        let local = id.and_then(|id| store::submission(user, id));
+        let Some(local) = local else {
+            return view! {
+                <div class="card">
+                    <h1>"Результат не найден"</h1>
+                    <p>"На этом устройстве нет такой самодиагностики."</p>
+                    <A href="/">"На главную"</A>
+                </div>
+            }
+            .into_any();
+        };
+        let s = &local.submission;
+        let Some(form) = store::form(&s.form.id, s.form.version) else {
+            return view! { <div class="card"><p>"Анкета этой версии ещё не загружена на устройство."</p></div> }
+                .into_any();
+        };
+        let profile = score(&form, Some(&s.subject), &s.answers);
+        let status = match (&local.rejected, local.synced) {
+            (Some(e), _) => view! { <span class="badge deficit">"Отклонено сервером: " {e.message.clone()}</span> }.into_any(),
+            (None, true) => view! { <span class="badge synced" data-testid="status">"Отправлено"</span> }.into_any(),
+            (None, false) => view! { <span class="badge pending" data-testid="status">"Ожидает отправки"</span> }.into_any(),
+        };
+        let areas = profile
+            .areas
+            .iter()
+            .map(|a| {
+                let title = form.section(&a.area).map(|s| s.title.clone()).unwrap_or_default();
+                let class = level_class(a.level);
+                let pct = a.percent();
+                let width = format!("{:.1}", pct.unwrap_or(0.0));
+                let label = a.level.map_or("Нет ответов", Level::title_ru);
+                view! {
+                    <div class="area" data-area=a.area.to_string()>
+                        <div class="area-head">
+                            <span class="area-title">{title}</span>
+                            <span>
+                                {pct.map(percent).unwrap_or_default()} " "
+                                <span class=format!("badge {class}")>{label}</span>
+                            </span>
+                        </div>
+                        <svg class="bar" viewBox="0 0 100 6" preserveAspectRatio="none" aria-hidden="true">
+                            <rect class="track" x="0" y="0" width="100" height="6"/>
+                            <rect class=class x="0" y="0" width=width height="6"/>
+                        </svg>
+                    </div>
+                }
+            })
+            .collect_view();
+        let plan = development_plan(&form, &profile)
+            .into_iter()
+            .map(|entry| {
+                let class = level_class(Some(entry.level));
+                view! {
+                    <div class="area">
+                        <div class="area-head">
+                            <span class="area-title">{entry.title.to_owned()}</span>
+                            <span class=format!("badge {class}")>{entry.level.title_ru()}</span>
+                        </div>
+                        <ul class="plan">
+                            {entry.topics.into_iter().map(|t| view! {
+                                <li><strong>{t.title.clone()}</strong>
+                                    {t.detail.clone().map(|d| view! { <br/><small>{d}</small> })}
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    </div>
+                }
+            })
+            .collect_view();
+        let subject = form.variant_title(&s.subject).unwrap_or_default().to_owned();
+        view! {
+            <div class="card">
+                <h1>"Результаты самодиагностики"</h1>
+                <p>{format!("{subject} · {}", format_datetime(s.submitted_at_ms))} " " {status}</p>
+                <div class="legend">
+                    <span class="badge deficit">"Дефицит"</span>
+                    <span class="badge growth">"Зона роста"</span>
+                    <span class="badge strength">"Сильная сторона"</span>
+                </div>
+                <div data-testid="areas">{areas}</div>
+            </div>
+            <div class="card">
+                <h2>"Рекомендуемые темы для развития"</h2>
+                <p class="muted">"Сначала — дефициты, затем зоны роста. Обсудите их с руководителем при составлении \
+                    индивидуального плана профессионального развития."</p>
+                {plan}
+            </div>
+            <div class="actions"><A href="/" attr:class="btn">"На главную"</A></div>
+        }
+        .into_any()
+    }
+}

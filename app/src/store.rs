@@ -1,0 +1,282 @@
+//! The app's data in browser storage (localStorage through gloo-storage).
+//!
+//! Each record lives under its own key, never in one big blob: a write touches one small value, a
+//! corrupt entry spoils only itself, and nothing has to be rewritten whole. Keys are namespaced by
+//! user (`opora.u.<user id>.…`), so several people on one shared school computer never see or
+//! send each other's work. Reference data (forms) is shared by all users of the browser.
+//!
+//! | key                                  | value                                   |
+//! |--------------------------------------|-----------------------------------------|
+//! | `opora.device`                       | this browser's [`DeviceId`]             |
+//! | `opora.next_seq`                     | the next change sequence number         |
+//! | `opora.session`                      | the logged-in [`StoredSession`]         |
+//! | `opora.form.<id>.<version>`          | a [`FormDefinition`]                    |
+//! | `opora.u.<user>.cursor`              | the sync cursor                         |
+//! | `opora.u.<user>.last_sync`           | when the last sync finished (ms)        |
+//! | `opora.u.<user>.draft.<form id>`     | the self-diagnosis [`DraftRecord`]      |
+//! | `opora.u.<user>.outbox.<seq>`        | a [`Change`] waiting for the server     |
+//! | `opora.u.<user>.rejected.<seq>`      | a change the server refused, kept       |
+//! | `opora.u.<user>.sd.<submission id>`  | a [`LocalSubmission`]                   |
+//! | `opora.u.<user>.view.<name>`         | the last fetched department view        |
+//! | `opora.corrupt.<original key>`       | an unreadable entry, set aside          |
+
+use gloo_storage::{LocalStorage, Storage};
+use opora_domain::api::{ApiError, LoginResponse};
+use opora_domain::diagnosis::{Draft, Submission};
+use opora_domain::form::FormDefinition;
+use opora_domain::org::UserProfile;
+use opora_domain::sync::{Change, Cursor, Outbox};
+use opora_domain::{DeviceId, FormId, SubmissionId, UserId};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+const PREFIX: &str = "opora.";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredSession {
+    pub token: String,
+    pub expires_at_ms: i64,
+    pub user: UserProfile,
+}
+
+impl From<LoginResponse> for StoredSession {
+    fn from(r: LoginResponse) -> Self {
+        StoredSession { token: r.token, expires_at_ms: r.expires_at_ms, user: r.user }
+    }
+}
+
+/// A self-diagnosis in progress, with the id its submission will carry. Choosing the id up front
+/// means a draft that survives a crash right after submitting cannot become a second submission.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DraftRecord {
+    pub submission_id: SubmissionId,
+    pub draft: Draft,
+}
+
+/// A submission as this device knows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LocalSubmission {
+    pub submission: Submission,
+    /// The server has acknowledged it.
+    #[serde(default)]
+    pub synced: bool,
+    /// The server refused it for good; the answers are still here.
+    #[serde(default)]
+    pub rejected: Option<ApiError>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RejectedChange {
+    pub change: Change,
+    pub error: ApiError,
+}
+
+/// Why a write failed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WriteError {
+    /// The browser's storage quota is exhausted: nothing already stored is affected.
+    Full,
+    Other(String),
+}
+
+impl WriteError {
+    pub fn message_ru(&self) -> String {
+        match self {
+            WriteError::Full => "Память браузера заполнена: новые ответы не сохраняются. Уже сохранённое не потеряно. \
+                Отправьте данные при появлении сети или скачайте их файлом."
+                .to_owned(),
+            WriteError::Other(e) => format!("Не удалось сохранить данные в браузере: {e}"),
+        }
+    }
+}
+
+fn raw() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// Reads a record. An entry that cannot be read is moved aside under `opora.corrupt.…` and
+/// reported through [`take_corrupt_reports`], so one bad value never breaks the app.
+pub fn get<T: DeserializeOwned>(key: &str) -> Option<T> {
+    let storage = raw()?;
+    let text = storage.get_item(key).ok().flatten()?;
+    match serde_json::from_str(&text) {
+        Ok(value) => Some(value),
+        Err(_) => {
+            let _ = storage.set_item(&format!("{PREFIX}corrupt.{key}"), &text);
+            let _ = storage.remove_item(key);
+            CORRUPT.with(|c| c.borrow_mut().push(key.to_owned()));
+            None
+        }
+    }
+}
+
+thread_local! {
+    static CORRUPT: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Keys found unreadable since the last call.
+pub fn take_corrupt_reports() -> Vec<String> {
+    CORRUPT.with(|c| std::mem::take(&mut *c.borrow_mut()))
+}
+
+pub fn set<T: Serialize>(key: &str, value: &T) -> Result<(), WriteError> {
+    LocalStorage::set(key, value).map_err(|e| {
+        let text = e.to_string();
+        if text.contains("QuotaExceeded") || text.contains("quota") {
+            WriteError::Full
+        } else {
+            WriteError::Other(text)
+        }
+    })
+}
+
+pub fn remove(key: &str) {
+    LocalStorage::delete(key);
+}
+
+/// Every key starting with `prefix`.
+pub fn keys_with(prefix: &str) -> Vec<String> {
+    let Some(storage) = raw() else { return Vec::new() };
+    let n = storage.length().unwrap_or(0);
+    (0..n).filter_map(|i| storage.key(i).ok().flatten()).filter(|k| k.starts_with(prefix)).collect()
+}
+
+fn user_key(user: UserId, rest: &str) -> String {
+    format!("{PREFIX}u.{user}.{rest}")
+}
+
+// --- Device and session -------------------------------------------------------------------
+
+pub fn device_id() -> DeviceId {
+    let key = format!("{PREFIX}device");
+    if let Some(id) = get::<DeviceId>(&key) {
+        return id;
+    }
+    let id = DeviceId(crate::util::new_uuid());
+    let _ = set(&key, &id);
+    id
+}
+
+pub fn session() -> Option<StoredSession> {
+    get(&format!("{PREFIX}session"))
+}
+
+pub fn set_session(session: &StoredSession) -> Result<(), WriteError> {
+    set(&format!("{PREFIX}session"), session)
+}
+
+pub fn clear_session() {
+    remove(&format!("{PREFIX}session"));
+}
+
+// --- Forms ---------------------------------------------------------------------------------
+
+pub fn put_form(form: &FormDefinition) -> Result<(), WriteError> {
+    set(&format!("{PREFIX}form.{}.{}", form.id, form.version), form)
+}
+
+pub fn form(id: &FormId, version: u32) -> Option<FormDefinition> {
+    get(&format!("{PREFIX}form.{id}.{version}"))
+}
+
+/// The newest version of a form this browser has.
+pub fn latest_form(id: &FormId) -> Option<FormDefinition> {
+    let prefix = format!("{PREFIX}form.{id}.");
+    keys_with(&prefix)
+        .iter()
+        .filter_map(|k| k[prefix.len()..].parse::<u32>().ok())
+        .max()
+        .and_then(|v| form(id, v))
+}
+
+// --- Drafts and submissions ----------------------------------------------------------------
+
+pub fn draft(user: UserId, form: &FormId) -> Option<DraftRecord> {
+    get(&user_key(user, &format!("draft.{form}")))
+}
+
+pub fn put_draft(user: UserId, form: &FormId, draft: &DraftRecord) -> Result<(), WriteError> {
+    set(&user_key(user, &format!("draft.{form}")), draft)
+}
+
+pub fn remove_draft(user: UserId, form: &FormId) {
+    remove(&user_key(user, &format!("draft.{form}")));
+}
+
+pub fn submission(user: UserId, id: SubmissionId) -> Option<LocalSubmission> {
+    get(&user_key(user, &format!("sd.{id}")))
+}
+
+pub fn put_submission(user: UserId, s: &LocalSubmission) -> Result<(), WriteError> {
+    set(&user_key(user, &format!("sd.{}", s.submission.id)), s)
+}
+
+/// The user's submissions on this device, newest first.
+pub fn submissions(user: UserId) -> Vec<LocalSubmission> {
+    let mut all: Vec<LocalSubmission> =
+        keys_with(&user_key(user, "sd.")).iter().filter_map(|k| get(k)).collect();
+    all.sort_by(|a, b| b.submission.submitted_at_ms.cmp(&a.submission.submitted_at_ms));
+    all
+}
+
+// --- Outbox and sync state -----------------------------------------------------------------
+
+/// The user's outbox as the pure [`Outbox`] the sync planning works on.
+pub fn outbox(user: UserId) -> Outbox {
+    let prefix = user_key(user, "outbox.");
+    let entries = keys_with(&prefix)
+        .iter()
+        .filter_map(|k| Some((k[prefix.len()..].parse::<u64>().ok()?, get::<Change>(k)?)))
+        .collect();
+    Outbox { entries, next_seq: get(&format!("{PREFIX}next_seq")).unwrap_or(0) }
+}
+
+pub fn outbox_len(user: UserId) -> usize {
+    keys_with(&user_key(user, "outbox.")).len()
+}
+
+/// Queues a change. The sequence counter is per device (shared by its users), so every
+/// (device, seq) key the server sees is unique.
+pub fn enqueue(user: UserId, change: Change) -> Result<u64, WriteError> {
+    let mut outbox = outbox(user);
+    let seq = outbox.push(change.clone());
+    // Counter first: if the page dies between the two writes, a sequence number is skipped,
+    // which is harmless; the reverse order could reuse one.
+    set(&format!("{PREFIX}next_seq"), &outbox.next_seq)?;
+    set(&user_key(user, &format!("outbox.{seq}")), &change)?;
+    Ok(seq)
+}
+
+pub fn remove_from_outbox(user: UserId, seq: u64) {
+    remove(&user_key(user, &format!("outbox.{seq}")));
+}
+
+pub fn put_rejected(user: UserId, seq: u64, rejected: &RejectedChange) -> Result<(), WriteError> {
+    set(&user_key(user, &format!("rejected.{seq}")), rejected)
+}
+
+pub fn cursor(user: UserId) -> Cursor {
+    get(&user_key(user, "cursor")).unwrap_or_default()
+}
+
+pub fn set_cursor(user: UserId, cursor: Cursor) -> Result<(), WriteError> {
+    set(&user_key(user, "cursor"), &cursor)
+}
+
+pub fn last_sync(user: UserId) -> Option<i64> {
+    get(&user_key(user, "last_sync"))
+}
+
+pub fn set_last_sync(user: UserId, at_ms: i64) -> Result<(), WriteError> {
+    set(&user_key(user, "last_sync"), &at_ms)
+}
+
+// --- Cached views --------------------------------------------------------------------------
+
+pub fn view<T: DeserializeOwned>(user: UserId, name: &str) -> Option<T> {
+    get(&user_key(user, &format!("view.{name}")))
+}
+
+pub fn put_view<T: Serialize>(user: UserId, name: &str, value: &T) -> Result<(), WriteError> {
+    set(&user_key(user, &format!("view.{name}")), value)
+}

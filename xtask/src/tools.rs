@@ -1,0 +1,61 @@
+//! Installing what the build and the tests need on a fresh machine, from package registries only.
+
+use crate::run_cmd;
+use anyhow::{Context, Result, bail};
+use std::path::Path;
+use std::process::Command;
+
+pub fn ensure_wasm_target() -> Result<()> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-unknown-unknown"))
+        .unwrap_or(false);
+    if !installed {
+        run_cmd(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    Ok(())
+}
+
+/// Debian's Chromium for the end-to-end tests. Never a browser downloaded by a test tool.
+pub fn ensure_chromium() -> Result<()> {
+    if Path::new("/usr/bin/chromium").exists() {
+        return Ok(());
+    }
+    let root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    let apt = |args: &[&str]| {
+        let mut cmd = if root {
+            Command::new("apt-get")
+        } else {
+            let mut c = Command::new("sudo");
+            c.arg("apt-get");
+            c
+        };
+        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        run_cmd(&mut cmd)
+    };
+    apt(&["update"])?;
+    apt(&["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
+        .context("installing Debian's chromium")?;
+    if !Path::new("/usr/bin/chromium").exists() {
+        bail!("chromium was installed but /usr/bin/chromium is missing");
+    }
+    Ok(())
+}
+
+/// The end-to-end suite's npm packages, exactly as locked.
+pub fn ensure_npm_packages(dir: &Path) -> Result<()> {
+    let lock = dir.join("package-lock.json");
+    let installed = dir.join("node_modules/.package-lock.json");
+    let fresh = match (std::fs::read(&lock), std::fs::read(&installed)) {
+        (Ok(_), Ok(_)) => {
+            let modified = |p: &Path| p.metadata().and_then(|m| m.modified()).ok();
+            modified(&installed) >= modified(&lock)
+        }
+        _ => false,
+    };
+    if !fresh {
+        run_cmd(Command::new("npm").current_dir(dir).args(["ci", "--no-audit", "--no-fund"]))?;
+    }
+    Ok(())
+}
