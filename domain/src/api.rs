@@ -20,6 +20,8 @@ pub enum ErrorCode {
     RateLimited,
     Forbidden,
     NotFound,
+    /// The path exists but not with this HTTP method.
+    MethodNotAllowed,
     UnknownFormVersion,
     InvalidSubmission,
     /// The id is already used by a different record.
@@ -47,6 +49,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "Слишком много попыток входа. Подождите несколько минут.",
             ErrorCode::Forbidden => "У вас нет доступа к этим данным.",
             ErrorCode::NotFound => "Не найдено.",
+            ErrorCode::MethodNotAllowed => "Сервер не принимает такой запрос. Обновите приложение.",
             ErrorCode::UnknownFormVersion => {
                 "Эта версия анкеты неизвестна серверу. Ответы сохранены на устройстве; обратитесь к администратору."
             }

@@ -2,8 +2,8 @@
 
 use crate::AppState;
 use crate::auth::CurrentUser;
-use crate::error::{AppError, AppResult, Json};
-use axum::extract::{Query, State};
+use crate::error::{AppError, AppResult, Json, Query};
+use axum::extract::State;
 use opora_domain::aggregate::summarise;
 use opora_domain::api::{AreaTitle, ErrorCode, SchoolSelfDiagnosisRow, SelfDiagnosisOverview};
 use opora_domain::org::Role;

@@ -12,7 +12,7 @@ use crate::error::AppError;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
-use axum::routing::{get, post, put};
+use axum::routing::{any, get, post, put};
 use opora_domain::api::ErrorCode;
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/self-diagnoses/{id}", put(self_diagnoses::put).get(self_diagnoses::get))
         .route("/department/self-diagnosis", get(department::self_diagnosis))
         .fallback(|| async { AppError::code(ErrorCode::NotFound) })
+        .method_not_allowed_fallback(|| async { AppError::code(ErrorCode::MethodNotAllowed) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestDecompressionLayer::new())
         .layer(CompressionLayer::new())
@@ -44,6 +45,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.clone());
     Router::new()
         .nest("/api", api)
+        // `nest` leaves `/api/` itself to the fallback: it is an API path, never the app shell.
+        .route("/api/", any(|| async { AppError::code(ErrorCode::NotFound) }))
         .fallback_service(static_files::service(&state.settings.dist_dir))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

@@ -4,9 +4,9 @@
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::diagnoses::prepare;
-use crate::error::{AppError, AppResult, Json};
+use crate::error::{AppError, AppResult, Json, Path};
 use crate::storage::Committed;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use opora_domain::api::ErrorCode;
 use opora_domain::diagnosis::{StoredSubmission, Submission};

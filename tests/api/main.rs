@@ -1,0 +1,8 @@
+//! The server's HTTP API, end to end: each test starts its own server on a free port with a fresh
+//! database holding the demo organisations (see `opora_tests::TestApp`).
+
+mod auth;
+mod department;
+mod self_diagnoses;
+mod static_files;
+mod sync;
