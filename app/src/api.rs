@@ -1,9 +1,16 @@
 //! Every HTTP call the app makes, in one place, returning the shared crate's types.
 
 use opora_domain::api::{ApiError, ErrorCode, LoginRequest, LoginResponse, SelfDiagnosisOverview};
-use opora_domain::sync::{SyncRequest, SyncResponse};
+use opora_domain::sync::SyncResponse;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::time::Duration;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// A request that has not finished by then is abandoned and retried later: a stalled connection
+/// on a rural link must not hold the sync forever. Generous, because 2G is slow.
+const TIMEOUT: Duration = Duration::from_secs(45);
 
 /// Why a call did not return what was asked.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,7 +65,7 @@ async fn answer<T: DeserializeOwned>(sent: Result<reqwest::Response, reqwest::Er
 }
 
 async fn post<B: Serialize, T: DeserializeOwned>(path: &str, token: Option<&str>, body: &B) -> Result<T, Failure> {
-    let mut request = reqwest::Client::new().post(url(path)).json(body);
+    let mut request = reqwest::Client::new().post(url(path)).json(body).timeout(TIMEOUT);
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
@@ -66,7 +73,43 @@ async fn post<B: Serialize, T: DeserializeOwned>(path: &str, token: Option<&str>
 }
 
 async fn get<T: DeserializeOwned>(path: &str, token: &str) -> Result<T, Failure> {
-    answer(reqwest::Client::new().get(url(path)).bearer_auth(token).send().await).await
+    answer(reqwest::Client::new().get(url(path)).bearer_auth(token).timeout(TIMEOUT).send().await).await
+}
+
+/// Gzips `bytes` with the browser's own `CompressionStream`, so the app carries no compressor.
+/// `None` where the browser has none (the request then goes uncompressed). Looked up by name:
+/// web-sys still marks the binding unstable.
+pub async fn gzip(bytes: &[u8]) -> Option<Vec<u8>> {
+    let constructor = js_sys::Reflect::get(&js_sys::global(), &"CompressionStream".into()).ok()?;
+    let constructor = constructor.dyn_into::<js_sys::Function>().ok()?;
+    let stream = js_sys::Reflect::construct(&constructor, &js_sys::Array::of1(&"gzip".into())).ok()?;
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).ok()?;
+    let compressed = blob.stream().pipe_through(stream.unchecked_ref::<web_sys::ReadableWritablePair>());
+    let response = web_sys::Response::new_with_opt_readable_stream(Some(&compressed)).ok()?;
+    let buffer = JsFuture::from(response.array_buffer().ok()?).await.ok()?;
+    Some(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// A request body ready to send: JSON, gzipped when the browser can.
+pub struct Body {
+    bytes: Vec<u8>,
+    gzipped: bool,
+}
+
+impl Body {
+    pub async fn json<B: Serialize>(value: &B) -> Body {
+        let json = serde_json::to_vec(value).unwrap_or_default();
+        match gzip(&json).await {
+            Some(bytes) => Body { bytes, gzipped: true },
+            None => Body { bytes: json, gzipped: false },
+        }
+    }
+
+    /// Bytes on the wire.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
 }
 
 pub async fn login(login: &str, password: &str) -> Result<LoginResponse, Failure> {
@@ -79,9 +122,20 @@ pub async fn logout(token: &str) {
     let _ = reqwest::Client::new().post(url("/api/auth/logout")).bearer_auth(token).send().await;
 }
 
-pub async fn sync(token: &str, request: &SyncRequest) -> Result<SyncResponse, Failure> {
-    post("/api/sync", Some(token), request).await
+/// One sync round trip. The body is built by [`Body::json`] so the caller can check its size first.
+pub async fn sync(token: &str, body: Body) -> Result<SyncResponse, Failure> {
+    let mut request = reqwest::Client::new()
+        .post(url("/api/sync"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .timeout(TIMEOUT);
+    if body.gzipped {
+        request = request.header("content-encoding", "gzip");
+    }
+    answer(request.body(body.bytes).send().await).await
 }
+
+
 
 pub async fn self_diagnosis_overview(token: &str) -> Result<SelfDiagnosisOverview, Failure> {
     get("/api/department/self-diagnosis", token).await

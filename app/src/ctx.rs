@@ -22,6 +22,10 @@ pub struct Ctx {
     pub storage_problem: RwSignal<Option<String>>,
     /// Bumped whenever sync stored new data, so pages reading storage re-read it.
     pub data_version: RwSignal<u64>,
+    /// What is on screen but could not be written to storage (it is full): kept for the download.
+    pub unsaved: RwSignal<Option<serde_json::Value>>,
+    /// The browser's storage estimate and whether it promised to keep our data.
+    pub storage: RwSignal<Option<crate::backup::StorageInfo>>,
 }
 
 impl Ctx {
@@ -40,6 +44,8 @@ impl Ctx {
             session_expired: RwSignal::new(false),
             storage_problem: RwSignal::new(None),
             data_version: RwSignal::new(0),
+            unsaved: RwSignal::new(None),
+            storage: RwSignal::new(None),
         }
     }
 

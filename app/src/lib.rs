@@ -8,6 +8,7 @@
 //! drains. Scoring runs here with the same code the server uses (`opora_domain`).
 
 mod api;
+mod backup;
 mod ctx;
 mod pages;
 mod store;
@@ -34,6 +35,7 @@ fn App() -> impl IntoView {
     let ctx = ctx::Ctx::new();
     provide_context(ctx);
     sync::start(ctx);
+    backup::check_storage(ctx);
     view! {
         <Router>
             <widgets::TopBar/>

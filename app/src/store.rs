@@ -119,6 +119,11 @@ pub fn take_corrupt_reports() -> Vec<String> {
     CORRUPT.with(|c| std::mem::take(&mut *c.borrow_mut()))
 }
 
+/// The stored text of a key, unparsed.
+pub fn raw_text(key: &str) -> Option<String> {
+    raw()?.get_item(key).ok().flatten()
+}
+
 pub fn set<T: Serialize>(key: &str, value: &T) -> Result<(), WriteError> {
     LocalStorage::set(key, value).map_err(|e| {
         let text = e.to_string();

@@ -16,13 +16,21 @@ use crate::store::{self, LocalSubmission, RejectedChange};
 use crate::util::now_ms;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use opora_domain::sync::{BatchSizer, Change, PROTOCOL_VERSION, Pulled, SyncRequest, SyncResponse, backoff_ms};
 use opora_domain::UserId;
+use opora_domain::api::{ApiError, ErrorCode};
+use opora_domain::sync::{BatchSizer, LocalWrite, PROTOCOL_VERSION, SyncRequest, backoff_ms, plan_response};
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::time::Duration;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::{Closure, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
-/// Push at most this many bytes of changes per request (before compression).
-const MAX_PUSH_BYTES: usize = 64 * 1024;
+/// A request may carry at most this many bytes on the wire (gzipped): on a link that resets every
+/// 60 KB a small request gets through where a big one never would. Bigger outboxes go in batches.
+const MAX_REQUEST_BYTES: usize = 32 * 1024;
+/// Uncompressed changes considered for one request, before the compressed size is checked.
+const MAX_PUSH_BYTES: usize = 512 * 1024;
 /// Pull page size.
 const PULL_LIMIT: u32 = 200;
 /// How often the timer looks whether a sync is due.
@@ -53,8 +61,10 @@ pub fn start(ctx: Ctx) {
             sync_if_due(ctx);
         }
     });
+    // Another tab of this browser queued or synced something: show the same counts here.
+    let on_storage = window_event_listener_untyped("storage", move |_| ctx.refresh());
     // Listeners live as long as the app.
-    std::mem::forget((on_online, on_offline, on_visible));
+    std::mem::forget((on_online, on_offline, on_visible, on_storage));
     set_interval(move || sync_if_due(ctx), TICK);
     sync_now(ctx);
 }
@@ -121,24 +131,43 @@ fn after(ctx: Ctx, result: Result<(), Failure>) {
     }
 }
 
-/// Sync rounds until the outbox is empty and nothing more is to be pulled.
+/// Sync rounds until the outbox is empty and nothing more is to be pulled, holding the tab lock
+/// so two tabs of one browser never push the same outbox at once.
 async fn run(ctx: Ctx) -> Result<(), Failure> {
     let Some(session) = ctx.session.get_untracked() else { return Ok(()) };
+    let lock = format!("opora-sync-{}", session.user.id);
+    match with_tab_lock(&lock, rounds(ctx, session)).await {
+        Some(result) => result,
+        // Another tab is syncing this user's outbox right now; it will pick up our changes.
+        None => Ok(()),
+    }
+}
+
+async fn rounds(ctx: Ctx, session: store::StoredSession) -> Result<(), Failure> {
     let user = session.user.id;
     let device = store::device_id();
     // Bounded: a server that always says "more" must not spin the phone's CPU forever.
     for _ in 0..100 {
         let outbox = store::outbox(user);
-        let batch = outbox.batch(SIZER.with(|s| s.borrow().current), MAX_PUSH_BYTES);
-        let pushed = batch.len();
-        let request = SyncRequest {
-            protocol: PROTOCOL_VERSION,
-            device,
-            push: batch,
-            cursor: store::cursor(user),
-            pull_limit: PULL_LIMIT,
+        let mut count = SIZER.with(|s| s.borrow().current);
+        let (body, pushed) = loop {
+            let batch = outbox.batch(count, MAX_PUSH_BYTES);
+            let pushed = batch.len();
+            let request = SyncRequest {
+                protocol: PROTOCOL_VERSION,
+                device,
+                push: batch,
+                cursor: store::cursor(user),
+                pull_limit: PULL_LIMIT,
+            };
+            let body = api::Body::json(&request).await;
+            // A request that would exceed the cap goes in smaller batches.
+            if body.len() <= MAX_REQUEST_BYTES || pushed <= 1 {
+                break (body, pushed);
+            }
+            count = pushed / 2;
         };
-        let response = match api::sync(&session.token, &request).await {
+        let response = match api::sync(&session.token, body).await {
             Ok(r) => r,
             Err(failure) => {
                 if failure == Failure::Unreachable {
@@ -149,7 +178,10 @@ async fn run(ctx: Ctx) -> Result<(), Failure> {
         };
         SIZER.with(|s| s.borrow_mut().on_success());
         let more = response.more;
-        store_response(ctx, user, response)?;
+        for write in plan_response(&outbox, user, response) {
+            perform(ctx, user, write)?;
+        }
+        ctx.report_write(store::set_last_sync(user, now_ms()));
         ctx.refresh();
         let left = store::outbox_len(user);
         if !more && (left == 0 || pushed == 0) {
@@ -159,52 +191,64 @@ async fn run(ctx: Ctx) -> Result<(), Failure> {
     Ok(())
 }
 
-fn write(ctx: Ctx, result: Result<(), store::WriteError>) -> Result<(), Failure> {
+/// Carries out one write of the plan. A failed write stops the sync before anything after it
+/// (above all the cursor) is written: what was not kept is fetched again next time.
+fn perform(ctx: Ctx, user: UserId, write: LocalWrite) -> Result<(), Failure> {
+    let result = match write {
+        LocalWrite::KeepSubmission { submission, synced, rejected } => {
+            store::put_submission(user, &LocalSubmission { submission, synced, rejected })
+        }
+        LocalWrite::KeepRejected { seq, change, error } => {
+            store::put_rejected(user, seq, &RejectedChange { change, error })
+        }
+        LocalWrite::RemoveFromOutbox { seq } => {
+            store::remove_from_outbox(user, seq);
+            Ok(())
+        }
+        LocalWrite::KeepForm { form } => store::put_form(&form),
+        LocalWrite::KeepProfile { user: profile } => match ctx.session.get_untracked() {
+            Some(mut session) if session.user.id == profile.id => {
+                session.user = profile;
+                let stored = store::set_session(&session);
+                ctx.session.set(Some(session));
+                stored
+            }
+            _ => Ok(()),
+        },
+        LocalWrite::SetCursor { cursor } => store::set_cursor(user, cursor),
+    };
     if ctx.report_write(result) {
         Ok(())
     } else {
-        // Stop before advancing anything: what was not stored will be fetched again.
-        Err(Failure::Api(opora_domain::api::ApiError::with_detail(
-            opora_domain::api::ErrorCode::Unknown,
-            "local storage is full",
-        )))
+        Err(Failure::Api(ApiError::with_detail(ErrorCode::Unknown, "browser storage is full")))
     }
 }
 
-fn store_response(ctx: Ctx, user: UserId, response: SyncResponse) -> Result<(), Failure> {
-    let mut outbox = store::outbox(user);
-    let settled = outbox.settle(&response.acks);
-    for (seq, change) in settled.applied {
-        let Change::SubmitSelfDiagnosis { submission } = change;
-        let local = LocalSubmission { submission, synced: true, rejected: None };
-        write(ctx, store::put_submission(user, &local))?;
-        store::remove_from_outbox(user, seq);
-    }
-    for (seq, change, error) in settled.rejected {
-        let Change::SubmitSelfDiagnosis { submission } = &change;
-        let local = LocalSubmission { submission: submission.clone(), synced: false, rejected: Some(error.clone()) };
-        write(ctx, store::put_submission(user, &local))?;
-        write(ctx, store::put_rejected(user, seq, &RejectedChange { change, error }))?;
-        store::remove_from_outbox(user, seq);
-    }
-    for record in response.pulled {
-        match record {
-            Pulled::Form { form } => write(ctx, store::put_form(&form))?,
-            Pulled::Profile { user: profile } => {
-                if let Some(mut session) = ctx.session.get_untracked().filter(|s| s.user.id == profile.id) {
-                    session.user = profile;
-                    write(ctx, store::set_session(&session))?;
-                    ctx.session.set(Some(session));
-                }
-            }
-            Pulled::SelfDiagnosis { stored } if stored.teacher == user => {
-                let local = LocalSubmission { submission: stored.submission, synced: true, rejected: None };
-                write(ctx, store::put_submission(user, &local))?;
-            }
-            Pulled::SelfDiagnosis { .. } => {}
+/// Runs `work` holding the Web Lock `name` if no other tab holds it; `None` if one does.
+/// Without the Web Locks API (old browsers, plain-HTTP origins) the work simply runs.
+async fn with_tab_lock<T: 'static>(name: &str, work: impl Future<Output = T> + 'static) -> Option<T> {
+    let navigator = window().navigator();
+    let locks = js_sys::Reflect::get(&navigator, &"locks".into()).ok().filter(|l| !l.is_undefined());
+    let request = locks
+        .as_ref()
+        .and_then(|l| js_sys::Reflect::get(l, &"request".into()).ok())
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    let (Some(locks), Some(request)) = (locks, request) else { return Some(work.await) };
+    let result = Rc::new(RefCell::new(None));
+    let slot = result.clone();
+    let granted = Closure::once_into_js(move |lock: JsValue| -> JsValue {
+        if lock.is_null() {
+            return JsValue::NULL;
         }
-    }
-    write(ctx, store::set_cursor(user, response.cursor))?;
-    write(ctx, store::set_last_sync(user, now_ms()))?;
-    Ok(())
+        wasm_bindgen_futures::future_to_promise(async move {
+            *slot.borrow_mut() = Some(work.await);
+            Ok(JsValue::UNDEFINED)
+        })
+        .into()
+    });
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"ifAvailable".into(), &JsValue::TRUE);
+    let promise = request.call3(&locks, &name.into(), &options, &granted).ok()?;
+    let _ = JsFuture::from(js_sys::Promise::from(promise)).await;
+    result.take()
 }

@@ -104,11 +104,43 @@ fn Banners() -> impl IntoView {
             </div>
         </Show>
         {move || ctx.storage_problem.get().map(|problem| view! {
-            <div class="banner error" role="alert">{problem}</div>
+            <div class="banner error" role="alert">
+                {problem} " "
+                <button class="btn small" on:click=move |_| crate::backup::download_unsynced(ctx)>
+                    "Скачать неотправленные данные"
+                </button>
+            </div>
         })}
         {move || {
             let show = ctx.online.get() && !ctx.session_expired.get();
             ctx.sync_error.get().filter(|_| show).map(|e| view! { <div class="banner info">{e}</div> })
         }}
+    }
+}
+
+/// What this device holds: the storage estimate, whether the browser promised to keep it, and the
+/// way to take unsent work away as a file.
+#[component]
+pub fn DeviceStorage() -> impl IntoView {
+    let ctx = use_ctx();
+    let megabytes = |bytes: f64| format!("{:.1}", bytes / 1_048_576.0).replace('.', ",");
+    view! {
+        <div class="card">
+            <h2>"Данные на этом устройстве"</h2>
+            {move || ctx.storage.get().map(|s| view! {
+                <p data-testid="storage-estimate">
+                    {format!("Занято {} МБ из доступных {} МБ.", megabytes(s.usage_bytes), megabytes(s.quota_bytes))}
+                    " "
+                    {if s.persisted {
+                        "Браузер не удалит эти данные при нехватке места."
+                    } else {
+                        "Браузер может очистить их при нехватке места — не откладывайте отправку."
+                    }}
+                </p>
+            })}
+            <button class="btn small" on:click=move |_| crate::backup::download_unsynced(ctx)>
+                "Скачать неотправленные данные"
+            </button>
+        </div>
     }
 }

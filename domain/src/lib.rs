@@ -11,6 +11,7 @@ pub mod api;
 pub mod diagnosis;
 pub mod form;
 pub mod ids;
+pub mod merge;
 pub mod org;
 pub mod scoring;
 pub mod sync;

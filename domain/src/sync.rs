@@ -21,7 +21,7 @@ use crate::api::ApiError;
 use crate::diagnosis::{StoredSubmission, Submission};
 use crate::form::FormDefinition;
 use crate::org::UserProfile;
-use crate::DeviceId;
+use crate::{DeviceId, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -181,6 +181,62 @@ fn encoded_size(change: &Change) -> usize {
     serde_json::to_vec(change).map_or(usize::MAX / 2, |v| v.len())
 }
 
+/// One write the client makes to its storage after a sync response, in the order given by
+/// [`plan_response`]. The order is the crash-safety argument: a change leaves the outbox only after
+/// its outcome is kept, and the cursor moves only after everything pulled is kept, so a page killed
+/// between any two writes loses nothing and at worst repeats idempotent work.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LocalWrite {
+    /// Keep the submission as this device knows it: acknowledged (`synced`), refused
+    /// (`rejected`), or pulled from the server.
+    KeepSubmission { submission: Submission, synced: bool, rejected: Option<ApiError> },
+    /// Keep a refused change for the user to see and download.
+    KeepRejected { seq: u64, change: Change, error: ApiError },
+    RemoveFromOutbox { seq: u64 },
+    KeepForm { form: FormDefinition },
+    KeepProfile { user: UserProfile },
+    SetCursor { cursor: Cursor },
+}
+
+/// The writes that store `response` for `user`, given the outbox the request was built from.
+pub fn plan_response(outbox: &Outbox, user: UserId, response: SyncResponse) -> Vec<LocalWrite> {
+    let mut outbox = outbox.clone();
+    let settled = outbox.settle(&response.acks);
+    let mut writes = Vec::new();
+    for (seq, change) in settled.applied {
+        let Change::SubmitSelfDiagnosis { submission } = change;
+        writes.push(LocalWrite::KeepSubmission { submission, synced: true, rejected: None });
+        writes.push(LocalWrite::RemoveFromOutbox { seq });
+    }
+    for (seq, change, error) in settled.rejected {
+        let Change::SubmitSelfDiagnosis { submission } = &change;
+        writes.push(LocalWrite::KeepSubmission {
+            submission: submission.clone(),
+            synced: false,
+            rejected: Some(error.clone()),
+        });
+        writes.push(LocalWrite::KeepRejected { seq, change, error });
+        writes.push(LocalWrite::RemoveFromOutbox { seq });
+    }
+    for record in response.pulled {
+        match record {
+            Pulled::Form { form } => writes.push(LocalWrite::KeepForm { form }),
+            Pulled::Profile { user: profile } if profile.id == user => {
+                writes.push(LocalWrite::KeepProfile { user: profile })
+            }
+            Pulled::SelfDiagnosis { stored } if stored.teacher == user => writes.push(LocalWrite::KeepSubmission {
+                submission: stored.submission,
+                synced: true,
+                rejected: None,
+            }),
+            // Never someone else's records, even if a server sent them.
+            Pulled::Profile { .. } | Pulled::SelfDiagnosis { .. } => {}
+        }
+    }
+    writes.push(LocalWrite::SetCursor { cursor: response.cursor });
+    writes
+}
+
 /// How many changes to send in one request. Halves after a failed attempt (a link that resets
 /// every 60 KB must still make progress) and grows back after successes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -191,7 +247,9 @@ pub struct BatchSizer {
 
 impl Default for BatchSizer {
     fn default() -> Self {
-        BatchSizer { current: 25, max: 200 }
+        // Large enough that a normal outbox (a hundred self-diagnoses) goes in one request; the
+        // byte cap on the compressed request is what usually limits a batch.
+        BatchSizer { current: 200, max: 500 }
     }
 }
 
@@ -295,6 +353,41 @@ mod tests {
         assert_eq!(backoff_ms(3, 0.5, 1000, 60_000), 4000);
         assert_eq!(backoff_ms(30, 0.999, 1000, 60_000), 59_940);
         assert_eq!(backoff_ms(5, 0.0, 1000, 60_000), 500, "never zero");
+    }
+
+    #[test]
+    fn a_response_is_stored_before_the_outbox_shrinks_and_the_cursor_moves_last() {
+        let mut o = Outbox::default();
+        o.push(change(1));
+        o.push(change(2));
+        let me = UserId(uuid::Uuid::from_u128(7));
+        let error = ApiError::new(ErrorCode::UnknownFormVersion);
+        let response = SyncResponse {
+            acks: vec![
+                Ack { seq: 0, outcome: Outcome::Applied },
+                Ack { seq: 1, outcome: Outcome::Rejected { error: error.clone() } },
+            ],
+            pulled: vec![],
+            cursor: Cursor(42),
+            more: false,
+            server_time_ms: 0,
+        };
+        let writes = plan_response(&o, me, response);
+        let kinds: Vec<&str> = writes
+            .iter()
+            .map(|w| match w {
+                LocalWrite::KeepSubmission { synced: true, .. } => "keep-synced",
+                LocalWrite::KeepSubmission { rejected: Some(_), .. } => "keep-rejected",
+                LocalWrite::KeepSubmission { .. } => "keep",
+                LocalWrite::KeepRejected { .. } => "rejected",
+                LocalWrite::RemoveFromOutbox { .. } => "remove",
+                LocalWrite::KeepForm { .. } => "form",
+                LocalWrite::KeepProfile { .. } => "profile",
+                LocalWrite::SetCursor { .. } => "cursor",
+            })
+            .collect();
+        assert_eq!(kinds, ["keep-synced", "remove", "keep-rejected", "rejected", "remove", "cursor"]);
+        assert_eq!(writes.last(), Some(&LocalWrite::SetCursor { cursor: Cursor(42) }));
     }
 
     #[test]

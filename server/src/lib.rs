@@ -72,12 +72,17 @@ pub async fn start(settings: Settings) -> anyhow::Result<AppState> {
     })
 }
 
+/// The whole HTTP application: the API and the built app. `serve` runs it on a listener; tests may
+/// also call it directly.
+pub fn app(state: AppState) -> axum::Router {
+    http::router(state).layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
 /// Serves until `shutdown` resolves, then finishes the requests in flight.
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = http::router(state).layer(tower_http::trace::TraceLayer::new_for_http());
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
 }

@@ -3,6 +3,7 @@
 
 mod auth;
 mod department;
+mod proxy;
 mod self_diagnoses;
 mod static_files;
 mod sync;

@@ -43,7 +43,7 @@ export async function startServer({ dbDir = mkdtempSync(path.join(tmpdir(), 'opo
     process: child,
     log: () => log,
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill(signal);
       await exited;
@@ -87,4 +87,106 @@ export function screenshot(page, name) {
 /** The self-diagnosis form as shipped, to compute expected results independently of the app. */
 export function selfDiagnosisForm() {
   return JSON.parse(readFileSync(path.join(ROOT, 'data/forms/self-diagnosis.v1.json'), 'utf8'));
+}
+
+const PROXY_BIN = process.env.OPORA_PROXY_BIN ?? path.join(ROOT, 'target/debug/faultproxy');
+
+/** Starts the fault-injecting proxy in front of `upstreamPort`; `set(config)` changes the link. */
+export async function startProxy(upstreamPort, config = {}) {
+  const child = spawn(PROXY_BIN, ['--upstream', `127.0.0.1:${upstreamPort}`, '--config', JSON.stringify(config)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const { port, control } = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/proxy [\d.]+:(\d+) control [\d.]+:(\d+)/);
+      if (m) resolve({ port: Number(m[1]), control: Number(m[2]) });
+    });
+    child.on('exit', (code) => reject(new Error(`faultproxy exited with ${code}`)));
+  });
+  const { createConnection } = await import('node:net');
+  const command = (line) => new Promise((resolve, reject) => {
+    const socket = createConnection({ port: control, host: '127.0.0.1' }, () => socket.write(line + '\n'));
+    let reply = '';
+    socket.on('data', (d) => {
+      reply += d;
+      if (reply.includes('\n')) {
+        socket.end();
+        const text = reply.trim();
+        text.startsWith('ERR') ? reject(new Error(text)) : resolve(text);
+      }
+    });
+    socket.on('error', reject);
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    set: (c) => command(`SET ${JSON.stringify(c)}`),
+    stats: async () => JSON.parse(await command('STATS')),
+    resetStats: () => command('RESET_STATS'),
+    stop: () => { child.kill('SIGTERM'); },
+  };
+}
+
+/** The rural link of the issue: 600 ms round trips, 100 kbit/s up, 200 kbit/s down. */
+export const RURAL = { latency_ms: 300, jitter_ms: 40, up_bps: 100_000, down_bps: 200_000 };
+
+/** Applicable answers of the shipped form for `subject`, each `value(i)`. */
+export function answersFor(subject, value = (i) => i % 4) {
+  const form = selfDiagnosisForm();
+  const answers = {};
+  let i = 0;
+  for (const section of form.sections) {
+    for (const field of section.fields) {
+      if (!field.variant || field.variant === subject) answers[field.id] = value(i++);
+    }
+  }
+  return answers;
+}
+
+/**
+ * Queues `count` finished self-diagnoses in the logged-in user's outbox exactly as the app stores
+ * them (see app/src/store.rs), for tests that need many queued items without clicking through
+ * the questionnaire each time. Returns their ids.
+ */
+export async function queueSubmissions(page, count, subject = 'math') {
+  const answers = answersFor(subject);
+  return page.evaluate(({ count, answers, subject }) => {
+    const session = JSON.parse(localStorage.getItem('opora.session'));
+    const user = session.user.id;
+    let seq = JSON.parse(localStorage.getItem('opora.next_seq') ?? '0');
+    const ids = [];
+    for (let n = 0; n < count; n++) {
+      const now = Date.now();
+      const submission = {
+        id: crypto.randomUUID(), form: { id: 'self-diagnosis', version: 1 }, subject, answers,
+        started_at_ms: now - 600000, submitted_at_ms: now,
+      };
+      localStorage.setItem('opora.next_seq', JSON.stringify(seq + 1));
+      localStorage.setItem(`opora.u.${user}.outbox.${seq}`, JSON.stringify({ type: 'submit_self_diagnosis', submission }));
+      localStorage.setItem(`opora.u.${user}.sd.${submission.id}`, JSON.stringify({ submission, synced: false }));
+      seq += 1;
+      ids.push(submission.id);
+    }
+    return ids;
+  }, { count, answers, subject });
+}
+
+/** The self-diagnoses the server holds for `loginName`, asked directly (not through the app). */
+export async function serverSubmissions(serverUrl, loginName) {
+  const login = await fetch(`${serverUrl}/api/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ login: loginName, password: DEMO_PASSWORD }),
+  }).then((r) => r.json());
+  const ids = [];
+  let cursor = 0;
+  for (;;) {
+    const res = await fetch(`${serverUrl}/api/sync`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${login.token}` },
+      body: JSON.stringify({ protocol: 1, device: crypto.randomUUID(), cursor, pull_limit: 500 }),
+    }).then((r) => r.json());
+    for (const r of res.pulled) if (r.type === 'self_diagnosis') ids.push(r.stored.submission.id);
+    cursor = res.cursor;
+    if (!res.more) return ids;
+  }
 }

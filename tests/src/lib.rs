@@ -5,6 +5,10 @@
 //! Every test spawns its own app, so tests never see each other's data and may run in parallel.
 //! The server's clock is the system clock plus an offset the test controls ([`TestApp::advance_clock`]),
 //! so sessions and login lock-outs can be expired without waiting.
+//!
+//! [`proxy`] is the fault-injecting TCP proxy the weak-link tests put between client and server.
+
+pub mod proxy;
 
 use opora_domain::api::{ApiError, LoginRequest, LoginResponse, SelfDiagnosisOverview, SchoolSelfDiagnosisRow};
 use opora_domain::diagnosis::{Answers, StoredSubmission, Submission};

@@ -69,7 +69,7 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
     let skip_e2e = args.iter().any(|a| a == "--skip-e2e");
     tools::ensure_wasm_target()?;
     // Native tests first: they are the quickest to fail.
-    run_cmd(cargo().current_dir(root).args(["test", "--workspace", "--exclude", "opora-app"]))?;
+    run_cmd(cargo().current_dir(root).args(["test", "--workspace", "--exclude", "opora-app", "--exclude", "xtask"]))?;
     if skip_e2e {
         return Ok(());
     }
@@ -87,7 +87,18 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
     size::report(&root.join("dist"))
 }
 
+/// The benchmarks: printed figures, never pass/fail timers.
 fn bench(root: &Path) -> Result<()> {
-    let _ = root;
-    bail!("no benchmarks yet")
+    tools::ensure_wasm_target()?;
+    tools::ensure_chromium()?;
+    tools::ensure_npm_packages(&root.join("tests/e2e"))?;
+    build::build(root)?;
+    run_cmd(cargo().current_dir(root).args(["build", "-p", "opora-server", "-p", "opora-tests", "--bins"]))?;
+    run_cmd(
+        Command::new("node")
+            .current_dir(root.join("tests/e2e"))
+            .arg("bench/sync.mjs")
+            .env("OPORA_ROOT", root)
+            .env("OPORA_SERVER_BIN", root.join("target/debug/opora-server")),
+    )
 }

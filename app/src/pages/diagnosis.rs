@@ -86,6 +86,11 @@ fn Questionnaire(form: FormDefinition, user: UserId) -> impl IntoView {
         let record = draft.get_untracked();
         if ctx.report_write(form.with_value(|f| store::put_draft(user, &f.id, &record))) {
             saved_at.set(Some(now_ms()));
+            ctx.unsaved.set(None);
+        } else {
+            // Storage is full: the answers stay on screen and in the download offered.
+            saved_at.set(None);
+            ctx.unsaved.set(serde_json::to_value(&record).ok());
         }
     };
     let go = move |to: usize| {
@@ -103,6 +108,9 @@ fn Questionnaire(form: FormDefinition, user: UserId) -> impl IntoView {
             <p class="saved" aria-live="polite">
                 {move || saved_at.get().map(|_| "✓ Ответы сохранены на этом устройстве")}
             </p>
+            <Show when=move || ctx.unsaved.with(Option::is_some)>
+                <p class="error-text" role="alert">"Последние ответы не сохранены: память браузера заполнена."</p>
+            </Show>
         </div>
     }
 }

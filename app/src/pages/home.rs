@@ -92,6 +92,7 @@ fn TeacherHome(user: UserId) -> impl IntoView {
                 }
             }}
         </div>
+        <crate::widgets::DeviceStorage/>
     }
 }
 

@@ -7,7 +7,8 @@ use crate::error::{AppError, AppResult, Json};
 use crate::storage::ChangeKey;
 use axum::extract::State;
 use opora_domain::api::ErrorCode;
-use opora_domain::sync::{Ack, Change, MAX_PULL_LIMIT, PROTOCOL_VERSION, SyncRequest, SyncResponse};
+use opora_domain::sync::{Ack, Change, MAX_PULL_LIMIT, PROTOCOL_VERSION, Pulled, SyncRequest, SyncResponse};
+use std::collections::HashSet;
 
 /// The most changes one request may push; the client's batches are far smaller.
 const MAX_PUSH: usize = 500;
@@ -26,15 +27,21 @@ pub async fn sync(
     // Applied in sequence order, each committed before the next: if the connection drops
     // half-way, what was committed is answered from the idempotency record on retry.
     let mut acks = Vec::with_capacity(req.push.len());
+    let mut pushed_ids = HashSet::new();
     for pushed in req.push {
         let key = ChangeKey { device: req.device, seq: pushed.seq };
         let outcome = match pushed.change {
-            Change::SubmitSelfDiagnosis { submission } => apply_pushed(&state, &user.profile, key, submission).await?,
+            Change::SubmitSelfDiagnosis { submission } => {
+                pushed_ids.insert(submission.id);
+                apply_pushed(&state, &user.profile, key, submission).await?
+            }
         };
         acks.push(Ack { seq: pushed.seq, outcome });
     }
     let limit = req.pull_limit.clamp(1, MAX_PULL_LIMIT);
-    let page = state.store.pull(user.profile.id, req.cursor, limit).await?;
+    let mut page = state.store.pull(user.profile.id, req.cursor, limit).await?;
+    // The client already has what it just pushed: do not send it back down a slow link.
+    page.records.retain(|r| !matches!(r, Pulled::SelfDiagnosis { stored } if pushed_ids.contains(&stored.submission.id)));
     Ok(Json(SyncResponse {
         acks,
         pulled: page.records,

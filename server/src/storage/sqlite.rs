@@ -409,10 +409,14 @@ impl Storage for SqliteStorage {
     async fn pull(&self, user: UserId, cursor: Cursor, limit: u32) -> Result<PullPage> {
         // One read transaction: the page and the log's end come from the same snapshot.
         let mut tx = self.reader.begin().await?;
+        // Two index range scans (shared records, then the user's own) instead of one scan with
+        // an OR, which SQLite would answer by reading the whole log.
         let rows = sqlx::query(
-            "SELECT seq, kind, record_id FROM change_log
-             WHERE seq > ? AND (owner_user_id IS NULL OR owner_user_id = ?)
-             ORDER BY seq LIMIT ?",
+            "SELECT seq, kind, record_id FROM (
+                 SELECT seq, kind, record_id FROM change_log WHERE owner_user_id IS NULL AND seq > ?1
+                 UNION ALL
+                 SELECT seq, kind, record_id FROM change_log WHERE owner_user_id = ?2 AND seq > ?1)
+             ORDER BY seq LIMIT ?3",
         )
         .bind(cursor.0 as i64)
         .bind(user.to_string())
