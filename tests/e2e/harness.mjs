@@ -149,15 +149,19 @@ export function answersFor(subject, value = (i) => i % 4) {
  * them (see app/src/store.rs), for tests that need many queued items without clicking through
  * the questionnaire each time. Returns their ids.
  */
-export async function queueSubmissions(page, count, subject = 'math') {
-  const answers = answersFor(subject);
-  return page.evaluate(({ count, answers, subject }) => {
+export async function queueSubmissions(page, count, subject = 'math', { random = false } = {}) {
+  const template = answersFor(subject);
+  return page.evaluate(({ count, template, subject, random }) => {
     const session = JSON.parse(localStorage.getItem('opora.session'));
     const user = session.user.id;
     let seq = JSON.parse(localStorage.getItem('opora.next_seq') ?? '0');
     const ids = [];
     for (let n = 0; n < count; n++) {
       const now = Date.now();
+      // Random answers, as real teachers give, unless identical ones are good enough.
+      const answers = random
+        ? Object.fromEntries(Object.keys(template).map((k) => [k, Math.floor(Math.random() * 4)]))
+        : template;
       const submission = {
         id: crypto.randomUUID(), form: { id: 'self-diagnosis', version: 1 }, subject, answers,
         started_at_ms: now - 600000, submitted_at_ms: now,
@@ -169,7 +173,7 @@ export async function queueSubmissions(page, count, subject = 'math') {
       ids.push(submission.id);
     }
     return ids;
-  }, { count, answers, subject });
+  }, { count, template, subject, random });
 }
 
 /** The self-diagnoses the server holds for `loginName`, asked directly (not through the app). */
