@@ -73,23 +73,18 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
     if skip_e2e {
         return Ok(());
     }
-    tools::ensure_chromium()?;
-    tools::ensure_npm_packages(&root.join("tests/e2e"))?;
-    build::build(root)?;
-    run_cmd(cargo().current_dir(root).args(["build", "-p", "opora-server", "-p", "opora-tests", "--bins"]))?;
-    run_cmd(
-        Command::new("node")
-            .current_dir(root.join("tests/e2e"))
-            .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
-            .env("OPORA_ROOT", root)
-            .env("OPORA_SERVER_BIN", root.join("target/debug/opora-server")),
-    )?;
+    run_in_browser(root, &["--test", "--test-concurrency=1", "--test-reporter=spec"])?;
     size::report(&root.join("dist"))
 }
 
 /// The benchmarks: printed figures, never pass/fail timers.
 fn bench(root: &Path) -> Result<()> {
-    tools::ensure_wasm_target()?;
+    run_in_browser(root, &["bench/sync.mjs"])
+}
+
+/// Builds the app, the server and the fault proxy, installs Chromium and the npm packages, then
+/// runs node in `tests/e2e` with `args`.
+fn run_in_browser(root: &Path, args: &[&str]) -> Result<()> {
     tools::ensure_chromium()?;
     tools::ensure_npm_packages(&root.join("tests/e2e"))?;
     build::build(root)?;
@@ -97,7 +92,7 @@ fn bench(root: &Path) -> Result<()> {
     run_cmd(
         Command::new("node")
             .current_dir(root.join("tests/e2e"))
-            .arg("bench/sync.mjs")
+            .args(args)
             .env("OPORA_ROOT", root)
             .env("OPORA_SERVER_BIN", root.join("target/debug/opora-server")),
     )
