@@ -20,7 +20,7 @@ pub async fn prepare(
     if user.role != Role::Teacher {
         return Ok(Err(ApiError::with_detail(ErrorCode::Forbidden, "самодиагностику проходят учителя")));
     }
-    let Some(form) = state.store.form(&submission.form).await? else {
+    let Some(form) = state.form(&submission.form).await? else {
         return Ok(Err(ApiError::with_detail(
             ErrorCode::UnknownFormVersion,
             format!("form {}", submission.form),

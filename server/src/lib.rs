@@ -18,6 +18,7 @@ pub use config::Settings;
 pub use http::MAX_BODY_BYTES;
 
 use limiter::LoginLimiter;
+use opora_domain::form::FormDefinition;
 use std::future::Future;
 use std::sync::Arc;
 use storage::Storage;
@@ -30,12 +31,26 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     login_limiter: Arc<LoginLimiter>,
     clock: Arc<dyn Fn() -> i64 + Send + Sync>,
+    /// Parsed form definitions. A published version never changes, so a cached one is never stale.
+    forms: Arc<std::sync::RwLock<std::collections::HashMap<opora_domain::FormRef, Arc<FormDefinition>>>>,
 }
 
 impl AppState {
     /// Milliseconds since the Unix epoch, from the injected clock.
     pub fn now_ms(&self) -> i64 {
         (self.clock)()
+    }
+
+    /// A form version, parsed once per process: every submission is checked and scored against
+    /// one, and parsing a whole definition per submission would dominate a large sync.
+    pub async fn form(&self, form: &opora_domain::FormRef) -> Result<Option<Arc<FormDefinition>>, storage::StorageError> {
+        if let Some(cached) = self.forms.read().unwrap_or_else(|e| e.into_inner()).get(form) {
+            return Ok(Some(cached.clone()));
+        }
+        let Some(loaded) = self.store.form(form).await? else { return Ok(None) };
+        let loaded = Arc::new(loaded);
+        self.forms.write().unwrap_or_else(|e| e.into_inner()).insert(form.clone(), loaded.clone());
+        Ok(Some(loaded))
     }
 
     /// The same state reading time from `clock`: tests use it to expire sessions.
@@ -69,6 +84,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<AppState> {
         login_limiter: Arc::new(LoginLimiter::new(settings.login_attempts)),
         settings: Arc::new(settings),
         clock: Arc::new(system_now_ms),
+        forms: Default::default(),
     })
 }
 
