@@ -45,8 +45,10 @@ fn unsynced(ctx: Ctx) -> serde_json::Value {
     if let Some(session) = ctx.session.get_untracked() {
         let mine = format!("opora.u.{}.", session.user.id);
         for key in store::keys_with(&mine).into_iter().chain(store::keys_with("opora.corrupt.")) {
-            let wanted = ["draft.", "outbox.", "rejected.", "sd."].iter().any(|p| key[mine.len().min(key.len())..].starts_with(p))
-                || key.starts_with("opora.corrupt.");
+            let unsent = ["draft.", "outbox.", "rejected.", "sd."]
+                .iter()
+                .any(|kind| key.strip_prefix(&mine).is_some_and(|rest| rest.starts_with(kind)));
+            let wanted = unsent || key.starts_with("opora.corrupt.");
             let Some(text) = store::raw_text(&key).filter(|_| wanted) else { continue };
             // Acknowledged submissions are safe on the server: leave them out.
             if key.contains(".sd.") && serde_json::from_str::<store::LocalSubmission>(&text).is_ok_and(|s| s.synced) {

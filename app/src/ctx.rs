@@ -3,6 +3,8 @@
 
 use crate::store::{self, StoredSession};
 use leptos::prelude::*;
+use opora_domain::UserId;
+use opora_domain::org::Role;
 
 #[derive(Clone, Copy)]
 pub struct Ctx {
@@ -73,6 +75,15 @@ impl Ctx {
                 false
             }
         }
+    }
+}
+
+impl Ctx {
+    /// Who is logged in, as a memo: pages re-render when the user changes, not when sync merely
+    /// refreshes the stored profile.
+    pub fn who(&self) -> Memo<Option<(UserId, Role)>> {
+        let session = self.session;
+        Memo::new(move |_| session.with(|s| s.as_ref().map(|s| (s.user.id, s.user.role))))
     }
 }
 

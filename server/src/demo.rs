@@ -86,8 +86,7 @@ pub async fn load(store: &dyn Storage, path: &Path, forms: &[FormDefinition], no
         let specialist = format!("Специалист региона ({})", region.name);
         let mut regional = user(format!("{}.region", region.key), &specialist, Role::Regional);
         regional.region_id = Some(region_id);
-        // A regional user is anchored to the region through its first municipality.
-        regional.municipality_id = None;
+        // A regional user is anchored to the region through its first municipality (set below).
         for (m_index, m) in region.municipalities.iter().enumerate() {
             let municipality = MunicipalityRef { id: MunicipalityId(Uuid::new_v4()), name: m.name.clone(), region_id };
             store.insert_municipality(&municipality).await?;

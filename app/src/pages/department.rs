@@ -17,7 +17,7 @@ const VIEW: &str = "self-diagnosis-overview";
 #[component]
 pub fn Department() -> impl IntoView {
     let ctx = use_ctx();
-    let who = Memo::new(move |_| ctx.session.with(|s| s.as_ref().map(|s| (s.user.id, s.user.role))));
+    let who = ctx.who();
     move || match who.get() {
         None => view! { <Redirect path="/login"/> }.into_any(),
         Some((_, Role::Teacher | Role::Principal)) => {

@@ -20,7 +20,8 @@ use opora_domain::{FormId, SubjectCode, SubmissionId, UserId};
 #[component]
 pub fn Diagnosis() -> impl IntoView {
     let ctx = use_ctx();
-    let user = Memo::new(move |_| ctx.session.with(|s| s.as_ref().map(|s| s.user.id)));
+    let who = ctx.who();
+    let user = Memo::new(move |_| who.get().map(|(id, _)| id));
     // A memo, so a sync that stores the same form again does not rebuild the page under the
     // teacher's fingers.
     let form = Memo::new(move |_| {

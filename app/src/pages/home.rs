@@ -13,7 +13,7 @@ use opora_domain::{FormId, UserId};
 #[component]
 pub fn Home() -> impl IntoView {
     let ctx = use_ctx();
-    let who = Memo::new(move |_| ctx.session.with(|s| s.as_ref().map(|s| (s.user.id, s.user.role))));
+    let who = ctx.who();
     move || match who.get() {
         None => view! { <Redirect path="/login"/> }.into_any(),
         Some((user, Role::Teacher)) => view! { <TeacherHome user/> }.into_any(),

@@ -23,7 +23,8 @@ fn level_class(level: Option<Level>) -> &'static str {
 pub fn Result() -> impl IntoView {
     let ctx = use_ctx();
     let params = use_params_map();
-    let user = Memo::new(move |_| ctx.session.with(|s| s.as_ref().map(|s| s.user.id)));
+    let who = ctx.who();
+    let user = Memo::new(move |_| who.get().map(|(id, _)| id));
     move || {
         ctx.data_version.get();
         let Some(user) = user.get() else { return view! { <Redirect path="/login"/> }.into_any() };
