@@ -5,7 +5,8 @@
 
 use crate::aggregate::GroupSummary;
 use crate::org::{MunicipalityRef, SchoolRef, UserProfile};
-use crate::{AreaId, FormRef};
+use crate::scoring::Profile;
+use crate::{AreaId, FormRef, MunicipalityId, RegionId, UserId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -27,6 +28,14 @@ pub enum ErrorCode {
     /// The id is already used by a different record.
     Conflict,
     UnsupportedProtocol,
+    /// The activation code is unknown, used or expired.
+    InvalidActivationCode,
+    /// A new password does not meet the rules of [`crate::accounts::check_new_password`].
+    WeakPassword,
+    /// The chosen login belongs to another account.
+    LoginTaken,
+    /// A field of the request is out of its allowed range; `detail` says which.
+    InvalidInput,
     Internal,
     /// A code this build does not know (sent by a newer server).
     #[serde(other)]
@@ -58,6 +67,12 @@ impl ErrorCode {
             }
             ErrorCode::Conflict => "Запись с таким номером уже существует.",
             ErrorCode::UnsupportedProtocol => "Приложение устарело. Обновите страницу.",
+            ErrorCode::InvalidActivationCode => {
+                "Код активации неверный, уже использован или истёк. Попросите у руководителя школы новый код."
+            }
+            ErrorCode::WeakPassword => "Пароль не подходит.",
+            ErrorCode::LoginTaken => "Такой логин уже занят. Выберите другой.",
+            ErrorCode::InvalidInput => "Проверьте введённые данные.",
             ErrorCode::Internal | ErrorCode::Unknown => {
                 "Ошибка на сервере. Данные сохранены на устройстве, отправим их позже."
             }
@@ -128,4 +143,129 @@ pub struct SelfDiagnosisOverview {
     pub schools: Vec<SchoolSelfDiagnosisRow>,
     pub total: GroupSummary,
     pub generated_at_ms: i64,
+}
+
+/// A teacher sets her password with the one-time code her principal gave her, and is logged in.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ActivateRequest {
+    pub code: String,
+    pub password: String,
+}
+
+/// A principal adds a teacher. Without a login one is made from the surname.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NewTeacher {
+    pub full_name: String,
+    #[serde(default)]
+    pub login: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    /// Created; the teacher has not yet set her password with the activation code.
+    AwaitingActivation,
+    Active,
+    /// Switched off by the principal (the teacher left the school); her submissions stay.
+    Disabled,
+}
+
+impl AccountStatus {
+    pub fn title_ru(self) -> &'static str {
+        match self {
+            AccountStatus::AwaitingActivation => "ждёт активации",
+            AccountStatus::Active => "активна",
+            AccountStatus::Disabled => "отключена",
+        }
+    }
+}
+
+/// A teacher's account as her principal sees it: no answers, only whether she has submitted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TeacherAccount {
+    pub id: UserId,
+    pub login: String,
+    pub full_name: String,
+    pub status: AccountStatus,
+    /// When her latest self-diagnosis was submitted, if any.
+    #[serde(default)]
+    pub last_submitted_at_ms: Option<i64>,
+}
+
+/// A freshly issued activation code: shown once, never stored in clear.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IssuedCode {
+    pub account: TeacherAccount,
+    /// Formatted for printing, `ABCD-EFGH-JKMN`.
+    pub code: String,
+    pub expires_at_ms: i64,
+}
+
+/// Switching a teacher's account off or on.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SetActive {
+    pub active: bool,
+}
+
+/// One teacher's result, shown to her principal only where the municipality allows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TeacherResult {
+    pub teacher: UserId,
+    pub full_name: String,
+    pub submitted_at_ms: i64,
+    pub profile: Profile,
+}
+
+/// A principal's view of her school's self-diagnosis results.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SchoolSelfDiagnosis {
+    pub school: SchoolRef,
+    pub form: FormRef,
+    pub areas: Vec<AreaTitle>,
+    pub min_group: u32,
+    pub summary: GroupSummary,
+    /// Per-teacher results, present only when the municipality's privacy setting allows
+    /// principals to see them.
+    #[serde(default)]
+    pub individual: Option<Vec<TeacherResult>>,
+    pub generated_at_ms: i64,
+}
+
+/// Who may see teachers' individual self-diagnosis results besides the teacher herself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PrivacySettings {
+    pub municipality: MunicipalityId,
+    /// Principals see each teacher of their school; otherwise only the school's aggregate.
+    pub principals_see_individual: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MunicipalitySelfDiagnosisRow {
+    pub municipality: MunicipalityRef,
+    pub summary: GroupSummary,
+}
+
+/// The regional view: one aggregate row per municipality of the region.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RegionSelfDiagnosis {
+    pub region: RegionId,
+    pub form: FormRef,
+    pub areas: Vec<AreaTitle>,
+    pub min_group: u32,
+    pub municipalities: Vec<MunicipalitySelfDiagnosisRow>,
+    pub total: GroupSummary,
+    pub generated_at_ms: i64,
+}
+
+/// One line of the audit log: who did what to which record. Never a password, a token or an answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at_ms: i64,
+    /// `None` for the command line or an anonymous request.
+    pub actor: Option<UserId>,
+    pub action: String,
+    /// The record acted on: a user id, a submission id, a login typed at the login form.
+    pub subject: Option<String>,
+    pub detail: String,
 }

@@ -6,6 +6,7 @@
 //! results back. That is what makes the rules testable table-style and the protocol checkable by a
 //! property test.
 
+pub mod accounts;
 pub mod aggregate;
 pub mod api;
 pub mod diagnosis;

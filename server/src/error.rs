@@ -41,8 +41,13 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-        ErrorCode::UnknownFormVersion | ErrorCode::InvalidSubmission => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorCode::Conflict => StatusCode::CONFLICT,
+        ErrorCode::UnknownFormVersion
+        | ErrorCode::InvalidSubmission
+        | ErrorCode::WeakPassword
+        | ErrorCode::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
+        // A wrong code is like a wrong password: the client must not learn more than "no".
+        ErrorCode::InvalidActivationCode => StatusCode::UNAUTHORIZED,
+        ErrorCode::Conflict | ErrorCode::LoginTaken => StatusCode::CONFLICT,
         ErrorCode::UnsupportedProtocol => StatusCode::BAD_REQUEST,
         ErrorCode::Internal | ErrorCode::Unknown => StatusCode::INTERNAL_SERVER_ERROR,
     }

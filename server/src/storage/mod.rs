@@ -7,6 +7,7 @@
 pub mod sqlite;
 
 use async_trait::async_trait;
+use opora_domain::api::{AuditEntry, TeacherAccount};
 use opora_domain::diagnosis::StoredSubmission;
 use opora_domain::form::FormDefinition;
 use opora_domain::org::{MunicipalityRef, Role, SchoolFlags, SchoolRef, UserProfile};
@@ -22,6 +23,9 @@ pub enum StorageError {
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A unique key is taken, e.g. a login: the caller's mistake, not ours.
+    #[error("already exists: {0}")]
+    AlreadyExists(String),
 }
 
 pub type Result<T> = std::result::Result<T, StorageError>;
@@ -31,6 +35,38 @@ pub type Result<T> = std::result::Result<T, StorageError>;
 pub struct UserRecord {
     pub profile: UserProfile,
     pub password_hash: Option<String>,
+    /// A disabled account cannot log in.
+    pub active: bool,
+}
+
+/// An activation code to store: only its hash.
+#[derive(Clone, Debug)]
+pub struct NewCode {
+    pub user: UserId,
+    pub code_hash: String,
+    /// `None`: the administrator's command line.
+    pub issued_by: Option<UserId>,
+    pub expires_at_ms: i64,
+}
+
+/// An audit log line to append. Never a password, a token, a code or an answer.
+#[derive(Clone, Debug)]
+pub struct NewAudit {
+    pub actor: Option<UserId>,
+    pub action: &'static str,
+    pub subject: Option<String>,
+    pub detail: String,
+}
+
+impl NewAudit {
+    pub fn new(actor: Option<UserId>, action: &'static str, subject: impl ToString) -> Self {
+        NewAudit { actor, action, subject: Some(subject.to_string()), detail: String::new() }
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -113,6 +149,7 @@ pub struct PullPage {
 pub struct LatestProfile {
     pub teacher: UserId,
     pub school: SchoolId,
+    pub submitted_at_ms: i64,
     pub profile: Profile,
 }
 
@@ -128,8 +165,33 @@ pub trait Storage: Send + Sync + 'static {
     async fn user(&self, id: UserId) -> Result<Option<UserRecord>>;
     async fn municipality(&self, id: MunicipalityId) -> Result<Option<MunicipalityRef>>;
     async fn schools_of(&self, municipality: MunicipalityId) -> Result<Vec<SchoolRef>>;
-    /// Teachers with an account, per school of the municipality.
+    async fn school(&self, id: SchoolId) -> Result<Option<SchoolRef>>;
+    async fn municipalities_of(&self, region: RegionId) -> Result<Vec<MunicipalityRef>>;
+    /// Teachers with an active account, per school of the municipality.
     async fn teacher_counts(&self, municipality: MunicipalityId) -> Result<Vec<(SchoolId, u32)>>;
+
+    // Accounts managed by principals and the administrator.
+    /// Creates an account, with its first activation code and an audit line, in one transaction.
+    /// A taken login is [`StorageError::AlreadyExists`].
+    async fn create_account(&self, u: &NewUser, code: Option<&NewCode>, audit: &NewAudit, now_ms: i64) -> Result<()>;
+    /// The school's teachers, with the time of each one's latest submission of `form`.
+    async fn teachers_of(&self, school: SchoolId, form: &FormId) -> Result<Vec<TeacherAccount>>;
+    /// Replaces any unused code of the user with this one.
+    async fn issue_code(&self, code: &NewCode, audit: &NewAudit, now_ms: i64) -> Result<()>;
+    /// Uses a code: sets the password, ends the user's other sessions, marks the code used.
+    /// `None` if the code is unknown, used, expired, or its account is disabled.
+    async fn activate(&self, code_hash: &str, password_hash: &str, now_ms: i64) -> Result<Option<UserId>>;
+    /// Switches an account off (ending its sessions) or on.
+    async fn set_active(&self, user: UserId, active: bool, audit: &NewAudit, now_ms: i64) -> Result<()>;
+    /// Sets a password directly (the administrator's reset) and ends the user's sessions.
+    async fn set_password(&self, user: UserId, password_hash: &str, audit: &NewAudit, now_ms: i64) -> Result<()>;
+
+    // Audit log and privacy.
+    async fn audit(&self, entry: &NewAudit, now_ms: i64) -> Result<()>;
+    /// Newest first, before `before_seq` when given.
+    async fn audit_log(&self, before_seq: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>>;
+    async fn principals_see_individual(&self, municipality: MunicipalityId) -> Result<bool>;
+    async fn set_principals_see_individual(&self, municipality: MunicipalityId, allowed: bool, audit: &NewAudit, now_ms: i64) -> Result<()>;
 
     // Sessions: only token hashes are stored.
     async fn create_session(&self, token_hash: &str, user: UserId, now_ms: i64, expires_at_ms: i64) -> Result<()>;

@@ -7,7 +7,7 @@
 //! last committed snapshot.
 
 use super::*;
-use opora_domain::api::{ApiError, ErrorCode};
+use opora_domain::api::{AccountStatus, ApiError, ErrorCode};
 use opora_domain::diagnosis::Submission;
 use opora_domain::SubmissionId;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
@@ -66,7 +66,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
 }
 
 const USER_SELECT: &str = "
-    SELECT u.id, u.login, u.full_name, u.role, u.password_hash,
+    SELECT u.id, u.login, u.full_name, u.role, u.password_hash, u.active,
            u.school_id, s.name AS school_name,
            m.id AS municipality_id, m.name AS municipality_name, m.region_id
     FROM users u
@@ -100,6 +100,7 @@ fn user_record(row: &SqliteRow) -> Result<UserRecord> {
             municipality,
         },
         password_hash: row.try_get("password_hash")?,
+        active: row.try_get("active")?,
     })
 }
 
@@ -229,13 +230,229 @@ impl Storage for SqliteStorage {
     async fn teacher_counts(&self, municipality: MunicipalityId) -> Result<Vec<(SchoolId, u32)>> {
         let rows = sqlx::query(
             "SELECT s.id, COUNT(u.id) AS teachers
-             FROM schools s LEFT JOIN users u ON u.school_id = s.id AND u.role = 'teacher'
+             FROM schools s LEFT JOIN users u ON u.school_id = s.id AND u.role = 'teacher' AND u.active = 1
              WHERE s.municipality_id = ? GROUP BY s.id",
         )
         .bind(municipality.to_string())
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(|r| Ok((parse(r, "id")?, r.try_get::<i64, _>("teachers")? as u32))).collect()
+    }
+
+    async fn school(&self, id: SchoolId) -> Result<Option<SchoolRef>> {
+        let row = sqlx::query("SELECT id, name, municipality_id FROM schools WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.map(|r| {
+            Ok(SchoolRef { id: parse(&r, "id")?, name: r.try_get("name")?, municipality_id: parse(&r, "municipality_id")? })
+        })
+        .transpose()
+    }
+
+    async fn municipalities_of(&self, region: RegionId) -> Result<Vec<MunicipalityRef>> {
+        let rows = sqlx::query("SELECT id, name, region_id FROM municipalities WHERE region_id = ? ORDER BY name")
+            .bind(region.to_string())
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter()
+            .map(|r| Ok(MunicipalityRef { id: parse(r, "id")?, name: r.try_get("name")?, region_id: parse(r, "region_id")? }))
+            .collect()
+    }
+
+    async fn create_account(&self, u: &NewUser, code: Option<&NewCode>, audit: &NewAudit, now_ms: i64) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, login, full_name, role, school_id, municipality_id, region_id, password_hash, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(u.id.to_string())
+        .bind(&u.login)
+        .bind(&u.full_name)
+        .bind(u.role.as_str())
+        .bind(u.school_id.map(|id| id.to_string()))
+        .bind(u.municipality_id.map(|id| id.to_string()))
+        .bind(u.region_id.map(|id| id.to_string()))
+        .bind(&u.password_hash)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(StorageError::AlreadyExists(u.login.clone()));
+            }
+            other => other?,
+        };
+        log_change(&mut tx, "profile", &u.id.to_string(), Some(u.id), now_ms).await?;
+        if let Some(code) = code {
+            insert_code(&mut tx, code, now_ms).await?;
+        }
+        insert_audit(&mut tx, audit, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn teachers_of(&self, school: SchoolId, form: &FormId) -> Result<Vec<TeacherAccount>> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.login, u.full_name, u.active, u.password_hash IS NOT NULL AS activated,
+                    (SELECT MAX(d.submitted_at) FROM self_diagnoses d
+                     WHERE d.teacher_id = u.id AND d.form_id = ?) AS last_submitted
+             FROM users u WHERE u.school_id = ? AND u.role = 'teacher'
+             ORDER BY u.full_name COLLATE NOCASE",
+        )
+        .bind(form.as_str())
+        .bind(school.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let status = match (r.try_get::<bool, _>("active")?, r.try_get::<bool, _>("activated")?) {
+                    (false, _) => AccountStatus::Disabled,
+                    (true, false) => AccountStatus::AwaitingActivation,
+                    (true, true) => AccountStatus::Active,
+                };
+                Ok(TeacherAccount {
+                    id: parse(r, "id")?,
+                    login: r.try_get("login")?,
+                    full_name: r.try_get("full_name")?,
+                    status,
+                    last_submitted_at_ms: r.try_get("last_submitted")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn issue_code(&self, code: &NewCode, audit: &NewAudit, now_ms: i64) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        insert_code(&mut tx, code, now_ms).await?;
+        insert_audit(&mut tx, audit, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn activate(&self, code_hash: &str, password_hash: &str, now_ms: i64) -> Result<Option<UserId>> {
+        let mut tx = self.writer.begin().await?;
+        let user: Option<String> = sqlx::query_scalar(
+            "SELECT c.user_id FROM activation_codes c JOIN users u ON u.id = c.user_id
+             WHERE c.code_hash = ? AND c.used_at IS NULL AND c.expires_at > ? AND u.active = 1",
+        )
+        .bind(code_hash)
+        .bind(now_ms)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(user) = user else { return Ok(None) };
+        sqlx::query("UPDATE activation_codes SET used_at = ? WHERE code_hash = ?")
+            .bind(now_ms)
+            .bind(code_hash)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(password_hash)
+            .bind(&user)
+            .execute(&mut *tx)
+            .await?;
+        // Whoever knew the old password is logged out everywhere.
+        sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(&user).execute(&mut *tx).await?;
+        let user_id: UserId = user.parse().map_err(|_| StorageError::Corrupt(format!("activation_codes.user_id {user}")))?;
+        insert_audit(&mut tx, &NewAudit::new(Some(user_id), "account.activated", user_id), now_ms).await?;
+        tx.commit().await?;
+        Ok(Some(user_id))
+    }
+
+    async fn set_active(&self, user: UserId, active: bool, audit: &NewAudit, now_ms: i64) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("UPDATE users SET active = ? WHERE id = ?")
+            .bind(active)
+            .bind(user.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if !active {
+            sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(user.to_string()).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM activation_codes WHERE user_id = ? AND used_at IS NULL")
+                .bind(user.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        insert_audit(&mut tx, audit, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_password(&self, user: UserId, password_hash: &str, audit: &NewAudit, now_ms: i64) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(password_hash)
+            .bind(user.to_string())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(user.to_string()).execute(&mut *tx).await?;
+        insert_audit(&mut tx, audit, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit(&self, entry: &NewAudit, now_ms: i64) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        insert_audit(&mut tx, entry, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit_log(&self, before_seq: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor_id, action, subject, detail FROM audit_log
+             WHERE seq < ? ORDER BY seq DESC LIMIT ?",
+        )
+        .bind(before_seq.unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    seq: r.try_get("seq")?,
+                    at_ms: r.try_get("at")?,
+                    actor: parse_opt(r, "actor_id")?,
+                    action: r.try_get("action")?,
+                    subject: r.try_get("subject")?,
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn principals_see_individual(&self, municipality: MunicipalityId) -> Result<bool> {
+        let allowed: Option<bool> =
+            sqlx::query_scalar("SELECT principals_see_individual FROM privacy_settings WHERE municipality_id = ?")
+                .bind(municipality.to_string())
+                .fetch_optional(&self.reader)
+                .await?;
+        Ok(allowed.unwrap_or(false))
+    }
+
+    async fn set_principals_see_individual(
+        &self,
+        municipality: MunicipalityId,
+        allowed: bool,
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO privacy_settings (municipality_id, principals_see_individual, updated_by, updated_at)
+             VALUES (?, ?, ?, ?)
+             ON CONFLICT (municipality_id) DO UPDATE SET principals_see_individual = excluded.principals_see_individual,
+                 updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        )
+        .bind(municipality.to_string())
+        .bind(allowed)
+        .bind(audit.actor.map(|a| a.to_string()))
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        insert_audit(&mut tx, audit, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn create_session(&self, token_hash: &str, user: UserId, now_ms: i64, expires_at_ms: i64) -> Result<()> {
@@ -367,6 +584,9 @@ impl Storage for SqliteStorage {
                 .execute(&mut *tx)
                 .await?;
                 log_change(&mut tx, "self_diagnosis", &s.id.to_string(), Some(new.stored.teacher), now_ms).await?;
+                let audit = NewAudit::new(Some(new.stored.teacher), "self_diagnosis.submitted", s.id)
+                    .detail(format!("{}@{}", s.form.id, s.form.version));
+                insert_audit(&mut tx, &audit, now_ms).await?;
                 Committed::Inserted
             }
         };
@@ -467,8 +687,8 @@ impl Storage for SqliteStorage {
 
     async fn latest_profiles(&self, municipality: MunicipalityId, form: &FormId) -> Result<Vec<LatestProfile>> {
         let rows = sqlx::query(
-            "SELECT teacher_id, school_id, profile FROM (
-                SELECT d.teacher_id, d.school_id, d.profile,
+            "SELECT teacher_id, school_id, submitted_at, profile FROM (
+                SELECT d.teacher_id, d.school_id, d.submitted_at, d.profile,
                        ROW_NUMBER() OVER (PARTITION BY d.teacher_id
                                           ORDER BY d.submitted_at DESC, d.received_at DESC, d.id DESC) AS rn
                 FROM self_diagnoses d
@@ -482,7 +702,12 @@ impl Storage for SqliteStorage {
         .await?;
         rows.iter()
             .map(|r| {
-                Ok(LatestProfile { teacher: parse(r, "teacher_id")?, school: parse(r, "school_id")?, profile: json(r, "profile")? })
+                Ok(LatestProfile {
+                    teacher: parse(r, "teacher_id")?,
+                    school: parse(r, "school_id")?,
+                    submitted_at_ms: r.try_get("submitted_at")?,
+                    profile: json(r, "profile")?,
+                })
             })
             .collect()
     }
@@ -522,6 +747,37 @@ async fn insert_applied(
         .bind(user.to_string())
         .bind(to_json(outcome))
         .bind(now_ms)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn insert_code(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, code: &NewCode, now_ms: i64) -> Result<()> {
+    // One live code per user: a reissued code makes the lost one worthless.
+    sqlx::query("DELETE FROM activation_codes WHERE user_id = ? AND used_at IS NULL")
+        .bind(code.user.to_string())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO activation_codes (code_hash, user_id, issued_by, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&code.code_hash)
+    .bind(code.user.to_string())
+    .bind(code.issued_by.map(|id| id.to_string()))
+    .bind(now_ms)
+    .bind(code.expires_at_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_audit(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, entry: &NewAudit, now_ms: i64) -> Result<()> {
+    sqlx::query("INSERT INTO audit_log (at, actor_id, action, subject, detail) VALUES (?, ?, ?, ?, ?)")
+        .bind(now_ms)
+        .bind(entry.actor.map(|id| id.to_string()))
+        .bind(entry.action)
+        .bind(&entry.subject)
+        .bind(&entry.detail)
         .execute(&mut **tx)
         .await?;
     Ok(())
