@@ -86,4 +86,7 @@ pub struct UserProfile {
     pub school: Option<SchoolRef>,
     #[serde(default)]
     pub municipality: Option<MunicipalityRef>,
+    /// The region a regional specialist works for; for everyone else their municipality's.
+    #[serde(default)]
+    pub region: Option<RegionId>,
 }

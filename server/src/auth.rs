@@ -7,6 +7,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use opora_domain::accounts::{CODE_ALPHABET, CODE_LENGTH};
 use opora_domain::api::ErrorCode;
 use opora_domain::org::UserProfile;
 use sha2::{Digest, Sha256};
@@ -46,7 +47,26 @@ pub fn new_token() -> String {
     hex(&bytes)
 }
 
-/// What the database keeps of a token.
+/// A new activation code, unformatted: [`CODE_LENGTH`] letters of [`CODE_ALPHABET`], uniformly.
+pub fn new_activation_code() -> String {
+    let mut code = String::with_capacity(CODE_LENGTH);
+    let mut buf = [0u8; 32];
+    // Rejection sampling: only bytes below the largest multiple of the alphabet's size are used,
+    // so every letter is equally likely.
+    let limit = (256 / CODE_ALPHABET.len() * CODE_ALPHABET.len()) as u8;
+    while code.len() < CODE_LENGTH {
+        OsRng.fill_bytes(&mut buf);
+        for b in buf.iter().filter(|b| **b < limit) {
+            if code.len() == CODE_LENGTH {
+                break;
+            }
+            code.push(CODE_ALPHABET[*b as usize % CODE_ALPHABET.len()] as char);
+        }
+    }
+    code
+}
+
+/// What the database keeps of a token or an (already normalised) activation code.
 pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
@@ -85,6 +105,9 @@ impl FromRequestParts<AppState> for CurrentUser {
             state.store.extend_session(&hash, now + SESSION_TTL_MS).await?;
         }
         let user = state.store.user(session.user_id).await?.ok_or_else(|| AppError::code(ErrorCode::SessionExpired))?;
+        if !user.active {
+            return Err(AppError::code(ErrorCode::SessionExpired));
+        }
         Ok(CurrentUser { profile: user.profile, token_hash: hash })
     }
 }
@@ -110,5 +133,16 @@ mod tests {
         assert_eq!(a.len(), 64);
         assert_ne!(token_hash(&a), a);
         assert_eq!(token_hash(&a), token_hash(&a));
+    }
+
+    #[test]
+    fn activation_codes_are_well_formed_and_read_back() {
+        let codes: Vec<String> = (0..200).map(|_| new_activation_code()).collect();
+        for code in &codes {
+            let printed = opora_domain::accounts::format_code(code);
+            assert_eq!(opora_domain::accounts::normalise_code(&printed).as_deref(), Some(code.as_str()));
+        }
+        let distinct: std::collections::HashSet<_> = codes.iter().collect();
+        assert_eq!(distinct.len(), codes.len());
     }
 }

@@ -86,13 +86,9 @@ pub async fn load(store: &dyn Storage, path: &Path, forms: &[FormDefinition], no
         let specialist = format!("Специалист региона ({})", region.name);
         let mut regional = user(format!("{}.region", region.key), &specialist, Role::Regional);
         regional.region_id = Some(region_id);
-        // A regional user is anchored to the region through its first municipality (set below).
-        for (m_index, m) in region.municipalities.iter().enumerate() {
+        for m in &region.municipalities {
             let municipality = MunicipalityRef { id: MunicipalityId(Uuid::new_v4()), name: m.name.clone(), region_id };
             store.insert_municipality(&municipality).await?;
-            if m_index == 0 {
-                regional.municipality_id = Some(municipality.id);
-            }
             let mut department = user(format!("{}.otdel", m.key), &m.department, Role::Municipal);
             department.municipality_id = Some(municipality.id);
             store.insert_user(&department, now_ms).await?;

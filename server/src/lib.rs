@@ -30,6 +30,9 @@ pub struct AppState {
     pub store: Arc<dyn Storage>,
     pub settings: Arc<Settings>,
     login_limiter: Arc<LoginLimiter>,
+    /// Failed activation attempts, counted together: codes are unguessable anyway, this only
+    /// keeps a script from hammering the endpoint.
+    activation_limiter: Arc<LoginLimiter>,
     clock: Arc<dyn Fn() -> i64 + Send + Sync>,
     /// Parsed form definitions. A published version never changes, so a cached one is never stale.
     forms: Arc<std::sync::RwLock<std::collections::HashMap<opora_domain::FormRef, Arc<FormDefinition>>>>,
@@ -82,6 +85,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<AppState> {
     Ok(AppState {
         store,
         login_limiter: Arc::new(LoginLimiter::new(settings.login_attempts)),
+        activation_limiter: Arc::new(LoginLimiter::new(settings.login_attempts.saturating_mul(10))),
         settings: Arc::new(settings),
         clock: Arc::new(system_now_ms),
         forms: Default::default(),

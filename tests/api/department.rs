@@ -176,8 +176,10 @@ async fn a_department_sees_only_its_own_municipality() {
     let app = TestApp::spawn().await;
     let chesma = app.login_as("chesma.otdel").await.user.municipality.unwrap();
     let token = app.token("spassk.otdel").await;
-    let o = app.department_overview_of(&token, Some(chesma.id)).await.expect("its own overview");
-    assert_eq!(o.municipality.name, "Спасский муниципальный район", "the query is ignored for a department");
+    let (status, error) = app.department_overview_of(&token, Some(chesma.id)).await.unwrap_err();
+    assert_eq!((status, error.code), (StatusCode::FORBIDDEN, ErrorCode::Forbidden), "another municipality");
+    let o = app.department_overview(&token).await.expect("its own overview");
+    assert_eq!(o.municipality.name, "Спасский муниципальный район");
 }
 
 #[tokio::test]

@@ -1,8 +1,10 @@
 //! The server's HTTP API, end to end: each test starts its own server on a free port with a fresh
 //! database holding the demo organisations (see `opora_tests::TestApp`).
 
+mod accounts;
 mod auth;
 mod department;
+mod matrix;
 mod proxy;
 mod self_diagnoses;
 mod static_files;

@@ -1,53 +1,98 @@
-//! The department's views. Aggregates only: no endpoint here returns a teacher's answers.
+//! The department's views. Aggregates only: no endpoint here returns a teacher's answers or her
+//! individual result, and groups smaller than the configured minimum read «недостаточно данных».
 
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, Json, Query};
+use crate::storage::NewAudit;
 use axum::extract::State;
 use opora_domain::aggregate::summarise;
-use opora_domain::api::{AreaTitle, ErrorCode, SchoolSelfDiagnosisRow, SelfDiagnosisOverview};
+use opora_domain::api::{
+    AreaTitle, AuditEntry, ErrorCode, MunicipalitySelfDiagnosisRow, PrivacySettings, RegionSelfDiagnosis,
+    SchoolSelfDiagnosisRow, SelfDiagnosisOverview,
+};
+use opora_domain::form::FormDefinition;
 use opora_domain::org::Role;
 use opora_domain::scoring::Profile;
-use opora_domain::{AreaId, FormId, MunicipalityId};
+use opora_domain::{AreaId, FormId, MunicipalityId, RegionId};
 use serde::Deserialize;
 
 /// The form whose results the department overview aggregates.
 pub const SELF_DIAGNOSIS_FORM: &str = "self-diagnosis";
 
 #[derive(Deserialize)]
-pub struct OverviewQuery {
+pub struct MunicipalityQuery {
     /// For regional and admin users, which municipality; municipal users always see their own.
     municipality: Option<MunicipalityId>,
+}
+
+#[derive(Deserialize)]
+pub struct RegionQuery {
+    /// For admin users, which region; regional users always see their own.
+    region: Option<RegionId>,
+}
+
+/// The areas of a form, as ids for aggregation and as titles for display.
+pub fn area_titles(form: &FormDefinition) -> (Vec<AreaId>, Vec<AreaTitle>) {
+    let ids = form.sections.iter().map(|s| s.id.clone()).collect();
+    let titles = form.sections.iter().map(|s| AreaTitle { id: s.id.clone(), title: s.title.clone() }).collect();
+    (ids, titles)
+}
+
+/// Which municipality this user may see: a municipal specialist her own, a regional one any of
+/// her region's, an administrator any. Teachers and principals none.
+async fn visible_municipality(
+    state: &AppState,
+    user: &CurrentUser,
+    wanted: Option<MunicipalityId>,
+) -> AppResult<MunicipalityId> {
+    let own = user.profile.municipality.as_ref().map(|m| m.id);
+    match user.profile.role {
+        Role::Municipal => {
+            let own = own.ok_or_else(|| AppError::code(ErrorCode::Forbidden))?;
+            match wanted {
+                Some(other) if other != own => Err(AppError::code(ErrorCode::Forbidden)),
+                _ => Ok(own),
+            }
+        }
+        Role::Admin => {
+            let id = wanted.or(own).ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
+            state.store.municipality(id).await?.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
+            Ok(id)
+        }
+        Role::Regional => {
+            let wanted = wanted.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
+            let m = state.store.municipality(wanted).await?.ok_or_else(|| AppError::code(ErrorCode::Forbidden))?;
+            if Some(m.region_id) != own_region(user) {
+                return Err(AppError::code(ErrorCode::Forbidden));
+            }
+            Ok(wanted)
+        }
+        Role::Teacher | Role::Principal => Err(AppError::code(ErrorCode::Forbidden)),
+    }
+}
+
+fn own_region(user: &CurrentUser) -> Option<RegionId> {
+    user.profile.region
+}
+
+async fn self_diagnosis_form(state: &AppState) -> AppResult<FormDefinition> {
+    state.store.latest_form(&FormId::from(SELF_DIAGNOSIS_FORM)).await?.ok_or_else(|| AppError::code(ErrorCode::NotFound))
 }
 
 pub async fn self_diagnosis(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(query): Query<OverviewQuery>,
+    Query(query): Query<MunicipalityQuery>,
 ) -> AppResult<Json<SelfDiagnosisOverview>> {
-    let own = user.profile.municipality.as_ref().map(|m| m.id);
-    let municipality_id = match user.profile.role {
-        Role::Municipal => own.ok_or_else(|| AppError::code(ErrorCode::Forbidden))?,
-        Role::Admin => query.municipality.or(own).ok_or_else(|| AppError::code(ErrorCode::NotFound))?,
-        Role::Regional => {
-            let wanted = query.municipality.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
-            let m = state.store.municipality(wanted).await?.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
-            let region = user.profile.municipality.as_ref().map(|m| m.region_id);
-            if Some(m.region_id) != region {
-                return Err(AppError::code(ErrorCode::Forbidden));
-            }
-            wanted
-        }
-        Role::Teacher | Role::Principal => return Err(AppError::code(ErrorCode::Forbidden)),
-    };
+    let municipality_id = visible_municipality(&state, &user, query.municipality).await?;
     let municipality =
         state.store.municipality(municipality_id).await?.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
-    let form_id = FormId::from(SELF_DIAGNOSIS_FORM);
-    let form = state.store.latest_form(&form_id).await?.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
-    let areas: Vec<AreaId> = form.sections.iter().map(|s| s.id.clone()).collect();
+    let form = self_diagnosis_form(&state).await?;
+    let (areas, titles) = area_titles(&form);
     let schools = state.store.schools_of(municipality_id).await?;
     let counts = state.store.teacher_counts(municipality_id).await?;
-    let latest = state.store.latest_profiles(municipality_id, &form_id).await?;
+    let latest = state.store.latest_profiles(municipality_id, &form.id).await?;
     let min_group = state.settings.min_group;
     let rows = schools
         .into_iter()
@@ -60,13 +105,116 @@ pub async fn self_diagnosis(
         .collect();
     let all: Vec<&Profile> = latest.iter().map(|l| &l.profile).collect();
     let teachers = counts.iter().map(|(_, n)| n).sum();
+    state
+        .store
+        .audit(&NewAudit::new(Some(user.profile.id), "department.viewed", municipality_id).detail("self-diagnosis"), state.now_ms())
+        .await?;
     Ok(Json(SelfDiagnosisOverview {
         municipality,
         form: form.form_ref(),
-        areas: form.sections.iter().map(|s| AreaTitle { id: s.id.clone(), title: s.title.clone() }).collect(),
+        areas: titles,
         min_group,
         schools: rows,
         total: summarise(&areas, teachers, &all, min_group),
         generated_at_ms: state.now_ms(),
     }))
+}
+
+/// The region's view: one aggregate per municipality. Regional specialists see their own region,
+/// administrators any.
+pub async fn region_self_diagnosis(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<RegionQuery>,
+) -> AppResult<Json<RegionSelfDiagnosis>> {
+    let region = match user.profile.role {
+        Role::Regional => {
+            let own = own_region(&user).ok_or_else(|| AppError::code(ErrorCode::Forbidden))?;
+            match query.region {
+                Some(other) if other != own => return Err(AppError::code(ErrorCode::Forbidden)),
+                _ => own,
+            }
+        }
+        Role::Admin => query.region.or_else(|| own_region(&user)).ok_or_else(|| AppError::code(ErrorCode::NotFound))?,
+        _ => return Err(AppError::code(ErrorCode::Forbidden)),
+    };
+    let form = self_diagnosis_form(&state).await?;
+    let (areas, titles) = area_titles(&form);
+    let min_group = state.settings.min_group;
+    let mut rows = Vec::new();
+    let mut all_latest = Vec::new();
+    let mut all_teachers = 0;
+    for municipality in state.store.municipalities_of(region).await? {
+        let teachers: u32 = state.store.teacher_counts(municipality.id).await?.iter().map(|(_, n)| n).sum();
+        let latest = state.store.latest_profiles(municipality.id, &form.id).await?;
+        let profiles: Vec<&Profile> = latest.iter().map(|l| &l.profile).collect();
+        rows.push(MunicipalitySelfDiagnosisRow { summary: summarise(&areas, teachers, &profiles, min_group), municipality });
+        all_teachers += teachers;
+        all_latest.extend(latest);
+    }
+    if rows.is_empty() && user.profile.role == Role::Admin {
+        return Err(AppError::code(ErrorCode::NotFound));
+    }
+    let all: Vec<&Profile> = all_latest.iter().map(|l| &l.profile).collect();
+    state
+        .store
+        .audit(&NewAudit::new(Some(user.profile.id), "department.viewed", region).detail("region self-diagnosis"), state.now_ms())
+        .await?;
+    Ok(Json(RegionSelfDiagnosis {
+        region,
+        form: form.form_ref(),
+        areas: titles,
+        min_group,
+        municipalities: rows,
+        total: summarise(&areas, all_teachers, &all, min_group),
+        generated_at_ms: state.now_ms(),
+    }))
+}
+
+/// Whether principals of a municipality may see their teachers' individual results. Read by the
+/// department that decides it; principals learn the answer from their school view.
+pub async fn privacy(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<MunicipalityQuery>,
+) -> AppResult<Json<PrivacySettings>> {
+    let municipality = visible_municipality(&state, &user, query.municipality).await?;
+    let principals_see_individual = state.store.principals_see_individual(municipality).await?;
+    Ok(Json(PrivacySettings { municipality, principals_see_individual }))
+}
+
+/// Only the municipality's own department (or an administrator) decides; a regional specialist
+/// may look but not change it.
+pub async fn set_privacy(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(req): Json<PrivacySettings>,
+) -> AppResult<Json<PrivacySettings>> {
+    if !matches!(user.profile.role, Role::Municipal | Role::Admin) {
+        return Err(AppError::code(ErrorCode::Forbidden));
+    }
+    let municipality = visible_municipality(&state, &user, Some(req.municipality)).await?;
+    let audit = NewAudit::new(Some(user.profile.id), "privacy.changed", municipality)
+        .detail(if req.principals_see_individual { "руководители видят результаты учителей" } else { "только сводные" });
+    state.store.set_principals_see_individual(municipality, req.principals_see_individual, &audit, state.now_ms()).await?;
+    Ok(Json(PrivacySettings { municipality, principals_see_individual: req.principals_see_individual }))
+}
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    before: Option<i64>,
+    limit: Option<u32>,
+}
+
+/// The audit log, newest first: administrators only.
+pub async fn audit_log(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<AuditQuery>,
+) -> AppResult<Json<Vec<AuditEntry>>> {
+    if user.profile.role != Role::Admin {
+        return Err(AppError::code(ErrorCode::Forbidden));
+    }
+    let limit = query.limit.unwrap_or(200).clamp(1, 1000);
+    Ok(Json(state.store.audit_log(query.before, limit).await?))
 }

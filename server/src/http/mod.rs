@@ -2,7 +2,8 @@
 //! Each module owns its routes; handlers are named by verb.
 
 mod auth;
-mod department;
+pub(crate) mod department;
+mod school;
 mod self_diagnoses;
 mod static_files;
 mod sync;
@@ -33,6 +34,14 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/auth/me", get(auth::me))
+        .route("/auth/activate", post(auth::activate))
+        .route("/school/teachers", get(school::list_teachers).post(school::create_teacher))
+        .route("/school/teachers/{id}/code", post(school::issue_code))
+        .route("/school/teachers/{id}/active", put(school::set_active))
+        .route("/school/self-diagnosis", get(school::self_diagnosis))
+        .route("/department/region/self-diagnosis", get(department::region_self_diagnosis))
+        .route("/department/privacy", get(department::privacy).put(department::set_privacy))
+        .route("/admin/audit", get(department::audit_log))
         .route("/sync", post(sync::sync))
         .route("/self-diagnoses/{id}", put(self_diagnoses::put).get(self_diagnoses::get))
         .route("/department/self-diagnosis", get(department::self_diagnosis))

@@ -178,6 +178,8 @@ pub trait Storage: Send + Sync + 'static {
     async fn teachers_of(&self, school: SchoolId, form: &FormId) -> Result<Vec<TeacherAccount>>;
     /// Replaces any unused code of the user with this one.
     async fn issue_code(&self, code: &NewCode, audit: &NewAudit, now_ms: i64) -> Result<()>;
+    /// Whose account a live (unused, unexpired, account active) code opens.
+    async fn code_owner(&self, code_hash: &str, now_ms: i64) -> Result<Option<UserId>>;
     /// Uses a code: sets the password, ends the user's other sessions, marks the code used.
     /// `None` if the code is unknown, used, expired, or its account is disabled.
     async fn activate(&self, code_hash: &str, password_hash: &str, now_ms: i64) -> Result<Option<UserId>>;

@@ -68,10 +68,15 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
 const USER_SELECT: &str = "
     SELECT u.id, u.login, u.full_name, u.role, u.password_hash, u.active,
            u.school_id, s.name AS school_name,
-           m.id AS municipality_id, m.name AS municipality_name, m.region_id
+           m.id AS municipality_id, m.name AS municipality_name, m.region_id,
+           COALESCE(u.region_id, m.region_id) AS user_region
     FROM users u
     LEFT JOIN schools s ON s.id = u.school_id
     LEFT JOIN municipalities m ON m.id = COALESCE(u.municipality_id, s.municipality_id)";
+
+/// The account a code opens, if the code is unused, unexpired and the account is not disabled.
+const LIVE_CODE_OWNER: &str = "SELECT c.user_id FROM activation_codes c JOIN users u ON u.id = c.user_id
+     WHERE c.code_hash = ? AND c.used_at IS NULL AND c.expires_at > ? AND u.active = 1";
 
 fn user_record(row: &SqliteRow) -> Result<UserRecord> {
     let role: String = row.try_get("role")?;
@@ -98,6 +103,7 @@ fn user_record(row: &SqliteRow) -> Result<UserRecord> {
             role,
             school,
             municipality,
+            region: parse_opt(row, "user_region")?,
         },
         password_hash: row.try_get("password_hash")?,
         active: row.try_get("active")?,
@@ -330,16 +336,22 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
+    async fn code_owner(&self, code_hash: &str, now_ms: i64) -> Result<Option<UserId>> {
+        let user: Option<String> = sqlx::query_scalar(LIVE_CODE_OWNER)
+            .bind(code_hash)
+            .bind(now_ms)
+            .fetch_optional(&self.reader)
+            .await?;
+        user.map(|u| u.parse().map_err(|_| StorageError::Corrupt(format!("activation_codes.user_id {u}")))).transpose()
+    }
+
     async fn activate(&self, code_hash: &str, password_hash: &str, now_ms: i64) -> Result<Option<UserId>> {
         let mut tx = self.writer.begin().await?;
-        let user: Option<String> = sqlx::query_scalar(
-            "SELECT c.user_id FROM activation_codes c JOIN users u ON u.id = c.user_id
-             WHERE c.code_hash = ? AND c.used_at IS NULL AND c.expires_at > ? AND u.active = 1",
-        )
-        .bind(code_hash)
-        .bind(now_ms)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let user: Option<String> = sqlx::query_scalar(LIVE_CODE_OWNER)
+            .bind(code_hash)
+            .bind(now_ms)
+            .fetch_optional(&mut *tx)
+            .await?;
         let Some(user) = user else { return Ok(None) };
         sqlx::query("UPDATE activation_codes SET used_at = ? WHERE code_hash = ?")
             .bind(now_ms)
@@ -693,6 +705,8 @@ impl Storage for SqliteStorage {
                                           ORDER BY d.submitted_at DESC, d.received_at DESC, d.id DESC) AS rn
                 FROM self_diagnoses d
                 JOIN schools s ON s.id = d.school_id
+                -- A teacher whose account is switched off (she left) no longer counts.
+                JOIN users u ON u.id = d.teacher_id AND u.active = 1
                 WHERE s.municipality_id = ? AND d.form_id = ?)
              WHERE rn = 1",
         )

@@ -1,0 +1,195 @@
+//! The principal's pages: her school's teacher accounts and its self-diagnosis results.
+//!
+//! Every handler starts from the principal's own school as stored on the server; a teacher id in
+//! the path that is not a teacher of that school is answered 404, the same as an id that does not
+//! exist, so ids of other schools reveal nothing.
+
+use crate::AppState;
+use crate::auth::{CurrentUser, new_activation_code, token_hash};
+use crate::error::{AppError, AppResult, Json, Path};
+use crate::http::department::{SELF_DIAGNOSIS_FORM, area_titles};
+use crate::storage::{NewAudit, NewCode, NewUser, StorageError};
+use axum::extract::State;
+use axum::http::StatusCode;
+use opora_domain::accounts::{ACTIVATION_TTL_MS, format_code, login_from_name, valid_login};
+use opora_domain::aggregate::summarise;
+use opora_domain::api::{
+    ErrorCode, IssuedCode, NewTeacher, SchoolSelfDiagnosis, SetActive, TeacherAccount, TeacherResult,
+};
+use opora_domain::org::{Role, SchoolRef};
+use opora_domain::scoring::Profile;
+use opora_domain::{FormId, UserId};
+
+/// The school a principal manages; everyone else is refused.
+fn own_school(user: &CurrentUser) -> AppResult<SchoolRef> {
+    match (&user.profile.role, &user.profile.school) {
+        (Role::Principal, Some(school)) => Ok(school.clone()),
+        _ => Err(AppError::code(ErrorCode::Forbidden)),
+    }
+}
+
+pub async fn list_teachers(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Vec<TeacherAccount>>> {
+    let school = own_school(&user)?;
+    Ok(Json(state.store.teachers_of(school.id, &FormId::from(SELF_DIAGNOSIS_FORM)).await?))
+}
+
+/// Creates a teacher's account and its first activation code, shown once in the answer.
+pub async fn create_teacher(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(req): Json<NewTeacher>,
+) -> AppResult<(StatusCode, Json<IssuedCode>)> {
+    let school = own_school(&user)?;
+    let full_name = req.full_name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if full_name.chars().count() < 3 || full_name.chars().count() > 200 {
+        return Err(AppError::detail(ErrorCode::InvalidInput, "Укажите фамилию, имя и отчество учителя."));
+    }
+    let chosen = req.login.map(|l| l.trim().to_lowercase()).filter(|l| !l.is_empty());
+    if let Some(login) = &chosen {
+        if !valid_login(login) {
+            return Err(AppError::detail(
+                ErrorCode::InvalidInput,
+                "Логин: от 3 до 64 латинских букв, цифр, точек, дефисов.",
+            ));
+        }
+    }
+    // Logins of a school share its principal's prefix (`buraki.director` → `buraki.ivanova`).
+    let prefix = user.profile.login.split_once('.').map_or("", |(p, _)| p);
+    let base = chosen.clone().unwrap_or_else(|| login_from_name(prefix, &full_name));
+    let now = state.now_ms();
+    let id = UserId(uuid::Uuid::new_v4());
+    let raw_code = new_activation_code();
+    let code = NewCode {
+        user: id,
+        code_hash: token_hash(&raw_code),
+        issued_by: Some(user.profile.id),
+        expires_at_ms: now + ACTIVATION_TTL_MS,
+    };
+    // A chosen login must be free; a derived one gets the first free number: ivanova, ivanova2…
+    let attempts = if chosen.is_some() { 1 } else { 50 };
+    let mut login = base.clone();
+    for n in 1..=attempts {
+        if n > 1 {
+            login = format!("{base}{n}");
+        }
+        let new = NewUser {
+            id,
+            login: login.clone(),
+            full_name: full_name.clone(),
+            role: Role::Teacher,
+            school_id: Some(school.id),
+            municipality_id: None,
+            region_id: None,
+            password_hash: None,
+        };
+        let audit = NewAudit::new(Some(user.profile.id), "account.created", id).detail(format!("учитель, {login}"));
+        match state.store.create_account(&new, Some(&code), &audit, now).await {
+            Ok(()) => {
+                let account = TeacherAccount {
+                    id,
+                    login,
+                    full_name,
+                    status: opora_domain::api::AccountStatus::AwaitingActivation,
+                    last_submitted_at_ms: None,
+                };
+                let issued = IssuedCode { account, code: format_code(&raw_code), expires_at_ms: code.expires_at_ms };
+                return Ok((StatusCode::CREATED, Json(issued)));
+            }
+            Err(StorageError::AlreadyExists(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::code(ErrorCode::LoginTaken))
+}
+
+/// The school's teacher with this id, or 404.
+async fn own_teacher(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<TeacherAccount> {
+    let school = own_school(user)?;
+    let id: UserId = id.parse().map_err(|_| AppError::code(ErrorCode::NotFound))?;
+    let teachers = state.store.teachers_of(school.id, &FormId::from(SELF_DIAGNOSIS_FORM)).await?;
+    teachers.into_iter().find(|t| t.id == id).ok_or_else(|| AppError::code(ErrorCode::NotFound))
+}
+
+/// A new activation code for a teacher who lost hers or forgot her password. The old code stops
+/// working; her password keeps working until she uses the new code.
+pub async fn issue_code(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<IssuedCode>> {
+    let teacher = own_teacher(&state, &user, &id).await?;
+    if teacher.status == opora_domain::api::AccountStatus::Disabled {
+        return Err(AppError::detail(ErrorCode::InvalidInput, "Учётная запись отключена: сначала включите её."));
+    }
+    let now = state.now_ms();
+    let raw_code = new_activation_code();
+    let code = NewCode {
+        user: teacher.id,
+        code_hash: token_hash(&raw_code),
+        issued_by: Some(user.profile.id),
+        expires_at_ms: now + ACTIVATION_TTL_MS,
+    };
+    let audit = NewAudit::new(Some(user.profile.id), "account.code_issued", teacher.id);
+    state.store.issue_code(&code, &audit, now).await?;
+    Ok(Json(IssuedCode { account: teacher, code: format_code(&raw_code), expires_at_ms: code.expires_at_ms }))
+}
+
+/// Switches a teacher's account off (she left the school: sessions end, results stop counting)
+/// or back on.
+pub async fn set_active(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Json(req): Json<SetActive>,
+) -> AppResult<Json<TeacherAccount>> {
+    let teacher = own_teacher(&state, &user, &id).await?;
+    let action = if req.active { "account.enabled" } else { "account.disabled" };
+    let audit = NewAudit::new(Some(user.profile.id), action, teacher.id);
+    state.store.set_active(teacher.id, req.active, &audit, state.now_ms()).await?;
+    Ok(Json(own_teacher(&state, &user, &id).await?))
+}
+
+/// The school's self-diagnosis results: the aggregate, suppressed below the minimum group like the
+/// department's, and each teacher's result only where the municipality allows principals to see
+/// them.
+pub async fn self_diagnosis(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<SchoolSelfDiagnosis>> {
+    let school = own_school(&user)?;
+    let form_id = FormId::from(SELF_DIAGNOSIS_FORM);
+    let form = state.store.latest_form(&form_id).await?.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
+    let teachers = state.store.teachers_of(school.id, &form_id).await?;
+    let latest: Vec<_> = state
+        .store
+        .latest_profiles(school.municipality_id, &form_id)
+        .await?
+        .into_iter()
+        .filter(|l| l.school == school.id)
+        .collect();
+    let active = teachers.iter().filter(|t| t.status != opora_domain::api::AccountStatus::Disabled).count() as u32;
+    let (areas, titles) = area_titles(&form);
+    let profiles: Vec<&Profile> = latest.iter().map(|l| &l.profile).collect();
+    let summary = summarise(&areas, active, &profiles, state.settings.min_group);
+    let individual = if state.store.principals_see_individual(school.municipality_id).await? {
+        Some(
+            latest
+                .iter()
+                .map(|l| TeacherResult {
+                    teacher: l.teacher,
+                    full_name: teachers.iter().find(|t| t.id == l.teacher).map_or_else(String::new, |t| t.full_name.clone()),
+                    submitted_at_ms: l.submitted_at_ms,
+                    profile: l.profile.clone(),
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
+    Ok(Json(SchoolSelfDiagnosis {
+        school,
+        form: form.form_ref(),
+        areas: titles,
+        min_group: state.settings.min_group,
+        summary,
+        individual,
+        generated_at_ms: state.now_ms(),
+    }))
+}
