@@ -1,6 +1,10 @@
 //! Every HTTP call the app makes, in one place, returning the shared crate's types.
 
-use opora_domain::api::{ApiError, ErrorCode, LoginRequest, LoginResponse, SelfDiagnosisOverview};
+use opora_domain::api::{
+    ActivateRequest, ApiError, ErrorCode, IssuedCode, LoginRequest, LoginResponse, NewTeacher, PrivacySettings,
+    SetActive, TeacherAccount,
+};
+use opora_domain::UserId;
 use opora_domain::sync::SyncResponse;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -72,8 +76,19 @@ async fn post<B: Serialize, T: DeserializeOwned>(path: &str, token: Option<&str>
     answer(request.send().await).await
 }
 
-async fn get<T: DeserializeOwned>(path: &str, token: &str) -> Result<T, Failure> {
-    answer(reqwest::Client::new().get(url(path)).bearer_auth(token).timeout(TIMEOUT).send().await).await
+/// A GET whose successful body is returned as text, unparsed: the caller stores it as it came
+/// and parses it once. Keeps one copy of the request code for every cached view.
+pub async fn get_text(path: &str, token: &str) -> Result<String, Failure> {
+    let sent = reqwest::Client::new().get(url(path)).bearer_auth(token).timeout(TIMEOUT).send().await;
+    let response = sent.map_err(|_| Failure::Unreachable)?;
+    if response.status().is_success() {
+        return response.text().await.map_err(|_| Failure::Unreachable);
+    }
+    answer::<serde_json::Value>(Ok(response)).await.map(|_| String::new())
+}
+
+async fn put<B: Serialize, T: DeserializeOwned>(path: &str, token: &str, body: &B) -> Result<T, Failure> {
+    answer(reqwest::Client::new().put(url(path)).json(body).bearer_auth(token).timeout(TIMEOUT).send().await).await
 }
 
 /// Gzips `bytes` with the browser's own `CompressionStream`, so the app carries no compressor.
@@ -135,8 +150,25 @@ pub async fn sync(token: &str, body: Body) -> Result<SyncResponse, Failure> {
     answer(request.body(body.bytes).send().await).await
 }
 
-
-
-pub async fn self_diagnosis_overview(token: &str) -> Result<SelfDiagnosisOverview, Failure> {
-    get("/api/department/self-diagnosis", token).await
+/// A teacher's first login with the code from her principal.
+pub async fn activate(code: &str, password: &str) -> Result<LoginResponse, Failure> {
+    let body = ActivateRequest { code: code.to_owned(), password: password.to_owned() };
+    post("/api/auth/activate", None, &body).await
 }
+
+pub async fn set_privacy(token: &str, settings: &PrivacySettings) -> Result<PrivacySettings, Failure> {
+    put("/api/department/privacy", token, settings).await
+}
+
+pub async fn create_teacher(token: &str, teacher: &NewTeacher) -> Result<IssuedCode, Failure> {
+    post("/api/school/teachers", Some(token), teacher).await
+}
+
+pub async fn issue_code(token: &str, teacher: UserId) -> Result<IssuedCode, Failure> {
+    post(&format!("/api/school/teachers/{teacher}/code"), Some(token), &()).await
+}
+
+pub async fn set_active(token: &str, teacher: UserId, active: bool) -> Result<TeacherAccount, Failure> {
+    put(&format!("/api/school/teachers/{teacher}/active"), token, &SetActive { active }).await
+}
+

@@ -66,6 +66,31 @@ impl Ctx {
         self.data_version.update(|v| *v += 1);
     }
 
+    /// What a failed request says about the connection and the session.
+    pub fn note_failure(&self, failure: &crate::api::Failure) {
+        if *failure == crate::api::Failure::Unreachable {
+            self.reachable.set(false);
+        }
+        if failure.needs_login() {
+            self.session_expired.set(true);
+        }
+    }
+
+    /// Starts a session the server just opened (a login or an activation): stored first, so a
+    /// reload right after keeps it. Another user's queued work stays in that user's part of
+    /// storage and is sent when they log in again: the outbox always belongs to the logged-in user.
+    pub fn begin_session(&self, response: opora_domain::api::LoginResponse) {
+        let session = StoredSession::from(response);
+        self.report_write(store::set_session(&session));
+        store::remember_name(session.user.id, &session.user.full_name);
+        self.session.set(Some(session));
+        self.session_expired.set(false);
+        self.sync_error.set(None);
+        self.reachable.set(true);
+        self.refresh();
+        crate::sync::sync_now(*self);
+    }
+
     /// Shows a failed local write to the user.
     pub fn report_write(&self, result: Result<(), store::WriteError>) -> bool {
         match result {

@@ -44,6 +44,7 @@ fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <pages::NotFound/> }>
                     <Route path=path!("/") view=pages::home::Home/>
                     <Route path=path!("/login") view=pages::login::Login/>
+                    <Route path=path!("/activate") view=pages::activate::Activate/>
                     <Route path=path!("/self-diagnosis") view=pages::diagnosis::Diagnosis/>
                     <Route path=path!("/self-diagnosis/:id") view=pages::result::Result/>
                     <Route path=path!("/department") view=pages::department::Department/>

@@ -17,7 +17,8 @@
 //! | `opora.u.<user>.outbox.<seq>`        | a [`Change`] waiting for the server     |
 //! | `opora.u.<user>.rejected.<seq>`      | a change the server refused, kept       |
 //! | `opora.u.<user>.sd.<submission id>`  | a [`LocalSubmission`]                   |
-//! | `opora.u.<user>.view.<name>`         | the last fetched department view        |
+//! | `opora.u.<user>.view.<name>`         | the last fetched server view            |
+//! | `opora.u.<user>.name`                | the user's name, for «waiting for …»    |
 //! | `opora.corrupt.<original key>`       | an unreadable entry, set aside          |
 
 use gloo_storage::{LocalStorage, Storage};
@@ -284,4 +285,41 @@ pub fn view<T: DeserializeOwned>(user: UserId, name: &str) -> Option<T> {
 
 pub fn put_view<T: Serialize>(user: UserId, name: &str, value: &T) -> Result<(), WriteError> {
     set(&user_key(user, &format!("view.{name}")), value)
+}
+
+/// Stores a view's JSON exactly as the server sent it.
+pub fn put_view_text(user: UserId, name: &str, json: &str) -> Result<(), WriteError> {
+    let Some(storage) = raw() else { return Err(WriteError::Other("no localStorage".to_owned())) };
+    storage.set_item(&user_key(user, &format!("view.{name}")), json).map_err(|e| {
+        let text = format!("{e:?}");
+        if text.contains("QuotaExceeded") || text.contains("quota") { WriteError::Full } else { WriteError::Other(text) }
+    })
+}
+
+// --- Who has unsent work ---------------------------------------------------------------------
+
+/// Kept at login so the login page can say whose unsent work waits on this device.
+pub fn remember_name(user: UserId, full_name: &str) {
+    let _ = set(&user_key(user, "name"), &full_name);
+}
+
+/// Every user of this browser with changes in the outbox: (user, name, count).
+pub fn pending_by_user() -> Vec<(UserId, String, usize)> {
+    let prefix = format!("{PREFIX}u.");
+    let mut counts: Vec<(UserId, usize)> = Vec::new();
+    for key in keys_with(&prefix) {
+        let Some((user, rest)) = key[prefix.len()..].split_once('.') else { continue };
+        if !rest.starts_with("outbox.") {
+            continue;
+        }
+        let Ok(user) = user.parse::<UserId>() else { continue };
+        match counts.iter_mut().find(|(u, _)| *u == user) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((user, 1)),
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(user, n)| (user, get::<String>(&user_key(user, "name")).unwrap_or_else(|| "другой пользователь".to_owned()), n))
+        .collect()
 }

@@ -14,7 +14,7 @@ mkdirSync(ARTIFACTS, { recursive: true });
 export const DEMO_PASSWORD = JSON.parse(readFileSync(path.join(ROOT, 'data/demo/organisations.json'), 'utf8')).password;
 
 /** Starts the server with demo data; resolves once it listens. `dbDir` reuses a database. */
-export async function startServer({ dbDir = mkdtempSync(path.join(tmpdir(), 'opora-e2e-')), port = 0, extraArgs = [] } = {}) {
+export async function startServer({ dbDir = mkdtempSync(path.join(tmpdir(), 'opora-e2e-')), port = 0, extraArgs = [], logLevel = 'warn' } = {}) {
   const args = [
     '--addr', `127.0.0.1:${port}`,
     '--database-url', `sqlite://${dbDir}/opora.db`,
@@ -24,14 +24,14 @@ export async function startServer({ dbDir = mkdtempSync(path.join(tmpdir(), 'opo
     '--demo',
     ...extraArgs,
   ];
-  const child = spawn(SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } });
+  const child = spawn(SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: logLevel } });
+  // Everything the server writes, both streams: tests check it never holds a secret.
   let log = '';
   child.stderr.on('data', (d) => { log += d; });
   const url = await new Promise((resolve, reject) => {
-    let out = '';
     child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/[\d.:]+)/);
+      log += d;
+      const m = log.match(/listening on (http:\/\/[\d.:]+)/);
       if (m) resolve(m[1]);
     });
     child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${log}`)));

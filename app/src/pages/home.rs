@@ -17,7 +17,7 @@ pub fn Home() -> impl IntoView {
     move || match who.get() {
         None => view! { <Redirect path="/login"/> }.into_any(),
         Some((user, Role::Teacher)) => view! { <TeacherHome user/> }.into_any(),
-        Some((_, Role::Principal)) => view! { <PrincipalHome/> }.into_any(),
+        Some((user, Role::Principal)) => view! { <super::school::SchoolHome user/> }.into_any(),
         Some(_) => view! { <DepartmentHome/> }.into_any(),
     }
 }
@@ -97,23 +97,17 @@ fn TeacherHome(user: UserId) -> impl IntoView {
 }
 
 #[component]
-fn PrincipalHome() -> impl IntoView {
-    let ctx = use_ctx();
-    let school = move || ctx.session.with(|s| s.as_ref().and_then(|s| s.user.school.as_ref().map(|s| s.name.clone())));
-    view! {
-        <div class="card">
-            <h1>{move || school().unwrap_or_default()}</h1>
-            <p>"Кабинет руководителя: отчёты школы и результаты самодиагностики педагогов появятся здесь \
-                в следующих версиях «Опоры»."</p>
-        </div>
-    }
-}
-
-#[component]
 fn DepartmentHome() -> impl IntoView {
     let ctx = use_ctx();
-    let municipality =
-        move || ctx.session.with(|s| s.as_ref().and_then(|s| s.user.municipality.as_ref().map(|m| m.name.clone())));
+    let municipality = move || {
+        ctx.session.with(|s| {
+            let user = &s.as_ref()?.user;
+            Some(match &user.municipality {
+                Some(m) => m.name.clone(),
+                None => user.role.title_ru().to_owned(),
+            })
+        })
+    };
     view! {
         <div class="card">
             <h1>{move || municipality().unwrap_or_else(|| "Отдел образования".to_owned())}</h1>

@@ -3,8 +3,8 @@
 
 use crate::api::{self, Failure};
 use crate::ctx::use_ctx;
-use crate::store::{self, StoredSession};
-use crate::sync::sync_now;
+use crate::store;
+use leptos_router::components::A;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -31,16 +31,7 @@ pub fn Login() -> impl IntoView {
         spawn_local(async move {
             match api::login(&l, &p).await {
                 Ok(response) => {
-                    let session = StoredSession::from(response);
-                    // Another user's queued work stays in that user's part of storage and is sent
-                    // when they log in again: the outbox always belongs to the logged-in user.
-                    ctx.report_write(store::set_session(&session));
-                    ctx.session.set(Some(session));
-                    ctx.session_expired.set(false);
-                    ctx.sync_error.set(None);
-                    ctx.reachable.set(true);
-                    ctx.refresh();
-                    sync_now(ctx);
+                    ctx.begin_session(response);
                     navigate("/", Default::default());
                 }
                 Err(Failure::Unreachable) => error.set(Some(
@@ -72,7 +63,28 @@ pub fn Login() -> impl IntoView {
                     </button>
                 </div>
             </form>
+            <p><A href="/activate">"Первый вход: у меня есть код активации"</A></p>
             <p class="muted">"Учётную запись выдаёт руководитель школы или отдел образования."</p>
         </div>
+        <PendingElsewhere/>
     }
+}
+
+/// Unsent work of people who are not logged in on this device: it waits for its owner, and the
+/// person about to log in should know it will not be sent under her name.
+#[component]
+fn PendingElsewhere() -> impl IntoView {
+    let ctx = use_ctx();
+    let current = ctx.session.get_untracked().filter(|_| !ctx.session_expired.get_untracked()).map(|s| s.user.id);
+    let pending: Vec<(String, usize)> =
+        store::pending_by_user().into_iter().filter(|(user, _, _)| Some(*user) != current).map(|(_, name, n)| (name, n)).collect();
+    (!pending.is_empty()).then(|| view! {
+        <div class="card" data-testid="pending-elsewhere">
+            <h2>"Неотправленные данные на этом устройстве"</h2>
+            <ul class="plain">
+                {pending.into_iter().map(|(name, n)| view! { <li>{format!("{name}: {n}")}</li> }).collect_view()}
+            </ul>
+            <p class="muted">"Они хранятся здесь и будут отправлены, когда их владелец войдёт в систему на этом устройстве."</p>
+        </div>
+    })
 }

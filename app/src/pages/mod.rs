@@ -1,14 +1,22 @@
 //! One page per file; each reads the app context and storage, and talks to the server only
 //! through `crate::api` and `crate::sync`.
 
+pub mod activate;
 pub mod department;
 pub mod diagnosis;
 pub mod home;
 pub mod login;
 pub mod result;
+pub mod school;
 
+use crate::ctx::use_ctx;
+use crate::store;
+use crate::util::format_datetime;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::A;
+use opora_domain::UserId;
+use serde::de::DeserializeOwned;
 
 /// The form every teacher's self-diagnosis uses.
 pub const SELF_DIAGNOSIS: &str = "self-diagnosis";
@@ -19,6 +27,98 @@ pub fn NotFound() -> impl IntoView {
         <div class="card">
             <h1>"Страница не найдена"</h1>
             <A href="/">"На главную"</A>
+        </div>
+    }
+}
+
+/// A view fetched from the server and kept in storage, so it opens offline with the date of the
+/// last successful fetch.
+pub struct CachedView<T: Send + Sync + 'static> {
+    pub data: RwSignal<Option<T>>,
+    pub loading: RwSignal<bool>,
+    pub error: RwSignal<Option<String>>,
+}
+
+impl<T: Send + Sync + 'static> Clone for CachedView<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: Send + Sync + 'static> Copy for CachedView<T> {}
+
+/// Reads the stored copy of view `name` at once and, when online, fetches a fresh one from the
+/// API `path`. Returns the view and the function that fetches again (the «Обновить» button).
+pub fn cached_view<T>(user: UserId, name: &str, path: String) -> (CachedView<T>, Callback<()>)
+where
+    T: DeserializeOwned + Send + Sync + 'static,
+{
+    let view = CachedView {
+        data: RwSignal::new(store::view::<T>(user, name)),
+        loading: RwSignal::new(false),
+        error: RwSignal::new(None),
+    };
+    // Only the parsing is per type; the request and storage code below exists once.
+    let accept = Callback::new(move |json: String| match serde_json::from_str::<T>(&json) {
+        Ok(fresh) => view.data.set(Some(fresh)),
+        Err(_) => view.error.set(Some("Сервер прислал непонятные данные. Обновите приложение.".to_owned())),
+    });
+    let refresh = fetcher(user, name.to_owned(), path, view.loading, view.error, accept);
+    (view, refresh)
+}
+
+fn fetcher(
+    user: UserId,
+    name: String,
+    path: String,
+    loading: RwSignal<bool>,
+    error: RwSignal<Option<String>>,
+    accept: Callback<String>,
+) -> Callback<()> {
+    let ctx = use_ctx();
+    let target = StoredValue::new((name, path));
+    let refresh = Callback::new(move |()| {
+        let Some(session) = ctx.session.get_untracked() else { return };
+        loading.set(true);
+        spawn_local(async move {
+            let (name, path) = target.get_value();
+            match crate::api::get_text(&path, &session.token).await {
+                Ok(json) => {
+                    ctx.report_write(store::put_view_text(user, &name, &json));
+                    error.set(None);
+                    ctx.reachable.set(true);
+                    accept.run(json);
+                }
+                Err(failure) => {
+                    ctx.note_failure(&failure);
+                    error.set(Some(failure.message_ru()));
+                }
+            }
+            loading.set(false);
+        });
+    });
+    if ctx.online.get_untracked() {
+        refresh.run(());
+    }
+    refresh
+}
+
+/// «Данные на …», the error of the last fetch and the «Обновить» button of a cached view.
+#[component]
+pub fn Freshness(
+    generated_at: Signal<Option<i64>>,
+    loading: RwSignal<bool>,
+    error: RwSignal<Option<String>>,
+    refresh: Callback<()>,
+) -> impl IntoView {
+    view! {
+        {move || generated_at.get().map(|at| view! {
+            <p class="muted" data-testid="generated">{format!("Данные на {}", format_datetime(at))}</p>
+        })}
+        {move || error.get().map(|e| view! { <p class="error-text">{e}</p> })}
+        <div class="actions">
+            <button class="btn small" disabled=move || loading.get() on:click=move |_| refresh.run(())>
+                {move || if loading.get() { "Обновляем…" } else { "Обновить" }}
+            </button>
         </div>
     }
 }

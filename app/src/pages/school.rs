@@ -1,0 +1,267 @@
+//! The principal's page: her school's teacher accounts (create, hand out activation codes, switch
+//! off) and the school's self-diagnosis results as the municipality's privacy setting allows.
+//! Both lists are kept, dated, for offline reading; changing accounts needs the network, because
+//! the server issues the codes.
+
+use super::{CachedView, Freshness, cached_view};
+use crate::api;
+use crate::ctx::use_ctx;
+use crate::pages::department::{share, stat_cell};
+use crate::util::{format_datetime, percent};
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use opora_domain::UserId;
+use opora_domain::api::{AccountStatus, IssuedCode, NewTeacher, SchoolSelfDiagnosis, TeacherAccount};
+
+#[component]
+pub fn SchoolHome(user: UserId) -> impl IntoView {
+    let ctx = use_ctx();
+    let school = move || ctx.session.with(|s| s.as_ref().and_then(|s| s.user.school.as_ref().map(|s| s.name.clone())));
+    let (teachers, refresh_teachers) = cached_view(user, "school-teachers", "/api/school/teachers".to_owned());
+    let (results, refresh_results) = cached_view(user, "school-self-diagnosis", "/api/school/self-diagnosis".to_owned());
+    // The code just issued, shown until the principal closes it: it is never shown again.
+    let issued = RwSignal::new(None::<IssuedCode>);
+    view! {
+        <div class="card">
+            <h1>{move || school().unwrap_or_default()}</h1>
+            <p class="muted">"Кабинет руководителя школы."</p>
+        </div>
+        {move || issued.get().map(|code| view! { <CodeSlip code on_close=Callback::new(move |()| issued.set(None))/> })}
+        <Teachers teachers issued refresh=refresh_teachers/>
+        <NewTeacherForm issued refresh=Callback::new(move |()| { refresh_teachers.run(()); refresh_results.run(()); })/>
+        <Results results refresh=refresh_results/>
+    }
+}
+
+/// The printable slip a principal hands to a teacher: login, code, until when, what to do.
+#[component]
+fn CodeSlip(code: IssuedCode, on_close: Callback<()>) -> impl IntoView {
+    let origin = window().location().origin().unwrap_or_default();
+    view! {
+        <div class="card slip" data-testid="code-slip">
+            <h2>"Данные для первого входа"</h2>
+            <p>{code.account.full_name.clone()}</p>
+            <p>"Адрес: " <strong>{origin}</strong></p>
+            <p>"Логин: " <strong data-testid="slip-login">{code.account.login.clone()}</strong></p>
+            <p>"Код активации: " <strong class="code" data-testid="slip-code">{code.code.clone()}</strong></p>
+            <p>{format!("Код действует один раз, до {}.", format_datetime(code.expires_at_ms))}</p>
+            <p class="muted">"На странице входа выберите «Первый вход: у меня есть код активации», введите код и \
+                придумайте пароль. Код больше не будет показан: распечатайте или перепишите его."</p>
+            <div class="actions no-print">
+                <button class="btn" on:click=move |_| { let _ = window().print(); }>"Распечатать"</button>
+                <button class="btn" on:click=move |_| on_close.run(())>"Закрыть"</button>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn Teachers(
+    teachers: CachedView<Vec<TeacherAccount>>,
+    issued: RwSignal<Option<IssuedCode>>,
+    refresh: Callback<()>,
+) -> impl IntoView {
+    let ctx = use_ctx();
+    let action_error = RwSignal::new(None::<String>);
+    let new_code = move |teacher: UserId| {
+        let Some(session) = ctx.session.get_untracked() else { return };
+        spawn_local(async move {
+            match api::issue_code(&session.token, teacher).await {
+                Ok(code) => {
+                    issued.set(Some(code));
+                    action_error.set(None);
+                }
+                Err(failure) => {
+                    ctx.note_failure(&failure);
+                    action_error.set(Some(failure.message_ru()));
+                }
+            }
+        });
+    };
+    let switch = move |teacher: TeacherAccount| {
+        let Some(session) = ctx.session.get_untracked() else { return };
+        let turning_on = teacher.status == AccountStatus::Disabled;
+        if !turning_on {
+            let question = format!(
+                "Отключить учётную запись «{}»? Учитель не сможет входить, её результаты перестанут учитываться в сводных. \
+                 Включить снова можно в любой момент.",
+                teacher.full_name
+            );
+            if !window().confirm_with_message(&question).unwrap_or(false) {
+                return;
+            }
+        }
+        spawn_local(async move {
+            match api::set_active(&session.token, teacher.id, turning_on).await {
+                Ok(_) => {
+                    action_error.set(None);
+                    refresh.run(());
+                }
+                Err(failure) => {
+                    ctx.note_failure(&failure);
+                    action_error.set(Some(failure.message_ru()));
+                }
+            }
+        });
+    };
+    view! {
+        <div class="card">
+            <h2>"Учителя"</h2>
+            <Freshness generated_at=Signal::derive(move || None) loading=teachers.loading error=teachers.error refresh/>
+            {move || action_error.get().map(|e| view! { <p class="error-text" role="alert">{e}</p> })}
+            {move || teachers.data.get().map(|list| {
+                if list.is_empty() {
+                    return view! { <p class="muted">"Учётных записей учителей пока нет."</p> }.into_any();
+                }
+                view! {
+                    <div class="table-wrap">
+                        <table data-testid="teachers">
+                            <thead><tr>
+                                <th scope="col">"ФИО"</th><th scope="col">"Логин"</th><th scope="col">"Учётная запись"</th>
+                                <th scope="col">"Самодиагностика"</th><th scope="col">"Действия"</th>
+                            </tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|t| {
+                                    let status_class = match t.status {
+                                        AccountStatus::Active => "badge synced",
+                                        AccountStatus::AwaitingActivation => "badge pending",
+                                        AccountStatus::Disabled => "badge deficit",
+                                    };
+                                    let done = t.last_submitted_at_ms.map_or_else(|| "не пройдена".to_owned(), format_datetime);
+                                    let id = t.id;
+                                    let switch_label = if t.status == AccountStatus::Disabled { "Включить" } else { "Отключить" };
+                                    let can_reissue = t.status != AccountStatus::Disabled;
+                                    let teacher = t.clone();
+                                    view! {
+                                        <tr data-login=t.login.clone()>
+                                            <td>{t.full_name.clone()}</td>
+                                            <td>{t.login.clone()}</td>
+                                            <td><span class=status_class>{t.status.title_ru()}</span></td>
+                                            <td>{done}</td>
+                                            <td class="row-actions">
+                                                {can_reissue.then(|| view! {
+                                                    <button class="btn small" on:click=move |_| new_code(id)>"Новый код"</button>
+                                                })}
+                                                " "
+                                                <button class="btn small" on:click=move |_| switch(teacher.clone())>{switch_label}</button>
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn NewTeacherForm(issued: RwSignal<Option<IssuedCode>>, refresh: Callback<()>) -> impl IntoView {
+    let ctx = use_ctx();
+    let full_name = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let Some(session) = ctx.session.get_untracked() else { return };
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let teacher = NewTeacher { full_name: full_name.get_untracked(), login: None };
+        spawn_local(async move {
+            match api::create_teacher(&session.token, &teacher).await {
+                Ok(code) => {
+                    issued.set(Some(code));
+                    full_name.set(String::new());
+                    refresh.run(());
+                }
+                Err(failure) => {
+                    ctx.note_failure(&failure);
+                    error.set(Some(match failure {
+                        api::Failure::Unreachable => {
+                            "Нет связи с сервером. Учётную запись можно создать, когда связь появится: код выдаёт сервер.".to_owned()
+                        }
+                        api::Failure::Api(e) => e.detail.unwrap_or(e.message),
+                    }));
+                }
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <div class="card">
+            <h2>"Добавить учителя"</h2>
+            <form on:submit=submit>
+                <label class="field">
+                    "Фамилия, имя, отчество"
+                    <input type="text" name="full-name" autocomplete="off" required
+                        prop:value=move || full_name.get() on:input=move |ev| full_name.set(event_target_value(&ev))/>
+                </label>
+                {move || error.get().map(|e| view! { <p class="error-text" role="alert">{e}</p> })}
+                <div class="actions">
+                    <button class="btn primary" type="submit" disabled=move || busy.get()>
+                        {move || if busy.get() { "Создаём…" } else { "Создать учётную запись и код" }}
+                    </button>
+                </div>
+            </form>
+        </div>
+    }
+}
+
+#[component]
+fn Results(results: CachedView<SchoolSelfDiagnosis>, refresh: Callback<()>) -> impl IntoView {
+    let generated = Signal::derive(move || results.data.with(|d| d.as_ref().map(|d| d.generated_at_ms)));
+    view! {
+        <div class="card">
+            <h2>"Самодиагностика педагогов школы"</h2>
+            <Freshness generated_at=generated loading=results.loading error=results.error refresh/>
+            {move || results.data.get().map(|r| {
+                let s = &r.summary;
+                let rows = r.areas.iter().zip(&s.areas).map(|(title, a)| view! {
+                    <tr><td>{title.title.clone()}</td>{stat_cell(&a.stat)}</tr>
+                }).collect_view();
+                view! {
+                    <p data-testid="school-completed">{format!("Прошли: {} из {} ({})", s.completed, s.teachers, share(s))}</p>
+                    <p class="muted">{format!(
+                        "Средний балл по области в процентах от максимума. Если прошли меньше {} педагогов, показатели скрыты.",
+                        r.min_group
+                    )}</p>
+                    <div class="table-wrap"><table>
+                        <thead><tr><th scope="col">"Область"</th><th scope="col">"Средний балл"</th></tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table></div>
+                    {match r.individual.clone() {
+                        None => view! {
+                            <p class="muted" data-testid="individual-hidden">
+                                "Результаты отдельных педагогов отделом образования не открыты: видны только сводные."
+                            </p>
+                        }.into_any(),
+                        Some(list) => view! {
+                            <h3>"По педагогам"</h3>
+                            <div class="table-wrap"><table data-testid="individual">
+                                <thead><tr>
+                                    <th scope="col">"Педагог"</th>
+                                    {r.areas.iter().map(|a| view! { <th scope="col">{a.title.clone()}</th> }).collect_view()}
+                                </tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|t| {
+                                        let cells = r.areas.iter().map(|a| {
+                                            let value = t.profile.area(&a.id).and_then(|x| x.percent()).map_or_else(|| "—".to_owned(), percent);
+                                            view! { <td>{value}</td> }
+                                        }).collect_view();
+                                        view! { <tr><td>{t.full_name.clone()}</td>{cells}</tr> }
+                                    }).collect_view()}
+                                </tbody>
+                            </table></div>
+                        }.into_any(),
+                    }}
+                }
+            })}
+        </div>
+    }
+}
