@@ -52,13 +52,15 @@ fn url(path: &str) -> String {
     format!("{origin}{path}")
 }
 
-async fn answer<T: DeserializeOwned>(sent: Result<reqwest::Response, reqwest::Error>) -> Result<T, Failure> {
+/// The body of a successful response, or why there is none. Not generic, so the request and
+/// response handling (a large state machine in wasm) exists once, whatever the caller parses.
+async fn answer(sent: Result<reqwest::Response, reqwest::Error>) -> Result<Vec<u8>, Failure> {
     let response = sent.map_err(|_| Failure::Unreachable)?;
     let status = response.status();
     // A body cut off mid-way is a dropped connection, not a server error.
     let bytes = response.bytes().await.map_err(|_| Failure::Unreachable)?;
     if status.is_success() {
-        return serde_json::from_slice(&bytes).map_err(|_| Failure::Api(ApiError::new(ErrorCode::Unknown)));
+        return Ok(bytes.to_vec());
     }
     match serde_json::from_slice::<ApiError>(&bytes) {
         Ok(e) => Err(Failure::Api(e)),
@@ -68,27 +70,37 @@ async fn answer<T: DeserializeOwned>(sent: Result<reqwest::Response, reqwest::Er
     }
 }
 
-async fn post<B: Serialize, T: DeserializeOwned>(path: &str, token: Option<&str>, body: &B) -> Result<T, Failure> {
-    let mut request = reqwest::Client::new().post(url(path)).json(body).timeout(TIMEOUT);
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
+    serde_json::from_slice(bytes).map_err(|_| Failure::Api(ApiError::new(ErrorCode::Unknown)))
+}
+
+/// One JSON request: `body` already serialised.
+async fn send(method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Vec<u8>>) -> Result<Vec<u8>, Failure> {
+    let mut request = reqwest::Client::new().request(method, url(path)).timeout(TIMEOUT);
     if let Some(token) = token {
         request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.header("content-type", "application/json").body(body);
     }
     answer(request.send().await).await
 }
 
-/// A GET whose successful body is returned as text, unparsed: the caller stores it as it came
-/// and parses it once. Keeps one copy of the request code for every cached view.
-pub async fn get_text(path: &str, token: &str) -> Result<String, Failure> {
-    let sent = reqwest::Client::new().get(url(path)).bearer_auth(token).timeout(TIMEOUT).send().await;
-    let response = sent.map_err(|_| Failure::Unreachable)?;
-    if response.status().is_success() {
-        return response.text().await.map_err(|_| Failure::Unreachable);
-    }
-    answer::<serde_json::Value>(Ok(response)).await.map(|_| String::new())
+async fn post<B: Serialize, T: DeserializeOwned>(path: &str, token: Option<&str>, body: &B) -> Result<T, Failure> {
+    let body = serde_json::to_vec(body).unwrap_or_default();
+    parse(&send(reqwest::Method::POST, path, token, Some(body)).await?)
 }
 
 async fn put<B: Serialize, T: DeserializeOwned>(path: &str, token: &str, body: &B) -> Result<T, Failure> {
-    answer(reqwest::Client::new().put(url(path)).json(body).bearer_auth(token).timeout(TIMEOUT).send().await).await
+    let body = serde_json::to_vec(body).unwrap_or_default();
+    parse(&send(reqwest::Method::PUT, path, Some(token), Some(body)).await?)
+}
+
+/// A GET whose successful body is returned as text, unparsed: the caller stores it as it came
+/// and parses it once.
+pub async fn get_text(path: &str, token: &str) -> Result<String, Failure> {
+    let bytes = send(reqwest::Method::GET, path, Some(token), None).await?;
+    String::from_utf8(bytes).map_err(|_| Failure::Api(ApiError::new(ErrorCode::Unknown)))
 }
 
 /// Gzips `bytes` with the browser's own `CompressionStream`, so the app carries no compressor.
@@ -134,7 +146,7 @@ pub async fn login(login: &str, password: &str) -> Result<LoginResponse, Failure
 
 /// Best effort: the session is forgotten locally whatever the server says.
 pub async fn logout(token: &str) {
-    let _ = reqwest::Client::new().post(url("/api/auth/logout")).bearer_auth(token).send().await;
+    let _ = send(reqwest::Method::POST, "/api/auth/logout", Some(token), None).await;
 }
 
 /// One sync round trip. The body is built by [`Body::json`] so the caller can check its size first.
@@ -147,7 +159,7 @@ pub async fn sync(token: &str, body: Body) -> Result<SyncResponse, Failure> {
     if body.gzipped {
         request = request.header("content-encoding", "gzip");
     }
-    answer(request.body(body.bytes).send().await).await
+    parse(&answer(request.body(body.bytes).send().await).await?)
 }
 
 /// A teacher's first login with the code from her principal.

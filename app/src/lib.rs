@@ -13,6 +13,7 @@ mod ctx;
 mod pages;
 mod store;
 mod sync;
+mod table;
 mod util;
 mod widgets;
 

@@ -9,7 +9,8 @@ use crate::util::percent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{A, Redirect};
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use crate::table::{Cell, DataTable, Row, Table};
 use opora_domain::MunicipalityId;
 use opora_domain::aggregate::{AreaStat, GroupSummary};
 use opora_domain::api::SelfDiagnosisOverview;
@@ -74,41 +75,32 @@ fn RegionOverview(user: opora_domain::UserId) -> impl IntoView {
         "/api/department/region/self-diagnosis".to_owned(),
     );
     let generated = Signal::derive(move || view.data.with(|d| d.as_ref().map(|d| d.generated_at_ms)));
+    let navigate = use_navigate();
+    let open = Callback::new(move |(_, municipality): (String, String)| {
+        navigate(&format!("/department?municipality={municipality}"), Default::default());
+    });
     view! {
         <div class="card">
             <h1>"Самодиагностика педагогов по муниципалитетам"</h1>
             <Freshness generated_at=generated loading=view.loading error=view.error refresh/>
         </div>
         {move || view.data.get().map(|d| {
-            let opora_domain::api::RegionSelfDiagnosis { areas, municipalities, total, min_group, .. } = d;
-            let headers = areas.iter().map(|a| view! { <th scope="col">{a.title.clone()}</th> }).collect_view();
-            let rows = municipalities.into_iter().map(|row| {
-                let s = &row.summary;
-                let href = format!("/department?municipality={}", row.municipality.id);
-                let (name, label) = (row.municipality.name.clone(), row.municipality.name.clone());
-                view! {
-                    <tr data-municipality=name>
-                        <th scope="row"><A href=href>{label}</A></th>
-                        <td>{s.teachers}</td>
-                        <td>{s.completed}</td>
-                        <td>{share(s)}</td>
-                        {s.areas.iter().map(|a| stat_cell(&a.stat)).collect_view()}
-                    </tr>
-                }
-            }).collect_view();
+            let table = Table {
+                head: summary_head("Муниципалитет", &d.areas),
+                rows: d
+                    .municipalities
+                    .iter()
+                    .map(|r| {
+                        let name = Cell::text(r.municipality.name.clone()).button("Школы", "open", r.municipality.id.to_string());
+                        summary_row(r.municipality.name.clone(), name, &r.summary)
+                    })
+                    .collect(),
+                foot: Some(summary_row("total".to_owned(), Cell::text("Всего по региону"), &d.total)),
+                testid: Some("region"),
+            };
             view! {
-                <p class="muted">{format!("Группы меньше {} педагогов не показываются.", min_group)}</p>
-                <div class="table-wrap"><table>
-                    <thead><tr>
-                        <th scope="col">"Муниципалитет"</th><th scope="col">"Педагогов"</th>
-                        <th scope="col">"Прошли"</th><th scope="col">"Доля"</th>{headers}
-                    </tr></thead>
-                    <tbody>{rows}</tbody>
-                    <tfoot><tr>
-                        <td>"Всего по региону"</td><td>{total.teachers}</td><td>{total.completed}</td><td>{share(&total)}</td>
-                        {total.areas.iter().map(|a| stat_cell(&a.stat)).collect_view()}
-                    </tr></tfoot>
-                </table></div>
+                <p class="muted">{format!("Группы меньше {} педагогов не показываются.", d.min_group)}</p>
+                <DataTable table on_action=open/>
             }
         })}
     }
@@ -160,14 +152,11 @@ pub fn share(summary: &GroupSummary) -> String {
     summary.completed_share().map(|s| percent(s * 100.0)).unwrap_or_else(|| "—".to_owned())
 }
 
-pub fn stat_cell(stat: &AreaStat) -> AnyView {
+pub fn stat_cell(stat: &AreaStat) -> Cell {
     match stat {
-        AreaStat::Suppressed => view! {
-            <td class="suppressed" title="Меньше минимального числа ответивших: показатель скрыт, чтобы не раскрывать ответы отдельных педагогов">
-                "недостаточно данных"
-            </td>
-        }
-        .into_any(),
+        AreaStat::Suppressed => Cell::text("недостаточно данных").class("suppressed").title(
+            "Меньше минимального числа ответивших: показатель скрыт, чтобы не раскрывать ответы отдельных педагогов",
+        ),
         AreaStat::Shown { mean_percent, deficit_share, .. } => {
             let class = if *mean_percent < 50.0 {
                 "cell-deficit"
@@ -176,58 +165,47 @@ pub fn stat_cell(stat: &AreaStat) -> AnyView {
             } else {
                 "cell-growth"
             };
-            let title = format!("Дефицит у {} педагогов", percent(deficit_share * 100.0));
-            view! { <td class=class title=title>{percent(*mean_percent)}</td> }.into_any()
+            Cell::text(percent(*mean_percent))
+                .class(class)
+                .title(format!("Дефицит у {} педагогов", percent(deficit_share * 100.0)))
         }
     }
 }
 
+/// A group's row: name, teachers, completed, share, then one cell per area.
+pub fn summary_row(key: String, name: Cell, summary: &GroupSummary) -> Row {
+    let mut cells = vec![
+        name,
+        Cell::text(summary.teachers.to_string()).testid("teachers"),
+        Cell::text(summary.completed.to_string()).testid("completed"),
+        Cell::text(share(summary)),
+    ];
+    cells.extend(summary.areas.iter().map(|a| stat_cell(&a.stat)));
+    Row::new(key, cells)
+}
+
+pub fn summary_head(first: &str, areas: &[opora_domain::api::AreaTitle]) -> Vec<String> {
+    let mut head: Vec<String> = [first, "Педагогов", "Прошли", "Доля"].map(str::to_owned).into();
+    head.extend(areas.iter().map(|a| a.title.clone()));
+    head
+}
+
 #[component]
 fn OverviewTable(overview: SelfDiagnosisOverview) -> impl IntoView {
-    let headers = overview.areas.iter().map(|a| view! { <th scope="col">{a.title.clone()}</th> }).collect_view();
-    let rows = overview
-        .schools
-        .iter()
-        .map(|row| {
-            let s = &row.summary;
-            view! {
-                <tr data-school=row.school.name.clone()>
-                    <th scope="row">{row.school.name.clone()}</th>
-                    <td data-testid="teachers">{s.teachers}</td>
-                    <td data-testid="completed">{s.completed}</td>
-                    <td>{share(s)}</td>
-                    {s.areas.iter().map(|a| stat_cell(&a.stat)).collect_view()}
-                </tr>
-            }
-        })
-        .collect_view();
-    let total = &overview.total;
+    let table = Table {
+        head: summary_head("Школа", &overview.areas),
+        rows: overview
+            .schools
+            .iter()
+            .map(|r| summary_row(r.school.name.clone(), Cell::text(r.school.name.clone()), &r.summary))
+            .collect(),
+        foot: Some(summary_row("total".to_owned(), Cell::text("Всего по муниципалитету"), &overview.total)),
+        testid: Some("overview"),
+    };
     view! {
         <p class="muted">
             {format!("Средний балл по области — в процентах от максимума. Группы меньше {} педагогов не показываются.", overview.min_group)}
         </p>
-        <div class="table-wrap">
-            <table>
-                <thead>
-                    <tr>
-                        <th scope="col">"Школа"</th>
-                        <th scope="col">"Педагогов"</th>
-                        <th scope="col">"Прошли"</th>
-                        <th scope="col">"Доля"</th>
-                        {headers}
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-                <tfoot>
-                    <tr>
-                        <td>"Всего по муниципалитету"</td>
-                        <td>{total.teachers}</td>
-                        <td data-testid="total-completed">{total.completed}</td>
-                        <td>{share(total)}</td>
-                        {total.areas.iter().map(|a| stat_cell(&a.stat)).collect_view()}
-                    </tr>
-                </tfoot>
-            </table>
-        </div>
+        <DataTable table/>
     }
 }

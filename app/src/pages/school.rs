@@ -7,6 +7,7 @@ use super::{CachedView, Freshness, cached_view};
 use crate::api;
 use crate::ctx::use_ctx;
 use crate::pages::department::{share, stat_cell};
+use crate::table::{Cell, DataTable, Row, Table};
 use crate::util::{format_datetime, percent};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -18,8 +19,8 @@ use opora_domain::api::{AccountStatus, IssuedCode, NewTeacher, SchoolSelfDiagnos
 pub fn SchoolHome(user: UserId) -> impl IntoView {
     let ctx = use_ctx();
     let school = move || ctx.session.with(|s| s.as_ref().and_then(|s| s.user.school.as_ref().map(|s| s.name.clone())));
-    let (teachers, refresh_teachers) = cached_view(user, "school-teachers", "/api/school/teachers".to_owned());
-    let (results, refresh_results) = cached_view(user, "school-self-diagnosis", "/api/school/self-diagnosis".to_owned());
+    let (teachers, refresh_teachers) = cached_view::<Vec<TeacherAccount>>(user, "school-teachers", "/api/school/teachers".to_owned());
+    let (results, refresh_results) = cached_view::<SchoolSelfDiagnosis>(user, "school-self-diagnosis", "/api/school/self-diagnosis".to_owned());
     // The code just issued, shown until the principal closes it: it is never shown again.
     let issued = RwSignal::new(None::<IssuedCode>);
     view! {
@@ -105,6 +106,17 @@ fn Teachers(
             }
         });
     };
+    let on_action = Callback::new(move |(action, id): (String, String)| {
+        let Ok(id) = id.parse::<UserId>() else { return };
+        let Some(teacher) = teachers.data.with_untracked(|list| list.as_ref()?.iter().find(|t| t.id == id).cloned()) else {
+            return;
+        };
+        match action.as_str() {
+            "code" => new_code(id),
+            "on" | "off" => switch(teacher),
+            _ => {}
+        }
+    });
     view! {
         <div class="card">
             <h2>"Учителя"</h2>
@@ -114,45 +126,36 @@ fn Teachers(
                 if list.is_empty() {
                     return view! { <p class="muted">"Учётных записей учителей пока нет."</p> }.into_any();
                 }
-                view! {
-                    <div class="table-wrap">
-                        <table data-testid="teachers">
-                            <thead><tr>
-                                <th scope="col">"ФИО"</th><th scope="col">"Логин"</th><th scope="col">"Учётная запись"</th>
-                                <th scope="col">"Самодиагностика"</th><th scope="col">"Действия"</th>
-                            </tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|t| {
-                                    let status_class = match t.status {
-                                        AccountStatus::Active => "badge synced",
-                                        AccountStatus::AwaitingActivation => "badge pending",
-                                        AccountStatus::Disabled => "badge deficit",
-                                    };
-                                    let done = t.last_submitted_at_ms.map_or_else(|| "не пройдена".to_owned(), format_datetime);
-                                    let id = t.id;
-                                    let switch_label = if t.status == AccountStatus::Disabled { "Включить" } else { "Отключить" };
-                                    let can_reissue = t.status != AccountStatus::Disabled;
-                                    let teacher = t.clone();
-                                    view! {
-                                        <tr data-login=t.login.clone()>
-                                            <td>{t.full_name.clone()}</td>
-                                            <td>{t.login.clone()}</td>
-                                            <td><span class=status_class>{t.status.title_ru()}</span></td>
-                                            <td>{done}</td>
-                                            <td class="row-actions">
-                                                {can_reissue.then(|| view! {
-                                                    <button class="btn small" on:click=move |_| new_code(id)>"Новый код"</button>
-                                                })}
-                                                " "
-                                                <button class="btn small" on:click=move |_| switch(teacher.clone())>{switch_label}</button>
-                                            </td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                }.into_any()
+                let rows = list.iter().map(|t| {
+                    let status_class = match t.status {
+                        AccountStatus::Active => "status-active",
+                        AccountStatus::AwaitingActivation => "status-pending",
+                        AccountStatus::Disabled => "status-disabled",
+                    };
+                    let done = t.last_submitted_at_ms.map_or_else(|| "не пройдена".to_owned(), format_datetime);
+                    let mut actions = Cell::default().class("row-actions");
+                    if t.status != AccountStatus::Disabled {
+                        actions = actions.button("Новый код", "code", t.id.to_string());
+                    }
+                    actions = match t.status {
+                        AccountStatus::Disabled => actions.button("Включить", "on", t.id.to_string()),
+                        _ => actions.button("Отключить", "off", t.id.to_string()),
+                    };
+                    Row::new(t.login.clone(), vec![
+                        Cell::text(t.full_name.clone()),
+                        Cell::text(t.login.clone()),
+                        Cell::text(t.status.title_ru()).class(status_class),
+                        Cell::text(done),
+                        actions,
+                    ])
+                }).collect();
+                let table = Table {
+                    head: ["ФИО", "Логин", "Учётная запись", "Самодиагностика", "Действия"].map(str::to_owned).into(),
+                    rows,
+                    foot: None,
+                    testid: Some("teachers"),
+                };
+                view! { <DataTable table on_action/> }.into_any()
             })}
         </div>
     }
@@ -222,43 +225,41 @@ fn Results(results: CachedView<SchoolSelfDiagnosis>, refresh: Callback<()>) -> i
             <Freshness generated_at=generated loading=results.loading error=results.error refresh/>
             {move || results.data.get().map(|r| {
                 let s = &r.summary;
-                let rows = r.areas.iter().zip(&s.areas).map(|(title, a)| view! {
-                    <tr><td>{title.title.clone()}</td>{stat_cell(&a.stat)}</tr>
-                }).collect_view();
                 view! {
                     <p data-testid="school-completed">{format!("Прошли: {} из {} ({})", s.completed, s.teachers, share(s))}</p>
                     <p class="muted">{format!(
                         "Средний балл по области в процентах от максимума. Если прошли меньше {} педагогов, показатели скрыты.",
                         r.min_group
                     )}</p>
-                    <div class="table-wrap"><table>
-                        <thead><tr><th scope="col">"Область"</th><th scope="col">"Средний балл"</th></tr></thead>
-                        <tbody>{rows}</tbody>
-                    </table></div>
+                    <DataTable table=Table {
+                        head: vec!["Область".to_owned(), "Средний балл".to_owned()],
+                        rows: r.areas.iter().zip(&s.areas).map(|(title, a)| {
+                            Row::new(title.id.to_string(), vec![Cell::text(title.title.clone()), stat_cell(&a.stat)])
+                        }).collect(),
+                        foot: None,
+                        testid: Some("school-areas"),
+                    }/>
                     {match r.individual.clone() {
                         None => view! {
                             <p class="muted" data-testid="individual-hidden">
                                 "Результаты отдельных педагогов отделом образования не открыты: видны только сводные."
                             </p>
                         }.into_any(),
-                        Some(list) => view! {
-                            <h3>"По педагогам"</h3>
-                            <div class="table-wrap"><table data-testid="individual">
-                                <thead><tr>
-                                    <th scope="col">"Педагог"</th>
-                                    {r.areas.iter().map(|a| view! { <th scope="col">{a.title.clone()}</th> }).collect_view()}
-                                </tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|t| {
-                                        let cells = r.areas.iter().map(|a| {
-                                            let value = t.profile.area(&a.id).and_then(|x| x.percent()).map_or_else(|| "—".to_owned(), percent);
-                                            view! { <td>{value}</td> }
-                                        }).collect_view();
-                                        view! { <tr><td>{t.full_name.clone()}</td>{cells}</tr> }
-                                    }).collect_view()}
-                                </tbody>
-                            </table></div>
-                        }.into_any(),
+                        Some(list) => {
+                            let mut head = vec!["Педагог".to_owned()];
+                            head.extend(r.areas.iter().map(|a| a.title.clone()));
+                            let rows = list.iter().map(|t| {
+                                let mut cells = vec![Cell::text(t.full_name.clone())];
+                                cells.extend(r.areas.iter().map(|a| {
+                                    Cell::text(t.profile.area(&a.id).and_then(|x| x.percent()).map_or_else(|| "—".to_owned(), percent))
+                                }));
+                                Row::new(t.teacher.to_string(), cells)
+                            }).collect();
+                            view! {
+                                <h3>"По педагогам"</h3>
+                                <DataTable table=Table { head, rows, foot: None, testid: Some("individual") }/>
+                            }.into_any()
+                        }
                     }}
                 }
             })}
