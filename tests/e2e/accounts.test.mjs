@@ -26,7 +26,7 @@ async function schoolRow(page, schoolName) {
   await page.goto(`${server.url}/department`);
   // The stored copy shows at once; «Обновить» returns when the fresh one has arrived.
   await page.getByRole('button', { name: 'Обновить', exact: true }).waitFor();
-  const row = page.locator(`tr[data-school="${schoolName}"]`);
+  const row = page.locator(`tr[data-row="${schoolName}"]`);
   await row.waitFor();
   return {
     completed: Number(await row.locator('[data-testid="completed"]').textContent()),
@@ -68,7 +68,7 @@ test('a principal creates a teacher, she activates, works offline and syncs; the
   const code = (await slip.getByTestId('slip-code').textContent()).trim();
   assert.equal(teacherLogin, 'burakovo.shchukina');
   assert.match(code, /^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
-  const row = principal.locator(`tr[data-login="${teacherLogin}"]`);
+  const row = principal.locator(`tr[data-row="${teacherLogin}"]`);
   await row.getByText('ждёт активации').waitFor();
   await screenshot(principal, 'principal-code-slip');
 

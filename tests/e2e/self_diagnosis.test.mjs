@@ -35,7 +35,7 @@ async function departmentCompleted(context, schoolName) {
   const page = await context.newPage();
   await login(page, server.url, 'spassk.otdel');
   await page.getByRole('link', { name: 'Самодиагностика педагогов по школам' }).click();
-  const row = page.locator(`tr[data-school="${schoolName}"]`);
+  const row = page.locator(`tr[data-row="${schoolName}"]`);
   await row.waitFor();
   const completed = Number(await row.locator('[data-testid="completed"]').textContent());
   const teachers = Number(await row.locator('[data-testid="teachers"]').textContent());
