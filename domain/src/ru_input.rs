@@ -1,0 +1,340 @@
+//! Reading numbers the way Russian officials type them into report tables, and saying plainly
+//! what is wrong when they cannot be read.
+//!
+//! The seed documents show what arrives: a decimal comma («16,6»), percent signs with and without
+//! a space, doubled by mistake («23%%»), counts with a share in brackets («1 (9%)»), units spelled
+//! out in any case («63 балла», «45 баллов»), the previous year in brackets («63 балла (в
+//! 2017-2018г – 69)»), targets in words («Более 70 баллов», «Не менее 32%») and a dash for "not
+//! applicable" (an ООШ has no 11th grade). The app and the server read every cell with these
+//! functions, so a value means the same on the phone and in the department's tables.
+
+use serde::{Deserialize, Serialize};
+
+/// What a numeric cell measures: decides which units may follow the number and its range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// A share, 0–100.
+    Percent,
+    /// An exam score (ЕГЭ, ОГЭ), 0–100 points.
+    Points,
+    /// How many of something: a whole number, not negative.
+    Count,
+}
+
+/// A value read from a cell.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Reading {
+    /// «–», «-», «нет»: the indicator does not apply to this school.
+    NotApplicable,
+    Value {
+        value: f64,
+        /// A count given beside a share: «1 (9%)» is one pupil, 9 %.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        count: Option<u32>,
+        /// The previous year's value given in brackets: «63 балла (в 2017-2018г – 69)».
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous: Option<f64>,
+    },
+}
+
+impl Reading {
+    pub fn value(&self) -> Option<f64> {
+        match self {
+            Reading::NotApplicable => None,
+            Reading::Value { value, .. } => Some(*value),
+        }
+    }
+}
+
+/// How a target compares: «Более 70» is `MoreThan`, «Не менее 32%» `AtLeast`, a bare «0%» `Exactly`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparison {
+    Exactly,
+    MoreThan,
+    AtLeast,
+    LessThan,
+    AtMost,
+}
+
+/// An expected value: «Более 70 баллов».
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    pub comparison: Comparison,
+    pub value: f64,
+}
+
+impl Target {
+    /// Whether `actual` meets the target.
+    pub fn met_by(&self, actual: f64) -> bool {
+        const EPS: f64 = 1e-9;
+        match self.comparison {
+            Comparison::Exactly => (actual - self.value).abs() < EPS,
+            Comparison::MoreThan => actual > self.value + EPS,
+            Comparison::AtLeast => actual >= self.value - EPS,
+            Comparison::LessThan => actual < self.value - EPS,
+            Comparison::AtMost => actual <= self.value + EPS,
+        }
+    }
+}
+
+/// Why a cell could not be read, in words for the person who typed it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputError(pub String);
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn err<T>(message: impl Into<String>) -> Result<T, InputError> {
+    Err(InputError(message.into()))
+}
+
+fn is_dash(s: &str) -> bool {
+    matches!(s, "-" | "–" | "—" | "−") || s.eq_ignore_ascii_case("нет данных") || s == "н/д"
+}
+
+/// Reads a number with a decimal comma or point and optional thousands spaces: «16,6», «1 234».
+/// Refuses more than one separator and anything else: the caller has already removed units.
+fn number(text: &str) -> Result<f64, InputError> {
+    let compact: String = text.chars().filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}')).collect();
+    let normalised = compact.replace(',', ".");
+    if normalised.is_empty() {
+        return err("Введите число.");
+    }
+    if normalised.matches('.').count() > 1 {
+        return err(format!("«{text}»: в числе может быть только одна запятая."));
+    }
+    let unsigned = normalised.strip_prefix(['-', '−', '–']).unwrap_or(&normalised);
+    if !unsigned.chars().all(|c| c.is_ascii_digit() || c == '.') || unsigned.starts_with('.') || unsigned.ends_with('.') {
+        return err(format!("«{text}» — не число."));
+    }
+    let value: f64 = unsigned.parse().map_err(|_| InputError(format!("«{text}» — не число.")))?;
+    Ok(if unsigned.len() == normalised.len() { value } else { -value })
+}
+
+/// Splits «63 балла» into the number part and the unit word after it, dropping percent signs
+/// (one or doubled: «23%%» is a typing slip for 23 %).
+fn number_and_unit(text: &str) -> (String, String, bool) {
+    let text = text.trim();
+    let end = text
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_digit() || matches!(c, ',' | '.' | ' ' | '\u{a0}' | '-' | '−' | '–')))
+        .map_or(text.len(), |(i, _)| i);
+    let (num, rest) = text.split_at(end);
+    let rest = rest.trim();
+    let percent = rest.starts_with('%');
+    let unit = rest.trim_start_matches('%').trim().to_lowercase();
+    (num.trim().to_owned(), unit, percent)
+}
+
+fn check_unit_word(unit: Unit, word: &str, percent: bool, text: &str) -> Result<(), InputError> {
+    let points = word.starts_with("балл");
+    match unit {
+        Unit::Percent if points => err(format!("«{text}»: здесь нужна доля в процентах, а не баллы.")),
+        Unit::Points if percent => err(format!("«{text}»: здесь нужен балл, а не проценты.")),
+        Unit::Count if percent || points => err(format!("«{text}»: здесь нужно количество.")),
+        _ if !word.is_empty() && !points && !matches!(word, "чел" | "чел." | "человек" | "шт" | "шт.") => {
+            err(format!("«{text}»: непонятное «{word}» после числа."))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_range(unit: Unit, value: f64, text: &str) -> Result<(), InputError> {
+    match unit {
+        Unit::Percent if !(0.0..=100.0).contains(&value) => {
+            err(format!("«{text}»: доля должна быть от 0 до 100 %."))
+        }
+        Unit::Points if !(0.0..=100.0).contains(&value) => {
+            err(format!("«{text}»: балл ЕГЭ и ОГЭ — от 0 до 100."))
+        }
+        Unit::Count if value < 0.0 => err(format!("«{text}»: количество не может быть отрицательным.")),
+        Unit::Count if value.fract() != 0.0 => err(format!("«{text}»: количество — целое число.")),
+        _ => Ok(()),
+    }
+}
+
+/// Reads one plain value with its unit: «63 балла», «16,6», «12 %», «23%%».
+fn plain(unit: Unit, text: &str) -> Result<f64, InputError> {
+    let (num, word, percent) = number_and_unit(text);
+    if num.is_empty() {
+        return err(format!("«{text}»: не найдено число."));
+    }
+    check_unit_word(unit, &word, percent, text)?;
+    let value = number(&num)?;
+    check_range(unit, value, text)?;
+    Ok(value)
+}
+
+/// Reads a current value as typed in a report cell.
+///
+/// Accepts a dash for "not applicable", a count with a share («1 (9%)», read as the share for a
+/// [`Unit::Percent`] indicator), and the previous year in brackets after the value.
+pub fn read_value(unit: Unit, input: &str) -> Result<Reading, InputError> {
+    let text = input.trim();
+    if text.is_empty() {
+        return err("Заполните поле или поставьте «–», если показатель к школе не относится.");
+    }
+    if is_dash(text) {
+        return Ok(Reading::NotApplicable);
+    }
+    let (head, bracket) = match text.split_once('(') {
+        Some((head, rest)) => {
+            let Some(inner) = rest.strip_suffix(')') else {
+                return err(format!("«{text}»: не закрыта скобка."));
+            };
+            (head.trim(), Some(inner.trim()))
+        }
+        None => (text, None),
+    };
+    let Some(bracket) = bracket else {
+        return Ok(Reading::Value { value: plain(unit, head)?, count: None, previous: None });
+    };
+    // «(в 2017-2018г – 69)»: the previous year's value after the last dash.
+    if bracket.to_lowercase().starts_with("в ") {
+        let Some((_, prev)) = bracket.rsplit_once(['–', '—']).or_else(|| bracket.rsplit_once(" - ")) else {
+            return err(format!("«{text}»: в скобках нужно значение прошлого года, например «(в 2017-2018г – 69)»."));
+        };
+        let previous = plain(unit, prev)?;
+        return Ok(Reading::Value { value: plain(unit, head)?, count: None, previous: Some(previous) });
+    }
+    // «1 (9%)»: a count and its share.
+    let count = plain(Unit::Count, head)?;
+    let share = plain(Unit::Percent, bracket)?;
+    let value = if unit == Unit::Percent { share } else { count };
+    Ok(Reading::Value { value, count: Some(count as u32), previous: None })
+}
+
+/// Reads an expected value: «Более 70 баллов», «Не менее 32%», «0%».
+pub fn read_target(unit: Unit, input: &str) -> Result<Option<Target>, InputError> {
+    let text = input.trim();
+    if is_dash(text) {
+        return Ok(None);
+    }
+    let lower = text.to_lowercase();
+    const WORDS: [(&str, Comparison); 8] = [
+        ("не менее", Comparison::AtLeast),
+        ("не более", Comparison::AtMost),
+        ("не ниже", Comparison::AtLeast),
+        ("не выше", Comparison::AtMost),
+        ("более", Comparison::MoreThan),
+        ("больше", Comparison::MoreThan),
+        ("менее", Comparison::LessThan),
+        ("меньше", Comparison::LessThan),
+    ];
+    let symbols = [("≥", Comparison::AtLeast), ("≤", Comparison::AtMost), (">", Comparison::MoreThan), ("<", Comparison::LessThan)];
+    let (comparison, rest) = WORDS
+        .iter()
+        .chain(symbols.iter())
+        .find_map(|(word, c)| lower.strip_prefix(word).map(|rest| (*c, rest.trim().to_owned())))
+        .unwrap_or((Comparison::Exactly, lower.clone()));
+    let value = plain(unit, &rest).map_err(|e| InputError(e.0.replace(&format!("«{rest}»"), &format!("«{text}»"))))?;
+    Ok(Some(Target { comparison, value }))
+}
+
+/// Whether a change from `previous` to `current` is an improvement for an indicator where
+/// `lower_is_better` (a share of pupils without a certificate) or higher is (an average score).
+/// `None` when the value did not change.
+pub fn improved(lower_is_better: bool, previous: f64, current: f64) -> Option<bool> {
+    if (current - previous).abs() < 1e-9 {
+        return None;
+    }
+    Some((current < previous) == lower_is_better)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(v: f64) -> Reading {
+        Reading::Value { value: v, count: None, previous: None }
+    }
+
+    #[test]
+    fn the_seeds_current_values_read_as_their_authors_meant() {
+        // Cells of seed 000, Приложение 6, as they stand.
+        assert_eq!(read_value(Unit::Percent, "1 (9%)"), Ok(Reading::Value { value: 9.0, count: Some(1), previous: None }));
+        assert_eq!(read_value(Unit::Percent, "0 (0%)"), Ok(Reading::Value { value: 0.0, count: Some(0), previous: None }));
+        assert_eq!(read_value(Unit::Percent, "0%"), Ok(value(0.0)));
+        assert_eq!(read_value(Unit::Percent, "12 %"), Ok(value(12.0)));
+        assert_eq!(read_value(Unit::Percent, "16,6"), Ok(value(16.6)));
+        assert_eq!(read_value(Unit::Percent, "11,1%"), Ok(value(11.1)));
+        assert_eq!(read_value(Unit::Percent, "23%%"), Ok(value(23.0)), "a doubled percent sign is a slip");
+        assert_eq!(
+            read_value(Unit::Points, "63 балла (в 2017-2018г – 69)"),
+            Ok(Reading::Value { value: 63.0, count: None, previous: Some(69.0) })
+        );
+        assert_eq!(
+            read_value(Unit::Points, "45 баллов (в 2017-2018г – 47,8)"),
+            Ok(Reading::Value { value: 45.0, count: None, previous: Some(47.8) })
+        );
+        assert_eq!(
+            read_value(Unit::Percent, "0% (в 2017-2018г –5%)"),
+            Ok(Reading::Value { value: 0.0, count: None, previous: Some(5.0) })
+        );
+        assert_eq!(read_value(Unit::Points, "51 балл"), Ok(value(51.0)));
+        assert_eq!(read_value(Unit::Points, "-"), Ok(Reading::NotApplicable));
+        assert_eq!(read_value(Unit::Points, " – "), Ok(Reading::NotApplicable));
+    }
+
+    #[test]
+    fn the_seeds_targets_read_with_their_comparison() {
+        let t = |c, v| Ok(Some(Target { comparison: c, value: v }));
+        assert_eq!(read_target(Unit::Points, "Более 70 баллов"), t(Comparison::MoreThan, 70.0));
+        assert_eq!(read_target(Unit::Percent, "Не менее 32%"), t(Comparison::AtLeast, 32.0));
+        assert_eq!(read_target(Unit::Percent, "0%"), t(Comparison::Exactly, 0.0));
+        assert_eq!(read_target(Unit::Percent, "Более 10%"), t(Comparison::MoreThan, 10.0));
+        assert_eq!(read_target(Unit::Points, "-"), Ok(None));
+    }
+
+    #[test]
+    fn a_target_beyond_the_scale_is_refused_with_the_reason() {
+        // Seed 000, Полянская СОШ: «Более 670 баллов» — an ЕГЭ score is at most 100.
+        let e = read_target(Unit::Points, "Более 670 баллов").unwrap_err();
+        assert!(e.0.contains("от 0 до 100"), "{e}");
+        assert!(e.0.contains("Более 670 баллов"), "the message quotes what was typed: {e}");
+    }
+
+    #[test]
+    fn bad_input_gets_a_reason_a_person_understands() {
+        for (unit, input, says) in [
+            (Unit::Percent, "", "Заполните поле"),
+            (Unit::Percent, "101", "от 0 до 100"),
+            (Unit::Percent, "-5", "от 0 до 100"),
+            (Unit::Count, "-1", "отрицательным"),
+            (Unit::Count, "2,5", "целое"),
+            (Unit::Percent, "63 балла", "в процентах"),
+            (Unit::Points, "63%", "балл"),
+            (Unit::Percent, "1,2,3", "одна запятая"),
+            (Unit::Percent, "около 5", "не найдено число"),
+            (Unit::Percent, "5 штук", "непонятное"),
+            (Unit::Points, "63 (в 2018", "скобка"),
+            (Unit::Percent, "1 (120%)", "от 0 до 100"),
+        ] {
+            let e = read_value(unit, input).expect_err(input);
+            assert!(e.0.contains(says), "{input:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn targets_are_met_by_their_comparison() {
+        let more = Target { comparison: Comparison::MoreThan, value: 70.0 };
+        assert!(!more.met_by(70.0) && more.met_by(70.5));
+        let at_least = Target { comparison: Comparison::AtLeast, value: 32.0 };
+        assert!(at_least.met_by(32.0) && !at_least.met_by(31.9));
+        let zero = Target { comparison: Comparison::Exactly, value: 0.0 };
+        assert!(zero.met_by(0.0) && !zero.met_by(9.0));
+    }
+
+    #[test]
+    fn improvement_depends_on_the_direction() {
+        assert_eq!(improved(false, 69.0, 63.0), Some(false), "an average score fell");
+        assert_eq!(improved(true, 9.0, 0.0), Some(true), "fewer pupils without a certificate");
+        assert_eq!(improved(true, 5.0, 5.0), None);
+    }
+}
