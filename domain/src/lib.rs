@@ -14,6 +14,7 @@ pub mod form;
 pub mod ids;
 pub mod merge;
 pub mod org;
+pub mod report;
 pub mod ru_input;
 pub mod scoring;
 pub mod sync;

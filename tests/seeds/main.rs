@@ -1,0 +1,146 @@
+//! The demo data against the seed documents, value by value.
+//!
+//! `data/seeds/` holds the seeds' tables verbatim; `data/demo/` holds the same figures as a
+//! principal would type them into Opora's forms. Each test reads both, the seed's cell with the
+//! shared crate's reader, and compares every number, so a slip in the demo data or a reader that
+//! misreads a seed quirk fails here.
+
+use opora_domain::ItemId;
+use opora_domain::report::{CellValue, ReportForm, ReportValues, read_report};
+use opora_domain::ru_input::{Reading, Target, Unit, read_target, read_value};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
+#[derive(Deserialize)]
+struct DemoCards {
+    cards: BTreeMap<String, ReportValues>,
+}
+
+/// The school names of seed 000, Приложение 6, by demo key.
+const SCHOOLS: [(&str, &str); 6] = [
+    ("burakovo", "Бураковская СОШ"),
+    ("antonovka", "Антоновская СОШ"),
+    ("bolgar", "Болгарская кадетская школа"),
+    ("kimovka", "Кимовская СОШ"),
+    ("polyanka", "Полянская СОШ"),
+    ("kuznechikha", "Кузнецкихинская ООШ"),
+];
+
+/// Rows of one school's table in the seed: criterion number → (current, expected), as printed.
+fn seed_tables() -> BTreeMap<String, BTreeMap<u32, (String, String)>> {
+    let text = std::fs::read_to_string(format!("{ROOT}/data/seeds/000-prilozhenie-6.txt")).unwrap();
+    let mut tables = BTreeMap::new();
+    let mut school: Option<String> = None;
+    for line in text.lines() {
+        let trimmed = line.trim().trim_start_matches("1. ");
+        if let Some((_, name)) = SCHOOLS.iter().find(|(_, name)| trimmed == *name) {
+            school = Some((*name).to_owned());
+            continue;
+        }
+        let cells: Vec<&str> = line.split('\t').collect();
+        if let (Some(school), [n, _, current, expected, ..]) = (&school, cells.as_slice()) {
+            if let Ok(n) = n.trim().parse::<u32>() {
+                tables
+                    .entry(school.clone())
+                    .or_insert_with(BTreeMap::new)
+                    .insert(n, (current.trim().to_owned(), expected.trim().to_owned()));
+            }
+        }
+    }
+    tables
+}
+
+fn form() -> ReportForm {
+    let text = std::fs::read_to_string(format!("{ROOT}/data/reports/indicator-card.v1.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn demo() -> DemoCards {
+    serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}/data/demo/indicator-cards.json")).unwrap()).unwrap()
+}
+
+fn unit_of(n: u32) -> Unit {
+    if (3..=5).contains(&n) { Unit::Points } else { Unit::Percent }
+}
+
+/// Seed 000's criterion 10 reads «Анализ результатов участия Подтвердили оценки – 67%»: the
+/// figure is after the dash. Its target «Факт подтверждения оценок не менее 70%».
+fn seed_criterion_10(current: &str, expected: &str) -> (Reading, Option<Target>) {
+    let figure = current.rsplit(['–', '-']).next().unwrap();
+    let lower = expected.to_lowercase();
+    let target = &lower[lower.find("не менее").unwrap()..];
+    (read_value(Unit::Percent, figure).unwrap(), read_target(Unit::Percent, target).unwrap())
+}
+
+#[test]
+fn the_demo_indicator_cards_reproduce_seed_000_value_by_value() {
+    let tables = seed_tables();
+    let cards = demo().cards;
+    let form = form();
+    let mut compared = 0;
+    let mut refused_in_the_seed = Vec::new();
+    for (key, name) in SCHOOLS {
+        let table = &tables[name];
+        assert_eq!(table.len(), 11, "{name}: 11 criteria in the seed");
+        let (read, problems) = read_report(&form, &cards[key]);
+        assert!(problems.is_empty(), "{name}: the demo card has problems: {problems:?}");
+        let value = |id: &str| match read.get(&ItemId::from(id)) {
+            Some(CellValue::Measured { reading }) => reading.clone(),
+            other => panic!("{name} {id}: {other:?}"),
+        };
+        let target = |id: &str| match read.get(&ItemId::from(id)) {
+            Some(CellValue::Target { target }) => *target,
+            other => panic!("{name} {id}: {other:?}"),
+        };
+        for (&n, (current, expected)) in table {
+            match n {
+                9 => {
+                    assert_eq!(read.get(&ItemId::from("c9.current")), Some(&CellValue::Text { text: current.clone() }));
+                    compared += 1;
+                }
+                10 => {
+                    let (seed_value, seed_target) = seed_criterion_10(current, expected);
+                    assert_eq!(value("c10.current"), seed_value, "{name} 10");
+                    assert_eq!(target("c10.target"), seed_target, "{name} 10 target");
+                    compared += 2;
+                }
+                11 => {
+                    assert_eq!(value("c11.current"), read_value(Unit::Percent, current).unwrap(), "{name} 11");
+                    compared += 1;
+                }
+                _ => {
+                    let seed = read_value(unit_of(n), current).unwrap_or_else(|e| panic!("{name} {n}: {e}"));
+                    let mine = value(&format!("c{n}.current"));
+                    assert_eq!(mine.value(), seed.value(), "{name} criterion {n}: current");
+                    if let Reading::Value { count, previous, .. } = seed {
+                        let demo_previous = read.get(&ItemId::from(format!("c{n}.previous").as_str())).map(|_| {
+                            value(&format!("c{n}.previous")).value().unwrap()
+                        });
+                        assert_eq!(demo_previous, previous, "{name} criterion {n}: previous year");
+                        if let Some(count) = count {
+                            assert_eq!(value(&format!("c{n}.count")).value(), Some(f64::from(count)), "{name} {n}: count");
+                        }
+                    }
+                    match read_target(unit_of(n), expected) {
+                        Ok(seed_target) => assert_eq!(target(&format!("c{n}.target")), seed_target, "{name} {n}: target"),
+                        Err(e) => refused_in_the_seed.push(format!("{name} {n}: {expected} ({e})")),
+                    }
+                    compared += 2;
+                }
+            }
+        }
+    }
+    // The seed's one impossible value: an ЕГЭ target of 670 points.
+    assert_eq!(refused_in_the_seed.len(), 1, "{refused_in_the_seed:?}");
+    assert!(refused_in_the_seed[0].starts_with("Полянская СОШ 5: Более 670 баллов"), "{refused_in_the_seed:?}");
+    assert!(compared >= 6 * 20, "compared {compared} values");
+}
+
+#[test]
+fn the_indicator_card_definition_is_sound() {
+    let form = form();
+    form.check().unwrap();
+    assert_eq!(form.sections.len(), 11, "the 11 criteria of Приложение 6");
+}
