@@ -144,3 +144,89 @@ fn the_indicator_card_definition_is_sound() {
     form.check().unwrap();
     assert_eq!(form.sections.len(), 11, "the 11 criteria of Приложение 6");
 }
+
+/// The five Чойский schools of seed 002 by the names its tables print, with their demo keys.
+const CHOYA_SCHOOLS: [(&str, &str); 5] = [
+    ("Чойская СОШ", "choya"),
+    ("Паспаульская СОШ", "paspaul"),
+    ("Сейкинская СОШ", "seyka"),
+    ("Ыныргинская СОШ", "ynyrga"),
+    ("Каракок-шинская СОШ", "karakoksha"),
+];
+
+/// Field id of a column header of seed 002's tables 1 and 2: «ВПР МА 5 2019» → `vpr.math.5.2019`.
+fn column_id(header: &str) -> String {
+    let words: Vec<&str> = header.split_whitespace().collect();
+    let procedure = match words[0] {
+        "ВПР" => "vpr",
+        "ОГЭ" => "oge",
+        "ЕГЭ" => "ege",
+        other => panic!("procedure {other}"),
+    };
+    let subject = match words[1] {
+        "МА" => "math",
+        "РУ" => "russian",
+        other => panic!("subject {other}"),
+    };
+    let mut id = vec![procedure, subject];
+    id.extend(&words[2..]);
+    id.join(".")
+}
+
+/// Tables 1 and 2 of seed 002, read as printed: (school, field id) → the cell's text.
+fn seed_assessment_tables() -> BTreeMap<(String, String), String> {
+    let text = std::fs::read_to_string(format!("{ROOT}/data/seeds/002-tables-1-2.txt")).unwrap();
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let mut cells = BTreeMap::new();
+    let mut columns: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        if line.starts_with("ВПР ") || line.starts_with("ОГЭ ") || line.starts_with("ЕГЭ ") {
+            if lines[i.saturating_sub(1)] == "Название ОО" {
+                columns.clear();
+            }
+            columns.push(column_id(line));
+        } else if line == "МОУ" {
+            let name = lines[i + 1].trim_matches('"');
+            let (_, key) = CHOYA_SCHOOLS.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("school {name}"));
+            let values: Vec<&str> = lines[i + 2..].iter().copied().filter(|l| !l.is_empty()).take(columns.len() * 2).collect();
+            for (c, column) in columns.iter().enumerate() {
+                cells.insert(((*key).to_owned(), format!("{column}.fail")), values[2 * c].to_owned());
+                cells.insert(((*key).to_owned(), format!("{column}.high")), values[2 * c + 1].to_owned());
+            }
+            i += 2;
+            continue;
+        }
+        i += 1;
+    }
+    cells
+}
+
+#[test]
+fn the_demo_assessment_results_reproduce_seed_002_tables_1_and_2() {
+    let seed = seed_assessment_tables();
+    assert_eq!(seed.len(), 5 * 32, "5 schools × (8 ВПР + 8 ГИА columns) × 2 figures");
+    let form: ReportForm = serde_json::from_str(
+        &std::fs::read_to_string(format!("{ROOT}/data/reports/assessment-results.v1.json")).unwrap(),
+    )
+    .unwrap();
+    form.check().unwrap();
+    let demo: DemoCards = serde_json::from_str(
+        &std::fs::read_to_string(format!("{ROOT}/data/demo/assessment-results.json")).unwrap(),
+    )
+    .unwrap();
+    for (_, key) in CHOYA_SCHOOLS {
+        let (read, problems) = read_report(&form, &demo.cards[key]);
+        assert!(problems.is_empty(), "{key}: {problems:?}");
+        assert_eq!(read.len(), 32, "{key}: every field of the form is filled");
+    }
+    for ((key, field), printed) in &seed {
+        let expected = read_value(Unit::Percent, printed).unwrap();
+        let (read, _) = read_report(&form, &demo.cards[key]);
+        match read.get(&ItemId::from(field.as_str())) {
+            Some(CellValue::Measured { reading }) => assert_eq!(reading, &expected, "{key} {field}"),
+            other => panic!("{key} {field}: the form has no such value ({other:?})"),
+        }
+    }
+}
