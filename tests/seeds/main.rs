@@ -230,3 +230,22 @@ fn the_demo_assessment_results_reproduce_seed_002_tables_1_and_2() {
         }
     }
 }
+
+#[test]
+fn every_report_form_in_data_reports_is_sound() {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(format!("{ROOT}/data/reports")).unwrap() {
+        let path = entry.unwrap().path();
+        let form: ReportForm = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        form.check().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(file, format!("{}.v{}.json", form.id, form.version), "a form's file is named by id and version");
+        names.push(file);
+    }
+    names.sort();
+    assert_eq!(
+        names,
+        ["assessment-results.v1.json", "identification-checklist.v1.json", "indicator-card.v1.json", "monitoring.v1.json"]
+    );
+}
