@@ -15,6 +15,7 @@ pub mod ids;
 pub mod merge;
 pub mod org;
 pub mod report;
+pub mod roadmap;
 pub mod ru_input;
 pub mod scoring;
 pub mod sync;
