@@ -4,6 +4,7 @@
 //! [`serve`] runs the router on a listener until `shutdown` resolves. Tests call the same two
 //! functions on port 0 with a throwaway database.
 
+pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod demo;

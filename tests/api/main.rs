@@ -2,6 +2,7 @@
 //! database holding the demo organisations (see `opora_tests::TestApp`).
 
 mod accounts;
+mod admin;
 mod auth;
 mod department;
 mod matrix;

@@ -49,6 +49,25 @@ pub struct NewCode {
     pub expires_at_ms: i64,
 }
 
+/// Everything an import creates, written in one transaction.
+#[derive(Clone, Debug, Default)]
+pub struct ImportBatch {
+    pub regions: Vec<(RegionId, String)>,
+    pub municipalities: Vec<MunicipalityRef>,
+    pub schools: Vec<NewSchool>,
+    /// Each new account with its first activation code.
+    pub users: Vec<(NewUser, NewCode)>,
+    pub audit: Option<NewAudit>,
+}
+
+/// Every organisation, for matching an import's names.
+#[derive(Clone, Debug, Default)]
+pub struct Organisations {
+    pub regions: Vec<(RegionId, String)>,
+    pub municipalities: Vec<MunicipalityRef>,
+    pub schools: Vec<SchoolRef>,
+}
+
 /// An audit log line to append. Never a password, a token, a code or an answer.
 #[derive(Clone, Debug)]
 pub struct NewAudit {
@@ -187,6 +206,10 @@ pub trait Storage: Send + Sync + 'static {
     async fn set_active(&self, user: UserId, active: bool, audit: &NewAudit, now_ms: i64) -> Result<()>;
     /// Sets a password directly (the administrator's reset) and ends the user's sessions.
     async fn set_password(&self, user: UserId, password_hash: &str, audit: &NewAudit, now_ms: i64) -> Result<()>;
+
+    async fn organisations(&self) -> Result<Organisations>;
+    /// Writes a whole import or nothing. A taken login is [`StorageError::AlreadyExists`].
+    async fn import(&self, batch: &ImportBatch, now_ms: i64) -> Result<()>;
 
     // Audit log and privacy.
     async fn audit(&self, entry: &NewAudit, now_ms: i64) -> Result<()>;

@@ -403,6 +403,78 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
+    async fn organisations(&self) -> Result<Organisations> {
+        let regions = sqlx::query("SELECT id, name FROM regions").fetch_all(&self.reader).await?;
+        let municipalities = sqlx::query("SELECT id, name, region_id FROM municipalities").fetch_all(&self.reader).await?;
+        let schools = sqlx::query("SELECT id, name, municipality_id FROM schools").fetch_all(&self.reader).await?;
+        Ok(Organisations {
+            regions: regions.iter().map(|r| Ok((parse(r, "id")?, r.try_get("name")?))).collect::<Result<_>>()?,
+            municipalities: municipalities
+                .iter()
+                .map(|r| Ok(MunicipalityRef { id: parse(r, "id")?, name: r.try_get("name")?, region_id: parse(r, "region_id")? }))
+                .collect::<Result<_>>()?,
+            schools: schools
+                .iter()
+                .map(|r| Ok(SchoolRef { id: parse(r, "id")?, name: r.try_get("name")?, municipality_id: parse(r, "municipality_id")? }))
+                .collect::<Result<_>>()?,
+        })
+    }
+
+    async fn import(&self, batch: &ImportBatch, now_ms: i64) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        for (id, name) in &batch.regions {
+            sqlx::query("INSERT INTO regions (id, name) VALUES (?, ?)").bind(id.to_string()).bind(name).execute(&mut *tx).await?;
+        }
+        for m in &batch.municipalities {
+            sqlx::query("INSERT INTO municipalities (id, region_id, name) VALUES (?, ?, ?)")
+                .bind(m.id.to_string())
+                .bind(m.region_id.to_string())
+                .bind(&m.name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for s in &batch.schools {
+            sqlx::query("INSERT INTO schools (id, municipality_id, name, low_results, unfavourable) VALUES (?, ?, ?, ?, ?)")
+                .bind(s.id.to_string())
+                .bind(s.municipality_id.to_string())
+                .bind(&s.name)
+                .bind(s.flags.low_results)
+                .bind(s.flags.unfavourable_conditions)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (u, code) in &batch.users {
+            let inserted = sqlx::query(
+                "INSERT INTO users (id, login, full_name, role, school_id, municipality_id, region_id, password_hash, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(u.id.to_string())
+            .bind(&u.login)
+            .bind(&u.full_name)
+            .bind(u.role.as_str())
+            .bind(u.school_id.map(|id| id.to_string()))
+            .bind(u.municipality_id.map(|id| id.to_string()))
+            .bind(u.region_id.map(|id| id.to_string()))
+            .bind(&u.password_hash)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await;
+            match inserted {
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                    return Err(StorageError::AlreadyExists(u.login.clone()));
+                }
+                other => other?,
+            };
+            log_change(&mut tx, "profile", &u.id.to_string(), Some(u.id), now_ms).await?;
+            insert_code(&mut tx, code, now_ms).await?;
+        }
+        if let Some(audit) = &batch.audit {
+            insert_audit(&mut tx, audit, now_ms).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn audit(&self, entry: &NewAudit, now_ms: i64) -> Result<()> {
         let mut tx = self.writer.begin().await?;
         insert_audit(&mut tx, entry, now_ms).await?;

@@ -1,0 +1,141 @@
+//! The administrator's import and account commands against a real database: a good file is
+//! written whole and its people can activate; a file with bad rows writes nothing.
+
+use opora_domain::api::{ActivateRequest, LoginResponse};
+use opora_domain::org::Role;
+use opora_server::admin::{self, Table};
+use opora_tests::{TestApp, send};
+use reqwest::Method;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+
+async fn activate(app: &TestApp, code: &str, password: &str) -> LoginResponse {
+    let body = ActivateRequest { code: code.to_owned(), password: password.to_owned() };
+    send(app.request(Method::POST, "/api/auth/activate", None).json(&body)).await.expect("activated").1
+}
+
+async fn counts(app: &TestApp) -> (usize, usize, usize) {
+    let orgs = app.state.store.organisations().await.unwrap();
+    let logins = app.state.store.audit_log(None, 1000).await.unwrap().len();
+    (orgs.municipalities.len(), orgs.schools.len(), logins)
+}
+
+#[tokio::test]
+async fn a_windows_1251_csv_imports_whole_and_its_teachers_activate() {
+    let app = TestApp::spawn().await;
+    let text = "Регион;Муниципалитет;Школа;ШНОР;ШФНСУ;ФИО;Логин;Роль\r\n\
+                Республика Алтай;МО «Чойский район»;МОУ «Чойская СОШ»;да;;Иванова Мария Петровна;;учитель\r\n\
+                Республика Алтай;Улаганский район;МОУ «Улаганская СОШ»;;да;;;\r\n\
+                Республика Алтай;Улаганский район;МОУ «Улаганская СОШ»;;;Тадыев Эркин;ulagan.director;директор\r\n";
+    let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(text);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("люди.csv");
+    std::fs::write(&path, &bytes).unwrap();
+
+    let table = admin::read_table(&path).unwrap();
+    let report = admin::import(app.state.store.as_ref(), &table, false, app.now_ms()).await.unwrap().expect("no row errors");
+    assert_eq!((report.regions, report.municipalities, report.schools), (0, 1, 1), "existing ones matched by name");
+    assert_eq!(report.accounts.len(), 2);
+    let teacher = &report.accounts[0];
+    assert_eq!(teacher.login, "choyskaya.ivanova", "derived from the school's name and the surname");
+
+    // The teacher lands in the existing demo school and can activate with her code.
+    let session = activate(&app, &teacher.code, "горный-алтай-2027").await;
+    assert_eq!(session.user.role, Role::Teacher);
+    assert_eq!(session.user.school.unwrap().name, "МОУ «Чойская СОШ»");
+    let principal = app.state.store.user_by_login("ulagan.director").await.unwrap().unwrap();
+    assert_eq!(principal.profile.school.unwrap().name, "МОУ «Улаганская СОШ»");
+
+    // The codes file opens in Russian Excel: BOM, semicolons.
+    let csv = admin::codes_csv(&report.accounts, admin::format_date);
+    assert!(csv.starts_with("\u{feff}Школа;ФИО;Логин;Код активации;Действует до"));
+    assert!(csv.contains(&teacher.code));
+    let log = app.state.store.audit_log(None, 10).await.unwrap();
+    assert!(log.iter().any(|e| e.action == "import" && e.detail.contains("учётных записей: 2")));
+}
+
+#[tokio::test]
+async fn an_xlsx_file_imports_organisations_and_people() {
+    let app = TestApp::spawn().await;
+    let table = admin::read_table(std::path::Path::new(&format!("{FIXTURES}/import.xlsx"))).unwrap();
+    assert_eq!(table.header[5], "ФИО");
+    let report = admin::import(app.state.store.as_ref(), &table, false, app.now_ms()).await.unwrap().expect("no row errors");
+    assert_eq!((report.regions, report.municipalities, report.schools, report.accounts.len()), (1, 1, 1, 3));
+    let orgs = app.state.store.organisations().await.unwrap();
+    let school = orgs.schools.iter().find(|s| s.name == "МБОУ «Кардымовская СОШ»").expect("the school");
+    let department = app.state.store.user_by_login("kardymovo.otdel").await.unwrap().unwrap();
+    assert_eq!(department.profile.role, Role::Municipal);
+    assert_eq!(department.profile.municipality.unwrap().id, school.municipality_id);
+    let session = activate(&app, &report.accounts[1].code, "смоленск-2027").await;
+    assert_eq!(session.user.login, "kardymovo.director");
+}
+
+#[tokio::test]
+async fn a_file_with_bad_rows_is_refused_whole_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let before = counts(&app).await;
+    let rows: Vec<Vec<String>> = [
+        ["Республика Алтай", "Новый район", "Новая СОШ", "Новикова Анна", "", "учитель"],
+        ["Республика Алтай", "Новый район", "Новая СОШ", "Петров Пётр", "burakovo.t1", "учитель"],
+        ["Республика Алтай", "Новый район", "", "Сидоров Иван", "", "директор"],
+    ]
+    .iter()
+    .map(|r| r.iter().map(|s| (*s).to_owned()).collect())
+    .collect();
+    let table = Table { header: ["Регион", "Муниципалитет", "Школа", "ФИО", "Логин", "Роль"].map(str::to_owned).into(), rows };
+
+    let errors = admin::import(app.state.store.as_ref(), &table, false, app.now_ms()).await.unwrap().unwrap_err();
+    assert!(errors.iter().any(|e| e.starts_with("Строка 4: для роли «Руководитель школы» нужна школа")), "{errors:?}");
+    // The first pass stops at row problems; fix that row and the taken login is found.
+    let mut fixed = table.clone();
+    fixed.rows.pop();
+    let errors = admin::import(app.state.store.as_ref(), &fixed, false, app.now_ms()).await.unwrap().unwrap_err();
+    assert_eq!(errors, ["Строка 3: логин «burakovo.t1» уже занят"]);
+    assert_eq!(counts(&app).await, before, "no organisation, account or audit line was written");
+    assert!(app.state.store.user_by_login("choyskaya.novikova").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_password_reset_ends_every_session_and_a_new_code_works() {
+    let app = TestApp::spawn().await;
+    let session = app.login_as("burakovo.t1").await;
+    let code = admin::reset_password(app.state.store.as_ref(), "Burakovo.T1", None, app.now_ms())
+        .await
+        .unwrap()
+        .expect("a code");
+    // A new code alone does not end sessions…
+    app.me(&session.token).await.expect("still logged in");
+    activate(&app, &code, "новый-пароль-2027").await;
+    // …using it does.
+    assert!(app.me(&session.token).await.is_err());
+    let token = app.login("burakovo.t1", "новый-пароль-2027").await.unwrap().token;
+
+    admin::reset_password(app.state.store.as_ref(), "burakovo.t1", Some("третий-пароль-2027".into()), app.now_ms())
+        .await
+        .unwrap();
+    assert!(app.me(&token).await.is_err(), "a password set by the administrator ends sessions");
+    app.login("burakovo.t1", "третий-пароль-2027").await.expect("the new password");
+    let weak = admin::reset_password(app.state.store.as_ref(), "burakovo.t1", Some("123".into()), app.now_ms()).await;
+    assert!(weak.unwrap_err().to_string().contains("короткий"));
+}
+
+#[tokio::test]
+async fn create_user_resolves_organisations_by_name() {
+    let app = TestApp::spawn().await;
+    let store = app.state.store.as_ref();
+    let now = app.now_ms();
+    let code = admin::create_user_named(store, "choya.otdel2", "Иванов Иван", "отдел образования", None, Some("МО «Чойский район»"), None, None, now)
+        .await
+        .unwrap();
+    assert!(code.is_some(), "no password: an activation code");
+    let user = store.user_by_login("choya.otdel2").await.unwrap().unwrap();
+    assert_eq!(user.profile.municipality.unwrap().name, "МО «Чойский район»");
+    let err = admin::create_user_named(store, "x.teacher", "Х", "учитель", Some("Нет такой школы"), None, None, None, now)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("нет школы"));
+    let err = admin::create_user_named(store, "choya.otdel2", "Дубль", "администратор", None, None, None, None, now)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("уже занят"));
+}
