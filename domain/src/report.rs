@@ -1,13 +1,14 @@
 //! School reports: forms of indicators a principal fills and the department reads.
 //!
-//! A report form is data (`data/reports/*.json`), like the self-diagnosis: sections of fields,
+//! A report form is data (`data/forms/reports/*.json`), like the self-diagnosis: sections of fields,
 //! each a measured value with its unit and direction, an expected value (a target), a yes/no
 //! criterion or text. What the principal types is kept exactly as typed ([`ReportValues`]):
 //! reading it ([`read_report`]) is separate, so a value the rules refuse is shown next to its
 //! field with the reason and is never thrown away.
 
+use crate::merge::{Conflict, Edit, Fields, merge};
 use crate::ru_input::{InputError, Reading, Target, Unit, read_target, read_value};
-use crate::{FormId, ItemId};
+use crate::{FormId, ItemId, SchoolId, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -73,8 +74,8 @@ pub struct PartOfWhole {
     pub whole: ItemId,
 }
 
-/// What the principal typed, field by field, exactly as typed.
-pub type ReportValues = BTreeMap<ItemId, String>;
+/// What the principal typed, field by field (by field id), exactly as typed.
+pub type ReportValues = Fields;
 
 /// A field's value once read.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -156,7 +157,7 @@ pub fn read_report(form: &ReportForm, values: &ReportValues) -> (BTreeMap<ItemId
     let mut read = BTreeMap::new();
     let mut problems = Vec::new();
     for field in form.fields() {
-        match read_field(field, values.get(&field.id).map(String::as_str)) {
+        match read_field(field, values.get(field.id.as_str()).map(String::as_str)) {
             Ok(Some(value)) => {
                 read.insert(field.id.clone(), value);
             }
@@ -194,6 +195,125 @@ pub fn format_number(value: f64) -> String {
     text.replace('.', ",")
 }
 
+/// Which report: one school's form for one reporting period («2018-2019», «2019-Q3»).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ReportKey {
+    pub school: SchoolId,
+    pub form: FormId,
+    pub period: String,
+}
+
+impl ReportKey {
+    /// One string naming the report, for logs and storage keys.
+    pub fn id(&self) -> String {
+        format!("{}/{}/{}", self.school, self.form, self.period)
+    }
+}
+
+/// An edit of a report made on one device: every field as the device has it, and the revision
+/// it started from. Whole fields, not a diff: a retried or late edit merges the same way.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportEdit {
+    pub key: ReportKey,
+    pub form_version: u32,
+    /// The server revision the device last had; 0 when it had none.
+    pub base_revision: u32,
+    pub fields: Fields,
+    /// Send the report to the department once merged, if it has no problems.
+    #[serde(default)]
+    pub submit: bool,
+    pub at_ms: i64,
+}
+
+/// A report as the server holds it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredReport {
+    pub key: ReportKey,
+    pub form_version: u32,
+    pub revision: u32,
+    pub fields: Fields,
+    /// The latest revision sent to the department; a later revision is an amendment in progress
+    /// until it is submitted.
+    #[serde(default)]
+    pub submitted_revision: Option<u32>,
+    /// Fields two people changed differently: the kept value and the other one, to resolve.
+    #[serde(default)]
+    pub conflicts: Vec<Conflict>,
+    pub updated_at_ms: i64,
+    pub updated_by: UserId,
+}
+
+/// What storing an edit produces.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppliedEdit {
+    pub fields: Fields,
+    pub conflicts: Vec<Conflict>,
+    /// The edit asked to submit and the merged report has no problems.
+    pub submitted: bool,
+    /// Why a requested submission did not happen.
+    pub problems: Vec<FieldProblem>,
+}
+
+/// Refuses an edit that cannot come from the app: fields the form does not have, absurd sizes.
+pub fn check_edit(form: &ReportForm, edit: &ReportEdit) -> Result<(), String> {
+    let period = edit.key.period.trim();
+    if period.is_empty() || period.chars().count() > 40 {
+        return Err("period: 1–40 characters".to_owned());
+    }
+    if edit.fields.len() > 2000 {
+        return Err("too many fields".to_owned());
+    }
+    for (id, value) in &edit.fields {
+        if form.field(&ItemId::from(id.as_str())).is_none() {
+            return Err(format!("field {id} is not in {}@{}", form.id, form.version));
+        }
+        if value.chars().count() > 5000 {
+            return Err(format!("field {id}: longer than 5000 characters"));
+        }
+    }
+    Ok(())
+}
+
+/// Merges an edit into the stored report. When the device had the latest revision its fields
+/// simply become the report; otherwise both sides are merged field by field against the
+/// revision the device started from (`base`), and fields both changed differently become
+/// conflicts, the other value kept for the user. An edit that changes a conflicted field
+/// resolves that conflict.
+pub fn apply_edit(
+    form: &ReportForm,
+    base: Option<&Fields>,
+    current: Option<&StoredReport>,
+    edit: &ReportEdit,
+    author: UserId,
+) -> AppliedEdit {
+    let empty = Fields::new();
+    let base = base.unwrap_or(&empty);
+    let (fields, mut conflicts) = match current {
+        None => (edit.fields.clone(), Vec::new()),
+        Some(current) if current.revision == edit.base_revision => (edit.fields.clone(), current.conflicts.clone()),
+        Some(current) => {
+            let merged = merge(
+                base,
+                Edit { fields: &current.fields, author: current.updated_by, at_ms: current.updated_at_ms },
+                Edit { fields: &edit.fields, author, at_ms: edit.at_ms },
+            );
+            let mut conflicts = current.conflicts.clone();
+            conflicts.extend(merged.conflicts);
+            (merged.fields, conflicts)
+        }
+    };
+    // A field this edit changed from what its device saw is this person's answer to an earlier
+    // conflict on it, unless the merge just produced a new conflict there.
+    let new_conflict_fields: Vec<String> = match current {
+        Some(c) if c.revision != edit.base_revision => conflicts[c.conflicts.len()..].iter().map(|x| x.field.clone()).collect(),
+        _ => Vec::new(),
+    };
+    conflicts.retain(|c| new_conflict_fields.contains(&c.field) || edit.fields.get(&c.field) == base.get(&c.field));
+    let (_, problems) = read_report(form, &fields);
+    let submitted = edit.submit && problems.is_empty();
+    AppliedEdit { fields, conflicts, submitted, problems: if edit.submit { problems } else { Vec::new() } }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,7 +335,7 @@ mod tests {
     }
 
     fn values(pairs: &[(&str, &str)]) -> ReportValues {
-        pairs.iter().map(|(k, v)| (ItemId::from(*k), (*v).to_owned())).collect()
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     #[test]
@@ -254,6 +374,85 @@ mod tests {
         let dup = f.sections[0].fields[0].clone();
         f.sections[0].fields.push(dup);
         assert!(f.check().is_err());
+    }
+
+    fn key() -> ReportKey {
+        ReportKey { school: SchoolId(uuid::Uuid::nil()), form: "t".into(), period: "2019".to_owned() }
+    }
+
+    fn edit(base_revision: u32, fields: &[(&str, &str)], at_ms: i64) -> ReportEdit {
+        ReportEdit { key: key(), form_version: 1, base_revision, fields: values(fields), submit: false, at_ms }
+    }
+
+    fn stored(revision: u32, fields: &[(&str, &str)], by: u128, at_ms: i64) -> StoredReport {
+        StoredReport {
+            key: key(),
+            form_version: 1,
+            revision,
+            fields: values(fields),
+            submitted_revision: None,
+            conflicts: Vec::new(),
+            updated_at_ms: at_ms,
+            updated_by: UserId(uuid::Uuid::from_u128(by)),
+        }
+    }
+
+    #[test]
+    fn edits_of_different_fields_on_two_devices_both_survive() {
+        let f = form();
+        let base = values(&[("graduates", "11")]);
+        // Device A (the principal) saved revision 2 with the share; device B (her deputy) started
+        // from revision 1 and typed the target.
+        let current = stored(2, &[("graduates", "11"), ("share", "9")], 1, 2000);
+        let e = edit(1, &[("graduates", "11"), ("target", "0 %")], 3000);
+        let applied = apply_edit(&f, Some(&base), Some(&current), &e, UserId(uuid::Uuid::from_u128(2)));
+        assert_eq!(applied.fields, values(&[("graduates", "11"), ("share", "9"), ("target", "0 %")]));
+        assert!(applied.conflicts.is_empty());
+    }
+
+    #[test]
+    fn overlapping_edits_keep_one_value_and_show_the_other_until_resolved() {
+        let f = form();
+        let base = values(&[("share", "9")]);
+        let current = stored(2, &[("share", "10")], 1, 2000);
+        let e = edit(1, &[("share", "11")], 3000);
+        let deputy = UserId(uuid::Uuid::from_u128(2));
+        let applied = apply_edit(&f, Some(&base), Some(&current), &e, deputy);
+        assert_eq!(applied.fields["share"], "11", "the later edit is kept");
+        assert_eq!(applied.conflicts.len(), 1);
+        assert_eq!(applied.conflicts[0].lost.as_deref(), Some("10"), "the other value is shown, not dropped");
+
+        // The principal, on the latest revision, types the value they agree on: resolved.
+        let mut now = stored(3, &[("share", "11")], 2, 3000);
+        now.conflicts = applied.conflicts.clone();
+        let resolve = edit(3, &[("share", "10,5")], 4000);
+        let resolved = apply_edit(&f, Some(&values(&[("share", "11")])), Some(&now), &resolve, UserId(uuid::Uuid::from_u128(1)));
+        assert!(resolved.conflicts.is_empty());
+        assert_eq!(resolved.fields["share"], "10,5");
+        // An edit that leaves the field alone leaves the conflict open.
+        let other = edit(3, &[("share", "11"), ("note", "ок")], 4000);
+        assert_eq!(apply_edit(&f, Some(&values(&[("share", "11")])), Some(&now), &other, UserId(uuid::Uuid::from_u128(1))).conflicts.len(), 1);
+    }
+
+    #[test]
+    fn a_submission_with_problems_is_saved_but_not_submitted() {
+        let f = form();
+        let mut e = edit(0, &[("graduates", "11"), ("no_certificate", "12")], 1000);
+        e.submit = true;
+        let applied = apply_edit(&f, None, None, &e, UserId(uuid::Uuid::nil()));
+        assert!(!applied.submitted);
+        assert_eq!(applied.fields.len(), 2, "what was typed is stored anyway");
+        assert!(!applied.problems.is_empty());
+    }
+
+    #[test]
+    fn edits_naming_unknown_fields_are_refused() {
+        let f = form();
+        assert!(check_edit(&f, &edit(0, &[("graduates", "1")], 0)).is_ok());
+        assert!(check_edit(&f, &edit(0, &[("salary", "1")], 0)).is_err());
+        let mut e = edit(0, &[], 0);
+        e.key.period = " ".to_owned();
+        assert!(check_edit(&f, &e).is_err());
     }
 
     #[test]

@@ -20,6 +20,7 @@
 use crate::api::ApiError;
 use crate::diagnosis::{StoredSubmission, Submission};
 use crate::form::FormDefinition;
+use crate::report::{ReportEdit, ReportForm, StoredReport};
 use crate::org::UserProfile;
 use crate::{DeviceId, UserId};
 use serde::{Deserialize, Serialize};
@@ -64,6 +65,8 @@ pub struct PushedChange {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Change {
     SubmitSelfDiagnosis { submission: Submission },
+    /// A school report as edited on this device (a principal's or her deputy's).
+    SaveReport { edit: ReportEdit },
 }
 
 impl Change {
@@ -71,6 +74,8 @@ impl Change {
     pub fn describe_ru(&self) -> String {
         match self {
             Change::SubmitSelfDiagnosis { .. } => "Самодиагностика".to_owned(),
+            Change::SaveReport { edit } if edit.submit => format!("Отчёт «{}» за {} (отправка)", edit.key.form, edit.key.period),
+            Change::SaveReport { edit } => format!("Отчёт «{}» за {}", edit.key.form, edit.key.period),
         }
     }
 }
@@ -110,6 +115,10 @@ pub enum Pulled {
     Form { form: FormDefinition },
     Profile { user: UserProfile },
     SelfDiagnosis { stored: StoredSubmission },
+    /// A school report form (principals only).
+    ReportForm { form: ReportForm },
+    /// A report of the user's school as the server holds it (principals only).
+    Report { report: StoredReport },
 }
 
 /// The client's queue of changes not yet acknowledged, by sequence number.
@@ -195,6 +204,9 @@ pub enum LocalWrite {
     RemoveFromOutbox { seq: u64 },
     KeepForm { form: FormDefinition },
     KeepProfile { user: UserProfile },
+    KeepReportForm { form: ReportForm },
+    /// The server's copy of a report; the device's own unsent edits stay in its draft.
+    KeepReport { report: StoredReport },
     SetCursor { cursor: Cursor },
 }
 
@@ -204,17 +216,20 @@ pub fn plan_response(outbox: &Outbox, user: UserId, response: SyncResponse) -> V
     let settled = outbox.settle(&response.acks);
     let mut writes = Vec::new();
     for (seq, change) in settled.applied {
-        let Change::SubmitSelfDiagnosis { submission } = change;
-        writes.push(LocalWrite::KeepSubmission { submission, synced: true, rejected: None });
+        // A saved report comes back in the pull with its merged fields and new revision.
+        if let Change::SubmitSelfDiagnosis { submission } = change {
+            writes.push(LocalWrite::KeepSubmission { submission, synced: true, rejected: None });
+        }
         writes.push(LocalWrite::RemoveFromOutbox { seq });
     }
     for (seq, change, error) in settled.rejected {
-        let Change::SubmitSelfDiagnosis { submission } = &change;
-        writes.push(LocalWrite::KeepSubmission {
-            submission: submission.clone(),
-            synced: false,
-            rejected: Some(error.clone()),
-        });
+        if let Change::SubmitSelfDiagnosis { submission } = &change {
+            writes.push(LocalWrite::KeepSubmission {
+                submission: submission.clone(),
+                synced: false,
+                rejected: Some(error.clone()),
+            });
+        }
         writes.push(LocalWrite::KeepRejected { seq, change, error });
         writes.push(LocalWrite::RemoveFromOutbox { seq });
     }
@@ -229,6 +244,8 @@ pub fn plan_response(outbox: &Outbox, user: UserId, response: SyncResponse) -> V
                 synced: true,
                 rejected: None,
             }),
+            Pulled::ReportForm { form } => writes.push(LocalWrite::KeepReportForm { form }),
+            Pulled::Report { report } => writes.push(LocalWrite::KeepReport { report }),
             // Never someone else's records, even if a server sent them.
             Pulled::Profile { .. } | Pulled::SelfDiagnosis { .. } => {}
         }
@@ -383,6 +400,7 @@ mod tests {
                 LocalWrite::RemoveFromOutbox { .. } => "remove",
                 LocalWrite::KeepForm { .. } => "form",
                 LocalWrite::KeepProfile { .. } => "profile",
+                LocalWrite::KeepReportForm { .. } | LocalWrite::KeepReport { .. } => "report",
                 LocalWrite::SetCursor { .. } => "cursor",
             })
             .collect();

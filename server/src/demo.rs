@@ -7,6 +7,7 @@ use anyhow::Context;
 use opora_domain::diagnosis::{Answers, StoredSubmission, Submission};
 use opora_domain::form::{FormDefinition, FormKind};
 use opora_domain::org::{MunicipalityRef, Role, SchoolFlags};
+use opora_domain::report::{ReportEdit, ReportKey, apply_edit};
 use opora_domain::scoring::score;
 use opora_domain::{MunicipalityId, RegionId, SchoolId, SubmissionId, UserId};
 use serde::Deserialize;
@@ -80,6 +81,7 @@ pub async fn load(store: &dyn Storage, path: &Path, forms: &[FormDefinition], no
         password_hash: Some(hash.clone()),
     };
     store.insert_user(&user(demo.admin.login.clone(), &demo.admin.full_name, Role::Admin), now_ms).await?;
+    let demo_reports = read_demo_reports(path)?;
     for region in &demo.regions {
         let region_id = RegionId(Uuid::new_v4());
         store.insert_region(region_id, &region.name).await?;
@@ -108,6 +110,11 @@ pub async fn load(store: &dyn Storage, path: &Path, forms: &[FormDefinition], no
                 let mut principal = user(format!("{}.director", s.key), &s.principal, Role::Principal);
                 principal.school_id = Some(school_id);
                 store.insert_user(&principal, now_ms).await?;
+                for reports in &demo_reports {
+                    if let Some(fields) = reports.cards.get(&s.key) {
+                        submit_demo_report(store, reports, school_id, principal.id, fields, now_ms).await?;
+                    }
+                }
                 for (t_index, name) in s.teachers.iter().enumerate() {
                     let mut teacher = user(format!("{}.t{}", s.key, t_index + 1), name, Role::Teacher);
                     teacher.school_id = Some(school_id);
@@ -124,6 +131,59 @@ pub async fn load(store: &dyn Storage, path: &Path, forms: &[FormDefinition], no
         store.insert_user(&regional, now_ms).await?;
     }
     tracing::info!("demo data loaded");
+    Ok(())
+}
+
+/// A school report file beside the demo organisations (`data/demo/indicator-cards.json`, …):
+/// the seed documents' figures as principals would type them, by school key.
+#[derive(Deserialize)]
+struct DemoReports {
+    form: opora_domain::FormRef,
+    period: String,
+    cards: std::collections::BTreeMap<String, opora_domain::merge::Fields>,
+}
+
+const DEMO_REPORT_FILES: [&str; 2] = ["indicator-cards.json", "assessment-results.json"];
+
+fn read_demo_reports(organisations: &Path) -> anyhow::Result<Vec<DemoReports>> {
+    let dir = organisations.parent().unwrap_or(Path::new("."));
+    DEMO_REPORT_FILES
+        .iter()
+        .map(|name| dir.join(name))
+        .filter(|p| p.exists())
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", p.display()))
+        })
+        .collect()
+}
+
+/// Stores a demo report as submitted by the school's principal, through the same merge and
+/// commit as a real one.
+async fn submit_demo_report(
+    store: &dyn Storage,
+    reports: &DemoReports,
+    school: SchoolId,
+    principal: UserId,
+    fields: &opora_domain::merge::Fields,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    let form = store
+        .report_form(&reports.form.id, reports.form.version)
+        .await?
+        .with_context(|| format!("demo reports name an unknown report form {}", reports.form))?;
+    let edit = ReportEdit {
+        key: ReportKey { school, form: reports.form.id.clone(), period: reports.period.clone() },
+        form_version: reports.form.version,
+        base_revision: 0,
+        fields: fields.clone(),
+        submit: true,
+        at_ms: now_ms,
+    };
+    let decide = |base: Option<&opora_domain::merge::Fields>, current: Option<&opora_domain::report::StoredReport>| {
+        apply_edit(&form, base, current, &edit, principal)
+    };
+    store.commit_report(None, &edit, principal, &decide, now_ms).await?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 use crate::storage::{FormStored, Storage};
 use anyhow::{Context, bail};
 use opora_domain::form::FormDefinition;
+use opora_domain::report::ReportForm;
 use std::path::Path;
 
 /// Reads every `*.json` in `dir`, checks it and stores new versions. Refuses to start when a file
@@ -38,6 +39,33 @@ pub async fn load_forms(store: &dyn Storage, dir: &Path, now_ms: i64) -> anyhow:
     }
     if forms.is_empty() {
         bail!("no form definitions in {}", dir.display());
+    }
+    Ok(forms)
+}
+
+/// Reads every `*.json` report form in `dir` (`data/forms/reports`), like [`load_forms`]: checked,
+/// and refused if it rewrites a published version. A missing folder means no report forms.
+pub async fn load_report_forms(store: &dyn Storage, dir: &Path, now_ms: i64) -> anyhow::Result<Vec<ReportForm>> {
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading report forms from {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    let mut forms = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let form: ReportForm = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        if let Err(problem) = form.check() {
+            bail!("{} is not a sound report form: {problem}", path.display());
+        }
+        if store.store_report_form(&form, now_ms).await? == FormStored::Conflicts {
+            bail!("{} changes {}@{} which is already published; publish it as a new version instead", path.display(), form.id, form.version);
+        }
+        forms.push(form);
     }
     Ok(forms)
 }

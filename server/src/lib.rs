@@ -9,6 +9,7 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 mod diagnoses;
+pub mod reports;
 pub mod error;
 pub mod forms;
 mod http;
@@ -80,6 +81,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<AppState> {
     };
     let now = system_now_ms();
     let forms = forms::load_forms(store.as_ref(), &settings.forms_dir, now).await?;
+    forms::load_report_forms(store.as_ref(), &settings.forms_dir.join("reports"), now).await?;
     if settings.demo && store.is_empty().await? {
         demo::load(store.as_ref(), &settings.demo_file, &forms, now).await?;
     }

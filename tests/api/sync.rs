@@ -107,6 +107,7 @@ async fn a_teacher_never_pulls_another_teachers_submissions() {
             }
             Pulled::Profile { user } => assert_eq!(user, &t3.user, "only her own profile"),
             Pulled::Form { .. } => {}
+            Pulled::ReportForm { .. } | Pulled::Report { .. } => panic!("a teacher pulls no school reports: {record:?}"),
         }
     }
     // Her cursor moves past t1's record without showing it.

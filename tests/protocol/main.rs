@@ -155,7 +155,7 @@ impl Env {
 
     /// Every submission the server holds for the teacher, by id, counted.
     async fn server_submissions(&self, teacher: UserId) -> BTreeMap<SubmissionId, (Submission, usize)> {
-        let page = self.state.store.pull(teacher, Cursor(0), 100_000).await.unwrap();
+        let page = self.state.store.pull(opora_server::storage::PullScope { user: teacher, principal_of: None }, Cursor(0), 100_000).await.unwrap();
         let mut found: BTreeMap<SubmissionId, (Submission, usize)> = BTreeMap::new();
         for record in page.records {
             if let Pulled::SelfDiagnosis { stored } = record {
@@ -178,6 +178,7 @@ fn apply(stored: &mut Stored, write: LocalWrite) {
             stored.outbox.entries.remove(&seq);
         }
         LocalWrite::KeepForm { .. } | LocalWrite::KeepProfile { .. } => {}
+        LocalWrite::KeepReportForm { .. } | LocalWrite::KeepReport { .. } => panic!("a teacher pulled a school report"),
         LocalWrite::SetCursor { cursor } => stored.cursor = cursor,
     }
 }
@@ -203,7 +204,9 @@ async fn sync_round(env: &Env, teacher: UserId, token: &str, device: &mut Device
     let on_server = env.server_submissions(teacher).await;
     for ack in &response.acks {
         assert_eq!(ack.outcome, Outcome::Applied, "seq {}", ack.seq);
-        let Change::SubmitSelfDiagnosis { submission } = &outbox.entries[&ack.seq];
+        let Change::SubmitSelfDiagnosis { submission } = &outbox.entries[&ack.seq] else {
+            panic!("this test only pushes self-diagnoses")
+        };
         assert_eq!(on_server.get(&submission.id).map(|(_, n)| *n), Some(1), "acknowledged but not stored once");
     }
     if let Fault::LoseResponse = fault {

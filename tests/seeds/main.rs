@@ -53,7 +53,7 @@ fn seed_tables() -> BTreeMap<String, BTreeMap<u32, (String, String)>> {
 }
 
 fn form() -> ReportForm {
-    let text = std::fs::read_to_string(format!("{ROOT}/data/reports/indicator-card.v1.json")).unwrap();
+    let text = std::fs::read_to_string(format!("{ROOT}/data/forms/reports/indicator-card.v1.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -208,7 +208,7 @@ fn the_demo_assessment_results_reproduce_seed_002_tables_1_and_2() {
     let seed = seed_assessment_tables();
     assert_eq!(seed.len(), 5 * 32, "5 schools × (8 ВПР + 8 ГИА columns) × 2 figures");
     let form: ReportForm = serde_json::from_str(
-        &std::fs::read_to_string(format!("{ROOT}/data/reports/assessment-results.v1.json")).unwrap(),
+        &std::fs::read_to_string(format!("{ROOT}/data/forms/reports/assessment-results.v1.json")).unwrap(),
     )
     .unwrap();
     form.check().unwrap();
@@ -234,7 +234,7 @@ fn the_demo_assessment_results_reproduce_seed_002_tables_1_and_2() {
 #[test]
 fn every_report_form_in_data_reports_is_sound() {
     let mut names = Vec::new();
-    for entry in std::fs::read_dir(format!("{ROOT}/data/reports")).unwrap() {
+    for entry in std::fs::read_dir(format!("{ROOT}/data/forms/reports")).unwrap() {
         let path = entry.unwrap().path();
         let form: ReportForm = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));

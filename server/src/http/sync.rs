@@ -35,11 +35,17 @@ pub async fn sync(
                 pushed_ids.insert(submission.id);
                 apply_pushed(&state, &user.profile, key, submission).await?
             }
+            Change::SaveReport { edit } => crate::reports::apply_pushed(&state, &user.profile, key, edit).await?,
         };
         acks.push(Ack { seq: pushed.seq, outcome });
     }
     let limit = req.pull_limit.clamp(1, MAX_PULL_LIMIT);
-    let mut page = state.store.pull(user.profile.id, req.cursor, limit).await?;
+    let principal_of = match (&user.profile.role, &user.profile.school) {
+        (opora_domain::org::Role::Principal, Some(school)) => Some(school.id),
+        _ => None,
+    };
+    let scope = crate::storage::PullScope { user: user.profile.id, principal_of };
+    let mut page = state.store.pull(scope, req.cursor, limit).await?;
     // The client already has what it just pushed: do not send it back down a slow link.
     page.records.retain(|r| !matches!(r, Pulled::SelfDiagnosis { stored } if pushed_ids.contains(&stored.submission.id)));
     Ok(Json(SyncResponse {

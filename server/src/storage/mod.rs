@@ -9,6 +9,8 @@ pub mod sqlite;
 use async_trait::async_trait;
 use opora_domain::api::{AuditEntry, TeacherAccount};
 use opora_domain::diagnosis::StoredSubmission;
+use opora_domain::merge::Fields;
+use opora_domain::report::{AppliedEdit, ReportEdit, ReportForm, ReportKey, StoredReport};
 use opora_domain::form::FormDefinition;
 use opora_domain::org::{MunicipalityRef, Role, SchoolFlags, SchoolRef, UserProfile};
 use opora_domain::scoring::Profile;
@@ -156,6 +158,27 @@ pub struct PreviousChange {
     pub outcome: Outcome,
 }
 
+/// Who is pulling: decides which shared records reach them.
+#[derive(Clone, Copy, Debug)]
+pub struct PullScope {
+    pub user: UserId,
+    /// Principals pull their school's reports and the report forms.
+    pub principal_of: Option<SchoolId>,
+}
+
+/// One revision of a report, for the history the department sees.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReportRevision {
+    pub revision: u32,
+    pub fields: Fields,
+    pub submitted: bool,
+    pub at_ms: i64,
+    pub by: UserId,
+}
+
+/// Decides what an edit stores, given the revision it started from and the current report.
+pub type DecideEdit<'a> = &'a (dyn Fn(Option<&Fields>, Option<&StoredReport>) -> AppliedEdit + Send + Sync);
+
 #[derive(Clone, Debug)]
 pub struct PullPage {
     pub records: Vec<Pulled>,
@@ -207,6 +230,24 @@ pub trait Storage: Send + Sync + 'static {
     /// Sets a password directly (the administrator's reset) and ends the user's sessions.
     async fn set_password(&self, user: UserId, password_hash: &str, audit: &NewAudit, now_ms: i64) -> Result<()>;
 
+    // School reports.
+    async fn store_report_form(&self, form: &ReportForm, now_ms: i64) -> Result<FormStored>;
+    async fn report_form(&self, id: &FormId, version: u32) -> Result<Option<ReportForm>>;
+    async fn report(&self, key: &ReportKey) -> Result<Option<StoredReport>>;
+    /// Applies an edit under its idempotency key in one transaction: reads the current report and
+    /// the edit's base revision, stores what `decide` returns as the next revision.
+    async fn commit_report(
+        &self,
+        change: Option<ChangeKey>,
+        edit: &ReportEdit,
+        author: UserId,
+        decide: DecideEdit<'_>,
+        now_ms: i64,
+    ) -> Result<Outcome>;
+    async fn report_revisions(&self, key: &ReportKey) -> Result<Vec<ReportRevision>>;
+    /// Every report of `form` for `period` in the municipality, current state.
+    async fn reports_of_municipality(&self, municipality: MunicipalityId, form: &FormId, period: &str) -> Result<Vec<StoredReport>>;
+
     async fn organisations(&self) -> Result<Organisations>;
     /// Writes a whole import or nothing. A taken login is [`StorageError::AlreadyExists`].
     async fn import(&self, batch: &ImportBatch, now_ms: i64) -> Result<()>;
@@ -236,6 +277,6 @@ pub trait Storage: Send + Sync + 'static {
     /// Records a refused change under its key so a replay gets the same answer.
     async fn record_rejection(&self, key: ChangeKey, user: UserId, outcome: &Outcome, now_ms: i64) -> Result<Outcome>;
     async fn submission(&self, id: opora_domain::SubmissionId) -> Result<Option<StoredSubmission>>;
-    async fn pull(&self, user: UserId, cursor: Cursor, limit: u32) -> Result<PullPage>;
+    async fn pull(&self, scope: PullScope, cursor: Cursor, limit: u32) -> Result<PullPage>;
     async fn latest_profiles(&self, municipality: MunicipalityId, form: &FormId) -> Result<Vec<LatestProfile>>;
 }

@@ -74,6 +74,22 @@ const USER_SELECT: &str = "
     LEFT JOIN schools s ON s.id = u.school_id
     LEFT JOIN municipalities m ON m.id = COALESCE(u.municipality_id, s.municipality_id)";
 
+const REPORT_SELECT: &str = "SELECT school_id, form_id, period, form_version, revision, fields, submitted_revision,
+        conflicts, updated_at, updated_by FROM reports";
+
+fn report_from(row: &SqliteRow) -> Result<StoredReport> {
+    Ok(StoredReport {
+        key: ReportKey { school: parse(row, "school_id")?, form: FormId(row.try_get("form_id")?), period: row.try_get("period")? },
+        form_version: row.try_get::<i64, _>("form_version")? as u32,
+        revision: row.try_get::<i64, _>("revision")? as u32,
+        fields: json(row, "fields")?,
+        submitted_revision: row.try_get::<Option<i64>, _>("submitted_revision")?.map(|r| r as u32),
+        conflicts: json(row, "conflicts")?,
+        updated_at_ms: row.try_get("updated_at")?,
+        updated_by: parse(row, "updated_by")?,
+    })
+}
+
 /// The account a code opens, if the code is unused, unexpired and the account is not disabled.
 const LIVE_CODE_OWNER: &str = "SELECT c.user_id FROM activation_codes c JOIN users u ON u.id = c.user_id
      WHERE c.code_hash = ? AND c.used_at IS NULL AND c.expires_at > ? AND u.active = 1";
@@ -403,6 +419,180 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
+    async fn store_report_form(&self, form: &ReportForm, now_ms: i64) -> Result<FormStored> {
+        let mut tx = self.writer.begin().await?;
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT definition FROM report_forms WHERE form_id = ? AND version = ?")
+                .bind(form.id.as_str())
+                .bind(i64::from(form.version))
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(existing) = existing {
+            let same = serde_json::from_str::<ReportForm>(&existing).is_ok_and(|e| &e == form);
+            return Ok(if same { FormStored::AlreadyIdentical } else { FormStored::Conflicts });
+        }
+        sqlx::query("INSERT INTO report_forms (form_id, version, definition, loaded_at) VALUES (?, ?, ?, ?)")
+            .bind(form.id.as_str())
+            .bind(i64::from(form.version))
+            .bind(to_json(form))
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO change_log (kind, record_id, owner_user_id, at, audience) VALUES ('report_form', ?, NULL, ?, 'principal')")
+            .bind(format!("{}@{}", form.id, form.version))
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(FormStored::Inserted)
+    }
+
+    async fn report_form(&self, id: &FormId, version: u32) -> Result<Option<ReportForm>> {
+        let row = sqlx::query("SELECT definition FROM report_forms WHERE form_id = ? AND version = ?")
+            .bind(id.as_str())
+            .bind(i64::from(version))
+            .fetch_optional(&self.reader)
+            .await?;
+        row.map(|r| json(&r, "definition")).transpose()
+    }
+
+    async fn report(&self, key: &ReportKey) -> Result<Option<StoredReport>> {
+        let row = sqlx::query(&format!("{REPORT_SELECT} WHERE school_id = ? AND form_id = ? AND period = ?"))
+            .bind(key.school.to_string())
+            .bind(key.form.as_str())
+            .bind(&key.period)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(report_from).transpose()
+    }
+
+    async fn commit_report(
+        &self,
+        change: Option<ChangeKey>,
+        edit: &ReportEdit,
+        author: UserId,
+        decide: DecideEdit<'_>,
+        now_ms: i64,
+    ) -> Result<Outcome> {
+        let mut tx = self.writer.begin().await?;
+        if let Some(key) = change {
+            let previous: Option<String> =
+                sqlx::query_scalar("SELECT outcome FROM applied_changes WHERE device_id = ? AND seq = ?")
+                    .bind(key.device.to_string())
+                    .bind(key.seq as i64)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some(previous) = previous {
+                return serde_json::from_str(&previous)
+                    .map_err(|e| StorageError::Corrupt(format!("applied_changes.outcome: {e}")));
+            }
+        }
+        let k = &edit.key;
+        let current = sqlx::query(&format!("{REPORT_SELECT} WHERE school_id = ? AND form_id = ? AND period = ?"))
+            .bind(k.school.to_string())
+            .bind(k.form.as_str())
+            .bind(&k.period)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let current = current.as_ref().map(report_from).transpose()?;
+        let base: Option<String> = sqlx::query_scalar(
+            "SELECT fields FROM report_revisions WHERE school_id = ? AND form_id = ? AND period = ? AND revision = ?",
+        )
+        .bind(k.school.to_string())
+        .bind(k.form.as_str())
+        .bind(&k.period)
+        .bind(i64::from(edit.base_revision))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let base: Option<Fields> =
+            base.map(|b| serde_json::from_str(&b).map_err(|e| StorageError::Corrupt(format!("report_revisions.fields: {e}")))).transpose()?;
+        let applied = decide(base.as_ref(), current.as_ref());
+        let revision = current.as_ref().map_or(1, |c| c.revision + 1);
+        let submitted_revision = if applied.submitted { Some(revision) } else { current.as_ref().and_then(|c| c.submitted_revision) };
+        sqlx::query(
+            "INSERT INTO reports (school_id, form_id, period, form_version, revision, fields, submitted_revision, conflicts, updated_at, updated_by)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (school_id, form_id, period) DO UPDATE SET form_version = excluded.form_version,
+                 revision = excluded.revision, fields = excluded.fields, submitted_revision = excluded.submitted_revision,
+                 conflicts = excluded.conflicts, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        )
+        .bind(k.school.to_string())
+        .bind(k.form.as_str())
+        .bind(&k.period)
+        .bind(i64::from(edit.form_version))
+        .bind(i64::from(revision))
+        .bind(to_json(&applied.fields))
+        .bind(submitted_revision.map(i64::from))
+        .bind(to_json(&applied.conflicts))
+        .bind(now_ms)
+        .bind(author.to_string())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO report_revisions (school_id, form_id, period, revision, fields, submitted, at, by_user)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(k.school.to_string())
+        .bind(k.form.as_str())
+        .bind(&k.period)
+        .bind(i64::from(revision))
+        .bind(to_json(&applied.fields))
+        .bind(applied.submitted)
+        .bind(now_ms)
+        .bind(author.to_string())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO change_log (kind, record_id, owner_user_id, at, owner_school_id) VALUES ('report', ?, NULL, ?, ?)")
+            .bind(k.id())
+            .bind(now_ms)
+            .bind(k.school.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let action = if applied.submitted { "report.submitted" } else { "report.saved" };
+        insert_audit(&mut tx, &NewAudit::new(Some(author), action, k.id()).detail(format!("ревизия {revision}")), now_ms).await?;
+        if let Some(key) = change {
+            insert_applied(&mut tx, key, author, &Outcome::Applied, now_ms).await?;
+        }
+        tx.commit().await?;
+        Ok(Outcome::Applied)
+    }
+
+    async fn report_revisions(&self, key: &ReportKey) -> Result<Vec<ReportRevision>> {
+        let rows = sqlx::query(
+            "SELECT revision, fields, submitted, at, by_user FROM report_revisions
+             WHERE school_id = ? AND form_id = ? AND period = ? ORDER BY revision",
+        )
+        .bind(key.school.to_string())
+        .bind(key.form.as_str())
+        .bind(&key.period)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReportRevision {
+                    revision: r.try_get::<i64, _>("revision")? as u32,
+                    fields: json(r, "fields")?,
+                    submitted: r.try_get("submitted")?,
+                    at_ms: r.try_get("at")?,
+                    by: parse(r, "by_user")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn reports_of_municipality(&self, municipality: MunicipalityId, form: &FormId, period: &str) -> Result<Vec<StoredReport>> {
+        let rows = sqlx::query(&format!(
+            "{REPORT_SELECT} WHERE form_id = ? AND period = ?
+               AND school_id IN (SELECT id FROM schools WHERE municipality_id = ?)"
+        ))
+        .bind(form.as_str())
+        .bind(period)
+        .bind(municipality.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(report_from).collect()
+    }
+
     async fn organisations(&self) -> Result<Organisations> {
         let regions = sqlx::query("SELECT id, name FROM regions").fetch_all(&self.reader).await?;
         let municipalities = sqlx::query("SELECT id, name, region_id FROM municipalities").fetch_all(&self.reader).await?;
@@ -710,21 +900,29 @@ impl Storage for SqliteStorage {
         row.as_ref().map(submission_from).transpose()
     }
 
-    async fn pull(&self, user: UserId, cursor: Cursor, limit: u32) -> Result<PullPage> {
+    async fn pull(&self, scope: PullScope, cursor: Cursor, limit: u32) -> Result<PullPage> {
         // One read transaction: the page and the log's end come from the same snapshot.
         let mut tx = self.reader.begin().await?;
-        // Two index range scans (shared records, then the user's own) instead of one scan with
-        // an OR, which SQLite would answer by reading the whole log.
+        // Index range scans (shared records, the user's own, her school's) instead of one scan
+        // with an OR, which SQLite would answer by reading the whole log. Records for principals
+        // only (`audience`) and school records reach principals alone.
+        let principal = scope.principal_of.is_some();
         let rows = sqlx::query(
             "SELECT seq, kind, record_id FROM (
-                 SELECT seq, kind, record_id FROM change_log WHERE owner_user_id IS NULL AND seq > ?1
+                 SELECT seq, kind, record_id FROM change_log
+                 WHERE owner_user_id IS NULL AND owner_school_id IS NULL AND seq > ?1
+                   AND (audience IS NULL OR (audience = 'principal' AND ?4))
                  UNION ALL
-                 SELECT seq, kind, record_id FROM change_log WHERE owner_user_id = ?2 AND seq > ?1)
+                 SELECT seq, kind, record_id FROM change_log WHERE owner_user_id = ?2 AND seq > ?1
+                 UNION ALL
+                 SELECT seq, kind, record_id FROM change_log WHERE owner_school_id = ?5 AND seq > ?1)
              ORDER BY seq LIMIT ?3",
         )
         .bind(cursor.0 as i64)
-        .bind(user.to_string())
+        .bind(scope.user.to_string())
         .bind(i64::from(limit) + 1)
+        .bind(principal)
+        .bind(scope.principal_of.map(|s| s.to_string()))
         .fetch_all(&mut *tx)
         .await?;
         let more = rows.len() > limit as usize;
@@ -755,6 +953,24 @@ impl Storage for SqliteStorage {
                         .fetch_optional(&mut *tx)
                         .await?;
                     r.as_ref().map(user_record).transpose()?.map(|u| Pulled::Profile { user: u.profile })
+                }
+                "report_form" => {
+                    let r = sqlx::query("SELECT definition FROM report_forms WHERE form_id || '@' || version = ?")
+                        .bind(&id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    r.map(|r| json(&r, "definition").map(|form| Pulled::ReportForm { form })).transpose()?
+                }
+                "report" => {
+                    let mut parts = id.splitn(3, '/');
+                    let (school, form, period) = (parts.next(), parts.next(), parts.next());
+                    let r = sqlx::query(&format!("{REPORT_SELECT} WHERE school_id = ? AND form_id = ? AND period = ?"))
+                        .bind(school)
+                        .bind(form)
+                        .bind(period)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    r.as_ref().map(report_from).transpose()?.map(|report| Pulled::Report { report })
                 }
                 other => return Err(StorageError::Corrupt(format!("change_log.kind {other}"))),
             };

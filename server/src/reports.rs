@@ -1,0 +1,49 @@
+//! Accepting school reports: the one path an edit takes, checked against who is asking and the
+//! form, merged with the stored report (`opora_domain::report::apply_edit`) and committed with
+//! its idempotency key.
+
+use crate::AppState;
+use crate::error::AppResult;
+use crate::storage::ChangeKey;
+use opora_domain::api::{ApiError, ErrorCode};
+use opora_domain::org::{Role, UserProfile};
+use opora_domain::report::{ReportEdit, apply_edit, check_edit};
+use opora_domain::sync::Outcome;
+
+/// Whether this user may edit reports of `edit`'s school: its principal (or deputy) only.
+fn may_edit(user: &UserProfile, edit: &ReportEdit) -> bool {
+    user.role == Role::Principal && user.school.as_ref().is_some_and(|s| s.id == edit.key.school)
+}
+
+/// Applies one pushed report edit under its idempotency key; a replay gets the recorded outcome.
+pub async fn apply_pushed(state: &AppState, user: &UserProfile, key: ChangeKey, edit: ReportEdit) -> AppResult<Outcome> {
+    if let Some(previous) = state.store.previous_change(key).await? {
+        if previous.user_id != user.id {
+            return Ok(Outcome::Rejected { error: ApiError::new(ErrorCode::Conflict) });
+        }
+        return Ok(previous.outcome);
+    }
+    let now = state.now_ms();
+    let refuse = |error: ApiError| async move {
+        let outcome = Outcome::Rejected { error };
+        state.store.record_rejection(key, user.id, &outcome, now).await
+    };
+    if !may_edit(user, &edit) {
+        return Ok(refuse(ApiError::with_detail(ErrorCode::Forbidden, "отчёты школы заполняет её руководитель")).await?);
+    }
+    let Some(form) = state.store.report_form(&edit.key.form, edit.form_version).await? else {
+        let detail = format!("report form {}@{}", edit.key.form, edit.form_version);
+        return Ok(refuse(ApiError::with_detail(ErrorCode::UnknownFormVersion, detail)).await?);
+    };
+    if edit.key.period.contains('/') {
+        return Ok(refuse(ApiError::with_detail(ErrorCode::InvalidInput, "period must not contain '/'")).await?);
+    }
+    if let Err(problem) = check_edit(&form, &edit) {
+        return Ok(refuse(ApiError::with_detail(ErrorCode::InvalidInput, problem)).await?);
+    }
+    let author = user.id;
+    let decide = |base: Option<&opora_domain::merge::Fields>, current: Option<&opora_domain::report::StoredReport>| {
+        apply_edit(&form, base, current, &edit, author)
+    };
+    Ok(state.store.commit_report(Some(key), &edit, author, &decide, now).await?)
+}
