@@ -191,7 +191,10 @@ pub fn read_report(form: &ReportForm, values: &ReportValues) -> (BTreeMap<ItemId
 
 /// «16,6», «9»: a number as Russians write it.
 pub fn format_number(value: f64) -> String {
-    let text = if value.fract() == 0.0 { format!("{value:.0}") } else { format!("{value}") };
+    // Fixed precision, trimmed: the shortest-representation formatter would add its own code to
+    // the wasm, and no figure in a report has more than six decimals worth showing.
+    let text = format!("{value:.6}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
     text.replace('.', ",")
 }
 
