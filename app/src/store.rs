@@ -19,6 +19,9 @@
 //! | `opora.u.<user>.sd.<submission id>`  | a [`LocalSubmission`]                   |
 //! | `opora.u.<user>.view.<name>`         | the last fetched server view            |
 //! | `opora.u.<user>.name`                | the user's name, for «waiting for …»    |
+//! | `opora.report_form.<id>.<version>`   | a [`ReportForm`] (principals' devices)  |
+//! | `opora.u.<user>.report.<key>`        | the server's copy of a [`StoredReport`] |
+//! | `opora.u.<user>.report_draft.<key>`  | a [`ReportDraft`]: what was typed here  |
 //! | `opora.corrupt.<original key>`       | an unreadable entry, set aside          |
 
 use gloo_storage::{LocalStorage, Storage};
@@ -26,6 +29,8 @@ use opora_domain::api::{ApiError, LoginResponse};
 use opora_domain::diagnosis::{Draft, Submission};
 use opora_domain::form::FormDefinition;
 use opora_domain::org::UserProfile;
+use opora_domain::merge::Fields;
+use opora_domain::report::{ReportForm, ReportKey, StoredReport};
 use opora_domain::sync::{Change, Cursor, Outbox};
 use opora_domain::{DeviceId, FormId, SubmissionId, UserId};
 use serde::de::DeserializeOwned;
@@ -322,4 +327,112 @@ pub fn pending_by_user() -> Vec<(UserId, String, usize)> {
         .into_iter()
         .map(|(user, n)| (user, get::<String>(&user_key(user, "name")).unwrap_or_else(|| "другой пользователь".to_owned()), n))
         .collect()
+}
+
+// --- School reports --------------------------------------------------------------------------
+
+/// A report as typed on this device: its fields, and the server revision (and its fields) they
+/// started from, so the device's own changes can be told from the server's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportDraft {
+    pub key: ReportKey,
+    pub form_version: u32,
+    pub base_revision: u32,
+    pub base_fields: Fields,
+    pub fields: Fields,
+    pub updated_at_ms: i64,
+}
+
+impl ReportDraft {
+    /// Whether this device has changes the server has not seen.
+    pub fn has_changes(&self) -> bool {
+        self.fields != self.base_fields
+    }
+}
+
+pub fn put_report_form(form: &ReportForm) -> Result<(), WriteError> {
+    set(&format!("{PREFIX}report_form.{}.{}", form.id, form.version), form)
+}
+
+/// The newest version of every report form this browser has.
+pub fn report_forms() -> Vec<ReportForm> {
+    let prefix = format!("{PREFIX}report_form.");
+    let mut newest: Vec<ReportForm> = Vec::new();
+    for form in keys_with(&prefix).iter().filter_map(|k| get::<ReportForm>(k)) {
+        match newest.iter_mut().find(|f| f.id == form.id) {
+            Some(f) if f.version < form.version => *f = form,
+            Some(_) => {}
+            None => newest.push(form),
+        }
+    }
+    newest.sort_by(|a, b| a.title.cmp(&b.title));
+    newest
+}
+
+pub fn report_form(id: &opora_domain::FormId, version: u32) -> Option<ReportForm> {
+    get(&format!("{PREFIX}report_form.{id}.{version}"))
+}
+
+pub fn server_report(user: UserId, key: &ReportKey) -> Option<StoredReport> {
+    get(&user_key(user, &format!("report.{}", key.id())))
+}
+
+/// Every report of the user's school this device has, as the server last sent them.
+pub fn server_reports(user: UserId) -> Vec<StoredReport> {
+    keys_with(&user_key(user, "report.")).iter().filter_map(|k| get(k)).collect()
+}
+
+pub fn report_draft(user: UserId, key: &ReportKey) -> Option<ReportDraft> {
+    get(&user_key(user, &format!("report_draft.{}", key.id())))
+}
+
+pub fn put_report_draft(user: UserId, draft: &ReportDraft) -> Result<(), WriteError> {
+    set(&user_key(user, &format!("report_draft.{}", draft.key.id())), draft)
+}
+
+/// Keeps the server's copy of a report and moves this device's draft onto it: fields the device
+/// did not change take the server's value; fields it changed keep what was typed here until the
+/// server has them. A draft left with no changes of its own is removed.
+pub fn keep_server_report(user: UserId, report: &StoredReport) -> Result<(), WriteError> {
+    set(&user_key(user, &format!("report.{}", report.key.id())), report)?;
+    let Some(mut draft) = report_draft(user, &report.key) else { return Ok(()) };
+    if draft.base_revision >= report.revision {
+        return Ok(());
+    }
+    let keys: std::collections::BTreeSet<String> =
+        draft.fields.keys().chain(draft.base_fields.keys()).chain(report.fields.keys()).cloned().collect();
+    let mut fields = Fields::new();
+    for key in keys {
+        let mine = draft.fields.get(&key);
+        let value = if mine == draft.base_fields.get(&key) { report.fields.get(&key) } else { mine };
+        if let Some(v) = value {
+            fields.insert(key, v.clone());
+        }
+    }
+    draft.fields = fields;
+    draft.base_fields = report.fields.clone();
+    draft.base_revision = report.revision;
+    draft.form_version = report.form_version;
+    if draft.has_changes() {
+        put_report_draft(user, &draft)
+    } else {
+        remove(&user_key(user, &format!("report_draft.{}", report.key.id())));
+        Ok(())
+    }
+}
+
+/// Queues a report edit, replacing queued edits of the same report that are not submissions:
+/// an edit carries every field, so the newest one contains what the older ones did.
+pub fn enqueue_report(user: UserId, change: Change) -> Result<u64, WriteError> {
+    if let Change::SaveReport { edit } = &change {
+        let prefix = user_key(user, "outbox.");
+        for key in keys_with(&prefix) {
+            if let Some(Change::SaveReport { edit: queued }) = get::<Change>(&key) {
+                if queued.key == edit.key && !queued.submit {
+                    remove(&key);
+                }
+            }
+        }
+    }
+    enqueue(user, change)
 }

@@ -215,6 +215,8 @@ fn perform(ctx: Ctx, user: UserId, write: LocalWrite) -> Result<(), Failure> {
             }
             _ => Ok(()),
         },
+        LocalWrite::KeepReportForm { form } => store::put_report_form(&form),
+        LocalWrite::KeepReport { report } => store::keep_server_report(user, &report),
         LocalWrite::SetCursor { cursor } => store::set_cursor(user, cursor),
     };
     if ctx.report_write(result) {

@@ -48,9 +48,10 @@ pub fn Diagnosis() -> impl IntoView {
 /// Whether a submission with this id is already stored or queued on this device.
 fn already_submitted(user: UserId, id: SubmissionId) -> bool {
     store::submission(user, id).is_some()
-        || store::outbox(user).entries.values().any(|c| match c {
-            Change::SubmitSelfDiagnosis { submission } => submission.id == id,
-        })
+        || store::outbox(user)
+            .entries
+            .values()
+            .any(|c| matches!(c, Change::SubmitSelfDiagnosis { submission } if submission.id == id))
 }
 
 /// The draft to continue, or a fresh one. A draft whose submission id was already submitted is a

@@ -6,6 +6,7 @@ pub mod department;
 pub mod diagnosis;
 pub mod home;
 pub mod login;
+pub mod reports;
 pub mod result;
 pub mod school;
 

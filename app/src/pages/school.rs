@@ -11,6 +11,7 @@ use crate::table::{Cell, DataTable, Row, Table};
 use crate::util::{format_datetime, percent};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use leptos_router::components::A;
 use leptos::task::spawn_local;
 use opora_domain::UserId;
 use opora_domain::api::{AccountStatus, IssuedCode, NewTeacher, SchoolSelfDiagnosis, TeacherAccount};
@@ -27,6 +28,7 @@ pub fn SchoolHome(user: UserId) -> impl IntoView {
         <div class="card">
             <h1>{move || school().unwrap_or_default()}</h1>
             <p class="muted">"Кабинет руководителя школы."</p>
+            <div class="actions"><A href="/reports" attr:class="btn primary">"Отчёты школы"</A></div>
         </div>
         {move || issued.get().map(|code| view! { <CodeSlip code on_close=Callback::new(move |()| issued.set(None))/> })}
         <Teachers teachers issued refresh=refresh_teachers/>

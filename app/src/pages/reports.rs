@@ -1,0 +1,304 @@
+//! The principal's school reports: the list, and one report filled section by section.
+//!
+//! What she types is written to this device's draft at once (nothing is lost to a reload or a
+//! dead battery) and, when she leaves a field, queued for the server as a whole-report edit that
+//! the server merges with edits from other devices. Each field is read with the shared crate's
+//! rules as she types, and the reason for a value it cannot accept is shown beside it; the value
+//! stays as typed. Sending to the department goes through a review of every problem.
+
+use crate::ctx::use_ctx;
+use crate::store::{self, ReportDraft};
+use crate::sync::sync_now;
+use crate::util::{format_datetime, now_ms};
+use leptos::prelude::*;
+use leptos_router::components::{A, Redirect};
+use leptos_router::hooks::{use_navigate, use_params_map};
+use opora_domain::report::{ReportEdit, ReportField, ReportFieldKind, ReportForm, ReportKey, read_field, read_report};
+use opora_domain::sync::Change;
+use opora_domain::{FormId, UserId};
+
+/// `/reports`: the school's reports and a way to start one.
+#[component]
+pub fn Reports() -> impl IntoView {
+    let ctx = use_ctx();
+    let who = ctx.who();
+    move || match who.get() {
+        Some((user, opora_domain::org::Role::Principal)) => view! { <ReportList user/> }.into_any(),
+        Some(_) => view! { <div class="card"><p>"Отчёты школы заполняет её руководитель."</p></div> }.into_any(),
+        None => view! { <Redirect path="/login"/> }.into_any(),
+    }
+}
+
+#[component]
+fn ReportList(user: UserId) -> impl IntoView {
+    let ctx = use_ctx();
+    let navigate = use_navigate();
+    let forms = Memo::new(move |_| {
+        ctx.data_version.get();
+        store::report_forms()
+    });
+    let reports = move || {
+        ctx.data_version.get();
+        let mut list = store::server_reports(user);
+        list.sort_by(|a, b| (&a.key.form, &b.key.period).cmp(&(&b.key.form, &a.key.period)));
+        list
+    };
+    let chosen_form = RwSignal::new(String::new());
+    let period = RwSignal::new(String::new());
+    let open = move |_| {
+        let (form, period) = (chosen_form.get_untracked(), period.get_untracked().trim().replace('/', "-"));
+        if !form.is_empty() && !period.is_empty() {
+            navigate(&format!("/reports/{form}/{period}"), Default::default());
+        }
+    };
+    view! {
+        <div class="card">
+            <h1>"Отчёты школы"</h1>
+            {move || {
+                let list = reports();
+                if list.is_empty() {
+                    return view! { <p class="muted">"Отчётов пока нет."</p> }.into_any();
+                }
+                view! {
+                    <ul class="plain" data-testid="reports">
+                        {list.into_iter().map(|r| {
+                            let title = forms.with(|fs| fs.iter().find(|f| f.id == r.key.form).map(|f| f.title.clone()))
+                                .unwrap_or_else(|| r.key.form.to_string());
+                            let status = match r.submitted_revision {
+                                Some(s) if s == r.revision => "отправлен",
+                                Some(_) => "изменён после отправки",
+                                None => "черновик",
+                            };
+                            let href = format!("/reports/{}/{}", r.key.form, r.key.period);
+                            view! {
+                                <li><A href=href>{format!("{title} — {}", r.key.period)}</A> " " <span class="badge pending">{status}</span></li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </div>
+        <div class="card">
+            <h2>"Новый отчёт"</h2>
+            <label class="field">"Форма"
+                <select name="form" on:change=move |ev| chosen_form.set(event_target_value(&ev))>
+                    <option value="">"— выберите —"</option>
+                    {move || forms.get().into_iter().map(|f| view! { <option value=f.id.to_string()>{f.title}</option> }).collect_view()}
+                </select>
+            </label>
+            <label class="field">"Период, например 2025-2026"
+                <input type="text" name="period" prop:value=move || period.get() on:input=move |ev| period.set(event_target_value(&ev))/>
+            </label>
+            <div class="actions"><button class="btn primary" on:click=open>"Открыть"</button></div>
+        </div>
+    }
+}
+
+/// `/reports/:form/:period`.
+#[component]
+pub fn Report() -> impl IntoView {
+    let ctx = use_ctx();
+    let who = ctx.who();
+    let params = use_params_map();
+    move || {
+        let Some((user, role)) = who.get() else { return view! { <Redirect path="/login"/> }.into_any() };
+        let (form_id, period) = params.with(|p| (p.get("form").unwrap_or_default(), p.get("period").unwrap_or_default()));
+        let school = ctx.session.with_untracked(|s| s.as_ref().and_then(|s| s.user.school.as_ref().map(|s| s.id)));
+        let (Some(school), opora_domain::org::Role::Principal) = (school, role) else {
+            return view! { <div class="card"><p>"Отчёты школы заполняет её руководитель."</p></div> }.into_any();
+        };
+        let key = ReportKey { school, form: FormId::from(form_id.as_str()), period };
+        let server = store::server_report(user, &key);
+        let form = match &server {
+            Some(r) => store::report_form(&key.form, r.form_version),
+            None => store::report_forms().into_iter().find(|f| f.id == key.form),
+        };
+        match form {
+            Some(form) => view! { <ReportEditor user key form/> }.into_any(),
+            None => view! {
+                <div class="card"><p>"Форма отчёта ещё не загружена на это устройство. Подключитесь к сети один раз."</p></div>
+            }
+            .into_any(),
+        }
+    }
+}
+
+/// The draft to edit: this device's, or a new one on the server's copy.
+fn current_draft(user: UserId, key: &ReportKey, form: &ReportForm) -> ReportDraft {
+    store::report_draft(user, key).unwrap_or_else(|| {
+        let server = store::server_report(user, key);
+        ReportDraft {
+            key: key.clone(),
+            form_version: server.as_ref().map_or(form.version, |r| r.form_version),
+            base_revision: server.as_ref().map_or(0, |r| r.revision),
+            base_fields: server.as_ref().map(|r| r.fields.clone()).unwrap_or_default(),
+            fields: server.map(|r| r.fields).unwrap_or_default(),
+            updated_at_ms: now_ms(),
+        }
+    })
+}
+
+#[component]
+fn ReportEditor(user: UserId, key: ReportKey, form: ReportForm) -> impl IntoView {
+    let ctx = use_ctx();
+    let key = StoredValue::new(key);
+    let form = StoredValue::new(form);
+    let draft = RwSignal::new(current_draft(user, &key.get_value(), &form.get_value()));
+    // Sync brings the server's merged copy: take it into the draft unless she is typing.
+    Effect::new(move |_| {
+        ctx.data_version.get();
+        let fresh = current_draft(user, &key.get_value(), &form.get_value());
+        if draft.with_untracked(|d| d.base_revision != fresh.base_revision) {
+            draft.set(fresh);
+        }
+    });
+    let server = move || {
+        ctx.data_version.get();
+        store::server_report(user, &key.get_value())
+    };
+    let reviewing = RwSignal::new(false);
+    let set_field = move |id: String, value: String| {
+        draft.update(|d| {
+            d.fields.insert(id, value);
+            d.updated_at_ms = now_ms();
+        });
+        ctx.report_write(store::put_report_draft(user, &draft.get_untracked()));
+    };
+    let queue = move |submit: bool| {
+        let d = draft.get_untracked();
+        if !d.has_changes() && !submit {
+            return;
+        }
+        let edit = ReportEdit {
+            key: d.key.clone(),
+            form_version: d.form_version,
+            base_revision: d.base_revision,
+            fields: d.fields.clone(),
+            submit,
+            at_ms: now_ms(),
+        };
+        if ctx.report_write(store::enqueue_report(user, Change::SaveReport { edit }).map(|_| ())) {
+            ctx.refresh();
+            sync_now(ctx);
+        }
+    };
+    let problems = move || draft.with(|d| read_report(&form.get_value(), &d.fields).1);
+    view! {
+        <div class="card">
+            <h1>{form.get_value().title}</h1>
+            <p>{format!("Период: {}", key.get_value().period)}</p>
+            {move || server().map(|r| view! {
+                <p class="muted" data-testid="report-status">{format!(
+                    "На сервере: ревизия {}, {} · {}",
+                    r.revision,
+                    match r.submitted_revision { Some(s) if s == r.revision => "отправлен в отдел образования", Some(_) => "изменён после отправки", None => "черновик" },
+                    format_datetime(r.updated_at_ms)
+                )}</p>
+            })}
+            {move || draft.with(|d| d.has_changes()).then(|| view! {
+                <p class="saved" data-testid="local-changes">"Изменения сохранены на этом устройстве и будут отправлены на сервер."</p>
+            })}
+            <p><A href="/reports">"← Все отчёты"</A></p>
+        </div>
+        {move || server().map(|r| r.conflicts).filter(|c| !c.is_empty()).map(|conflicts| view! {
+            <div class="card" data-testid="conflicts">
+                <h2>"Поля, которые изменили на двух устройствах"</h2>
+                {conflicts.into_iter().map(|c| {
+                    let label = form.with_value(|f| f.field(&c.field.as_str().into()).map(|x| x.label.clone())).unwrap_or_else(|| c.field.clone());
+                    let lost = c.lost.clone().unwrap_or_default();
+                    let field = c.field.clone();
+                    view! {
+                        <p>{format!("«{label}»: сохранено «{}», другое значение «{lost}».", c.kept.clone().unwrap_or_default())}
+                            " " <button class="btn small" on:click=move |_| { set_field(field.clone(), lost.clone()); queue(false); }>"Взять другое"</button>
+                        </p>
+                    }
+                }).collect_view()}
+                <p class="muted">"Исправьте поле или подтвердите значение — после сохранения отметка исчезнет."</p>
+            </div>
+        })}
+        <Show when=move || !reviewing.get() fallback=move || view! {
+            <div class="card" data-testid="review">
+                <h2>"Проверка перед отправкой"</h2>
+                {move || {
+                    let list = problems();
+                    if list.is_empty() {
+                        view! { <p class="ok-text">"Ошибок нет. Отчёт можно отправить в отдел образования."</p> }.into_any()
+                    } else {
+                        view! {
+                            <p class="error-text">{format!("Исправьте: {}", list.len())}</p>
+                            <ul>{list.into_iter().map(|p| {
+                                let label = form.with_value(|f| f.field(&p.field).map(|x| x.label.clone())).unwrap_or_default();
+                                view! { <li>{format!("{label}: {}", p.message)}</li> }
+                            }).collect_view()}</ul>
+                        }.into_any()
+                    }
+                }}
+                <div class="actions">
+                    <button class="btn" on:click=move |_| reviewing.set(false)>"Вернуться к заполнению"</button>
+                    <button class="btn primary" disabled=move || !problems().is_empty()
+                        on:click=move |_| { queue(true); reviewing.set(false); }>"Отправить в отдел образования"</button>
+                </div>
+            </div>
+        }>
+            {form.get_value().sections.into_iter().map(|section| view! {
+                <div class="card">
+                    <h2>{section.title}</h2>
+                    {section.fields.into_iter().map(|field| view! { <FieldInput field draft set_field on_leave=Callback::new(move |()| queue(false))/> }).collect_view()}
+                </div>
+            }).collect_view()}
+            <div class="card">
+                <div class="actions">
+                    <button class="btn primary" on:click=move |_| reviewing.set(true)>"Проверить и отправить"</button>
+                </div>
+            </div>
+        </Show>
+    }
+}
+
+#[component]
+fn FieldInput(
+    field: ReportField,
+    draft: RwSignal<ReportDraft>,
+    set_field: impl Fn(String, String) + Copy + Send + Sync + 'static,
+    on_leave: Callback<()>,
+) -> impl IntoView {
+    let id = field.id.to_string();
+    let value = {
+        let id = id.clone();
+        move || draft.with(|d| d.fields.get(&id).cloned().unwrap_or_default())
+    };
+    let error = {
+        let (field, value) = (field.clone(), value.clone());
+        move || {
+            let v = value();
+            // An empty field is pointed out in the review, not while filling.
+            if v.trim().is_empty() { None } else { read_field(&field, Some(&v)).err().map(|e| e.0) }
+        }
+    };
+    let input = {
+        let (id, value) = (id.clone(), value.clone());
+        let name = id.clone();
+        match &field.kind {
+            ReportFieldKind::Text { .. } => view! {
+                <textarea name=name rows="2" prop:value=value
+                    on:input=move |ev| set_field(id.clone(), event_target_value(&ev))
+                    on:change=move |_| on_leave.run(())></textarea>
+            }
+            .into_any(),
+            _ => view! {
+                <input type="text" name=name autocomplete="off" prop:value=value
+                    on:input=move |ev| set_field(id.clone(), event_target_value(&ev))
+                    on:change=move |_| on_leave.run(())/>
+            }
+            .into_any(),
+        }
+    };
+    view! {
+        <label class="field" data-field=id>
+            {field.label.clone()}
+            {field.hint.clone().map(|h| view! { <span class="hint">{h}</span> })}
+            {input}
+            {move || error().map(|e| view! { <span class="error-text" role="alert">{e}</span> })}
+        </label>
+    }
+}
