@@ -423,16 +423,28 @@ pub fn keep_server_report(user: UserId, report: &StoredReport) -> Result<(), Wri
 
 /// Queues a report edit, replacing queued edits of the same report that are not submissions:
 /// an edit carries every field, so the newest one contains what the older ones did.
-pub fn enqueue_report(user: UserId, change: Change) -> Result<u64, WriteError> {
-    if let Change::SaveReport { edit } = &change {
+pub fn enqueue_report(user: UserId, mut change: Change) -> Result<u64, WriteError> {
+    let mut replaced = Vec::new();
+    if let Change::SaveReport { edit } = &mut change {
         let prefix = user_key(user, "outbox.");
         for key in keys_with(&prefix) {
             if let Some(Change::SaveReport { edit: queued }) = get::<Change>(&key) {
                 if queued.key == edit.key && !queued.submit {
-                    remove(&key);
+                    // The newer edit carries every field; only confirmations are not fields.
+                    for field in queued.confirmed {
+                        if !edit.confirmed.contains(&field) {
+                            edit.confirmed.push(field);
+                        }
+                    }
+                    replaced.push(key);
                 }
             }
         }
     }
-    enqueue(user, change)
+    // Queued first, then the replaced ones removed: a full storage never loses both.
+    let seq = enqueue(user, change)?;
+    for key in replaced {
+        remove(&key);
+    }
+    Ok(seq)
 }

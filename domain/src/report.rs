@@ -226,6 +226,9 @@ pub struct ReportEdit {
     #[serde(default)]
     pub submit: bool,
     pub at_ms: i64,
+    /// Conflicted fields whose kept value the user confirmed as it is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub confirmed: Vec<String>,
 }
 
 /// A report as the server holds it.
@@ -280,8 +283,8 @@ pub fn check_edit(form: &ReportForm, edit: &ReportEdit) -> Result<(), String> {
 /// Merges an edit into the stored report. When the device had the latest revision its fields
 /// simply become the report; otherwise both sides are merged field by field against the
 /// revision the device started from (`base`), and fields both changed differently become
-/// conflicts, the other value kept for the user. An edit that changes a conflicted field
-/// resolves that conflict.
+/// conflicts, the other value kept for the user. An edit that changes a conflicted field, or
+/// confirms its kept value, resolves that conflict.
 pub fn apply_edit(
     form: &ReportForm,
     base: Option<&Fields>,
@@ -311,7 +314,10 @@ pub fn apply_edit(
         Some(c) if c.revision != edit.base_revision => conflicts[c.conflicts.len()..].iter().map(|x| x.field.clone()).collect(),
         _ => Vec::new(),
     };
-    conflicts.retain(|c| new_conflict_fields.contains(&c.field) || edit.fields.get(&c.field) == base.get(&c.field));
+    conflicts.retain(|c| {
+        new_conflict_fields.contains(&c.field)
+            || (edit.fields.get(&c.field) == base.get(&c.field) && !edit.confirmed.contains(&c.field))
+    });
     let (_, problems) = read_report(form, &fields);
     let submitted = edit.submit && problems.is_empty();
     AppliedEdit { fields, conflicts, submitted, problems: if edit.submit { problems } else { Vec::new() } }
@@ -384,7 +390,7 @@ mod tests {
     }
 
     fn edit(base_revision: u32, fields: &[(&str, &str)], at_ms: i64) -> ReportEdit {
-        ReportEdit { key: key(), form_version: 1, base_revision, fields: values(fields), submit: false, at_ms }
+        ReportEdit { key: key(), form_version: 1, base_revision, fields: values(fields), submit: false, at_ms, confirmed: Vec::new() }
     }
 
     fn stored(revision: u32, fields: &[(&str, &str)], by: u128, at_ms: i64) -> StoredReport {
@@ -435,6 +441,12 @@ mod tests {
         // An edit that leaves the field alone leaves the conflict open.
         let other = edit(3, &[("share", "11"), ("note", "ок")], 4000);
         assert_eq!(apply_edit(&f, Some(&values(&[("share", "11")])), Some(&now), &other, UserId(uuid::Uuid::from_u128(1))).conflicts.len(), 1);
+        // Confirming the kept value as it is resolves it too.
+        let mut confirm = edit(3, &[("share", "11")], 4000);
+        confirm.confirmed = vec!["share".to_owned()];
+        let confirmed = apply_edit(&f, Some(&values(&[("share", "11")])), Some(&now), &confirm, UserId(uuid::Uuid::from_u128(1)));
+        assert!(confirmed.conflicts.is_empty());
+        assert_eq!(confirmed.fields["share"], "11");
     }
 
     #[test]

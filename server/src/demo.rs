@@ -179,6 +179,7 @@ async fn submit_demo_report(
         fields: fields.clone(),
         submit: true,
         at_ms: now_ms,
+        confirmed: Vec::new(),
     };
     let decide = |base: Option<&opora_domain::merge::Fields>, current: Option<&opora_domain::report::StoredReport>| {
         apply_edit(&form, base, current, &edit, principal)

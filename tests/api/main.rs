@@ -7,6 +7,7 @@ mod auth;
 mod department;
 mod matrix;
 mod proxy;
+mod reports;
 mod self_diagnoses;
 mod static_files;
 mod sync;

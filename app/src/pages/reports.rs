@@ -164,9 +164,9 @@ fn ReportEditor(user: UserId, key: ReportKey, form: ReportForm) -> impl IntoView
         });
         ctx.report_write(store::put_report_draft(user, &draft.get_untracked()));
     };
-    let queue = move |submit: bool| {
+    let queue = move |submit: bool, confirmed: Vec<String>| {
         let d = draft.get_untracked();
-        if !d.has_changes() && !submit {
+        if !d.has_changes() && !submit && confirmed.is_empty() {
             return;
         }
         let edit = ReportEdit {
@@ -176,6 +176,7 @@ fn ReportEditor(user: UserId, key: ReportKey, form: ReportForm) -> impl IntoView
             fields: d.fields.clone(),
             submit,
             at_ms: now_ms(),
+            confirmed,
         };
         if ctx.report_write(store::enqueue_report(user, Change::SaveReport { edit }).map(|_| ())) {
             ctx.refresh();
@@ -206,14 +207,15 @@ fn ReportEditor(user: UserId, key: ReportKey, form: ReportForm) -> impl IntoView
                 {conflicts.into_iter().map(|c| {
                     let label = form.with_value(|f| f.field(&c.field.as_str().into()).map(|x| x.label.clone())).unwrap_or_else(|| c.field.clone());
                     let lost = c.lost.clone().unwrap_or_default();
-                    let field = c.field.clone();
+                    let (field, confirm) = (c.field.clone(), c.field.clone());
                     view! {
                         <p>{format!("«{label}»: сохранено «{}», другое значение «{lost}».", c.kept.clone().unwrap_or_default())}
-                            " " <button class="btn small" on:click=move |_| { set_field(field.clone(), lost.clone()); queue(false); }>"Взять другое"</button>
+                            " " <button class="btn small" on:click=move |_| queue(false, vec![confirm.clone()])>"Оставить сохранённое"</button>
+                            " " <button class="btn small" on:click=move |_| { set_field(field.clone(), lost.clone()); queue(false, Vec::new()); }>"Взять другое"</button>
                         </p>
                     }
                 }).collect_view()}
-                <p class="muted">"Исправьте поле или подтвердите значение — после сохранения отметка исчезнет."</p>
+                <p class="muted">"Выберите значение или исправьте поле — после сохранения отметка исчезнет."</p>
             </div>
         })}
         <Show when=move || !reviewing.get() fallback=move || view! {
@@ -236,14 +238,14 @@ fn ReportEditor(user: UserId, key: ReportKey, form: ReportForm) -> impl IntoView
                 <div class="actions">
                     <button class="btn" on:click=move |_| reviewing.set(false)>"Вернуться к заполнению"</button>
                     <button class="btn primary" disabled=move || !problems().is_empty()
-                        on:click=move |_| { queue(true); reviewing.set(false); }>"Отправить в отдел образования"</button>
+                        on:click=move |_| { queue(true, Vec::new()); reviewing.set(false); }>"Отправить в отдел образования"</button>
                 </div>
             </div>
         }>
             {form.get_value().sections.into_iter().map(|section| view! {
                 <div class="card">
                     <h2>{section.title}</h2>
-                    {section.fields.into_iter().map(|field| view! { <FieldInput field draft set_field on_leave=Callback::new(move |()| queue(false))/> }).collect_view()}
+                    {section.fields.into_iter().map(|field| view! { <FieldInput field draft set_field on_leave=Callback::new(move |()| queue(false, Vec::new()))/> }).collect_view()}
                 </div>
             }).collect_view()}
             <div class="card">
