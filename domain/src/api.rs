@@ -4,9 +4,12 @@
 //! Status codes are chosen by the server alone; the app decides what to do from the code.
 
 use crate::aggregate::GroupSummary;
+use crate::campaign::{Campaign, Completeness, ReportState, Standing};
+use crate::merge::Fields;
+use crate::report::ReportForm;
 use crate::org::{MunicipalityRef, SchoolRef, UserProfile};
 use crate::scoring::Profile;
-use crate::{AreaId, FormRef, MunicipalityId, RegionId, UserId};
+use crate::{AreaId, FormId, FormRef, MunicipalityId, RegionId, UserId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -268,4 +271,86 @@ pub struct AuditEntry {
     /// The record acted on: a user id, a submission id, a login typed at the login form.
     pub subject: Option<String>,
     pub detail: String,
+}
+
+/// `POST /api/department/campaigns`: open a reporting period for a form, or move its deadline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewCampaign {
+    /// For administrators; a municipal specialist always opens her own municipality's.
+    #[serde(default)]
+    pub municipality: Option<MunicipalityId>,
+    pub form: FormId,
+    pub period: String,
+    /// `YYYY-MM-DD` or «31.05.2026».
+    pub deadline: String,
+}
+
+/// A report form to choose when opening a campaign.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FormChoice {
+    pub id: FormId,
+    pub title: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CampaignSummary {
+    pub campaign: Campaign,
+    pub completeness: Completeness,
+}
+
+/// `GET /api/department/campaigns`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DepartmentCampaigns {
+    pub municipality: MunicipalityRef,
+    pub forms: Vec<FormChoice>,
+    pub campaigns: Vec<CampaignSummary>,
+    /// The date deadlines were judged against, `YYYY-MM-DD`.
+    pub today: String,
+    pub generated_at_ms: i64,
+}
+
+/// A revision a school sent to the department.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SentRevision {
+    pub revision: u32,
+    pub fields: Fields,
+    pub at_ms: i64,
+    pub by: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SchoolReportRow {
+    pub school: SchoolRef,
+    pub state: ReportState,
+    pub standing: Standing,
+    /// The latest revision sent; what the department works with.
+    pub sent: Option<SentRevision>,
+    /// How many revisions were sent in all (amendments after the first).
+    pub sent_count: u32,
+}
+
+/// `GET /api/department/campaigns/{id}`: every school's report of one campaign.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CampaignReports {
+    pub campaign: Campaign,
+    pub form: ReportForm,
+    pub today: String,
+    pub schools: Vec<SchoolReportRow>,
+    pub generated_at_ms: i64,
+}
+
+/// `GET /api/department/campaigns/{id}/schools/{school}`: every revision a school sent, oldest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportHistory {
+    pub campaign: Campaign,
+    pub school: SchoolRef,
+    pub revisions: Vec<SentRevision>,
+}
+
+/// `GET /api/school/campaigns`: what the principal's school owes. The app judges done, due and
+/// overdue itself from its own copy of the reports, so the answer stays right offline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SchoolCampaigns {
+    pub campaigns: Vec<Campaign>,
+    pub generated_at_ms: i64,
 }

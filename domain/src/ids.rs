@@ -110,3 +110,7 @@ impl fmt::Display for FormRef {
         write!(f, "{} v{}", self.id, self.version)
     }
 }
+uuid_id!(
+    /// A reporting campaign: one form, one period, one municipality, one deadline.
+    CampaignId
+);

@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod aggregate;
 pub mod api;
+pub mod campaign;
 pub mod diagnosis;
 pub mod form;
 pub mod ids;

@@ -4,6 +4,7 @@
 mod accounts;
 mod admin;
 mod auth;
+mod campaigns;
 mod department;
 mod matrix;
 mod proxy;

@@ -4,7 +4,8 @@
 //! data. Which actor may do what is written out below as a table, so a change in the rules shows
 //! up here as a one-line diff.
 
-use opora_domain::api::{NewTeacher, PrivacySettings, SetActive};
+use opora_domain::api::{NewCampaign, NewTeacher, PrivacySettings, SetActive};
+use opora_domain::campaign::Campaign;
 use opora_domain::{MunicipalityId, RegionId};
 use opora_tests::{TestApp, complete_submission, new_device, refusal, sync_request};
 use reqwest::{Method, StatusCode};
@@ -45,6 +46,19 @@ async fn every_role_reaches_exactly_what_its_scope_allows() {
     // A stored self-diagnosis of the own-scope teacher, by its id.
     let submission_id = app.pulled_submissions(&teacher_session.token).await.first().expect("a demo submission").submission.id;
     let teacher_id = burakovo_teacher.id;
+    let school_id = burakovo.id;
+    let new_campaign = NewCampaign {
+        municipality: Some(spassk),
+        form: "indicator-card".into(),
+        period: "2025-2026".into(),
+        deadline: "31.05.2026".into(),
+    };
+    let department = app.token("spassk.otdel").await;
+    let (_, campaign): (_, Campaign) =
+        opora_tests::send(app.request(Method::POST, "/api/department/campaigns", Some(&department)).json(&new_campaign))
+            .await
+            .expect("the department opens a campaign");
+    let campaign_id = campaign.id;
 
     let calls = vec![
         Call {
@@ -141,6 +155,41 @@ async fn every_role_reaches_exactly_what_its_scope_allows() {
                 serde_json::to_value(PrivacySettings { municipality: spassk, principals_see_individual: false }).unwrap(),
             ),
             allowed: &["municipal", "admin"],
+        },
+        Call {
+            name: "the municipality's campaigns",
+            method: Method::GET,
+            path: format!("/api/department/campaigns?municipality={spassk}"),
+            body: None,
+            allowed: &["municipal", "regional", "admin"],
+        },
+        Call {
+            name: "open a campaign",
+            method: Method::POST,
+            path: "/api/department/campaigns".into(),
+            body: Some(serde_json::to_value(&new_campaign).unwrap()),
+            allowed: &["municipal", "admin"],
+        },
+        Call {
+            name: "a campaign's reports",
+            method: Method::GET,
+            path: format!("/api/department/campaigns/{campaign_id}"),
+            body: None,
+            allowed: &["municipal", "regional", "admin"],
+        },
+        Call {
+            name: "a school's sent revisions",
+            method: Method::GET,
+            path: format!("/api/department/campaigns/{campaign_id}/schools/{school_id}"),
+            body: None,
+            allowed: &["municipal", "regional", "admin"],
+        },
+        Call {
+            name: "what the school owes",
+            method: Method::GET,
+            path: "/api/school/campaigns".into(),
+            body: None,
+            allowed: &["principal", "principal_same_municipality"],
         },
         Call { name: "the audit log", method: Method::GET, path: "/api/admin/audit".into(), body: None, allowed: &["admin"] },
     ];

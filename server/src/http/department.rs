@@ -23,7 +23,7 @@ pub const SELF_DIAGNOSIS_FORM: &str = "self-diagnosis";
 #[derive(Deserialize)]
 pub struct MunicipalityQuery {
     /// For regional and admin users, which municipality; municipal users always see their own.
-    municipality: Option<MunicipalityId>,
+    pub(crate) municipality: Option<MunicipalityId>,
 }
 
 #[derive(Deserialize)]
@@ -41,7 +41,7 @@ pub fn area_titles(form: &FormDefinition) -> (Vec<AreaId>, Vec<AreaTitle>) {
 
 /// Which municipality this user may see: a municipal specialist her own, a regional one any of
 /// her region's, an administrator any. Teachers and principals none.
-async fn visible_municipality(
+pub(crate) async fn visible_municipality(
     state: &AppState,
     user: &CurrentUser,
     wanted: Option<MunicipalityId>,

@@ -2,6 +2,7 @@
 //! Each module owns its routes; handlers are named by verb.
 
 mod auth;
+mod campaigns;
 pub(crate) mod department;
 mod school;
 mod self_diagnoses;
@@ -41,6 +42,10 @@ pub fn router(state: AppState) -> Router {
         .route("/school/self-diagnosis", get(school::self_diagnosis))
         .route("/department/region/self-diagnosis", get(department::region_self_diagnosis))
         .route("/department/privacy", get(department::privacy).put(department::set_privacy))
+        .route("/department/campaigns", get(campaigns::list).post(campaigns::open))
+        .route("/department/campaigns/{id}", get(campaigns::reports))
+        .route("/department/campaigns/{id}/schools/{school}", get(campaigns::history))
+        .route("/school/campaigns", get(campaigns::of_school))
         .route("/admin/audit", get(department::audit_log))
         .route("/sync", post(sync::sync))
         .route("/self-diagnoses/{id}", put(self_diagnoses::put).get(self_diagnoses::get))

@@ -8,6 +8,7 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 use opora_domain::api::{AuditEntry, TeacherAccount};
+use opora_domain::campaign::Campaign;
 use opora_domain::diagnosis::StoredSubmission;
 use opora_domain::merge::Fields;
 use opora_domain::report::{AppliedEdit, ReportEdit, ReportForm, ReportKey, StoredReport};
@@ -15,7 +16,7 @@ use opora_domain::form::FormDefinition;
 use opora_domain::org::{MunicipalityRef, Role, SchoolFlags, SchoolRef, UserProfile};
 use opora_domain::scoring::Profile;
 use opora_domain::sync::{Cursor, Outcome, Pulled};
-use opora_domain::{DeviceId, FormId, FormRef, MunicipalityId, RegionId, SchoolId, UserId};
+use opora_domain::{CampaignId, DeviceId, FormId, FormRef, MunicipalityId, RegionId, SchoolId, UserId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -233,6 +234,8 @@ pub trait Storage: Send + Sync + 'static {
     // School reports.
     async fn store_report_form(&self, form: &ReportForm, now_ms: i64) -> Result<FormStored>;
     async fn report_form(&self, id: &FormId, version: u32) -> Result<Option<ReportForm>>;
+    /// The newest version of every report form.
+    async fn latest_report_forms(&self) -> Result<Vec<ReportForm>>;
     async fn report(&self, key: &ReportKey) -> Result<Option<StoredReport>>;
     /// Applies an edit under its idempotency key in one transaction: reads the current report and
     /// the edit's base revision, stores what `decide` returns as the next revision.
@@ -247,6 +250,13 @@ pub trait Storage: Send + Sync + 'static {
     async fn report_revisions(&self, key: &ReportKey) -> Result<Vec<ReportRevision>>;
     /// Every report of `form` for `period` in the municipality, current state.
     async fn reports_of_municipality(&self, municipality: MunicipalityId, form: &FormId, period: &str) -> Result<Vec<StoredReport>>;
+
+    /// Opens a campaign, or moves the deadline of the one already open for the same municipality,
+    /// form and period; returns the stored campaign.
+    async fn open_campaign(&self, campaign: &Campaign, opened_by: UserId, audit: &NewAudit, now_ms: i64) -> Result<Campaign>;
+    /// A municipality's campaigns, newest first.
+    async fn campaigns_of(&self, municipality: MunicipalityId) -> Result<Vec<Campaign>>;
+    async fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>>;
 
     async fn organisations(&self) -> Result<Organisations>;
     /// Writes a whole import or nothing. A taken login is [`StorageError::AlreadyExists`].

@@ -419,6 +419,19 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
+    async fn latest_report_forms(&self) -> Result<Vec<ReportForm>> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT definition FROM report_forms f
+             WHERE version = (SELECT MAX(version) FROM report_forms g WHERE g.form_id = f.form_id)
+             ORDER BY form_id",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|d| serde_json::from_str(d).map_err(|e| StorageError::Corrupt(format!("report_forms.definition: {e}"))))
+            .collect()
+    }
+
     async fn store_report_form(&self, form: &ReportForm, now_ms: i64) -> Result<FormStored> {
         let mut tx = self.writer.begin().await?;
         let existing: Option<String> =
@@ -591,6 +604,50 @@ impl Storage for SqliteStorage {
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(report_from).collect()
+    }
+
+    async fn open_campaign(&self, campaign: &Campaign, opened_by: UserId, audit: &NewAudit, now_ms: i64) -> Result<Campaign> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO campaigns (id, municipality_id, form_id, form_title, period, deadline, opened_at, opened_by)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (municipality_id, form_id, period) DO UPDATE SET deadline = excluded.deadline",
+        )
+        .bind(campaign.id.to_string())
+        .bind(campaign.municipality.to_string())
+        .bind(campaign.form.as_str())
+        .bind(&campaign.form_title)
+        .bind(&campaign.period)
+        .bind(&campaign.deadline)
+        .bind(campaign.opened_at_ms)
+        .bind(opened_by.to_string())
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query(&format!("{CAMPAIGN_SELECT} WHERE municipality_id = ? AND form_id = ? AND period = ?"))
+            .bind(campaign.municipality.to_string())
+            .bind(campaign.form.as_str())
+            .bind(&campaign.period)
+            .fetch_one(&mut *tx)
+            .await?;
+        insert_audit(&mut tx, audit, now_ms).await?;
+        tx.commit().await?;
+        campaign_from(&row)
+    }
+
+    async fn campaigns_of(&self, municipality: MunicipalityId) -> Result<Vec<Campaign>> {
+        let rows = sqlx::query(&format!("{CAMPAIGN_SELECT} WHERE municipality_id = ? ORDER BY opened_at DESC, period DESC"))
+            .bind(municipality.to_string())
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(campaign_from).collect()
+    }
+
+    async fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>> {
+        let row = sqlx::query(&format!("{CAMPAIGN_SELECT} WHERE id = ?"))
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(campaign_from).transpose()
     }
 
     async fn organisations(&self) -> Result<Organisations> {
@@ -1071,6 +1128,21 @@ async fn insert_code(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, code: &NewCod
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+const CAMPAIGN_SELECT: &str =
+    "SELECT id, municipality_id, form_id, form_title, period, deadline, opened_at FROM campaigns";
+
+fn campaign_from(row: &SqliteRow) -> Result<Campaign> {
+    Ok(Campaign {
+        id: parse(row, "id")?,
+        municipality: parse(row, "municipality_id")?,
+        form: FormId(row.try_get("form_id")?),
+        form_title: row.try_get("form_title")?,
+        period: row.try_get("period")?,
+        deadline: row.try_get("deadline")?,
+        opened_at_ms: row.try_get("opened_at")?,
+    })
 }
 
 async fn insert_audit(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, entry: &NewAudit, now_ms: i64) -> Result<()> {
