@@ -5,6 +5,8 @@ use opora_domain::api::{
     SetActive, TeacherAccount,
 };
 use opora_domain::UserId;
+use opora_domain::api::NewCampaign;
+use opora_domain::campaign::Campaign;
 use opora_domain::sync::SyncResponse;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -184,3 +186,7 @@ pub async fn set_active(token: &str, teacher: UserId, active: bool) -> Result<Te
     put(&format!("/api/school/teachers/{teacher}/active"), token, &SetActive { active }).await
 }
 
+
+pub async fn open_campaign(token: &str, campaign: &NewCampaign) -> Result<Campaign, Failure> {
+    post("/api/department/campaigns", Some(token), campaign).await
+}

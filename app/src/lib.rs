@@ -49,6 +49,8 @@ fn App() -> impl IntoView {
                     <Route path=path!("/self-diagnosis") view=pages::diagnosis::Diagnosis/>
                     <Route path=path!("/self-diagnosis/:id") view=pages::result::Result/>
                     <Route path=path!("/department") view=pages::department::Department/>
+                    <Route path=path!("/department/campaigns/:id") view=pages::campaigns::CampaignPage/>
+                    <Route path=path!("/department/campaigns/:id/:school") view=pages::campaigns::SentReportPage/>
                     <Route path=path!("/reports") view=pages::reports::Reports/>
                     <Route path=path!("/reports/:form/:period") view=pages::reports::Report/>
                 </Routes>

@@ -50,3 +50,9 @@ pub fn plural<'a>(n: usize, one: &'a str, few: &'a str, many: &'a str) -> &'a st
         many
     }
 }
+
+/// Today on this device, `YYYY-MM-DD`, in its own time zone: what deadlines are judged against.
+pub fn today() -> String {
+    let offset_minutes = -(js_sys::Date::new_0().get_timezone_offset() as i32);
+    opora_domain::campaign::date_of(now_ms(), offset_minutes)
+}

@@ -343,6 +343,7 @@ pub struct CampaignReports {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReportHistory {
     pub campaign: Campaign,
+    pub form: ReportForm,
     pub school: SchoolRef,
     pub revisions: Vec<SentRevision>,
 }

@@ -29,7 +29,12 @@ pub fn Department() -> impl IntoView {
         Some((_, Role::Teacher | Role::Principal)) => {
             view! { <div class="card"><p>"Этот раздел — для отдела образования."</p></div> }.into_any()
         }
-        Some((user, Role::Municipal)) => view! { <Overview user municipality=None/> <Privacy user/> }.into_any(),
+        Some((user, Role::Municipal)) => view! {
+            <Overview user municipality=None/>
+            <super::campaigns::DepartmentCampaignList user/>
+            <Privacy user/>
+        }
+        .into_any(),
         Some((user, Role::Regional | Role::Admin)) => match chosen() {
             Some(m) => view! {
                 <p><A href="/department">"← Все муниципалитеты"</A></p>

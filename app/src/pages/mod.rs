@@ -2,6 +2,7 @@
 //! through `crate::api` and `crate::sync`.
 
 pub mod activate;
+pub mod campaigns;
 pub mod department;
 pub mod diagnosis;
 pub mod home;

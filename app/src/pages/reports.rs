@@ -23,7 +23,7 @@ pub fn Reports() -> impl IntoView {
     let ctx = use_ctx();
     let who = ctx.who();
     move || match who.get() {
-        Some((user, opora_domain::org::Role::Principal)) => view! { <ReportList user/> }.into_any(),
+        Some((user, opora_domain::org::Role::Principal)) => view! { <super::campaigns::SchoolDue user/> <ReportList user/> }.into_any(),
         Some(_) => view! { <div class="card"><p>"Отчёты школы заполняет её руководитель."</p></div> }.into_any(),
         None => view! { <Redirect path="/login"/> }.into_any(),
     }

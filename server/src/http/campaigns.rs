@@ -92,6 +92,12 @@ pub async fn open(State(state): State<AppState>, user: CurrentUser, Json(req): J
     Ok(Json(state.store.open_campaign(&campaign, user.profile.id, &audit, now).await?))
 }
 
+/// The form a campaign collects, in its newest version: its sections and labels for display.
+async fn campaign_form(state: &AppState, campaign: &Campaign) -> AppResult<opora_domain::report::ReportForm> {
+    let form = state.store.latest_report_forms().await?.into_iter().find(|f| f.id == campaign.form);
+    form.ok_or_else(|| AppError::code(ErrorCode::NotFound))
+}
+
 /// The sent revisions of one report, oldest first, with the sender's name.
 async fn sent_revisions(state: &AppState, key: &ReportKey) -> AppResult<Vec<SentRevision>> {
     let revisions: Vec<ReportRevision> =
@@ -114,8 +120,7 @@ pub async fn reports(
     Path(id): Path<CampaignId>,
 ) -> AppResult<Json<CampaignReports>> {
     let campaign = visible_campaign(&state, &user, id).await?;
-    let form_version = state.store.latest_report_forms().await?.into_iter().find(|f| f.id == campaign.form);
-    let form = form_version.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
+    let form = campaign_form(&state, &campaign).await?;
     let states = states(&state, &campaign).await?;
     let today = today(&state);
     let mut schools = Vec::new();
@@ -152,7 +157,8 @@ pub async fn history(
         .ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
     let key = ReportKey { school: school.id, form: campaign.form.clone(), period: campaign.period.clone() };
     let revisions = sent_revisions(&state, &key).await?;
-    Ok(Json(ReportHistory { campaign, school, revisions }))
+    let form = campaign_form(&state, &campaign).await?;
+    Ok(Json(ReportHistory { campaign, form, school, revisions }))
 }
 
 /// What the principal's school owes: her municipality's campaigns.
