@@ -30,6 +30,41 @@ pub struct ReportSection {
     pub id: String,
     pub title: String,
     pub fields: Vec<ReportField>,
+    /// A table: every field is filled once per row (a plan's measures), its value stored under
+    /// [`row_key`]. Rows are numbered from 1; a row whose cells are all empty is no row.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rows: bool,
+}
+
+/// The most rows a table section holds: a plan has tens of measures, not thousands.
+pub const MAX_ROWS: u32 = 300;
+
+/// The stored key of `field`'s cell in `row` of a table section: `measure#3`.
+pub fn row_key(field: &str, row: u32) -> String {
+    format!("{field}#{row}")
+}
+
+/// Splits a stored key into the field id and its row, if it has one.
+pub fn split_key(key: &str) -> (&str, Option<u32>) {
+    match key.rsplit_once('#') {
+        Some((field, row)) => (field, row.parse().ok()),
+        None => (key, None),
+    }
+}
+
+impl ReportSection {
+    /// The rows of a table section that have any non-empty cell, in order.
+    pub fn rows_in(&self, values: &Fields) -> Vec<u32> {
+        let rows: BTreeSet<u32> = values
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .filter_map(|(k, _)| match split_key(k) {
+                (field, Some(row)) if self.fields.iter().any(|f| f.id.as_str() == field) => Some(row),
+                _ => None,
+            })
+            .collect();
+        rows.into_iter().collect()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -43,6 +78,10 @@ pub struct ReportField {
     /// May stay empty (a previous year's value the school does not have).
     #[serde(default)]
     pub optional: bool,
+    /// A new period's report starts with this field as the previous period's report had it (a
+    /// plan's measures and deadlines; not their progress).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub carry_over: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -103,12 +142,47 @@ impl ReportForm {
         self.fields().find(|f| &f.id == id)
     }
 
+    /// The field and its section a stored key names, `c1.current` or `measure#3`: a row only in
+    /// a table section, and within [`MAX_ROWS`].
+    pub fn field_of_key(&self, key: &str) -> Option<(&ReportSection, &ReportField)> {
+        let (id, row) = split_key(key);
+        self.sections.iter().find_map(|s| {
+            let field = s.fields.iter().find(|f| f.id.as_str() == id)?;
+            match (s.rows, row) {
+                (false, None) => Some((s, field)),
+                (true, Some(r)) if (1..=MAX_ROWS).contains(&r) => Some((s, field)),
+                _ => None,
+            }
+        })
+    }
+
+    /// How a stored key is named to a person: the field's label, with its row in a table.
+    pub fn label_of(&self, key: &str) -> String {
+        match (self.field_of_key(key), split_key(key).1) {
+            (Some((_, f)), Some(row)) => format!("{} (строка {row})", f.label),
+            (Some((_, f)), None) => f.label.clone(),
+            (None, _) => key.to_owned(),
+        }
+    }
+
+    /// The fields a new period's report starts with: the carried-over fields of the previous one.
+    pub fn carried_over(&self, previous: &Fields) -> Fields {
+        previous
+            .iter()
+            .filter(|(k, _)| self.field_of_key(k).is_some_and(|(_, f)| f.carry_over))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
     /// Finds mistakes in the definition itself: duplicate ids, checks naming unknown fields.
     pub fn check(&self) -> Result<(), String> {
         let mut seen = BTreeSet::new();
         for field in self.fields() {
             if !seen.insert(&field.id) {
                 return Err(format!("field {} appears twice", field.id));
+            }
+            if field.id.as_str().contains('#') {
+                return Err(format!("field {}: '#' separates a table's row", field.id));
             }
         }
         for pw in &self.part_of_whole {
@@ -156,13 +230,23 @@ pub fn read_field(field: &ReportField, typed: Option<&str>) -> Result<Option<Cel
 pub fn read_report(form: &ReportForm, values: &ReportValues) -> (BTreeMap<ItemId, CellValue>, Vec<FieldProblem>) {
     let mut read = BTreeMap::new();
     let mut problems = Vec::new();
-    for field in form.fields() {
-        match read_field(field, values.get(field.id.as_str()).map(String::as_str)) {
+    let mut cells: Vec<(&ReportField, ItemId)> = Vec::new();
+    for section in &form.sections {
+        if section.rows {
+            for row in section.rows_in(values) {
+                cells.extend(section.fields.iter().map(|f| (f, ItemId(row_key(f.id.as_str(), row)))));
+            }
+        } else {
+            cells.extend(section.fields.iter().map(|f| (f, f.id.clone())));
+        }
+    }
+    for (field, key) in cells {
+        match read_field(field, values.get(key.as_str()).map(String::as_str)) {
             Ok(Some(value)) => {
-                read.insert(field.id.clone(), value);
+                read.insert(key, value);
             }
             Ok(None) => {}
-            Err(e) => problems.push(FieldProblem { field: field.id.clone(), message: e.0 }),
+            Err(e) => problems.push(FieldProblem { field: key, message: e.0 }),
         }
     }
     let measured = |id: &ItemId| match read.get(id) {
@@ -270,7 +354,7 @@ pub fn check_edit(form: &ReportForm, edit: &ReportEdit) -> Result<(), String> {
         return Err("too many fields".to_owned());
     }
     for (id, value) in &edit.fields {
-        if form.field(&ItemId::from(id.as_str())).is_none() {
+        if form.field_of_key(id).is_none() {
             return Err(format!("field {id} is not in {}@{}", form.id, form.version));
         }
         if value.chars().count() > 5000 {
@@ -474,5 +558,54 @@ mod tests {
     fn numbers_are_written_with_a_decimal_comma() {
         assert_eq!(format_number(16.6), "16,6");
         assert_eq!(format_number(9.0), "9");
+    }
+
+    fn plan() -> ReportForm {
+        serde_json::from_value(serde_json::json!({
+            "id": "plan", "version": 1, "title": "План",
+            "sections": [{ "id": "items", "title": "Мероприятия", "rows": true, "fields": [
+                { "id": "measure", "label": "Мероприятие", "type": "text", "carry_over": true },
+                { "id": "deadline", "label": "Срок", "type": "text", "carry_over": true },
+                { "id": "progress", "label": "Отметка о выполнении", "type": "text", "optional": true }
+            ]}]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_table_section_reads_each_filled_row_and_names_problems_by_row() {
+        let f = plan();
+        f.check().unwrap();
+        let typed = values(&[
+            ("measure#1", "Семинар"), ("deadline#1", "Август 2018"), ("progress#1", "Выполнено"),
+            ("measure#3", "Курсы"), ("deadline#3", " "),
+            // A cleared row is no row.
+            ("measure#2", ""), ("deadline#2", ""),
+        ]);
+        assert_eq!(f.sections[0].rows_in(&typed), vec![1, 3]);
+        let (read, problems) = read_report(&f, &typed);
+        assert_eq!(read.len(), 4, "{read:?}");
+        assert_eq!(problems, vec![FieldProblem { field: ItemId::from("deadline#3"), message: "Заполните поле.".into() }]);
+        assert_eq!(f.label_of("deadline#3"), "Срок (строка 3)");
+    }
+
+    #[test]
+    fn table_keys_are_accepted_only_in_table_sections_and_within_bounds() {
+        let p = plan();
+        let mut e = edit(0, &[("measure#1", "Семинар"), ("measure#300", "x")], 0);
+        e.key.form = FormId::from("plan");
+        assert!(check_edit(&p, &e).is_ok());
+        for bad in ["measure", "measure#0", "measure#301", "measure#x", "nothing#1"] {
+            let e = edit(0, &[(bad, "x")], 0);
+            assert!(check_edit(&p, &e).is_err(), "{bad}");
+        }
+        // And a plain section takes no rows.
+        assert!(check_edit(&form(), &edit(0, &[("graduates#1", "1")], 0)).is_err());
+    }
+
+    #[test]
+    fn a_new_period_starts_with_the_plan_but_not_its_progress() {
+        let previous = values(&[("measure#1", "Семинар"), ("deadline#1", "Август 2018"), ("progress#1", "Выполнено")]);
+        assert_eq!(plan().carried_over(&previous), values(&[("measure#1", "Семинар"), ("deadline#1", "Август 2018")]));
     }
 }

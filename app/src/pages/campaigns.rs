@@ -17,7 +17,7 @@ use opora_domain::UserId;
 use opora_domain::api::{CampaignReports, DepartmentCampaigns, NewCampaign, ReportHistory, SchoolCampaigns};
 use opora_domain::campaign::{ReportState, Standing, date_ru, standing};
 use opora_domain::org::Role;
-use opora_domain::report::ReportKey;
+use opora_domain::report::{ReportKey, row_key};
 use opora_domain::sync::Change;
 
 fn standing_cell(s: Standing) -> Cell {
@@ -201,16 +201,28 @@ fn SentReport(user: UserId, id: String, school: String) -> impl IntoView {
             let mut rows = Vec::new();
             for section in &d.form.sections {
                 rows.push(Row::new(section.id.clone(), vec![Cell::text(section.title.clone()).class("section-row")]));
-                for field in &section.fields {
-                    let mut cells = vec![Cell::text(field.label.clone())];
+                // A table section's rows, as any sent revision has them.
+                let keys: Vec<(String, String)> = if section.rows {
+                    let mut numbers: Vec<u32> = d.revisions.iter().flat_map(|r| section.rows_in(&r.fields)).collect();
+                    numbers.sort_unstable();
+                    numbers.dedup();
+                    numbers
+                        .into_iter()
+                        .flat_map(|n| section.fields.iter().map(move |f| (row_key(f.id.as_str(), n), format!("{n}. {}", f.label))))
+                        .collect()
+                } else {
+                    section.fields.iter().map(|f| (f.id.to_string(), f.label.clone())).collect()
+                };
+                for (key, label) in keys {
+                    let mut cells = vec![Cell::text(label)];
                     let mut previous: Option<&str> = None;
                     for (i, r) in d.revisions.iter().enumerate() {
-                        let value = r.fields.get(field.id.as_str()).map_or("", String::as_str);
+                        let value = r.fields.get(&key).map_or("", String::as_str);
                         let changed = i > 0 && previous != Some(value);
                         cells.push(Cell::text(value).class(if changed { "changed" } else { "" }));
                         previous = Some(value);
                     }
-                    rows.push(Row::new(field.id.to_string(), cells));
+                    rows.push(Row::new(key, cells));
                 }
             }
             let table = Table { head, rows, foot: None, testid: Some("sent-report") };

@@ -13,7 +13,9 @@ use crate::util::{format_datetime, now_ms};
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
 use leptos_router::hooks::{use_navigate, use_params_map};
-use opora_domain::report::{ReportEdit, ReportField, ReportFieldKind, ReportForm, ReportKey, read_field, read_report};
+use opora_domain::report::{
+    MAX_ROWS, ReportEdit, ReportField, ReportFieldKind, ReportForm, ReportKey, ReportSection, read_field, read_report, row_key,
+};
 use opora_domain::sync::Change;
 use opora_domain::{FormId, UserId};
 
@@ -127,12 +129,22 @@ pub fn Report() -> impl IntoView {
 fn current_draft(user: UserId, key: &ReportKey, form: &ReportForm) -> ReportDraft {
     store::report_draft(user, key).unwrap_or_else(|| {
         let server = store::server_report(user, key);
+        // A new period starts from the latest earlier one's plan (its carried-over fields).
+        let fields = match &server {
+            Some(r) => r.fields.clone(),
+            None => store::server_reports(user)
+                .into_iter()
+                .filter(|r| r.key.form == key.form && r.key.period < key.period)
+                .max_by(|a, b| a.key.period.cmp(&b.key.period))
+                .map(|previous| form.carried_over(&previous.fields))
+                .unwrap_or_default(),
+        };
         ReportDraft {
             key: key.clone(),
             form_version: server.as_ref().map_or(form.version, |r| r.form_version),
             base_revision: server.as_ref().map_or(0, |r| r.revision),
-            base_fields: server.as_ref().map(|r| r.fields.clone()).unwrap_or_default(),
-            fields: server.map(|r| r.fields).unwrap_or_default(),
+            base_fields: server.map(|r| r.fields).unwrap_or_default(),
+            fields,
             updated_at_ms: now_ms(),
         }
     })
@@ -205,7 +217,7 @@ fn ReportEditor(user: UserId, key: ReportKey, form: ReportForm) -> impl IntoView
             <div class="card" data-testid="conflicts">
                 <h2>"Поля, которые изменили на двух устройствах"</h2>
                 {conflicts.into_iter().map(|c| {
-                    let label = form.with_value(|f| f.field(&c.field.as_str().into()).map(|x| x.label.clone())).unwrap_or_else(|| c.field.clone());
+                    let label = form.with_value(|f| f.label_of(&c.field));
                     let lost = c.lost.clone().unwrap_or_default();
                     let (field, confirm) = (c.field.clone(), c.field.clone());
                     view! {
@@ -229,7 +241,7 @@ fn ReportEditor(user: UserId, key: ReportKey, form: ReportForm) -> impl IntoView
                         view! {
                             <p class="error-text">{format!("Исправьте: {}", list.len())}</p>
                             <ul>{list.into_iter().map(|p| {
-                                let label = form.with_value(|f| f.field(&p.field).map(|x| x.label.clone())).unwrap_or_default();
+                                let label = form.with_value(|f| f.label_of(p.field.as_str()));
                                 view! { <li>{format!("{label}: {}", p.message)}</li> }
                             }).collect_view()}</ul>
                         }.into_any()
@@ -242,11 +254,20 @@ fn ReportEditor(user: UserId, key: ReportKey, form: ReportForm) -> impl IntoView
                 </div>
             </div>
         }>
-            {form.get_value().sections.into_iter().map(|section| view! {
-                <div class="card">
-                    <h2>{section.title}</h2>
-                    {section.fields.into_iter().map(|field| view! { <FieldInput field draft set_field on_leave=Callback::new(move |()| queue(false, Vec::new()))/> }).collect_view()}
-                </div>
+            {form.get_value().sections.into_iter().map(|section| {
+                let on_leave = Callback::new(move |()| queue(false, Vec::new()));
+                if section.rows {
+                    return view! { <TableSection section draft set_field on_leave/> }.into_any();
+                }
+                view! {
+                    <div class="card">
+                        <h2>{section.title}</h2>
+                        {section.fields.into_iter().map(|field| {
+                            let key = field.id.to_string();
+                            view! { <FieldInput field key draft set_field on_leave/> }
+                        }).collect_view()}
+                    </div>
+                }.into_any()
             }).collect_view()}
             <div class="card">
                 <div class="actions">
@@ -257,14 +278,68 @@ fn ReportEditor(user: UserId, key: ReportKey, form: ReportForm) -> impl IntoView
     }
 }
 
+/// A table section (a plan's measures): one group of fields per row, rows added at the end and
+/// removed by clearing them.
 #[component]
-fn FieldInput(
-    field: ReportField,
+fn TableSection(
+    section: ReportSection,
     draft: RwSignal<ReportDraft>,
     set_field: impl Fn(String, String) + Copy + Send + Sync + 'static,
     on_leave: Callback<()>,
 ) -> impl IntoView {
-    let id = field.id.to_string();
+    let section = StoredValue::new(section);
+    // Rows added here but not typed in yet: they have no stored cell to be found by.
+    let added = RwSignal::new(Vec::<u32>::new());
+    let rows = move || {
+        let mut rows = draft.with(|d| section.with_value(|s| s.rows_in(&d.fields)));
+        for r in added.get() {
+            if !rows.contains(&r) {
+                rows.push(r);
+            }
+        }
+        rows.sort_unstable();
+        rows
+    };
+    let add = move |_| {
+        let next = rows().last().copied().unwrap_or(0) + 1;
+        if next <= MAX_ROWS {
+            added.update(|a| a.push(next));
+        }
+    };
+    let remove = move |row: u32| {
+        for f in section.with_value(|s| s.fields.clone()) {
+            set_field(row_key(f.id.as_str(), row), String::new());
+        }
+        added.update(|a| a.retain(|r| *r != row));
+        on_leave.run(());
+    };
+    view! {
+        <div class="card">
+            <h2>{section.with_value(|s| s.title.clone())}</h2>
+            <For each=rows key=|row| *row let:row>
+                <fieldset class="table-row" data-row=row.to_string()>
+                    <legend>{format!("Строка {row}")}</legend>
+                    {section.with_value(|s| s.fields.clone()).into_iter().map(|field| {
+                        let key = row_key(field.id.as_str(), row);
+                        view! { <FieldInput field key draft set_field on_leave/> }
+                    }).collect_view()}
+                    <button class="btn small" type="button" on:click=move |_| remove(row)>"Удалить строку"</button>
+                </fieldset>
+            </For>
+            <div class="actions"><button class="btn" type="button" on:click=add>"Добавить строку"</button></div>
+        </div>
+    }
+}
+
+#[component]
+fn FieldInput(
+    field: ReportField,
+    key: String,
+    draft: RwSignal<ReportDraft>,
+    set_field: impl Fn(String, String) + Copy + Send + Sync + 'static,
+    on_leave: Callback<()>,
+) -> impl IntoView {
+    let id = key;
     let value = {
         let id = id.clone();
         move || draft.with(|d| d.fields.get(&id).cloned().unwrap_or_default())
