@@ -110,18 +110,26 @@ pub fn Report() -> impl IntoView {
             return view! { <div class="card"><p>"Отчёты школы заполняет её руководитель."</p></div> }.into_any();
         };
         let key = ReportKey { school, form: FormId::from(form_id.as_str()), period };
-        let server = store::server_report(user, &key);
-        let form = match &server {
-            Some(r) => store::report_form(&key.form, r.form_version),
-            None => store::report_forms().into_iter().find(|f| f.id == key.form),
+        // The form may arrive with a sync after the page opened (a new device): a memo, so the
+        // editor appears then and is not rebuilt by later syncs while she types.
+        let form = {
+            let key = key.clone();
+            Memo::new(move |_| {
+                ctx.data_version.get();
+                match store::server_report(user, &key) {
+                    Some(r) => store::report_form(&key.form, r.form_version),
+                    None => store::report_forms().into_iter().find(|f| f.id == key.form),
+                }
+            })
         };
-        match form {
-            Some(form) => view! { <ReportEditor user key form/> }.into_any(),
+        (move || match form.get() {
+            Some(form) => view! { <ReportEditor user key=key.clone() form/> }.into_any(),
             None => view! {
                 <div class="card"><p>"Форма отчёта ещё не загружена на это устройство. Подключитесь к сети один раз."</p></div>
             }
             .into_any(),
-        }
+        })
+        .into_any()
     }
 }
 
