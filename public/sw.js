@@ -24,6 +24,19 @@ self.addEventListener('activate', (event) => {
   );
 });
 
+// The office bundle (principals' and departments' pages) is not pre-cached: teachers' phones
+// never download it. The office app, once started, asks for its own files to be kept, so it too
+// starts offline after one online visit. Only such content-hashed names are accepted.
+self.addEventListener('message', (event) => {
+  const keep = event.data && event.data.keep;
+  if (!Array.isArray(keep)) return;
+  const urls = keep.filter((u) => typeof u === 'string' && /^\/office-[0-9a-f]+(_bg\.wasm|\.js)$/.test(u));
+  event.waitUntil(
+    caches.open(CACHE).then((cache) =>
+      Promise.all(urls.map((u) => cache.match(u).then((hit) => hit || cache.add(u)))))
+  );
+});
+
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   if (request.method !== 'GET') return;

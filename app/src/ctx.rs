@@ -82,6 +82,13 @@ impl Ctx {
     pub fn begin_session(&self, response: opora_domain::api::LoginResponse) {
         let session = StoredSession::from(response);
         self.report_write(store::set_session(&session));
+        // The teacher's bundle has no office pages: start again, and the boot code loads the
+        // office bundle for this session (it syncs there).
+        #[cfg(not(feature = "office"))]
+        if session.user.role != opora_domain::org::Role::Teacher {
+            let _ = window().location().set_href("/");
+            return;
+        }
         store::remember_name(session.user.id, &session.user.full_name);
         self.session.set(Some(session));
         self.session_expired.set(false);

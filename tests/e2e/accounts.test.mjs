@@ -25,7 +25,7 @@ after(async () => {
 async function schoolRow(page, schoolName) {
   await page.goto(`${server.url}/department`);
   // The stored copy shows at once; «Обновить» returns when the fresh one has arrived.
-  await page.getByRole('button', { name: 'Обновить', exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Обновить', exact: true }).first().waitFor();
   const row = page.locator(`tr[data-row="${schoolName}"]`);
   await row.waitFor();
   return {

@@ -70,13 +70,26 @@ export async function login(page, baseUrl, loginName, password = DEMO_PASSWORD) 
   await page.getByRole('button', { name: 'Выйти' }).waitFor();
 }
 
-/** Waits until a service worker controls the page, so the app can start offline. */
+/**
+ * Waits until a service worker controls the page and holds every script and wasm the page
+ * loaded (the office bundle is kept on request, after it starts), so the app can start offline.
+ */
 export async function waitForServiceWorker(page) {
   await page.evaluate(async () => {
     await navigator.serviceWorker.ready;
     if (!navigator.serviceWorker.controller) {
       await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
     }
+    const loaded = performance.getEntriesByType('resource')
+      .map((e) => new URL(e.name))
+      .filter((u) => u.origin === location.origin && /\.(js|wasm)$/.test(u.pathname) && u.pathname !== '/sw.js')
+      .map((u) => u.pathname);
+    for (let tries = 0; tries < 200; tries++) {
+      const cached = await Promise.all(loaded.map((p) => caches.match(p)));
+      if (cached.every(Boolean)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`the service worker never cached all of ${loaded.join(', ')}`);
   });
 }
 

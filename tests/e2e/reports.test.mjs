@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startServer, launchBrowser, login, waitForServiceWorker, screenshot, ROOT, DESKTOP } from './harness.mjs';
+import { startServer, launchBrowser, login, waitForServiceWorker, screenshot, ROOT, DESKTOP, PHONE } from './harness.mjs';
 
 // Бураковская СОШ's card as seed 000 gives it (the demo's 2018-2019 values), typed into a new period.
 const CARD = JSON.parse(readFileSync(path.join(ROOT, 'data/demo/indicator-cards.json'), 'utf8')).cards.burakovo;
@@ -136,4 +136,25 @@ test('a principal fills the indicator card over two sessions, one offline; two d
   assert.deepEqual(await cells('c3.current'), ['Текущий результат', CARD['c3.current'], CARD['c3.current']]);
   assert.equal(await sent.locator('tr[data-row="c1.current"] td.changed').count(), 1);
   await screenshot(department, 'department-sent-report');
+});
+
+test("a teacher's phone never downloads the office pages; a principal's computer switches to them at login", async () => {
+  const requested = (page) => {
+    const urls = [];
+    page.on('request', (r) => urls.push(new URL(r.url()).pathname));
+    return urls;
+  };
+  const teacher = await (await browser.newContext(PHONE)).newPage();
+  const teacherUrls = requested(teacher);
+  await login(teacher, server.url, 'burakovo.t1');
+  await waitForServiceWorker(teacher);
+  await teacher.getByRole('link', { name: 'Пройти самодиагностику' }).waitFor();
+  assert.ok(teacherUrls.some((u) => /^\/app-[0-9a-f]+_bg\.wasm$/.test(u)), 'the teacher bundle');
+  assert.deepEqual(teacherUrls.filter((u) => u.startsWith('/office-')), [], 'nothing of the office bundle');
+
+  const principal = await (await browser.newContext(DESKTOP)).newPage();
+  const principalUrls = requested(principal);
+  await login(principal, server.url, 'burakovo.director');
+  await principal.getByRole('link', { name: 'Отчёты школы' }).waitFor();
+  assert.ok(principalUrls.some((u) => /^\/office-[0-9a-f]+_bg\.wasm$/.test(u)), 'the office bundle after login');
 });

@@ -11,20 +11,21 @@ use std::path::{Path, PathBuf};
 const STATIC_FILES: &[&str] =
     &["manifest.webmanifest", "favicon.svg", "icons/icon-192.png", "icons/icon-512.png", "icons/maskable-512.png"];
 
-pub fn build(root: &Path) -> Result<()> {
-    tools::ensure_wasm_target()?;
-    run_cmd(cargo().current_dir(root).args([
-        "build",
-        "-p",
-        "opora-app",
-        "--lib",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--profile",
-        "wasm-release",
-    ]))?;
+/// One wasm bundle: its glue script (not yet started) and its wasm, content-hashed in `dist/`.
+struct Bundle {
+    wasm_name: String,
+    glue: String,
+}
+
+fn build_bundle(root: &Path, dist: &Path, name: &str, features: &[&str]) -> Result<Bundle> {
+    let mut args = vec!["build", "-p", "opora-app", "--lib", "--target", "wasm32-unknown-unknown", "--profile", "wasm-release"];
+    if !features.is_empty() {
+        args.push("--features");
+        args.extend(features);
+    }
+    run_cmd(cargo().current_dir(root).args(&args))?;
     let wasm = root.join("target/wasm32-unknown-unknown/wasm-release/opora_app.wasm");
-    let bindgen_out = root.join("target/xtask/bindgen");
+    let bindgen_out = root.join("target/xtask/bindgen").join(name);
     let _ = fs::remove_dir_all(&bindgen_out);
     fs::create_dir_all(&bindgen_out)?;
     let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
@@ -34,35 +35,69 @@ pub fn build(root: &Path) -> Result<()> {
         .typescript(false)
         .remove_name_section(true)
         .remove_producers_section(true)
-        .out_name("app")
+        .out_name(name)
         .generate(&bindgen_out)
         .context("running wasm-bindgen")?;
+    let wasm_bytes = fs::read(bindgen_out.join(format!("{name}_bg.wasm")))?;
+    let wasm_name = format!("{name}-{}_bg.wasm", short_hash(&wasm_bytes));
+    fs::write(dist.join(&wasm_name), &wasm_bytes)?;
+    let glue = fs::read_to_string(bindgen_out.join(format!("{name}.js")))?;
+    if !glue.contains("__wbg_init as default") {
+        bail!("wasm-bindgen's glue no longer exports __wbg_init: update the boot code in xtask/src/build.rs");
+    }
+    Ok(Bundle { wasm_name, glue })
+}
 
+/// Starts a bundle's wasm; once it is up, registers the service worker (not earlier, so its
+/// pre-cache does not compete with the first load on a slow link) and asks it to keep
+/// `keep` (the office bundle's own files, which teachers' service workers never fetch).
+fn start_code(wasm_name: &str, keep: &[String]) -> String {
+    format!(
+        "\n__wbg_init({{ module_or_path: '/{wasm_name}' }}).then(() => {{\n  \
+           if (!('serviceWorker' in navigator)) return;\n  \
+           navigator.serviceWorker.register('/sw.js').catch((e) => console.warn('service worker', e));\n  \
+           const keep = {keep};\n  \
+           if (keep.length) navigator.serviceWorker.ready.then((r) => r.active && r.active.postMessage({{ keep }}));\n\
+         }}, (e) => {{\n  \
+           const boot = document.getElementById('boot');\n  \
+           if (boot) boot.textContent = 'Не удалось загрузить приложение. Проверьте связь и обновите страницу.';\n  \
+           console.error(e);\n\
+         }});\n",
+        keep = serde_json::to_string(keep).expect("strings serialise"),
+    )
+}
+
+pub fn build(root: &Path) -> Result<()> {
+    tools::ensure_wasm_target()?;
     let dist = root.join("dist");
     let _ = fs::remove_dir_all(&dist);
     fs::create_dir_all(dist.join("icons"))?;
     let public = root.join("public");
 
-    let wasm_bytes = fs::read(bindgen_out.join("app_bg.wasm"))?;
-    let wasm_name = format!("app-{}_bg.wasm", short_hash(&wasm_bytes));
-    fs::write(dist.join(&wasm_name), &wasm_bytes)?;
+    // Two bundles. The teacher's (the page's script) holds login, activation and the
+    // self-diagnosis; the office bundle is the whole app, for principals and departments. The
+    // page starts the teacher's unless the stored session is someone else's.
+    let office = build_bundle(root, &dist, "office", &["office"])?;
+    let mut office_js = office.glue.clone();
+    let office_js_name_placeholder = "__OFFICE_JS__";
+    office_js.push_str(&start_code(&office.wasm_name, &[office_js_name_placeholder.to_owned(), format!("/{}", office.wasm_name)]));
+    let office_js_name = format!("office-{}.js", short_hash(office_js.as_bytes()));
+    let office_js = office_js.replace(office_js_name_placeholder, &format!("/{office_js_name}"));
+    fs::write(dist.join(&office_js_name), &office_js)?;
 
-    // Start the app from the glue module itself: no extra boot script to fetch, and no inline
-    // script for the Content-Security-Policy to allow. Register the service worker only after the
-    // app is up, so its pre-cache does not compete with the first load on a slow link.
-    let mut js = fs::read_to_string(bindgen_out.join("app.js"))?;
-    if !js.contains("__wbg_init as default") {
-        bail!("wasm-bindgen's glue no longer exports __wbg_init: update the boot code in xtask/src/build.rs");
-    }
+    let teacher = build_bundle(root, &dist, "app", &[])?;
+    let wasm_name = teacher.wasm_name.clone();
+    let mut js = teacher.glue;
     js.push_str(&format!(
-        "\n__wbg_init({{ module_or_path: '/{wasm_name}' }}).then(() => {{\n  \
-           if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch((e) => console.warn('service worker', e));\n\
-         }}, (e) => {{\n  \
-           const boot = document.getElementById('boot');\n  \
-           if (boot) boot.textContent = 'Не удалось загрузить приложение. Проверьте связь и обновите страницу.';\n  \
-           console.error(e);\n\
-         }});\n"
+        "\nconst officeSession = (() => {{\n  \
+           try {{ const s = JSON.parse(localStorage.getItem('opora.session') || 'null'); return !!(s && s.user && s.user.role !== 'teacher'); }}\n  \
+           catch (e) {{ return false; }}\n\
+         }})();\n\
+         if (officeSession) import('/{office_js_name}');\n\
+         else {{"
     ));
+    js.push_str(&start_code(&wasm_name, &[]));
+    js.push_str("}\n");
     let js_name = format!("app-{}.js", short_hash(js.as_bytes()));
     fs::write(dist.join(&js_name), &js)?;
 

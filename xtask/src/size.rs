@@ -49,6 +49,28 @@ pub fn report(dist: &Path) -> Result<()> {
         kb(BUDGET_BYTES),
         seconds_on_2g(br_total)
     );
+    // The office bundle: loaded instead of the teacher's wasm once a principal or a department
+    // specialist has logged in (the page and the teacher's script come first).
+    let mut office = Vec::new();
+    for entry in fs::read_dir(dist)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name.starts_with("office-") && (name.ends_with(".js") || name.ends_with(".wasm")) {
+            office.push(name);
+        }
+    }
+    office.sort();
+    if !office.is_empty() {
+        println!("Office bundle (principals and departments, after login; not on teachers' phones):");
+        let mut office_br = 0;
+        for name in &office {
+            let path = dist.join(name);
+            let raw = fs::metadata(&path)?.len();
+            let br = fs::metadata(format!("{}.br", path.display())).map_or(raw, |m| m.len());
+            println!("  {name:<40} {:>10} {:>10}", kb(raw), kb(br));
+            office_br += br;
+        }
+        println!("  brotli {} more; about {:.1} s on the same link\n", kb(office_br), seconds_on_2g(office_br));
+    }
     Ok(())
 }
 

@@ -17,7 +17,7 @@ pub fn Home() -> impl IntoView {
     move || match who.get() {
         None => view! { <Redirect path="/login"/> }.into_any(),
         Some((user, Role::Teacher)) => view! { <TeacherHome user/> }.into_any(),
-        Some((user, Role::Principal)) => view! { <super::school::SchoolHome user/> }.into_any(),
+        Some((user, Role::Principal)) => view! { <super::office::SchoolHome user/> }.into_any(),
         Some(_) => view! { <DepartmentHome/> }.into_any(),
     }
 }

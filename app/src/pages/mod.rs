@@ -2,14 +2,58 @@
 //! through `crate::api` and `crate::sync`.
 
 pub mod activate;
+#[cfg(feature = "office")]
 pub mod campaigns;
+#[cfg(feature = "office")]
 pub mod department;
 pub mod diagnosis;
 pub mod home;
 pub mod login;
+#[cfg(feature = "office")]
 pub mod reports;
 pub mod result;
+#[cfg(feature = "office")]
 pub mod school;
+
+/// The teacher's bundle has no office pages: the same routes lead here. Only a teacher or a
+/// logged-out visitor runs this bundle (the boot code loads the office bundle for any other
+/// session), so these pages are simply not for them.
+#[cfg(not(feature = "office"))]
+pub mod office_stubs {
+    use leptos::prelude::*;
+
+    #[component]
+    pub fn OfficeOnly() -> impl IntoView {
+        view! {
+            <div class="card">
+                <h1>"Раздел для руководителей и отдела образования"</h1>
+                <leptos_router::components::A href="/">"На главную"</leptos_router::components::A>
+            </div>
+        }
+    }
+}
+
+/// The office pages by route, from whichever bundle this is.
+pub mod office {
+    #[cfg(feature = "office")]
+    pub use super::{
+        campaigns::{CampaignPage, SentReportPage},
+        department::Department,
+        reports::{Report, Reports},
+        school::SchoolHome,
+    };
+    #[cfg(not(feature = "office"))]
+    pub use super::office_stubs::{
+        OfficeOnly as CampaignPage, OfficeOnly as SentReportPage, OfficeOnly as Department, OfficeOnly as Report,
+        OfficeOnly as Reports,
+    };
+    #[cfg(not(feature = "office"))]
+    #[leptos::component]
+    pub fn SchoolHome(user: opora_domain::UserId) -> impl leptos::IntoView {
+        let _ = user;
+        super::office_stubs::OfficeOnly()
+    }
+}
 
 use crate::ctx::use_ctx;
 use crate::store;
