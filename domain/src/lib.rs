@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod aggregate;
+pub mod analytics;
 pub mod api;
 pub mod campaign;
 pub mod diagnosis;

@@ -1,0 +1,490 @@
+//! The department's analytics over what schools sent: indicator statistics across schools (the
+//! layout of seed 004's table), dynamics against targets (seed 000's indicator cards) and the
+//! identification of schools with low results by explicit rules, each flag with its reason.
+//!
+//! Everything here takes the schools' report fields as typed and reads them with
+//! [`crate::report::read_report`]: a value the reader refuses is simply no data, never a zero.
+//! Which indicators exist and how they are computed is data ([`IndicatorDef`]), so a region can
+//! add one without code.
+
+use crate::merge::Fields;
+use crate::report::{CellValue, ReportFieldKind, ReportForm, read_report};
+use crate::ru_input::{Reading, improved, read_target};
+use crate::ItemId;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// How one indicator is computed from a school's monitoring report: the sum of `part` fields over
+/// the sum of `whole` fields (a share, 0–1, as seed 004 prints it), the plain sum of `part` when
+/// `whole` is empty (a count), or whether a yes/no field says yes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IndicatorDef {
+    pub id: String,
+    pub label: String,
+    pub part: Vec<String>,
+    #[serde(default)]
+    pub whole: Vec<String>,
+    /// Shown as «есть в N школах» rather than a mean: medals, vacancies, a psychologist.
+    #[serde(default)]
+    pub rare: bool,
+}
+
+/// The read values of one school's report, by field id.
+pub type ReadReport = BTreeMap<ItemId, CellValue>;
+
+pub fn read(form: &ReportForm, fields: &Fields) -> ReadReport {
+    read_report(form, fields).0
+}
+
+fn number(read: &ReadReport, id: &str) -> Option<f64> {
+    match read.get(&ItemId::from(id))? {
+        CellValue::Measured { reading } => reading.value(),
+        CellValue::YesNo { yes } => Some(if *yes { 1.0 } else { 0.0 }),
+        _ => None,
+    }
+}
+
+/// One school's value of an indicator; `None` when a field it needs is missing or the whole is 0.
+pub fn indicator_value(def: &IndicatorDef, read: &ReadReport) -> Option<f64> {
+    let sum = |ids: &[String]| ids.iter().map(|id| number(read, id)).sum::<Option<f64>>();
+    let part = sum(&def.part)?;
+    if def.whole.is_empty() {
+        return Some(part);
+    }
+    let whole = sum(&def.whole)?;
+    (whole > 0.0).then(|| part / whole)
+}
+
+/// One row of seed 004's table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IndicatorStats {
+    pub id: String,
+    pub label: String,
+    pub rare: bool,
+    /// Schools with a value.
+    pub schools: u32,
+    pub mean: Option<f64>,
+    pub median: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// Schools whose value is above zero: «есть в 6 школах», «0,045 (18 школ)».
+    pub present_in: u32,
+}
+
+pub fn indicator_stats(def: &IndicatorDef, schools: &[&ReadReport]) -> IndicatorStats {
+    let mut values: Vec<f64> = schools.iter().filter_map(|r| indicator_value(def, r)).collect();
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let median = match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
+    };
+    IndicatorStats {
+        id: def.id.clone(),
+        label: def.label.clone(),
+        rare: def.rare,
+        schools: n as u32,
+        mean: (n > 0).then(|| values.iter().sum::<f64>() / n as f64),
+        median,
+        min: values.first().copied(),
+        max: values.last().copied(),
+        present_in: values.iter().filter(|v| **v > 1e-12).count() as u32,
+    }
+}
+
+/// One criterion of a school's indicator card: where it was, where it is, where it should be.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Dynamics {
+    /// The card section, `c3`.
+    pub criterion: String,
+    pub title: String,
+    pub previous: Option<f64>,
+    pub current: Option<f64>,
+    /// The expected value as the school wrote it.
+    pub target: Option<String>,
+    /// `None` when the target is not a number («Реализация мероприятий») or there is no current value.
+    pub target_met: Option<bool>,
+    /// `None` without two values, or when nothing changed.
+    pub improved: Option<bool>,
+    pub lower_is_better: bool,
+}
+
+/// Reads each section of an indicator card: its `.current`, `.previous` and target fields. The
+/// previous value may also come in brackets beside the current one, as seed 000 writes it.
+pub fn card_dynamics(form: &ReportForm, fields: &Fields) -> Vec<Dynamics> {
+    let read = read(form, fields);
+    form.sections
+        .iter()
+        .filter_map(|section| {
+            // Criteria measured in words («Реализация мероприятий») have no dynamics.
+            let current_field = section
+                .fields
+                .iter()
+                .find(|f| f.id.as_str().ends_with(".current") && matches!(f.kind, ReportFieldKind::Value { .. }))?;
+            let lower_is_better = matches!(current_field.kind, ReportFieldKind::Value { lower_is_better: true, .. });
+            let reading = match read.get(&current_field.id) {
+                Some(CellValue::Measured { reading }) => Some(reading),
+                _ => None,
+            };
+            let current = reading.and_then(Reading::value);
+            let bracketed = match reading {
+                Some(Reading::Value { previous, .. }) => *previous,
+                _ => None,
+            };
+            let previous = section
+                .fields
+                .iter()
+                .find(|f| f.id.as_str().ends_with(".previous"))
+                .and_then(|f| number(&read, f.id.as_str()))
+                .or(bracketed);
+            let target_field = section.fields.iter().find(|f| matches!(f.kind, ReportFieldKind::Target { .. }));
+            let target_text = target_field.and_then(|f| fields.get(f.id.as_str())).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+            let target_met = match (target_field.map(|f| &f.kind), &target_text, current) {
+                (Some(ReportFieldKind::Target { unit }), Some(text), Some(current)) => {
+                    read_target(*unit, text).ok().flatten().map(|t| t.met_by(current))
+                }
+                _ => None,
+            };
+            Some(Dynamics {
+                criterion: section.id.clone(),
+                title: section.title.clone(),
+                previous,
+                current,
+                target: target_text,
+                target_met,
+                improved: match (previous, current) {
+                    (Some(p), Some(c)) => improved(lower_is_better, p, c),
+                    _ => None,
+                },
+                lower_is_better,
+            })
+        })
+        .collect()
+}
+
+/// Across schools, per criterion: how many improved, declined, met their target.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DynamicsSummary {
+    pub criterion: String,
+    pub title: String,
+    pub schools: u32,
+    pub improved: u32,
+    pub declined: u32,
+    pub target_met: u32,
+}
+
+pub fn summarise_dynamics(per_school: &[Vec<Dynamics>]) -> Vec<DynamicsSummary> {
+    let mut out: Vec<DynamicsSummary> = Vec::new();
+    for rows in per_school {
+        for d in rows {
+            let i = match out.iter().position(|s| s.criterion == d.criterion) {
+                Some(i) => i,
+                None => {
+                    out.push(DynamicsSummary { criterion: d.criterion.clone(), title: d.title.clone(), ..Default::default() });
+                    out.len() - 1
+                }
+            };
+            let s = &mut out[i];
+            if d.current.is_some() {
+                s.schools += 1;
+            }
+            match d.improved {
+                Some(true) => s.improved += 1,
+                Some(false) => s.declined += 1,
+                None => {}
+            }
+            if d.target_met == Some(true) {
+                s.target_met += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The rules that identify a school with low results. The defaults are the federal rule and seed
+/// 001's checklist; a region configures its own.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IdentificationRules {
+    /// A procedure counts as failed when at least this share of participants (in %) got a «2»
+    /// (fell below the minimum).
+    pub fail_percent: f64,
+    /// Failed procedures in one year that flag a school.
+    pub failed_procedures_in_a_year: u32,
+    /// «Да» answers in the identification checklist that flag a school.
+    pub checklist_yes: u32,
+}
+
+impl Default for IdentificationRules {
+    fn default() -> Self {
+        IdentificationRules { fail_percent: 30.0, failed_procedures_in_a_year: 2, checklist_yes: 3 }
+    }
+}
+
+/// One procedure's fail share in one year, from an assessment-results report, whose fields are
+/// named `<procedure>.<year>.fail` (`vpr.math.5.2019.fail`, `oge.math.2018.fail`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProcedureResult {
+    pub procedure: String,
+    pub title: String,
+    pub year: u32,
+    pub fail_percent: f64,
+}
+
+pub fn procedure_results(form: &ReportForm, fields: &Fields) -> Vec<ProcedureResult> {
+    let read = read(form, fields);
+    let mut out = Vec::new();
+    for section in &form.sections {
+        for field in &section.fields {
+            let id = field.id.as_str();
+            let Some(rest) = id.strip_suffix(".fail") else { continue };
+            let Some((procedure, year)) = rest.rsplit_once('.') else { continue };
+            let (Ok(year), Some(fail_percent)) = (year.parse::<u32>(), number(&read, id)) else { continue };
+            // «ВПР, математика» and the grade, when the procedure has one (`vpr.math.5`).
+            let grade = procedure.strip_prefix(section.id.as_str()).and_then(|g| g.strip_prefix('.'));
+            let title = match grade {
+                Some(g) if !g.is_empty() => format!("{}, {g} класс", section.title),
+                _ => section.title.clone(),
+            };
+            out.push(ProcedureResult { procedure: procedure.to_owned(), title, year, fail_percent });
+        }
+    }
+    out
+}
+
+/// Why a school is flagged: which rule, with the values that triggered it, in Russian.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Flag {
+    pub rule: String,
+    pub explanation: String,
+}
+
+fn percent(v: f64) -> String {
+    format!("{} %", crate::report::format_number((v * 10.0).round() / 10.0))
+}
+
+/// The federal rule: at least `fail_percent` below the minimum in two or more procedures of one
+/// year, or in the same procedure two years running.
+pub fn assessment_flags(results: &[ProcedureResult], rules: &IdentificationRules) -> Vec<Flag> {
+    let failed: Vec<&ProcedureResult> = results.iter().filter(|r| r.fail_percent >= rules.fail_percent - 1e-9).collect();
+    let mut flags = Vec::new();
+    let mut years: Vec<u32> = failed.iter().map(|r| r.year).collect();
+    years.sort_unstable();
+    years.dedup();
+    for year in years {
+        let in_year: Vec<&&ProcedureResult> = failed.iter().filter(|r| r.year == year).collect();
+        if in_year.len() as u32 >= rules.failed_procedures_in_a_year.max(1) {
+            let list: Vec<String> = in_year.iter().map(|r| format!("{} — {}", r.title, percent(r.fail_percent))).collect();
+            flags.push(Flag {
+                rule: format!("Не менее {} участников ниже минимума в {} и более процедурах за год", percent(rules.fail_percent), rules.failed_procedures_in_a_year),
+                explanation: format!("{year} год: {}", list.join("; ")),
+            });
+        }
+    }
+    let mut procedures: Vec<&str> = failed.iter().map(|r| r.procedure.as_str()).collect();
+    procedures.sort_unstable();
+    procedures.dedup();
+    for procedure in procedures {
+        let mut runs: Vec<&&ProcedureResult> = failed.iter().filter(|r| r.procedure == procedure).collect();
+        runs.sort_by_key(|r| r.year);
+        if let Some(pair) = runs.windows(2).find(|w| w[1].year == w[0].year + 1) {
+            flags.push(Flag {
+                rule: format!("Не менее {} участников ниже минимума в одной процедуре два года подряд", percent(rules.fail_percent)),
+                explanation: format!(
+                    "{}: {} год — {}, {} год — {}",
+                    pair[0].title,
+                    pair[0].year,
+                    percent(pair[0].fail_percent),
+                    pair[1].year,
+                    percent(pair[1].fail_percent)
+                ),
+            });
+        }
+    }
+    flags
+}
+
+/// Seed 001's checklist: flagged when at least `checklist_yes` criteria are answered «да».
+pub fn checklist_flag(form: &ReportForm, fields: &Fields, rules: &IdentificationRules) -> Option<Flag> {
+    let read = read(form, fields);
+    let yes: Vec<&str> = form
+        .fields()
+        .filter(|f| matches!(read.get(&f.id), Some(CellValue::YesNo { yes: true })))
+        .map(|f| f.label.as_str())
+        .collect();
+    (yes.len() as u32 >= rules.checklist_yes.max(1)).then(|| Flag {
+        rule: format!("Не менее {} критериев из перечня (приложение 3)", rules.checklist_yes),
+        explanation: format!("Отмечено {} из {}: {}", yes.len(), form.fields().count(), yes.join("; ")),
+    })
+}
+
+/// Schools by group, as seed 004 counts them: «75 = 38 + 30 + 7».
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupCounts {
+    pub total: u32,
+    /// ШНОР only.
+    pub low_results: u32,
+    /// ШФНСУ only.
+    pub unfavourable: u32,
+    pub both: u32,
+}
+
+impl GroupCounts {
+    pub fn count(flags: impl IntoIterator<Item = (bool, bool)>) -> GroupCounts {
+        let mut c = GroupCounts::default();
+        for (low, unfavourable) in flags {
+            match (low, unfavourable) {
+                (true, true) => c.both += 1,
+                (true, false) => c.low_results += 1,
+                (false, true) => c.unfavourable += 1,
+                (false, false) => continue,
+            }
+            c.total += 1;
+        }
+        c
+    }
+
+    /// «75 = 38 + 30 + 7 (ШНОР + ШФНСУ + обе группы)».
+    pub fn formula_ru(&self) -> String {
+        format!("{} = {} + {} + {} (ШНОР + ШФНСУ + обе группы)", self.total, self.low_results, self.unfavourable, self.both)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(pairs: &[(&str, &str)]) -> Fields {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    fn monitoring() -> ReportForm {
+        serde_json::from_value(serde_json::json!({
+            "id": "m", "version": 1, "title": "Мониторинг",
+            "sections": [{ "id": "s", "title": "Показатели", "fields": [
+                { "id": "students", "label": "Обучающихся", "type": "value", "unit": "count" },
+                { "id": "students_4_5", "label": "На «4» и «5»", "type": "value", "unit": "count" },
+                { "id": "medals", "label": "Медали", "type": "value", "unit": "count", "optional": true },
+                { "id": "psychologist", "label": "Есть психолог", "type": "yes_no" }
+            ]}]
+        }))
+        .unwrap()
+    }
+
+    fn defs() -> [IndicatorDef; 3] {
+        let def = |id: &str, part: &[&str], whole: &[&str], rare: bool| IndicatorDef {
+            id: id.into(),
+            label: id.into(),
+            part: part.iter().map(|s| (*s).to_owned()).collect(),
+            whole: whole.iter().map(|s| (*s).to_owned()).collect(),
+            rare,
+        };
+        [def("share_4_5", &["students_4_5"], &["students"], false), def("medals", &["medals"], &[], true), def("psychologist", &["psychologist"], &[], true)]
+    }
+
+    #[test]
+    fn seed_004s_table_from_per_school_inputs() {
+        let form = monitoring();
+        // Four schools; shares 0,74 · 0,07 · 0,25 · (no data: the whole is 0) — hand-computed:
+        // mean (0,74 + 0,07 + 0,25) / 3 = 0,3533…, median 0,25, min 0,07, max 0,74.
+        let schools = [
+            fields(&[("students", "100"), ("students_4_5", "74"), ("medals", "1"), ("psychologist", "да")]),
+            fields(&[("students", "100"), ("students_4_5", "7"), ("medals", "0"), ("psychologist", "нет")]),
+            fields(&[("students", "40"), ("students_4_5", "10"), ("medals", "2"), ("psychologist", "да")]),
+            fields(&[("students", "0"), ("students_4_5", "0"), ("psychologist", "нет")]),
+        ];
+        let read: Vec<ReadReport> = schools.iter().map(|f| read(&form, f)).collect();
+        let refs: Vec<&ReadReport> = read.iter().collect();
+        let [share, medals, psychologist] = defs().map(|d| indicator_stats(&d, &refs));
+        assert_eq!(share.schools, 3, "a school of 0 pupils has no share");
+        assert!((share.mean.unwrap() - 1.06 / 3.0).abs() < 1e-12);
+        assert_eq!((share.median, share.min, share.max), (Some(0.25), Some(0.07), Some(0.74)));
+        assert_eq!(share.present_in, 3);
+        // «есть в 2 школах»: medals where they are above zero; the school that left it empty has no value.
+        assert_eq!((medals.schools, medals.present_in, medals.max), (3, 2, Some(2.0)));
+        assert_eq!((psychologist.schools, psychologist.present_in), (4, 2), "«Наличие педагога-психолога: 2 школы»");
+    }
+
+    fn card() -> ReportForm {
+        serde_json::from_value(serde_json::json!({
+            "id": "card", "version": 1, "title": "Карта",
+            "sections": [
+                { "id": "c1", "title": "Без аттестата", "fields": [
+                    { "id": "c1.current", "label": "Текущий", "type": "value", "unit": "percent", "lower_is_better": true },
+                    { "id": "c1.previous", "label": "Прошлый", "type": "value", "unit": "percent", "lower_is_better": true, "optional": true },
+                    { "id": "c1.target", "label": "Ожидаемый", "type": "target", "unit": "percent" }
+                ]},
+                { "id": "c3", "title": "ЕГЭ, русский", "fields": [
+                    { "id": "c3.current", "label": "Текущий", "type": "value", "unit": "points" },
+                    { "id": "c3.target", "label": "Ожидаемый", "type": "target", "unit": "points" }
+                ]},
+                { "id": "c9", "title": "Партнёрство", "fields": [
+                    { "id": "c9.current", "label": "Текущий", "type": "text" },
+                    { "id": "c9.target", "label": "Ожидаемый", "type": "text" }
+                ]}
+            ]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn dynamics_take_the_direction_and_the_target_into_account() {
+        // Бураковская СОШ, seed 000: 9 % without a certificate (target 0 %), ЕГЭ 63 (69 a year before), target «Более 70».
+        let rows = card_dynamics(&card(), &fields(&[("c1.current", "9"), ("c1.previous", "12"), ("c1.target", "0 %"), ("c3.current", "63 балла (в 2017-2018г – 69)"), ("c3.target", "Более 70")]));
+        assert_eq!(rows.len(), 2, "a criterion without a measured current value is not a dynamic");
+        assert_eq!((rows[0].improved, rows[0].target_met), (Some(true), Some(false)), "fewer without a certificate is better");
+        assert_eq!((rows[1].previous, rows[1].improved, rows[1].target_met), (Some(69.0), Some(false), Some(false)));
+        let other = card_dynamics(&card(), &fields(&[("c1.current", "0"), ("c1.target", "0 %"), ("c3.current", "75"), ("c3.target", "Более 70")]));
+        let summary = summarise_dynamics(&[rows, other]);
+        assert_eq!(summary[0], DynamicsSummary { criterion: "c1".into(), title: "Без аттестата".into(), schools: 2, improved: 1, declined: 0, target_met: 1 });
+        assert_eq!((summary[1].improved, summary[1].declined, summary[1].target_met), (0, 1, 1));
+    }
+
+    fn assessment() -> ReportForm {
+        serde_json::from_value(serde_json::json!({
+            "id": "a", "version": 1, "title": "Результаты",
+            "sections": [
+                { "id": "vpr.math", "title": "ВПР, математика", "fields": [
+                    { "id": "vpr.math.5.2019.fail", "label": "5 кл. 2019", "type": "value", "unit": "percent" },
+                    { "id": "vpr.math.5.2018.fail", "label": "5 кл. 2018", "type": "value", "unit": "percent" },
+                    { "id": "vpr.math.5.2019.high", "label": "5 кл. 2019 высокие", "type": "value", "unit": "percent" }
+                ]},
+                { "id": "oge.math", "title": "ОГЭ, математика", "fields": [
+                    { "id": "oge.math.2019.fail", "label": "2019", "type": "value", "unit": "percent" },
+                    { "id": "oge.math.2018.fail", "label": "2018", "type": "value", "unit": "percent" }
+                ]}
+            ]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_federal_rule_flags_with_its_reasons() {
+        let rules = IdentificationRules::default();
+        // Чойская СОШ, seed 002: ВПР 5 кл. математика 45 % → 57 %; ОГЭ математика 13 % in 2019.
+        let results = procedure_results(&assessment(), &fields(&[("vpr.math.5.2019.fail", "57"), ("vpr.math.5.2018.fail", "45"), ("vpr.math.5.2019.high", "0"), ("oge.math.2019.fail", "13"), ("oge.math.2018.fail", "–")]));
+        assert_eq!(results.len(), 3, "«–» is no result, and «high» is not a fail share");
+        let flags = assessment_flags(&results, &rules);
+        assert_eq!(flags.len(), 1, "{flags:?}");
+        assert_eq!(flags[0].explanation, "ВПР, математика, 5 класс: 2018 год — 45 %, 2019 год — 57 %");
+
+        // Two procedures of one year at or above 30 %: flagged for that year, naming both.
+        let results = procedure_results(&assessment(), &fields(&[("vpr.math.5.2019.fail", "30"), ("oge.math.2019.fail", "31,5"), ("oge.math.2018.fail", "29,9")]));
+        let flags = assessment_flags(&results, &rules);
+        assert_eq!(flags.len(), 1, "{flags:?}");
+        assert_eq!(flags[0].explanation, "2019 год: ВПР, математика, 5 класс — 30 %; ОГЭ, математика — 31,5 %");
+        assert!(flags[0].rule.contains("2 и более процедурах"));
+
+        // Below the threshold everywhere: nothing.
+        let results = procedure_results(&assessment(), &fields(&[("vpr.math.5.2019.fail", "29"), ("vpr.math.5.2018.fail", "29"), ("oge.math.2019.fail", "10")]));
+        assert!(assessment_flags(&results, &rules).is_empty());
+    }
+
+    #[test]
+    fn groups_are_counted_as_seed_004_counts_them() {
+        let flags = [(true, false), (true, true), (false, true), (false, false), (true, false)];
+        let c = GroupCounts::count(flags);
+        assert_eq!(c, GroupCounts { total: 4, low_results: 2, unfavourable: 1, both: 1 });
+        assert_eq!(c.formula_ru(), "4 = 2 + 1 + 1 (ШНОР + ШФНСУ + обе группы)");
+    }
+}
