@@ -7,12 +7,17 @@
 //! Which indicators exist and how they are computed is data ([`IndicatorDef`]), so a region can
 //! add one without code.
 
+use crate::aggregate::summarise;
+use crate::api::{AreaTitle, DepartmentAnalytics, SchoolDynamics, SchoolGroup, SchoolIdentification, SchoolSelfDiagnosisRow, TopicNeed};
+use crate::form::FormDefinition;
 use crate::merge::Fields;
+use crate::org::{MunicipalityRef, SchoolFlags, SchoolRef};
 use crate::report::{CellValue, ReportFieldKind, ReportForm, read_report};
 use crate::ru_input::{Reading, improved, read_target};
-use crate::ItemId;
+use crate::scoring::{Profile, development_plan};
+use crate::{AreaId, ItemId, SchoolId};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// How one indicator is computed from a school's monitoring report: the sum of `part` fields over
 /// the sum of `whole` fields (a share, 0–1, as seed 004 prints it), the plain sum of `part` when
@@ -347,6 +352,184 @@ impl GroupCounts {
     /// «75 = 38 + 30 + 7 (ШНОР + ШФНСУ + обе группы)».
     pub fn formula_ru(&self) -> String {
         format!("{} = {} + {} + {} (ШНОР + ШФНСУ + обе группы)", self.total, self.low_results, self.unfavourable, self.both)
+    }
+}
+
+/// One school's sent report of a form, for one period.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SchoolReport {
+    pub school: SchoolId,
+    pub period: String,
+    pub fields: Fields,
+}
+
+/// A report form with every school's sent reports of it.
+#[derive(Clone, Copy, Debug)]
+pub struct FormReports<'a> {
+    pub form: &'a ReportForm,
+    pub reports: &'a [SchoolReport],
+}
+
+/// Everything the department's views are computed from. The server reads it from storage; the
+/// benchmark generates it.
+pub struct Inputs<'a> {
+    pub municipality: MunicipalityRef,
+    pub group: SchoolGroup,
+    pub min_group: u32,
+    pub schools: &'a [(SchoolRef, SchoolFlags)],
+    pub indicators: &'a [IndicatorDef],
+    pub monitoring: Option<FormReports<'a>>,
+    /// Which monitoring period to show; the latest when `None`.
+    pub monitoring_period: Option<&'a str>,
+    pub card: Option<FormReports<'a>>,
+    pub assessment: Option<FormReports<'a>>,
+    pub checklist: Option<FormReports<'a>>,
+    pub rules: &'a IdentificationRules,
+    pub self_diagnosis: &'a FormDefinition,
+    pub teacher_counts: &'a [(SchoolId, u32)],
+    /// Each teacher's latest profile, by school.
+    pub profiles: &'a [(SchoolId, &'a Profile)],
+    pub now_ms: i64,
+}
+
+/// The latest period's report of each school (periods compare as written: «2019-2020» after
+/// «2018-2019»).
+fn latest_by_school<'a>(reports: &'a [SchoolReport]) -> HashMap<SchoolId, &'a SchoolReport> {
+    let mut latest: HashMap<SchoolId, &SchoolReport> = HashMap::new();
+    for r in reports {
+        let e = latest.entry(r.school).or_insert(r);
+        if r.period > e.period {
+            *e = r;
+        }
+    }
+    latest
+}
+
+/// Computes every view for the schools of `inputs.group`.
+pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
+    let schools: Vec<&(SchoolRef, SchoolFlags)> = inputs.schools.iter().filter(|(_, f)| inputs.group.includes(f)).collect();
+    let in_view: HashSet<SchoolId> = schools.iter().map(|(s, _)| s.id).collect();
+    let groups = GroupCounts::count(schools.iter().map(|(_, f)| (f.low_results, f.unfavourable_conditions)));
+
+    // Seed 004's table, for one monitoring period.
+    let mut monitoring_periods: Vec<String> = inputs
+        .monitoring
+        .map(|m| m.reports.iter().filter(|r| in_view.contains(&r.school)).map(|r| r.period.clone()).collect())
+        .unwrap_or_default();
+    monitoring_periods.sort_unstable_by(|a, b| b.cmp(a));
+    monitoring_periods.dedup();
+    let monitoring_period = inputs
+        .monitoring_period
+        .filter(|p| monitoring_periods.iter().any(|q| q == p))
+        .map(str::to_owned)
+        .or_else(|| monitoring_periods.first().cloned());
+    let indicators = match (inputs.monitoring, &monitoring_period) {
+        (Some(m), Some(period)) => {
+            let read: Vec<ReadReport> = m
+                .reports
+                .iter()
+                .filter(|r| &r.period == period && in_view.contains(&r.school))
+                .map(|r| read(m.form, &r.fields))
+                .collect();
+            let refs: Vec<&ReadReport> = read.iter().collect();
+            inputs.indicators.iter().map(|d| indicator_stats(d, &refs)).collect()
+        }
+        _ => Vec::new(),
+    };
+
+    // Dynamics from each school's latest indicator card.
+    let (mut dynamics, mut card_period) = (Vec::new(), None::<String>);
+    if let Some(card) = inputs.card {
+        let latest = latest_by_school(card.reports);
+        for (school, _) in &schools {
+            if let Some(r) = latest.get(&school.id) {
+                if card_period.as_ref().is_none_or(|p| &r.period > p) {
+                    card_period = Some(r.period.clone());
+                }
+                dynamics.push(SchoolDynamics { school: school.clone(), rows: card_dynamics(card.form, &r.fields) });
+            }
+        }
+    }
+    let per_school: Vec<Vec<Dynamics>> = dynamics.iter().map(|d| d.rows.clone()).collect();
+    let dynamics_summary = summarise_dynamics(&per_school);
+
+    // Identification by the rules, beside the groups the school is listed in.
+    let assessment = inputs.assessment.map(|a| (a.form, latest_by_school(a.reports)));
+    let checklist = inputs.checklist.map(|c| (c.form, latest_by_school(c.reports)));
+    let identification = schools
+        .iter()
+        .map(|(school, listed)| {
+            let mut flags = Vec::new();
+            if let Some((form, latest)) = &assessment {
+                if let Some(r) = latest.get(&school.id) {
+                    flags.extend(assessment_flags(&procedure_results(form, &r.fields), inputs.rules));
+                }
+            }
+            if let Some((form, latest)) = &checklist {
+                if let Some(r) = latest.get(&school.id) {
+                    flags.extend(checklist_flag(form, &r.fields, inputs.rules));
+                }
+            }
+            SchoolIdentification { school: school.clone(), listed: *listed, flags }
+        })
+        .collect();
+
+    // Teachers' deficits by school, and the development topics they need most.
+    let (area_ids, areas): (Vec<AreaId>, Vec<AreaTitle>) = inputs
+        .self_diagnosis
+        .sections
+        .iter()
+        .map(|s| (s.id.clone(), AreaTitle { id: s.id.clone(), title: s.title.clone() }))
+        .unzip();
+    let mut by_school: HashMap<SchoolId, Vec<&Profile>> = HashMap::new();
+    for (school, profile) in inputs.profiles {
+        if in_view.contains(school) {
+            by_school.entry(*school).or_default().push(profile);
+        }
+    }
+    let counts: HashMap<SchoolId, u32> = inputs.teacher_counts.iter().copied().collect();
+    let deficits = schools
+        .iter()
+        .map(|(school, _)| {
+            let profiles = by_school.get(&school.id).map_or(&[][..], Vec::as_slice);
+            let teachers = counts.get(&school.id).copied().unwrap_or(0);
+            SchoolSelfDiagnosisRow { school: school.clone(), summary: summarise(&area_ids, teachers, profiles, inputs.min_group) }
+        })
+        .collect();
+    let mut needs: HashMap<(&str, &str), u32> = HashMap::new();
+    for profile in by_school.values().flatten() {
+        for entry in development_plan(inputs.self_diagnosis, profile) {
+            for topic in entry.topics {
+                *needs.entry((entry.title, topic.title.as_str())).or_default() += 1;
+            }
+        }
+    }
+    let mut topics: Vec<TopicNeed> = needs
+        .into_iter()
+        .map(|((area, topic), n)| TopicNeed {
+            area: area.to_owned(),
+            topic: topic.to_owned(),
+            teachers: (n >= inputs.min_group.max(1)).then_some(n),
+        })
+        .collect();
+    topics.sort_by(|a, b| b.teachers.cmp(&a.teachers).then_with(|| a.area.cmp(&b.area)).then_with(|| a.topic.cmp(&b.topic)));
+
+    DepartmentAnalytics {
+        municipality: inputs.municipality.clone(),
+        group: inputs.group,
+        min_group: inputs.min_group,
+        groups,
+        monitoring_periods,
+        monitoring_period,
+        indicators,
+        card_period,
+        dynamics,
+        dynamics_summary,
+        identification,
+        areas,
+        deficits,
+        topics,
+        generated_at_ms: inputs.now_ms,
     }
 }
 

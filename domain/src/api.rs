@@ -355,3 +355,81 @@ pub struct SchoolCampaigns {
     pub campaigns: Vec<Campaign>,
     pub generated_at_ms: i64,
 }
+
+/// Which schools an analytics view covers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SchoolGroup {
+    #[default]
+    All,
+    /// ШНОР (including those in both groups).
+    LowResults,
+    /// ШФНСУ (including those in both groups).
+    Unfavourable,
+    /// In both groups.
+    Both,
+}
+
+impl SchoolGroup {
+    pub fn includes(self, flags: &crate::org::SchoolFlags) -> bool {
+        match self {
+            SchoolGroup::All => true,
+            SchoolGroup::LowResults => flags.low_results,
+            SchoolGroup::Unfavourable => flags.unfavourable_conditions,
+            SchoolGroup::Both => flags.low_results && flags.unfavourable_conditions,
+        }
+    }
+
+    pub fn title_ru(self) -> &'static str {
+        match self {
+            SchoolGroup::All => "все школы",
+            SchoolGroup::LowResults => "ШНОР",
+            SchoolGroup::Unfavourable => "ШФНСУ",
+            SchoolGroup::Both => "ШНОР и ШФНСУ одновременно",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SchoolDynamics {
+    pub school: SchoolRef,
+    pub rows: Vec<crate::analytics::Dynamics>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SchoolIdentification {
+    pub school: SchoolRef,
+    /// The groups the school is listed in today.
+    pub listed: crate::org::SchoolFlags,
+    /// What the rules find in what it sent; empty when nothing.
+    pub flags: Vec<crate::analytics::Flag>,
+}
+
+/// How many teachers' development plans name a topic. `None` below the minimum group.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopicNeed {
+    pub area: String,
+    pub topic: String,
+    pub teachers: Option<u32>,
+}
+
+/// `GET /api/department/analytics`: the department's views over what schools sent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DepartmentAnalytics {
+    pub municipality: MunicipalityRef,
+    pub group: SchoolGroup,
+    pub min_group: u32,
+    pub groups: crate::analytics::GroupCounts,
+    /// Periods of monitoring reports sent, newest first, and the one shown.
+    pub monitoring_periods: Vec<String>,
+    pub monitoring_period: Option<String>,
+    pub indicators: Vec<crate::analytics::IndicatorStats>,
+    pub card_period: Option<String>,
+    pub dynamics: Vec<SchoolDynamics>,
+    pub dynamics_summary: Vec<crate::analytics::DynamicsSummary>,
+    pub identification: Vec<SchoolIdentification>,
+    pub areas: Vec<AreaTitle>,
+    pub deficits: Vec<SchoolSelfDiagnosisRow>,
+    pub topics: Vec<TopicNeed>,
+    pub generated_at_ms: i64,
+}

@@ -20,6 +20,7 @@ pub mod report;
 pub mod roadmap;
 pub mod ru_input;
 pub mod scoring;
+pub mod sheets;
 pub mod sync;
 
 pub use ids::*;

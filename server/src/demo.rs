@@ -143,7 +143,8 @@ struct DemoReports {
     cards: std::collections::BTreeMap<String, opora_domain::merge::Fields>,
 }
 
-const DEMO_REPORT_FILES: [&str; 2] = ["indicator-cards.json", "assessment-results.json"];
+const DEMO_REPORT_FILES: [&str; 5] =
+    ["indicator-cards.json", "assessment-results.json", "monitoring.json", "identification.json", "roadmaps.json"];
 
 fn read_demo_reports(organisations: &Path) -> anyhow::Result<Vec<DemoReports>> {
     let dir = organisations.parent().unwrap_or(Path::new("."));

@@ -69,3 +69,19 @@ pub async fn load_report_forms(store: &dyn Storage, dir: &Path, now_ms: i64) -> 
     }
     Ok(forms)
 }
+
+/// The monitoring indicators of the department's statistics, and the report form they read.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct Indicators {
+    pub form: opora_domain::FormId,
+    pub indicators: Vec<opora_domain::analytics::IndicatorDef>,
+}
+
+/// Reads the indicator definitions; a missing file means no statistics, a broken one refuses to start.
+pub fn load_indicators(path: &Path) -> anyhow::Result<Indicators> {
+    if !path.exists() {
+        return Ok(Indicators { form: opora_domain::FormId::from("monitoring"), indicators: Vec::new() });
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}

@@ -38,6 +38,8 @@ pub struct AppState {
     clock: Arc<dyn Fn() -> i64 + Send + Sync>,
     /// Parsed form definitions. A published version never changes, so a cached one is never stale.
     forms: Arc<std::sync::RwLock<std::collections::HashMap<opora_domain::FormRef, Arc<FormDefinition>>>>,
+    /// How the department's monitoring indicators are computed (`data/forms/analytics`).
+    pub indicators: Arc<forms::Indicators>,
 }
 
 impl AppState {
@@ -82,6 +84,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<AppState> {
     let now = system_now_ms();
     let forms = forms::load_forms(store.as_ref(), &settings.forms_dir, now).await?;
     forms::load_report_forms(store.as_ref(), &settings.forms_dir.join("reports"), now).await?;
+    let indicators = forms::load_indicators(&settings.forms_dir.join("analytics/monitoring-indicators.json"))?;
     if settings.demo && store.is_empty().await? {
         demo::load(store.as_ref(), &settings.demo_file, &forms, now).await?;
     }
@@ -92,6 +95,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<AppState> {
         settings: Arc::new(settings),
         clock: Arc::new(system_now_ms),
         forms: Default::default(),
+        indicators: Arc::new(indicators),
     })
 }
 

@@ -191,6 +191,27 @@ async fn every_role_reaches_exactly_what_its_scope_allows() {
             body: None,
             allowed: &["principal", "principal_same_municipality"],
         },
+        Call {
+            name: "the department's analytics",
+            method: Method::GET,
+            path: format!("/api/department/analytics?municipality={spassk}"),
+            body: None,
+            allowed: &["municipal", "regional", "admin"],
+        },
+        Call {
+            name: "an analytics CSV",
+            method: Method::GET,
+            path: format!("/api/department/analytics/export.csv?municipality={spassk}&sheet=0"),
+            body: None,
+            allowed: &["municipal", "regional", "admin"],
+        },
+        Call {
+            name: "the analytics workbook",
+            method: Method::GET,
+            path: format!("/api/department/analytics/export.xlsx?municipality={spassk}"),
+            body: None,
+            allowed: &["municipal", "regional", "admin"],
+        },
         Call { name: "the audit log", method: Method::GET, path: "/api/admin/audit".into(), body: None, allowed: &["admin"] },
     ];
 

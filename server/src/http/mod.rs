@@ -1,6 +1,7 @@
 //! The HTTP surface: the JSON API under `/api/`, and the built app for every other path.
 //! Each module owns its routes; handlers are named by verb.
 
+mod analytics;
 mod auth;
 mod campaigns;
 pub(crate) mod department;
@@ -42,6 +43,9 @@ pub fn router(state: AppState) -> Router {
         .route("/school/self-diagnosis", get(school::self_diagnosis))
         .route("/department/region/self-diagnosis", get(department::region_self_diagnosis))
         .route("/department/privacy", get(department::privacy).put(department::set_privacy))
+        .route("/department/analytics", get(analytics::analytics))
+        .route("/department/analytics/export.csv", get(analytics::export_csv))
+        .route("/department/analytics/export.xlsx", get(analytics::export_xlsx))
         .route("/department/campaigns", get(campaigns::list).post(campaigns::open))
         .route("/department/campaigns/{id}", get(campaigns::reports))
         .route("/department/campaigns/{id}/schools/{school}", get(campaigns::history))

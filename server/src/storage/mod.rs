@@ -167,6 +167,15 @@ pub struct PullScope {
     pub principal_of: Option<SchoolId>,
 }
 
+/// A report as its school last sent it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SentReport {
+    pub school: SchoolId,
+    pub period: String,
+    pub form_version: u32,
+    pub fields: Fields,
+}
+
 /// One revision of a report, for the history the department sees.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReportRevision {
@@ -234,6 +243,10 @@ pub trait Storage: Send + Sync + 'static {
     // School reports.
     async fn store_report_form(&self, form: &ReportForm, now_ms: i64) -> Result<FormStored>;
     async fn report_form(&self, id: &FormId, version: u32) -> Result<Option<ReportForm>>;
+    /// A municipality's schools with their programme groups (ШНОР, ШФНСУ), by name.
+    async fn school_flags(&self, municipality: MunicipalityId) -> Result<Vec<(SchoolRef, SchoolFlags)>>;
+    /// The latest sent revision of every report of `form` in the municipality, every period.
+    async fn sent_reports(&self, municipality: MunicipalityId, form: &FormId) -> Result<Vec<SentReport>>;
     /// The newest version of every report form.
     async fn latest_report_forms(&self) -> Result<Vec<ReportForm>>;
     async fn report(&self, key: &ReportKey) -> Result<Option<StoredReport>>;

@@ -419,6 +419,46 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
+    async fn school_flags(&self, municipality: MunicipalityId) -> Result<Vec<(SchoolRef, SchoolFlags)>> {
+        let rows = sqlx::query(
+            "SELECT id, name, municipality_id, low_results, unfavourable FROM schools WHERE municipality_id = ? ORDER BY name",
+        )
+        .bind(municipality.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    SchoolRef { id: parse(r, "id")?, name: r.try_get("name")?, municipality_id: parse(r, "municipality_id")? },
+                    SchoolFlags { low_results: r.try_get("low_results")?, unfavourable_conditions: r.try_get("unfavourable")? },
+                ))
+            })
+            .collect()
+    }
+
+    async fn sent_reports(&self, municipality: MunicipalityId, form: &FormId) -> Result<Vec<SentReport>> {
+        let rows = sqlx::query(
+            "SELECT r.school_id, r.period, r.form_version, v.fields FROM reports r
+             JOIN report_revisions v ON v.school_id = r.school_id AND v.form_id = r.form_id
+                  AND v.period = r.period AND v.revision = r.submitted_revision
+             WHERE r.form_id = ? AND r.school_id IN (SELECT id FROM schools WHERE municipality_id = ?)",
+        )
+        .bind(form.as_str())
+        .bind(municipality.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SentReport {
+                    school: parse(r, "school_id")?,
+                    period: r.try_get("period")?,
+                    form_version: r.try_get::<i64, _>("form_version")? as u32,
+                    fields: json(r, "fields")?,
+                })
+            })
+            .collect()
+    }
+
     async fn latest_report_forms(&self) -> Result<Vec<ReportForm>> {
         let rows: Vec<String> = sqlx::query_scalar(
             "SELECT definition FROM report_forms f

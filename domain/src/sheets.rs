@@ -1,0 +1,263 @@
+//! The department's views as tables: the same rows on the screen, in the XLSX workbook (one sheet
+//! per view) and in CSV that Russian Excel opens as it is (UTF-8 with BOM, `;`, decimal comma).
+//! Numbers stay numbers; only a suppressed group becomes text («недостаточно данных»).
+
+use crate::aggregate::AreaStat;
+use crate::api::DepartmentAnalytics;
+use crate::report::format_number;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Value {
+    Empty,
+    Text(String),
+    Number(f64),
+}
+
+impl Value {
+    fn opt(n: Option<f64>) -> Value {
+        n.map_or(Value::Empty, Value::Number)
+    }
+
+    fn yes(b: bool) -> Value {
+        Value::Text(if b { "да" } else { "нет" }.to_owned())
+    }
+
+    /// As a Russian reader writes it: «0,379».
+    pub fn display(&self) -> String {
+        match self {
+            Value::Empty => String::new(),
+            Value::Text(t) => t.clone(),
+            Value::Number(n) => format_number((n * 1000.0).round() / 1000.0),
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::Text(s.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::Text(s)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sheet {
+    /// The sheet's tab: at most 31 characters, as Excel requires.
+    pub name: String,
+    pub title: String,
+    pub head: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+pub const SUPPRESSED: &str = "недостаточно данных";
+
+fn head(cols: &[&str]) -> Vec<String> {
+    cols.iter().map(|c| (*c).to_owned()).collect()
+}
+
+pub fn indicators(a: &DepartmentAnalytics) -> Sheet {
+    Sheet {
+        name: "Показатели".into(),
+        title: format!(
+            "Показатели мониторинга школ{} ({})",
+            a.monitoring_period.as_deref().map(|p| format!(" за {p}")).unwrap_or_default(),
+            a.group.title_ru()
+        ),
+        head: head(&["Показатель", "Школ с данными", "Среднее", "Медиана", "Минимум", "Максимум", "Есть в школах"]),
+        rows: a
+            .indicators
+            .iter()
+            .map(|s| {
+                vec![
+                    s.label.as_str().into(),
+                    Value::Number(f64::from(s.schools)),
+                    if s.rare { Value::Empty } else { Value::opt(s.mean) },
+                    if s.rare { Value::Empty } else { Value::opt(s.median) },
+                    Value::opt(s.min),
+                    Value::opt(s.max),
+                    Value::Number(f64::from(s.present_in)),
+                ]
+            })
+            .collect(),
+    }
+}
+
+pub fn dynamics(a: &DepartmentAnalytics) -> Sheet {
+    let mut rows = Vec::new();
+    for school in &a.dynamics {
+        for d in &school.rows {
+            rows.push(vec![
+                school.school.name.as_str().into(),
+                d.title.as_str().into(),
+                Value::opt(d.previous),
+                Value::opt(d.current),
+                d.target.clone().map_or(Value::Empty, Value::Text),
+                d.target_met.map_or(Value::Empty, Value::yes),
+                match d.improved {
+                    Some(true) => "улучшение".into(),
+                    Some(false) => "ухудшение".into(),
+                    None if d.previous.is_some() && d.current.is_some() => "без изменений".into(),
+                    None => Value::Empty,
+                },
+            ]);
+        }
+    }
+    Sheet {
+        name: "Динамика".into(),
+        title: format!("Динамика и целевые значения{}", a.card_period.as_deref().map(|p| format!(" за {p}")).unwrap_or_default()),
+        head: head(&["Школа", "Критерий", "Прошлый год", "Текущий", "Ожидаемый", "Цель достигнута", "Динамика"]),
+        rows,
+    }
+}
+
+pub fn dynamics_summary(a: &DepartmentAnalytics) -> Sheet {
+    Sheet {
+        name: "Динамика по критериям".into(),
+        title: "Школы с положительной динамикой и достигшие цели, по критериям".into(),
+        head: head(&["Критерий", "Школ с данными", "Улучшили", "Ухудшили", "Достигли цели"]),
+        rows: a
+            .dynamics_summary
+            .iter()
+            .map(|s| {
+                vec![
+                    s.title.as_str().into(),
+                    Value::Number(f64::from(s.schools)),
+                    Value::Number(f64::from(s.improved)),
+                    Value::Number(f64::from(s.declined)),
+                    Value::Number(f64::from(s.target_met)),
+                ]
+            })
+            .collect(),
+    }
+}
+
+pub fn identification(a: &DepartmentAnalytics) -> Sheet {
+    let mut rows = Vec::new();
+    for s in &a.identification {
+        let listed = |row: &mut Vec<Value>| {
+            row.push(Value::yes(s.listed.low_results));
+            row.push(Value::yes(s.listed.unfavourable_conditions));
+        };
+        if s.flags.is_empty() {
+            let mut row = vec![s.school.name.as_str().into()];
+            listed(&mut row);
+            row.extend([Value::Empty, Value::Empty]);
+            rows.push(row);
+        }
+        for f in &s.flags {
+            let mut row = vec![s.school.name.as_str().into()];
+            listed(&mut row);
+            row.extend([f.rule.as_str().into(), f.explanation.as_str().into()]);
+            rows.push(row);
+        }
+    }
+    Sheet {
+        name: "Выявление".into(),
+        title: format!("Признаки низких результатов по правилам; группы: {}", a.groups.formula_ru()),
+        head: head(&["Школа", "В перечне ШНОР", "В перечне ШФНСУ", "Правило", "Обоснование"]),
+        rows,
+    }
+}
+
+pub fn deficits(a: &DepartmentAnalytics) -> Sheet {
+    let mut cols = vec!["Школа".to_owned(), "Педагогов".to_owned(), "Прошли самодиагностику".to_owned()];
+    cols.extend(a.areas.iter().map(|t| format!("{}: доля с дефицитом", t.title)));
+    Sheet {
+        name: "Дефициты".into(),
+        title: format!("Профессиональные дефициты педагогов по школам (группы меньше {} не показываются)", a.min_group),
+        head: cols,
+        rows: a
+            .deficits
+            .iter()
+            .map(|r| {
+                let mut row = vec![
+                    r.school.name.as_str().into(),
+                    Value::Number(f64::from(r.summary.teachers)),
+                    Value::Number(f64::from(r.summary.completed)),
+                ];
+                row.extend(r.summary.areas.iter().map(|area| match area.stat {
+                    AreaStat::Suppressed => SUPPRESSED.into(),
+                    AreaStat::Shown { deficit_share, .. } => Value::Number(deficit_share),
+                }));
+                row
+            })
+            .collect(),
+    }
+}
+
+pub fn topics(a: &DepartmentAnalytics) -> Sheet {
+    Sheet {
+        name: "Темы повышения квалификации".into(),
+        title: "Темы профессионального развития по числу педагогов, которым они нужны".into(),
+        head: head(&["Направление", "Тема", "Педагогов"]),
+        rows: a
+            .topics
+            .iter()
+            .map(|t| vec![t.area.as_str().into(), t.topic.as_str().into(), t.teachers.map_or_else(|| SUPPRESSED.into(), |n| Value::Number(f64::from(n)))])
+            .collect(),
+    }
+}
+
+/// Every view, one sheet each, in the order of the department's page.
+pub fn all(a: &DepartmentAnalytics) -> Vec<Sheet> {
+    vec![indicators(a), dynamics_summary(a), dynamics(a), identification(a), deficits(a), topics(a)]
+}
+
+/// A sheet as CSV for Russian Excel: UTF-8 with a BOM, `;` between cells, decimal comma, CRLF.
+pub fn csv_ru(sheet: &Sheet) -> String {
+    fn cell(text: &str) -> String {
+        if text.contains([';', '"', '\n', '\r']) {
+            format!("\"{}\"", text.replace('"', "\"\""))
+        } else {
+            text.to_owned()
+        }
+    }
+    let mut out = String::from("\u{feff}");
+    let line = |cells: Vec<String>| cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(";") + "\r\n";
+    out.push_str(&line(sheet.head.clone()));
+    for row in &sheet.rows {
+        out.push_str(&line(row.iter().map(|v| match v {
+            // Full precision, decimal comma: Excel reads it as a number.
+            Value::Number(n) => format_number(*n),
+            other => other.display(),
+        }).collect()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_is_what_russian_excel_opens() {
+        let sheet = Sheet {
+            name: "t".into(),
+            title: "t".into(),
+            head: vec!["Показатель".into(), "Среднее".into()],
+            rows: vec![
+                vec!["Доля на «4» и «5»".into(), Value::Number(0.379)],
+                vec!["Школа; «Чоя»".into(), Value::Number(1.0)],
+                vec![SUPPRESSED.into(), Value::Empty],
+            ],
+        };
+        let csv = csv_ru(&sheet);
+        assert!(csv.starts_with('\u{feff}'), "a BOM, or Excel reads it as Windows-1251");
+        assert_eq!(
+            csv.trim_start_matches('\u{feff}'),
+            "Показатель;Среднее\r\nДоля на «4» и «5»;0,379\r\n\"Школа; «Чоя»\";1\r\nнедостаточно данных;\r\n"
+        );
+    }
+
+    #[test]
+    fn numbers_display_as_russians_write_them() {
+        assert_eq!(Value::Number(0.37912).display(), "0,379");
+        assert_eq!(Value::Number(12.0).display(), "12");
+        assert_eq!(Value::Empty.display(), "");
+    }
+}

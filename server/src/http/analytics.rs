@@ -1,0 +1,182 @@
+//! The department's analytics and their exports. Everything is computed by
+//! `opora_domain::analytics::build` from what schools sent (latest sent revisions only) and from
+//! teachers' latest profiles, scoped like every department view, aggregates only.
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult, Json, Query};
+use crate::http::department::{SELF_DIAGNOSIS_FORM, visible_municipality};
+use crate::storage::NewAudit;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use opora_domain::analytics::{FormReports, IdentificationRules, Inputs, SchoolReport, build};
+use opora_domain::api::{DepartmentAnalytics, ErrorCode, SchoolGroup};
+use opora_domain::report::ReportForm;
+use opora_domain::scoring::Profile;
+use opora_domain::sheets::{self, Sheet, Value};
+use opora_domain::{FormId, MunicipalityId};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct AnalyticsQuery {
+    municipality: Option<MunicipalityId>,
+    #[serde(default)]
+    group: SchoolGroup,
+    /// The monitoring period; the latest when absent.
+    period: Option<String>,
+}
+
+/// The report forms the views read, as shipped in `data/forms/reports`.
+const CARD: &str = "indicator-card";
+const ASSESSMENT: &str = "assessment-results";
+const CHECKLIST: &str = "identification-checklist";
+
+async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -> AppResult<DepartmentAnalytics> {
+    let municipality_id = visible_municipality(state, user, query.municipality).await?;
+    let municipality =
+        state.store.municipality(municipality_id).await?.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
+    let schools = state.store.school_flags(municipality_id).await?;
+    let forms = state.store.latest_report_forms().await?;
+    let mut loaded: Vec<(ReportForm, Vec<SchoolReport>)> = Vec::new();
+    for id in [state.indicators.form.as_str(), CARD, ASSESSMENT, CHECKLIST] {
+        let Some(form) = forms.iter().find(|f| f.id.as_str() == id) else {
+            loaded.push((empty_form(id), Vec::new()));
+            continue;
+        };
+        let sent = state.store.sent_reports(municipality_id, &form.id).await?;
+        let reports = sent.into_iter().map(|r| SchoolReport { school: r.school, period: r.period, fields: r.fields }).collect();
+        loaded.push((form.clone(), reports));
+    }
+    let reports = |i: usize| Some(FormReports { form: &loaded[i].0, reports: &loaded[i].1 });
+    let self_diagnosis = state
+        .store
+        .latest_form(&FormId::from(SELF_DIAGNOSIS_FORM))
+        .await?
+        .ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
+    let counts = state.store.teacher_counts(municipality_id).await?;
+    let latest = state.store.latest_profiles(municipality_id, &self_diagnosis.id).await?;
+    let profiles: Vec<(opora_domain::SchoolId, &Profile)> = latest.iter().map(|l| (l.school, &l.profile)).collect();
+    let rules = IdentificationRules::default();
+    Ok(build(&Inputs {
+        municipality,
+        group: query.group,
+        min_group: state.settings.min_group,
+        schools: &schools,
+        indicators: &state.indicators.indicators,
+        monitoring: reports(0),
+        monitoring_period: query.period.as_deref(),
+        card: reports(1),
+        assessment: reports(2),
+        checklist: reports(3),
+        rules: &rules,
+        self_diagnosis: &self_diagnosis,
+        teacher_counts: &counts,
+        profiles: &profiles,
+        now_ms: state.now_ms(),
+    }))
+}
+
+fn empty_form(id: &str) -> ReportForm {
+    ReportForm { id: FormId::from(id), version: 0, title: String::new(), description: String::new(), sections: Vec::new(), part_of_whole: Vec::new() }
+}
+
+pub async fn analytics(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<AnalyticsQuery>,
+) -> AppResult<Json<DepartmentAnalytics>> {
+    let analytics = compute(&state, &user, &query).await?;
+    let audit = NewAudit::new(Some(user.profile.id), "department.viewed", analytics.municipality.id).detail("аналитика");
+    state.store.audit(&audit, state.now_ms()).await?;
+    Ok(Json(analytics))
+}
+
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    #[serde(flatten)]
+    view: AnalyticsQuery,
+    /// For CSV, which sheet (its position, from 0); XLSX holds them all.
+    sheet: Option<usize>,
+}
+
+fn attachment(body: Vec<u8>, content_type: &'static str, file_name: &str) -> Response {
+    let disposition = format!("attachment; filename=\"opora.{}\"; filename*=UTF-8''{}", file_name.rsplit('.').next().unwrap_or("bin"), percent_encode(file_name));
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+fn file_stem(a: &DepartmentAnalytics) -> String {
+    format!("Опора — {}", a.municipality.name)
+}
+
+/// One view as CSV for Russian Excel.
+pub async fn export_csv(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<ExportQuery>,
+) -> AppResult<Response> {
+    let analytics = compute(&state, &user, &query.view).await?;
+    let all = sheets::all(&analytics);
+    let sheet = all.get(query.sheet.unwrap_or(0)).ok_or_else(|| AppError::detail(ErrorCode::InvalidInput, "Нет такой таблицы."))?;
+    let audit = NewAudit::new(Some(user.profile.id), "department.exported", analytics.municipality.id).detail(format!("CSV: {}", sheet.name));
+    state.store.audit(&audit, state.now_ms()).await?;
+    let name = format!("{} — {}.csv", file_stem(&analytics), sheet.name);
+    Ok(attachment(sheets::csv_ru(sheet).into_bytes(), "text/csv; charset=utf-8", &name))
+}
+
+/// Every view as one workbook, a sheet each, numbers as numbers.
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<ExportQuery>,
+) -> AppResult<Response> {
+    let analytics = compute(&state, &user, &query.view).await?;
+    let bytes = workbook(&sheets::all(&analytics)).map_err(|e| AppError::Internal(anyhow::anyhow!("writing XLSX: {e}")))?;
+    let audit = NewAudit::new(Some(user.profile.id), "department.exported", analytics.municipality.id).detail("XLSX");
+    state.store.audit(&audit, state.now_ms()).await?;
+    let name = format!("{}.xlsx", file_stem(&analytics));
+    Ok(attachment(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &name))
+}
+
+fn workbook(sheets: &[Sheet]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let wrap = Format::new().set_text_wrap().set_bold();
+    for sheet in sheets {
+        let ws = book.add_worksheet();
+        ws.set_name(&sheet.name)?;
+        ws.write_string_with_format(0, 0, &sheet.title, &bold)?;
+        for (c, head) in sheet.head.iter().enumerate() {
+            ws.write_string_with_format(2, c as u16, head, &wrap)?;
+            ws.set_column_width(c as u16, if c == 0 { 40 } else { 16 })?;
+        }
+        for (r, row) in sheet.rows.iter().enumerate() {
+            for (c, value) in row.iter().enumerate() {
+                let (r, c) = (r as u32 + 3, c as u16);
+                match value {
+                    Value::Number(n) => {
+                        ws.write_number(r, c, *n)?;
+                    }
+                    Value::Text(t) => {
+                        ws.write_string(r, c, t)?;
+                    }
+                    Value::Empty => {}
+                }
+            }
+        }
+    }
+    book.save_to_buffer()
+}

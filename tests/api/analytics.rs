@@ -1,0 +1,153 @@
+//! The department's analytics and exports, from the demo data the seeds give: Спасский район's
+//! indicator cards and invented monitoring figures, Чойский район's assessment tables.
+
+use opora_domain::aggregate::AreaStat;
+use opora_domain::api::{DepartmentAnalytics, ErrorCode};
+use opora_domain::merge::Fields;
+use opora_tests::{TestApp, send};
+use reqwest::{Method, StatusCode};
+use std::collections::BTreeMap;
+
+async fn analytics(app: &TestApp, login: &str, query: &str) -> Result<DepartmentAnalytics, opora_tests::Refusal> {
+    let token = app.token(login).await;
+    send(app.request(Method::GET, &format!("/api/department/analytics{query}"), Some(&token))).await.map(|(_, a)| a)
+}
+
+fn demo(file: &str) -> BTreeMap<String, Fields> {
+    #[derive(serde::Deserialize)]
+    struct Demo {
+        cards: BTreeMap<String, Fields>,
+    }
+    let text = std::fs::read_to_string(format!("{}/../data/demo/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    serde_json::from_str::<Demo>(&text).unwrap().cards
+}
+
+fn num(fields: &Fields, id: &str) -> f64 {
+    fields[id].replace(',', ".").parse().unwrap()
+}
+
+#[tokio::test]
+async fn the_indicator_table_is_computed_from_what_schools_sent() {
+    let app = TestApp::spawn().await;
+    let a = analytics(&app, "spassk.otdel", "").await.unwrap();
+    assert_eq!(a.monitoring_period.as_deref(), Some("2019"));
+    // The share finishing with «4» and «5», computed here from the demo file independently.
+    let mut shares: Vec<f64> = demo("monitoring.json").values().map(|f| num(f, "students_4_5") / num(f, "students")).collect();
+    shares.sort_by(f64::total_cmp);
+    let row = a.indicators.iter().find(|r| r.id == "share_4_5").expect("the first row of seed 004's table");
+    assert_eq!(row.schools, 6);
+    assert!((row.mean.unwrap() - shares.iter().sum::<f64>() / 6.0).abs() < 1e-12);
+    // Through JSON a double may come back one unit in the last place off.
+    let close = |a: Option<f64>, b: f64| (a.unwrap() - b).abs() < 1e-12;
+    assert!(close(row.min, shares[0]) && close(row.max, shares[5]), "{row:?}");
+    assert!((row.median.unwrap() - (shares[2] + shares[3]) / 2.0).abs() < 1e-12);
+    // Rare events: medals in two schools; a school without 11th grade («–») has no value.
+    let medals = a.indicators.iter().find(|r| r.id == "medals_regional").unwrap();
+    assert_eq!((medals.rare, medals.schools, medals.present_in), (true, 5, 2));
+    let psychologist = a.indicators.iter().find(|r| r.id == "psychologist").unwrap();
+    assert_eq!(psychologist.present_in, 2, "«Наличие педагога-психолога: 2 школы»");
+}
+
+#[tokio::test]
+async fn dynamics_and_identification_explain_themselves() {
+    let app = TestApp::spawn().await;
+    let a = analytics(&app, "spassk.otdel", "").await.unwrap();
+    assert_eq!(a.card_period.as_deref(), Some("2018-2019"));
+    let burakovo = a.dynamics.iter().find(|d| d.school.name == "Бураковская СОШ").unwrap();
+    let ege = burakovo.rows.iter().find(|r| r.criterion == "c3").unwrap();
+    // Seed 000: ЕГЭ по русскому 63 against 69 a year before, target «Более 70».
+    assert_eq!((ege.previous, ege.current, ege.improved, ege.target_met), (Some(69.0), Some(63.0), Some(false), Some(false)));
+    let c3 = a.dynamics_summary.iter().find(|s| s.criterion == "c3").unwrap();
+    assert_eq!(c3.schools as usize, a.dynamics.iter().filter(|d| d.rows.iter().any(|r| r.criterion == "c3" && r.current.is_some())).count());
+
+    // The checklist: Кимовская answered «да» five times, Полянская twice (the rule needs three).
+    let flagged = |name: &str| a.identification.iter().find(|s| s.school.name == name).unwrap().flags.clone();
+    let kimovka = flagged("Кимовская СОШ");
+    assert_eq!(kimovka.len(), 1);
+    assert!(kimovka[0].explanation.starts_with("Отмечено 5 из 6"), "{}", kimovka[0].explanation);
+    assert!(flagged("Полянская СОШ").is_empty());
+    assert_eq!(a.groups.formula_ru(), "6 = 6 + 0 + 0 (ШНОР + ШФНСУ + обе группы)");
+
+    // Чойский район: seed 002's tables trigger the federal rule, with the values behind it.
+    let choya = analytics(&app, "choya.otdel", "").await.unwrap();
+    let flags = &choya.identification.iter().find(|s| s.school.name == "МОУ «Чойская СОШ»").unwrap().flags;
+    assert!(
+        flags.iter().any(|f| f.explanation == "ВПР, математика, 5 класс: 2018 год — 45 %, 2019 год — 57 %"),
+        "{flags:?}"
+    );
+    assert!(flags.iter().any(|f| f.explanation.starts_with("2019 год: ") && f.explanation.contains("ВПР, русский язык, 5 класс — 68 %")));
+}
+
+#[tokio::test]
+async fn groups_filter_every_view_and_small_groups_stay_hidden() {
+    let app = TestApp::spawn().await;
+    let all = analytics(&app, "chesma.otdel", "").await.unwrap();
+    let low = analytics(&app, "chesma.otdel", "?group=low_results").await.unwrap();
+    assert_eq!((all.identification.len(), low.identification.len()), (4, 3), "Чесменская СОШ is in neither group");
+    assert_eq!(low.deficits.len(), 3);
+    // Two teachers of six completed in each Чесменский school: below the minimum of five.
+    assert!(all.deficits.iter().all(|r| r.summary.areas.iter().all(|a| a.stat == AreaStat::Suppressed)));
+    assert!(all.topics.iter().all(|t| t.teachers.is_none_or(|n| n >= all.min_group)));
+    // Спасский: five of six in every school — shown, and topics ranked by need.
+    let spassk = analytics(&app, "spassk.otdel", "").await.unwrap();
+    assert!(spassk.deficits.iter().all(|r| r.summary.areas.iter().all(|a| matches!(a.stat, AreaStat::Shown { .. }))));
+    let counts: Vec<u32> = spassk.topics.iter().filter_map(|t| t.teachers).collect();
+    assert!(!counts.is_empty() && counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+}
+
+#[tokio::test]
+async fn only_the_department_and_those_above_it_see_the_analytics() {
+    let app = TestApp::spawn().await;
+    let spassk = analytics(&app, "spassk.otdel", "").await.unwrap().municipality.id;
+    for login in ["burakovo.t1", "burakovo.director"] {
+        assert_eq!(analytics(&app, login, "").await.unwrap_err().1.code, ErrorCode::Forbidden, "{login}");
+    }
+    let elsewhere = analytics(&app, "chesma.otdel", &format!("?municipality={spassk}")).await.unwrap_err();
+    assert_eq!(elsewhere.0, StatusCode::FORBIDDEN);
+    assert!(analytics(&app, "tatarstan.region", &format!("?municipality={spassk}")).await.is_ok());
+    assert!(analytics(&app, "chelyabinsk.region", &format!("?municipality={spassk}")).await.is_err());
+    // Nothing personal in the answer: aggregates, school names and rules only.
+    let token = app.token("spassk.otdel").await;
+    let body = app.request(Method::GET, "/api/department/analytics", Some(&token)).send().await.unwrap().text().await.unwrap();
+    assert!(!body.contains("\"answers\"") && !body.contains("burakovo.t"), "no answers, no teachers' logins");
+}
+
+#[tokio::test]
+async fn exports_open_in_russian_excel_with_numbers_as_numbers() {
+    let app = TestApp::spawn().await;
+    let token = app.token("spassk.otdel").await;
+    let res = app.request(Method::GET, "/api/department/analytics/export.csv?sheet=0", Some(&token)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("filename*=UTF-8''"));
+    let csv = res.text().await.unwrap();
+    assert!(csv.starts_with('\u{feff}'));
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines[0], "Показатель;Школ с данными;Среднее;Медиана;Минимум;Максимум;Есть в школах");
+    let a = analytics(&app, "spassk.otdel", "").await.unwrap();
+    let mean = a.indicators[0].mean.unwrap();
+    let expected = opora_domain::report::format_number(mean);
+    assert!(lines[1].starts_with("Доля обучающихся, закончивших учебный год на «4», «5»;6;"), "{}", lines[1]);
+    assert!(lines[1].contains(&format!(";{expected};")), "decimal comma, full precision: {}", lines[1]);
+
+    let res = app.request(Method::GET, "/api/department/analytics/export.xlsx", Some(&token)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let bytes = res.bytes().await.unwrap();
+    use calamine::{Data, Reader, Xlsx};
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let names = book.sheet_names();
+    assert_eq!(names, ["Показатели", "Динамика по критериям", "Динамика", "Выявление", "Дефициты", "Темы повышения квалификации"]);
+    let sheet = book.worksheet_range("Показатели").unwrap();
+    assert_eq!(sheet.get_value((3, 0)), Some(&Data::String("Доля обучающихся, закончивших учебный год на «4», «5»".into())));
+    match sheet.get_value((3, 2)) {
+        Some(Data::Float(x)) => assert!((x - mean).abs() < 1e-12, "{x} vs {mean}"),
+        other => panic!("a number, not text: {other:?}"),
+    }
+    let deficits = book.worksheet_range("Дефициты").unwrap();
+    assert_eq!(deficits.get_value((2, 0)), Some(&Data::String("Школа".into())));
+
+    // A teacher gets no export.
+    let teacher = app.token("burakovo.t1").await;
+    let res = app.request(Method::GET, "/api/department/analytics/export.xlsx", Some(&teacher)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
