@@ -190,3 +190,8 @@ pub async fn set_active(token: &str, teacher: UserId, active: bool) -> Result<Te
 pub async fn open_campaign(token: &str, campaign: &NewCampaign) -> Result<Campaign, Failure> {
     post("/api/department/campaigns", Some(token), campaign).await
 }
+
+/// A file the server builds (the XLSX workbook), as bytes.
+pub async fn get_bytes(path: &str, token: &str) -> Result<Vec<u8>, Failure> {
+    send(reqwest::Method::GET, path, Some(token), None).await
+}

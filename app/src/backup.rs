@@ -73,15 +73,20 @@ fn unsynced(ctx: Ctx) -> serde_json::Value {
 /// Offers the unsynced data as a JSON file download.
 pub fn download_unsynced(ctx: Ctx) {
     let text = serde_json::to_string_pretty(&unsynced(ctx)).unwrap_or_default();
-    let parts = js_sys::Array::of1(&text.into());
+    save_file("opora-neotpravlennye-dannye.json", "application/json", text.as_bytes());
+}
+
+/// Offers `bytes` to the user as a file to save.
+pub fn save_file(name: &str, content_type: &str, bytes: &[u8]) {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
     let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/json");
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
+    options.set_type(content_type);
+    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options) else { return };
     let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
     let Ok(anchor) = document().create_element("a") else { return };
     let anchor: web_sys::HtmlAnchorElement = anchor.unchecked_into();
     anchor.set_href(&url);
-    anchor.set_download("opora-neotpravlennye-dannye.json");
+    anchor.set_download(name);
     anchor.click();
     let _ = web_sys::Url::revoke_object_url(&url);
 }

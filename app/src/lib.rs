@@ -53,6 +53,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/self-diagnosis") view=pages::diagnosis::Diagnosis/>
                     <Route path=path!("/self-diagnosis/:id") view=pages::result::Result/>
                     <Route path=path!("/department") view=pages::office::Department/>
+                    <Route path=path!("/department/analytics") view=pages::office::Analytics/>
                     <Route path=path!("/department/campaigns/:id") view=pages::office::CampaignPage/>
                     <Route path=path!("/department/campaigns/:id/:school") view=pages::office::SentReportPage/>
                     <Route path=path!("/reports") view=pages::office::Reports/>

@@ -14,8 +14,8 @@ use crate::merge::Fields;
 use crate::org::{MunicipalityRef, SchoolFlags, SchoolRef};
 use crate::report::{CellValue, ReportFieldKind, ReportForm, read_report};
 use crate::ru_input::{Reading, improved, read_target};
-use crate::scoring::{Profile, development_plan};
-use crate::{AreaId, ItemId, SchoolId};
+use crate::scoring::{Level, Profile};
+use crate::{AreaId, ItemId, SchoolId, SubjectCode};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -496,12 +496,29 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
             SchoolSelfDiagnosisRow { school: school.clone(), summary: summarise(&area_ids, teachers, profiles, inputs.min_group) }
         })
         .collect();
-    let mut needs: HashMap<(&str, &str), u32> = HashMap::new();
+    // Which teachers need an area's topics (the area is not a strength for them, as in their own
+    // development plan), counted per area and subject first: the topics follow from those two.
+    let mut needing: HashMap<(usize, Option<&SubjectCode>), u32> = HashMap::new();
     for profile in by_school.values().flatten() {
-        for entry in development_plan(inputs.self_diagnosis, profile) {
-            for topic in entry.topics {
-                *needs.entry((entry.title, topic.title.as_str())).or_default() += 1;
+        for (i, area) in profile.areas.iter().enumerate() {
+            if matches!(area.level, Some(level) if level != Level::Strength) {
+                // A profile's areas follow the form's sections; look the area up only if not.
+                let index = match inputs.self_diagnosis.sections.get(i) {
+                    Some(s) if s.id == area.area => i,
+                    _ => match inputs.self_diagnosis.sections.iter().position(|s| s.id == area.area) {
+                        Some(i) => i,
+                        None => continue,
+                    },
+                };
+                *needing.entry((index, profile.subject.as_ref())).or_default() += 1;
             }
+        }
+    }
+    let mut needs: HashMap<(&str, &str), u32> = HashMap::new();
+    for ((index, subject), n) in needing {
+        let section = &inputs.self_diagnosis.sections[index];
+        for topic in section.recommendations_for(subject) {
+            *needs.entry((section.title.as_str(), topic.title.as_str())).or_default() += n;
         }
     }
     let mut topics: Vec<TopicNeed> = needs

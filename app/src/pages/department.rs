@@ -30,6 +30,7 @@ pub fn Department() -> impl IntoView {
             view! { <div class="card"><p>"Этот раздел — для отдела образования."</p></div> }.into_any()
         }
         Some((user, Role::Municipal)) => view! {
+            <div class="card"><div class="actions"><A href="/department/analytics" attr:class="btn primary">"Аналитика и выгрузки"</A></div></div>
             <Overview user municipality=None/>
             <super::campaigns::DepartmentCampaignList user/>
             <Privacy user/>
@@ -38,6 +39,7 @@ pub fn Department() -> impl IntoView {
         Some((user, Role::Regional | Role::Admin)) => match chosen() {
             Some(m) => view! {
                 <p><A href="/department">"← Все муниципалитеты"</A></p>
+                <div class="card"><div class="actions"><A href=format!("/department/analytics?municipality={m}") attr:class="btn primary">"Аналитика и выгрузки"</A></div></div>
                 <Overview user municipality=Some(m)/>
             }
             .into_any(),

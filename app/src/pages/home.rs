@@ -113,6 +113,7 @@ fn DepartmentHome() -> impl IntoView {
             <h1>{move || municipality().unwrap_or_else(|| "Отдел образования".to_owned())}</h1>
             <div class="actions">
                 <A href="/department" attr:class="btn primary">"Самодиагностика педагогов по школам"</A>
+                <A href="/department/analytics" attr:class="btn">"Аналитика"</A>
             </div>
         </div>
     }

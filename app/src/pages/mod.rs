@@ -3,6 +3,8 @@
 
 pub mod activate;
 #[cfg(feature = "office")]
+pub mod analytics;
+#[cfg(feature = "office")]
 pub mod campaigns;
 #[cfg(feature = "office")]
 pub mod department;
@@ -37,6 +39,7 @@ pub mod office_stubs {
 pub mod office {
     #[cfg(feature = "office")]
     pub use super::{
+        analytics::Analytics,
         campaigns::{CampaignPage, SentReportPage},
         department::Department,
         reports::{Report, Reports},
@@ -44,7 +47,7 @@ pub mod office {
     };
     #[cfg(not(feature = "office"))]
     pub use super::office_stubs::{
-        OfficeOnly as CampaignPage, OfficeOnly as SentReportPage, OfficeOnly as Department, OfficeOnly as Report,
+        OfficeOnly as Analytics, OfficeOnly as CampaignPage, OfficeOnly as SentReportPage, OfficeOnly as Department, OfficeOnly as Report,
         OfficeOnly as Reports,
     };
     #[cfg(not(feature = "office"))]

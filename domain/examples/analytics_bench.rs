@@ -1,0 +1,146 @@
+//! How long the department's views take as data grows: generated data for 2,000 schools in one
+//! view (the worst case: a whole region's schools at once) and 50,000 teachers' self-diagnoses,
+//! then each view computed the way `GET /api/department/analytics` computes it. Prints figures;
+//! decides nothing (the goal, under 100 ms per view here, is read by people).
+//!
+//! `cargo run --release -p opora-domain --example analytics_bench` (run by `cargo xtask bench`).
+
+use opora_domain::analytics::{FormReports, IdentificationRules, IndicatorDef, Inputs, SchoolReport, build};
+use opora_domain::api::SchoolGroup;
+use opora_domain::diagnosis::Answers;
+use opora_domain::form::FormDefinition;
+use opora_domain::merge::Fields;
+use opora_domain::org::{MunicipalityRef, SchoolFlags, SchoolRef};
+use opora_domain::report::ReportForm;
+use opora_domain::scoring::{Profile, score};
+use opora_domain::{MunicipalityId, RegionId, SchoolId, SubjectCode};
+use std::time::Instant;
+
+const SCHOOLS: usize = 2_000;
+const TEACHERS: usize = 50_000;
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
+/// A small deterministic generator: the same data every run.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+fn load<T: serde::de::DeserializeOwned>(path: &str) -> T {
+    let text = std::fs::read_to_string(format!("{ROOT}/{path}")).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Typed values for every field of a form, as a principal would type them.
+fn fill(form: &ReportForm, rng: &mut Rng) -> Fields {
+    use opora_domain::report::ReportFieldKind as K;
+    use opora_domain::ru_input::Unit;
+    let mut fields = Fields::new();
+    for field in form.fields() {
+        let value = match &field.kind {
+            K::Value { unit: Unit::Count, .. } => (rng.below(300) + 1).to_string(),
+            K::Value { .. } => format!("{},{}", rng.below(100), rng.below(10)),
+            K::Target { .. } => format!("Не менее {} %", rng.below(100)),
+            K::YesNo => if rng.below(3) == 0 { "да" } else { "нет" }.to_owned(),
+            K::Text { .. } => "Выполнено".to_owned(),
+        };
+        fields.insert(field.id.to_string(), value);
+    }
+    fields
+}
+
+fn main() {
+    let mut rng = Rng(0x5eed_2026_0b0a);
+    let self_diagnosis: FormDefinition = load("data/forms/self-diagnosis.v1.json");
+    let monitoring: ReportForm = load("data/forms/reports/monitoring.v1.json");
+    let card: ReportForm = load("data/forms/reports/indicator-card.v1.json");
+    let assessment: ReportForm = load("data/forms/reports/assessment-results.v1.json");
+    let checklist: ReportForm = load("data/forms/reports/identification-checklist.v1.json");
+    #[derive(serde::Deserialize)]
+    struct Indicators {
+        indicators: Vec<IndicatorDef>,
+    }
+    let indicators: Indicators = load("data/forms/analytics/monitoring-indicators.json");
+
+    let municipality = MunicipalityRef { id: MunicipalityId(uuid::Uuid::from_u128(1)), name: "Сгенерированный".into(), region_id: RegionId(uuid::Uuid::from_u128(2)) };
+    let schools: Vec<(SchoolRef, SchoolFlags)> = (0..SCHOOLS)
+        .map(|i| {
+            let school = SchoolRef { id: SchoolId(uuid::Uuid::from_u128(1000 + i as u128)), name: format!("Школа № {i}"), municipality_id: municipality.id };
+            (school, SchoolFlags { low_results: rng.below(2) == 0, unfavourable_conditions: rng.below(3) == 0 })
+        })
+        .collect();
+    let started = Instant::now();
+    let reports_of = |form: &ReportForm, rng: &mut Rng| -> Vec<SchoolReport> {
+        schools.iter().map(|(s, _)| SchoolReport { school: s.id, period: "2025".into(), fields: fill(form, rng) }).collect()
+    };
+    let (m, c, a, k) = (reports_of(&monitoring, &mut rng), reports_of(&card, &mut rng), reports_of(&assessment, &mut rng), reports_of(&checklist, &mut rng));
+    let subjects: Vec<SubjectCode> = ["russian", "math", "physics", "geography", "social", "primary"].map(SubjectCode::from).to_vec();
+    let profiles: Vec<(SchoolId, Profile)> = (0..TEACHERS)
+        .map(|i| {
+            let subject = &subjects[i % subjects.len()];
+            let answers: Answers = self_diagnosis.applicable_fields(Some(subject)).map(|(_, f)| (f.id.clone(), rng.below(4) as u8)).collect();
+            (schools[i % SCHOOLS].0.id, score(&self_diagnosis, Some(subject), &answers))
+        })
+        .collect();
+    let refs: Vec<(SchoolId, &Profile)> = profiles.iter().map(|(s, p)| (*s, p)).collect();
+    let counts: Vec<(SchoolId, u32)> = schools.iter().map(|(s, _)| (s.id, (TEACHERS / SCHOOLS) as u32 + 2)).collect();
+    println!(
+        "\nAnalytics benchmark: {SCHOOLS} schools in one view, {TEACHERS} teachers' self-diagnoses (generated in {:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
+
+    let rules = IdentificationRules::default();
+    let inputs = |views: &str| Inputs {
+        municipality: municipality.clone(),
+        group: SchoolGroup::All,
+        min_group: 5,
+        schools: &schools,
+        indicators: &indicators.indicators,
+        monitoring: views.contains('m').then_some(FormReports { form: &monitoring, reports: &m }),
+        monitoring_period: None,
+        card: views.contains('c').then_some(FormReports { form: &card, reports: &c }),
+        assessment: views.contains('a').then_some(FormReports { form: &assessment, reports: &a }),
+        checklist: views.contains('k').then_some(FormReports { form: &checklist, reports: &k }),
+        rules: &rules,
+        self_diagnosis: &self_diagnosis,
+        teacher_counts: &counts,
+        profiles: if views.contains('d') { &refs } else { &[] },
+        now_ms: 0,
+    };
+    // Each view alone (the deficits and topics need the profiles; the others run with none), then
+    // everything as the endpoint does it, then the tables the exports and the screen are made of.
+    let cases = [
+        ("indicator statistics (seed 004's table)", "m"),
+        ("dynamics against targets", "c"),
+        ("identification (rules + checklist)", "ak"),
+        ("deficits and development topics", "d"),
+        ("all views together (the endpoint)", "mcakd"),
+    ];
+    println!("  {:<44} {:>10} {:>10}", "view", "median", "worst");
+    for (name, views) in cases {
+        let input = inputs(views);
+        let mut times: Vec<f64> = (0..7)
+            .map(|_| {
+                let t = Instant::now();
+                std::hint::black_box(build(&input));
+                t.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        println!("  {name:<44} {:>7.1} ms {:>7.1} ms", times[3], times[6]);
+    }
+    let all = build(&inputs("mcakd"));
+    let t = Instant::now();
+    let sheets = opora_domain::sheets::all(&all);
+    let csv: usize = sheets.iter().map(|s| opora_domain::sheets::csv_ru(s).len()).sum();
+    println!("  {:<44} {:>7.1} ms   ({} rows, {} KB of CSV)", "tables and CSV of all views", t.elapsed().as_secs_f64() * 1000.0, sheets.iter().map(|s| s.rows.len()).sum::<usize>(), csv / 1024);
+    println!("  goal: under 100 ms per view on this machine (2 cores)\n");
+}
