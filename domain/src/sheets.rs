@@ -222,7 +222,7 @@ pub fn csv_ru(sheet: &Sheet) -> String {
     out.push_str(&line(sheet.head.clone()));
     for row in &sheet.rows {
         out.push_str(&line(row.iter().map(|v| match v {
-            // Full precision, decimal comma: Excel reads it as a number.
+            // Six decimals at most, decimal comma: Excel reads it as a number.
             Value::Number(n) => format_number(*n),
             other => other.display(),
         }).collect()));

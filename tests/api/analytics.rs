@@ -128,7 +128,7 @@ async fn exports_open_in_russian_excel_with_numbers_as_numbers() {
     let mean = a.indicators[0].mean.unwrap();
     let expected = opora_domain::report::format_number(mean);
     assert!(lines[1].starts_with("Доля обучающихся, закончивших учебный год на «4», «5»;6;"), "{}", lines[1]);
-    assert!(lines[1].contains(&format!(";{expected};")), "decimal comma, full precision: {}", lines[1]);
+    assert!(lines[1].contains(&format!(";{expected};")), "decimal comma, six decimals: {}", lines[1]);
 
     let res = app.request(Method::GET, "/api/department/analytics/export.xlsx", Some(&token)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);

@@ -1,0 +1,98 @@
+// The department's analytics end to end, from the demo data: every view opens, the XLSX workbook
+// and a CSV table download and hold the figures the page shows (the test opens the files), and
+// the last fetched views open offline, dated.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { unzipSync, strFromU8 } from 'fflate';
+import { startServer, launchBrowser, login, waitForServiceWorker, screenshot, DESKTOP } from './harness.mjs';
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const SHEETS = ['Показатели', 'Динамика по критериям', 'Динамика', 'Выявление', 'Дефициты', 'Темы повышения квалификации'];
+
+async function download(page, button) {
+  const [file] = await Promise.all([page.waitForEvent('download'), button.click()]);
+  return { name: file.suggestedFilename(), bytes: readFileSync(await file.path()) };
+}
+
+/** The cells of the workbook's sheet `index` (1-based) as text, by reference («C4»). */
+function xlsxCells(bytes, index) {
+  const zip = unzipSync(new Uint8Array(bytes));
+  const shared = [...strFromU8(zip['xl/sharedStrings.xml']).matchAll(/<si>(.*?)<\/si>/gs)]
+    .map((m) => [...m[1].matchAll(/<t[^>]*>(.*?)<\/t>/gs)].map((t) => t[1]).join(''));
+  const xml = strFromU8(zip[`xl/worksheets/sheet${index}.xml`]);
+  const cells = {};
+  for (const m of xml.matchAll(/<c r="([A-Z]+\d+)"([^>]*?)(?:\/>|>(.*?)<\/c>)/gs)) {
+    const [, ref, attrs, inner = ''] = m;
+    const v = inner.match(/<v>(.*?)<\/v>/s)?.[1];
+    if (v === undefined) continue;
+    cells[ref] = /t="s"/.test(attrs) ? { text: shared[Number(v)] } : { number: Number(v) };
+  }
+  const names = [...strFromU8(zip['xl/workbook.xml']).matchAll(/<sheet name="([^"]+)"/g)].map((m) => m[1]);
+  return { cells, names };
+}
+
+test('the department opens every view, exports XLSX and CSV with the same figures, and reads them offline', async () => {
+  const context = await browser.newContext({ ...DESKTOP, acceptDownloads: true });
+  const page = await context.newPage();
+  await login(page, server.url, 'spassk.otdel');
+  await page.getByRole('link', { name: 'Аналитика' }).click();
+  await page.getByRole('heading', { name: 'Аналитика', exact: true }).waitFor();
+  await page.getByTestId('groups').getByText('6 = 6 + 0 + 0').waitFor();
+  // Every view is there, each with rows.
+  const views = page.locator('[data-view]');
+  await views.nth(5).waitFor();
+  assert.equal(await views.count(), SHEETS.length);
+  const firstRow = page.locator('[data-view="0"] tbody tr').first();
+  const shown = await firstRow.locator('td').allTextContents();
+  assert.equal(shown[0], 'Доля обучающихся, закончивших учебный год на «4», «5»');
+  assert.equal(shown[1], '6');
+  const shownMean = Number(shown[2].replace(',', '.'));
+  assert.ok(shownMean > 0 && shownMean < 1, shown[2]);
+  // Identification with its reason: Кимовская СОШ answered «да» to five of six criteria.
+  await page.locator('[data-view="3"]').getByText('Отмечено 5 из 6').waitFor();
+  await page.locator('[data-view="2"] tr', { hasText: 'Бураковская СОШ' }).first().waitFor();
+  await screenshot(page, 'department-analytics');
+
+  // The workbook: a sheet per view, the figure as a number.
+  const xlsx = await download(page, page.getByRole('button', { name: 'Скачать XLSX (все таблицы)' }));
+  assert.match(xlsx.name, /\.xlsx$/);
+  const book = xlsxCells(xlsx.bytes, 1);
+  assert.deepEqual(book.names, SHEETS);
+  assert.equal(book.cells.A4.text, 'Доля обучающихся, закончивших учебный год на «4», «5»');
+  assert.equal(book.cells.B4.number, 6);
+  assert.ok(Math.abs(book.cells.C4.number - shownMean) < 0.0006, `${book.cells.C4.number} vs ${shownMean}`);
+
+  // A CSV table as Russian Excel opens it.
+  const csv = await download(page, page.locator('[data-view="0"]').getByRole('button', { name: 'Скачать CSV' }));
+  const text = csv.bytes.toString('utf8');
+  assert.equal(text.charCodeAt(0), 0xfeff, 'a BOM');
+  const lines = text.slice(1).split('\r\n');
+  assert.equal(lines[0], 'Показатель;Школ с данными;Среднее;Медиана;Минимум;Максимум;Есть в школах');
+  const cells = lines[1].split(';');
+  assert.equal(cells[0], shown[0]);
+  assert.ok(Math.abs(Number(cells[2].replace(',', '.')) - book.cells.C4.number) < 1e-6, 'the same mean (six decimals), decimal comma');
+
+  // Offline: the page opens from the service worker with the last fetched views, dated.
+  await waitForServiceWorker(page);
+  await context.setOffline(true);
+  await page.reload();
+  await page.getByText('Нет сети', { exact: true }).waitFor();
+  await page.getByTestId('generated').first().waitFor();
+  assert.match(await page.getByTestId('generated').first().textContent(), /^Данные на \d\d\.\d\d\.\d{4}/);
+  assert.deepEqual(await page.locator('[data-view="0"] tbody tr').first().locator('td').allTextContents(), shown);
+  // The CSV is made on the device: it still downloads.
+  const offlineCsv = await download(page, page.locator('[data-view="0"]').getByRole('button', { name: 'Скачать CSV' }));
+  assert.equal(offlineCsv.bytes.toString('utf8'), text);
+  await context.close();
+});
