@@ -68,7 +68,7 @@ fn main() {
     struct Indicators {
         indicators: Vec<IndicatorDef>,
     }
-    let indicators: Indicators = load("data/forms/analytics/monitoring-indicators.json");
+    let indicators: Indicators = load("data/forms/analytics/programme.json");
 
     let municipality = MunicipalityRef { id: MunicipalityId(uuid::Uuid::from_u128(1)), name: "Сгенерированный".into(), region_id: RegionId(uuid::Uuid::from_u128(2)) };
     let schools: Vec<(SchoolRef, SchoolFlags)> = (0..SCHOOLS)
@@ -113,6 +113,8 @@ fn main() {
         self_diagnosis: &self_diagnosis,
         teacher_counts: &counts,
         profiles: if views.contains('d') { &refs } else { &[] },
+        completion_targets: &[],
+        year: 2026,
         now_ms: 0,
     };
     // Each view alone (the deficits and topics need the profiles; the others run with none), then

@@ -355,6 +355,39 @@ impl GroupCounts {
     }
 }
 
+/// A programme's yearly target for the share of teachers who completed the self-diagnosis
+/// (seed 002, Раздел IV: 2020 — 10 %, … 2025 — 100 %).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompletionTarget {
+    pub year: i32,
+    pub percent: u32,
+}
+
+/// The share of the schools' teachers who completed the self-diagnosis, against this year's
+/// target (the latest target year not after it).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Completion {
+    pub teachers: u32,
+    pub completed: u32,
+    pub year: i32,
+    pub target: Option<CompletionTarget>,
+}
+
+impl Completion {
+    pub fn share(&self) -> Option<f64> {
+        (self.teachers > 0).then(|| f64::from(self.completed) / f64::from(self.teachers))
+    }
+
+    pub fn meets_target(&self) -> Option<bool> {
+        let target = self.target?;
+        Some(u64::from(self.completed) * 100 >= u64::from(self.teachers) * u64::from(target.percent))
+    }
+}
+
+pub fn target_for(targets: &[CompletionTarget], year: i32) -> Option<CompletionTarget> {
+    targets.iter().filter(|t| t.year <= year).max_by_key(|t| t.year).copied()
+}
+
 /// One school's sent report of a form, for one period.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SchoolReport {
@@ -389,6 +422,9 @@ pub struct Inputs<'a> {
     pub teacher_counts: &'a [(SchoolId, u32)],
     /// Each teacher's latest profile, by school.
     pub profiles: &'a [(SchoolId, &'a Profile)],
+    pub completion_targets: &'a [CompletionTarget],
+    /// The calendar year the completion target is judged for.
+    pub year: i32,
     pub now_ms: i64,
 }
 
@@ -498,6 +534,12 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         .collect();
     // Which teachers need an area's topics (the area is not a strength for them, as in their own
     // development plan), counted per area and subject first: the topics follow from those two.
+    let completion = Completion {
+        teachers: schools.iter().map(|(s, _)| counts.get(&s.id).copied().unwrap_or(0)).sum(),
+        completed: by_school.values().map(|p| p.len() as u32).sum(),
+        year: inputs.year,
+        target: target_for(inputs.completion_targets, inputs.year),
+    };
     let mut needing: HashMap<(usize, Option<&SubjectCode>), u32> = HashMap::new();
     for profile in by_school.values().flatten() {
         for (i, area) in profile.areas.iter().enumerate() {
@@ -536,6 +578,7 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         group: inputs.group,
         min_group: inputs.min_group,
         groups,
+        completion,
         monitoring_periods,
         monitoring_period,
         indicators,
@@ -686,5 +729,17 @@ mod tests {
         let c = GroupCounts::count(flags);
         assert_eq!(c, GroupCounts { total: 4, low_results: 2, unfavourable: 1, both: 1 });
         assert_eq!(c.formula_ru(), "4 = 2 + 1 + 1 (ШНОР + ШФНСУ + обе группы)");
+    }
+
+    #[test]
+    fn completion_is_judged_against_the_years_target() {
+        let targets = [CompletionTarget { year: 2020, percent: 10 }, CompletionTarget { year: 2021, percent: 55 }, CompletionTarget { year: 2025, percent: 100 }];
+        assert_eq!(target_for(&targets, 2019), None);
+        assert_eq!(target_for(&targets, 2023).map(|t| t.percent), Some(55), "the latest target year not after it");
+        assert_eq!(target_for(&targets, 2026).map(|t| t.percent), Some(100));
+        let c = Completion { teachers: 20, completed: 11, year: 2021, target: target_for(&targets, 2021) };
+        assert_eq!((c.share(), c.meets_target()), (Some(0.55), Some(true)), "exactly 55 % meets «не менее 55 %»");
+        let c = Completion { completed: 10, ..c };
+        assert_eq!(c.meets_target(), Some(false));
     }
 }

@@ -420,6 +420,7 @@ pub struct DepartmentAnalytics {
     pub group: SchoolGroup,
     pub min_group: u32,
     pub groups: crate::analytics::GroupCounts,
+    pub completion: crate::analytics::Completion,
     /// Periods of monitoring reports sent, newest first, and the one shown.
     pub monitoring_periods: Vec<String>,
     pub monitoring_period: Option<String>,

@@ -203,9 +203,41 @@ pub fn topics(a: &DepartmentAnalytics) -> Sheet {
     }
 }
 
+pub fn completion(a: &DepartmentAnalytics) -> Sheet {
+    let c = &a.completion;
+    let mut rows = vec![vec![
+        format!("{} ({})", a.municipality.name, a.group.title_ru()).into(),
+        Value::Number(f64::from(c.teachers)),
+        Value::Number(f64::from(c.completed)),
+        Value::opt(c.share()),
+        c.target.map_or(Value::Empty, |t| Value::Number(f64::from(t.percent) / 100.0)),
+        c.meets_target().map_or(Value::Empty, Value::yes),
+    ]];
+    rows.extend(a.deficits.iter().map(|r| {
+        vec![
+            r.school.name.as_str().into(),
+            Value::Number(f64::from(r.summary.teachers)),
+            Value::Number(f64::from(r.summary.completed)),
+            Value::opt(r.summary.completed_share()),
+            Value::Empty,
+            Value::Empty,
+        ]
+    }));
+    Sheet {
+        name: "Охват самодиагностикой".into(),
+        title: format!(
+            "Педагоги, прошедшие самодиагностику, {} год{}",
+            c.year,
+            c.target.map(|t| format!(" (цель программы на {} год — не менее {} %)", t.year, t.percent)).unwrap_or_default()
+        ),
+        head: head(&["Муниципалитет / школа", "Педагогов", "Прошли", "Доля", "Цель", "Цель достигнута"]),
+        rows,
+    }
+}
+
 /// Every view, one sheet each, in the order of the department's page.
 pub fn all(a: &DepartmentAnalytics) -> Vec<Sheet> {
-    vec![indicators(a), dynamics_summary(a), dynamics(a), identification(a), deficits(a), topics(a)]
+    vec![completion(a), indicators(a), dynamics_summary(a), dynamics(a), identification(a), deficits(a), topics(a)]
 }
 
 /// A sheet as CSV for Russian Excel: UTF-8 with a BOM, `;` between cells, decimal comma, CRLF.

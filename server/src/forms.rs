@@ -75,12 +75,14 @@ pub async fn load_report_forms(store: &dyn Storage, dir: &Path, now_ms: i64) -> 
 pub struct Indicators {
     pub form: opora_domain::FormId,
     pub indicators: Vec<opora_domain::analytics::IndicatorDef>,
+    #[serde(default)]
+    pub self_diagnosis_targets: Vec<opora_domain::analytics::CompletionTarget>,
 }
 
 /// Reads the indicator definitions; a missing file means no statistics, a broken one refuses to start.
 pub fn load_indicators(path: &Path) -> anyhow::Result<Indicators> {
     if !path.exists() {
-        return Ok(Indicators { form: opora_domain::FormId::from("monitoring"), indicators: Vec::new() });
+        return Ok(Indicators { form: opora_domain::FormId::from("monitoring"), indicators: Vec::new(), self_diagnosis_targets: Vec::new() });
     }
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))

@@ -84,7 +84,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<AppState> {
     let now = system_now_ms();
     let forms = forms::load_forms(store.as_ref(), &settings.forms_dir, now).await?;
     forms::load_report_forms(store.as_ref(), &settings.forms_dir.join("reports"), now).await?;
-    let indicators = forms::load_indicators(&settings.forms_dir.join("analytics/monitoring-indicators.json"))?;
+    let indicators = forms::load_indicators(&settings.forms_dir.join("analytics/programme.json"))?;
     if settings.demo && store.is_empty().await? {
         demo::load(store.as_ref(), &settings.demo_file, &forms, now).await?;
     }

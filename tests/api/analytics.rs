@@ -67,6 +67,9 @@ async fn dynamics_and_identification_explain_themselves() {
     assert!(kimovka[0].explanation.starts_with("Отмечено 5 из 6"), "{}", kimovka[0].explanation);
     assert!(flagged("Полянская СОШ").is_empty());
     assert_eq!(a.groups.formula_ru(), "6 = 6 + 0 + 0 (ШНОР + ШФНСУ + обе группы)");
+    // Five of six teachers in each of six schools against seed 002's target (100 % from 2025).
+    let c = a.completion;
+    assert_eq!((c.teachers, c.completed, c.target.map(|t| t.percent), c.meets_target()), (36, 30, Some(100), Some(false)));
 
     // Чойский район: seed 002's tables trigger the federal rule, with the values behind it.
     let choya = analytics(&app, "choya.otdel", "").await.unwrap();
@@ -116,7 +119,7 @@ async fn only_the_department_and_those_above_it_see_the_analytics() {
 async fn exports_open_in_russian_excel_with_numbers_as_numbers() {
     let app = TestApp::spawn().await;
     let token = app.token("spassk.otdel").await;
-    let res = app.request(Method::GET, "/api/department/analytics/export.csv?sheet=0", Some(&token)).send().await.unwrap();
+    let res = app.request(Method::GET, "/api/department/analytics/export.csv?sheet=1", Some(&token)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
     assert!(res.headers()["content-disposition"].to_str().unwrap().contains("filename*=UTF-8''"));
@@ -136,7 +139,7 @@ async fn exports_open_in_russian_excel_with_numbers_as_numbers() {
     use calamine::{Data, Reader, Xlsx};
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let names = book.sheet_names();
-    assert_eq!(names, ["Показатели", "Динамика по критериям", "Динамика", "Выявление", "Дефициты", "Темы повышения квалификации"]);
+    assert_eq!(names, ["Охват самодиагностикой", "Показатели", "Динамика по критериям", "Динамика", "Выявление", "Дефициты", "Темы повышения квалификации"]);
     let sheet = book.worksheet_range("Показатели").unwrap();
     assert_eq!(sheet.get_value((3, 0)), Some(&Data::String("Доля обучающихся, закончивших учебный год на «4», «5»".into())));
     match sheet.get_value((3, 2)) {

@@ -18,7 +18,7 @@ after(async () => {
   await server?.stop();
 });
 
-const SHEETS = ['Показатели', 'Динамика по критериям', 'Динамика', 'Выявление', 'Дефициты', 'Темы повышения квалификации'];
+const SHEETS = ['Охват самодиагностикой', 'Показатели', 'Динамика по критериям', 'Динамика', 'Выявление', 'Дефициты', 'Темы повышения квалификации'];
 
 async function download(page, button) {
   const [file] = await Promise.all([page.waitForEvent('download'), button.click()]);
@@ -51,30 +51,34 @@ test('the department opens every view, exports XLSX and CSV with the same figure
   await page.getByTestId('groups').getByText('6 = 6 + 0 + 0').waitFor();
   // Every view is there, each with rows.
   const views = page.locator('[data-view]');
-  await views.nth(5).waitFor();
+  await views.nth(6).waitFor();
   assert.equal(await views.count(), SHEETS.length);
-  const firstRow = page.locator('[data-view="0"] tbody tr').first();
+  const firstRow = page.locator('[data-view="1"] tbody tr').first();
   const shown = await firstRow.locator('td').allTextContents();
   assert.equal(shown[0], 'Доля обучающихся, закончивших учебный год на «4», «5»');
   assert.equal(shown[1], '6');
   const shownMean = Number(shown[2].replace(',', '.'));
   assert.ok(shownMean > 0 && shownMean < 1, shown[2]);
+  // Completion against seed 002's yearly target: 30 of 36 teachers.
+  await page.locator('[data-view="0"]').getByText('цель программы на 2025 год — не менее 100 %').waitFor();
+  const total = await page.locator('[data-view="0"] tbody tr').first().locator('td').allTextContents();
+  assert.deepEqual(total.slice(1), ['36', '30', '0,833', '1', 'нет']);
   // Identification with its reason: Кимовская СОШ answered «да» to five of six criteria.
-  await page.locator('[data-view="3"]').getByText('Отмечено 5 из 6').waitFor();
-  await page.locator('[data-view="2"] tr', { hasText: 'Бураковская СОШ' }).first().waitFor();
+  await page.locator('[data-view="4"]').getByText('Отмечено 5 из 6').waitFor();
+  await page.locator('[data-view="3"] tr', { hasText: 'Бураковская СОШ' }).first().waitFor();
   await screenshot(page, 'department-analytics');
 
   // The workbook: a sheet per view, the figure as a number.
   const xlsx = await download(page, page.getByRole('button', { name: 'Скачать XLSX (все таблицы)' }));
   assert.match(xlsx.name, /\.xlsx$/);
-  const book = xlsxCells(xlsx.bytes, 1);
+  const book = xlsxCells(xlsx.bytes, 2);
   assert.deepEqual(book.names, SHEETS);
   assert.equal(book.cells.A4.text, 'Доля обучающихся, закончивших учебный год на «4», «5»');
   assert.equal(book.cells.B4.number, 6);
   assert.ok(Math.abs(book.cells.C4.number - shownMean) < 0.0006, `${book.cells.C4.number} vs ${shownMean}`);
 
   // A CSV table as Russian Excel opens it.
-  const csv = await download(page, page.locator('[data-view="0"]').getByRole('button', { name: 'Скачать CSV' }));
+  const csv = await download(page, page.locator('[data-view="1"]').getByRole('button', { name: 'Скачать CSV' }));
   const text = csv.bytes.toString('utf8');
   assert.equal(text.charCodeAt(0), 0xfeff, 'a BOM');
   const lines = text.slice(1).split('\r\n');
@@ -90,9 +94,9 @@ test('the department opens every view, exports XLSX and CSV with the same figure
   await page.getByText('Нет сети', { exact: true }).waitFor();
   await page.getByTestId('generated').first().waitFor();
   assert.match(await page.getByTestId('generated').first().textContent(), /^Данные на \d\d\.\d\d\.\d{4}/);
-  assert.deepEqual(await page.locator('[data-view="0"] tbody tr').first().locator('td').allTextContents(), shown);
+  assert.deepEqual(await page.locator('[data-view="1"] tbody tr').first().locator('td').allTextContents(), shown);
   // The CSV is made on the device: it still downloads.
-  const offlineCsv = await download(page, page.locator('[data-view="0"]').getByRole('button', { name: 'Скачать CSV' }));
+  const offlineCsv = await download(page, page.locator('[data-view="1"]').getByRole('button', { name: 'Скачать CSV' }));
   assert.equal(offlineCsv.bytes.toString('utf8'), text);
   await context.close();
 });
