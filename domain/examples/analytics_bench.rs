@@ -120,7 +120,7 @@ fn main() {
     // Each view alone (the deficits and topics need the profiles; the others run with none), then
     // everything as the endpoint does it, then the tables the exports and the screen are made of.
     let cases = [
-        ("indicator statistics (seed 004's table)", "m"),
+        ("indicators (seed 004's table) and clusters", "m"),
         ("dynamics against targets", "c"),
         ("identification (rules + checklist)", "ak"),
         ("deficits and development topics", "d"),

@@ -355,6 +355,113 @@ impl GroupCounts {
     }
 }
 
+/// How many groups the department's view clusters schools into.
+pub const CLUSTERS: usize = 3;
+
+/// A group of schools alike in their monitoring indicators, and what sets it apart.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cluster {
+    pub schools: Vec<SchoolRef>,
+    /// The indicators on which the group differs most from all schools, in Russian:
+    /// «выше среднего: Доля … (0,47 против 0,31)».
+    pub distinguished_by: Vec<String>,
+}
+
+/// Groups schools by their monitoring indicators (seeds 003 and 004 cluster schools this way):
+/// k-means on standardised values, started from the most distant schools so the result does
+/// not depend on chance, each group explained by its largest differences from the mean. Schools
+/// missing an indicator count as average on it. Fewer schools than groups: one group each.
+pub fn cluster_schools(defs: &[IndicatorDef], schools: &[(SchoolRef, &ReadReport)], groups: usize) -> Vec<Cluster> {
+    let n = schools.len();
+    if n == 0 || defs.is_empty() {
+        return Vec::new();
+    }
+    let k = groups.clamp(1, n);
+    let raw: Vec<Vec<Option<f64>>> = schools.iter().map(|(_, r)| defs.iter().map(|d| indicator_value(d, r)).collect()).collect();
+    // Mean and spread of each indicator over the schools that have it.
+    let stats: Vec<(f64, f64)> = (0..defs.len())
+        .map(|j| {
+            let vs: Vec<f64> = raw.iter().filter_map(|row| row[j]).collect();
+            if vs.is_empty() {
+                return (0.0, 1.0);
+            }
+            let mean = vs.iter().sum::<f64>() / vs.len() as f64;
+            let var = vs.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / vs.len() as f64;
+            (mean, if var > 1e-18 { var.sqrt() } else { 1.0 })
+        })
+        .collect();
+    let points: Vec<Vec<f64>> =
+        raw.iter().map(|row| row.iter().zip(&stats).map(|(v, (m, sd))| v.map_or(0.0, |v| (v - m) / sd)).collect()).collect();
+    let dist = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>();
+    // Farthest-point start: the school farthest from the mean, then each next farthest from those chosen.
+    let origin = vec![0.0; defs.len()];
+    let mut centres: Vec<Vec<f64>> = Vec::with_capacity(k);
+    let first = (0..n).max_by(|&a, &b| dist(&points[a], &origin).total_cmp(&dist(&points[b], &origin))).unwrap_or(0);
+    centres.push(points[first].clone());
+    while centres.len() < k {
+        let next = (0..n)
+            .max_by(|&a, &b| {
+                let da = centres.iter().map(|c| dist(&points[a], c)).fold(f64::INFINITY, f64::min);
+                let db = centres.iter().map(|c| dist(&points[b], c)).fold(f64::INFINITY, f64::min);
+                da.total_cmp(&db)
+            })
+            .unwrap_or(0);
+        centres.push(points[next].clone());
+    }
+    let mut assignment = vec![0usize; n];
+    for _ in 0..50 {
+        let mut changed = false;
+        for (i, p) in points.iter().enumerate() {
+            let best = (0..k).min_by(|&a, &b| dist(p, &centres[a]).total_cmp(&dist(p, &centres[b]))).unwrap_or(0);
+            if assignment[i] != best {
+                assignment[i] = best;
+                changed = true;
+            }
+        }
+        for (c, centre) in centres.iter_mut().enumerate() {
+            let members: Vec<&Vec<f64>> = points.iter().zip(&assignment).filter(|(_, a)| **a == c).map(|(p, _)| p).collect();
+            if !members.is_empty() {
+                for (j, value) in centre.iter_mut().enumerate() {
+                    *value = members.iter().map(|m| m[j]).sum::<f64>() / members.len() as f64;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let mut clusters: Vec<Cluster> = (0..k)
+        .filter_map(|c| {
+            let members: Vec<usize> = (0..n).filter(|i| assignment[*i] == c).collect();
+            if members.is_empty() {
+                return None;
+            }
+            let mut differences: Vec<(f64, String)> = defs
+                .iter()
+                .enumerate()
+                .filter_map(|(j, d)| {
+                    let vs: Vec<f64> = members.iter().filter_map(|i| raw[*i][j]).collect();
+                    if vs.is_empty() {
+                        return None;
+                    }
+                    let mean = vs.iter().sum::<f64>() / vs.len() as f64;
+                    let z = (mean - stats[j].0) / stats[j].1;
+                    let side = if z > 0.0 { "выше среднего" } else { "ниже среднего" };
+                    let show = |v: f64| crate::report::format_number((v * 1000.0).round() / 1000.0);
+                    (z.abs() >= 0.5).then(|| (z.abs(), format!("{side}: {} ({} против {})", d.label, show(mean), show(stats[j].0))))
+                })
+                .collect();
+            differences.sort_by(|a, b| b.0.total_cmp(&a.0));
+            Some(Cluster {
+                schools: members.iter().map(|i| schools[*i].0.clone()).collect(),
+                distinguished_by: differences.into_iter().take(3).map(|(_, text)| text).collect(),
+            })
+        })
+        .collect();
+    clusters.sort_by(|a, b| b.schools.len().cmp(&a.schools.len()));
+    clusters
+}
+
 /// A programme's yearly target for the share of teachers who completed the self-diagnosis
 /// (seed 002, Раздел IV: 2020 — 10 %, … 2025 — 100 %).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -459,18 +566,20 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         .filter(|p| monitoring_periods.iter().any(|q| q == p))
         .map(str::to_owned)
         .or_else(|| monitoring_periods.first().cloned());
-    let indicators = match (inputs.monitoring, &monitoring_period) {
+    let (indicators, clusters) = match (inputs.monitoring, &monitoring_period) {
         (Some(m), Some(period)) => {
-            let read: Vec<ReadReport> = m
-                .reports
-                .iter()
-                .filter(|r| &r.period == period && in_view.contains(&r.school))
-                .map(|r| read(m.form, &r.fields))
-                .collect();
+            let sent: Vec<&SchoolReport> = m.reports.iter().filter(|r| &r.period == period && in_view.contains(&r.school)).collect();
+            let read: Vec<ReadReport> = sent.iter().map(|r| read(m.form, &r.fields)).collect();
             let refs: Vec<&ReadReport> = read.iter().collect();
-            inputs.indicators.iter().map(|d| indicator_stats(d, &refs)).collect()
+            let names: HashMap<SchoolId, &SchoolRef> = schools.iter().map(|(s, _)| (s.id, s)).collect();
+            let by_school: Vec<(SchoolRef, &ReadReport)> =
+                sent.iter().zip(&read).filter_map(|(r, read)| Some(((*names.get(&r.school)?).clone(), read))).collect();
+            (
+                inputs.indicators.iter().map(|d| indicator_stats(d, &refs)).collect(),
+                cluster_schools(inputs.indicators, &by_school, CLUSTERS),
+            )
         }
-        _ => Vec::new(),
+        _ => (Vec::new(), Vec::new()),
     };
 
     // Dynamics from each school's latest indicator card.
@@ -582,6 +691,7 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         monitoring_periods,
         monitoring_period,
         indicators,
+        clusters,
         card_period,
         dynamics,
         dynamics_summary,
@@ -741,5 +851,28 @@ mod tests {
         assert_eq!((c.share(), c.meets_target()), (Some(0.55), Some(true)), "exactly 55 % meets «не менее 55 %»");
         let c = Completion { completed: 10, ..c };
         assert_eq!(c.meets_target(), Some(false));
+    }
+
+    #[test]
+    fn schools_fall_into_groups_explained_by_their_differences() {
+        let form = monitoring();
+        let school = |i: u128| SchoolRef { id: SchoolId(uuid::Uuid::from_u128(i)), name: format!("Школа {i}"), municipality_id: crate::MunicipalityId(uuid::Uuid::nil()) };
+        // Two strong schools (70–74 % on «4» and «5», a psychologist) and three weak ones (7–10 %, none).
+        let typed = [("74", "да"), ("70", "да"), ("7", "нет"), ("9", "нет"), ("10", "нет")];
+        let read: Vec<ReadReport> = typed
+            .iter()
+            .map(|(good, psy)| read(&form, &fields(&[("students", "100"), ("students_4_5", good), ("psychologist", psy)])))
+            .collect();
+        let schools: Vec<(SchoolRef, &ReadReport)> = read.iter().enumerate().map(|(i, r)| (school(i as u128), r)).collect();
+        let [share, _, psychologist] = defs();
+        let clusters = cluster_schools(&[share, psychologist], &schools, 2);
+        assert_eq!(clusters.len(), 2);
+        let names = |c: &Cluster| c.schools.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&clusters[0]), ["Школа 2", "Школа 3", "Школа 4"]);
+        assert_eq!(names(&clusters[1]), ["Школа 0", "Школа 1"]);
+        assert!(clusters[1].distinguished_by.iter().any(|d| d == "выше среднего: share_4_5 (0,72 против 0,34)"), "{:?}", clusters[1].distinguished_by);
+        assert!(clusters[0].distinguished_by.iter().any(|d| d.starts_with("ниже среднего: psychologist")));
+        // Asking for more groups than schools: one each.
+        assert_eq!(cluster_schools(&defs(), &schools[..1], 3).len(), 1);
     }
 }

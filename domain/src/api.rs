@@ -425,6 +425,8 @@ pub struct DepartmentAnalytics {
     pub monitoring_periods: Vec<String>,
     pub monitoring_period: Option<String>,
     pub indicators: Vec<crate::analytics::IndicatorStats>,
+    /// Schools grouped by their monitoring indicators, for the same period.
+    pub clusters: Vec<crate::analytics::Cluster>,
     pub card_period: Option<String>,
     pub dynamics: Vec<SchoolDynamics>,
     pub dynamics_summary: Vec<crate::analytics::DynamicsSummary>,

@@ -235,9 +235,33 @@ pub fn completion(a: &DepartmentAnalytics) -> Sheet {
     }
 }
 
+pub fn clusters(a: &DepartmentAnalytics) -> Sheet {
+    Sheet {
+        name: "Кластеры".into(),
+        title: format!(
+            "Группы школ со сходными показателями мониторинга{}",
+            a.monitoring_period.as_deref().map(|p| format!(" за {p}")).unwrap_or_default()
+        ),
+        head: head(&["Группа", "Школ", "Школы", "Чем отличается"]),
+        rows: a
+            .clusters
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                vec![
+                    format!("Группа {}", i + 1).into(),
+                    Value::Number(c.schools.len() as f64),
+                    c.schools.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ").into(),
+                    if c.distinguished_by.is_empty() { "близка к средним значениям".into() } else { c.distinguished_by.join("; ").into() },
+                ]
+            })
+            .collect(),
+    }
+}
+
 /// Every view, one sheet each, in the order of the department's page.
 pub fn all(a: &DepartmentAnalytics) -> Vec<Sheet> {
-    vec![completion(a), indicators(a), dynamics_summary(a), dynamics(a), identification(a), deficits(a), topics(a)]
+    vec![completion(a), indicators(a), dynamics_summary(a), dynamics(a), identification(a), deficits(a), topics(a), clusters(a)]
 }
 
 /// A sheet as CSV for Russian Excel: UTF-8 with a BOM, `;` between cells, decimal comma, CRLF.

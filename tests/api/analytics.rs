@@ -44,6 +44,10 @@ async fn the_indicator_table_is_computed_from_what_schools_sent() {
     // Rare events: medals in two schools; a school without 11th grade («–») has no value.
     let medals = a.indicators.iter().find(|r| r.id == "medals_regional").unwrap();
     assert_eq!((medals.rare, medals.schools, medals.present_in), (true, 5, 2));
+    // Six schools in three groups, each with what sets it apart.
+    assert_eq!(a.clusters.iter().map(|c| c.schools.len()).sum::<usize>(), 6);
+    assert_eq!(a.clusters.len(), 3);
+    assert!(a.clusters.iter().all(|c| c.distinguished_by.iter().all(|d| d.starts_with("выше среднего") || d.starts_with("ниже среднего"))));
     let psychologist = a.indicators.iter().find(|r| r.id == "psychologist").unwrap();
     assert_eq!(psychologist.present_in, 2, "«Наличие педагога-психолога: 2 школы»");
 }
@@ -139,7 +143,7 @@ async fn exports_open_in_russian_excel_with_numbers_as_numbers() {
     use calamine::{Data, Reader, Xlsx};
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let names = book.sheet_names();
-    assert_eq!(names, ["Охват самодиагностикой", "Показатели", "Динамика по критериям", "Динамика", "Выявление", "Дефициты", "Темы повышения квалификации"]);
+    assert_eq!(names, ["Охват самодиагностикой", "Показатели", "Динамика по критериям", "Динамика", "Выявление", "Дефициты", "Темы повышения квалификации", "Кластеры"]);
     let sheet = book.worksheet_range("Показатели").unwrap();
     assert_eq!(sheet.get_value((3, 0)), Some(&Data::String("Доля обучающихся, закончивших учебный год на «4», «5»".into())));
     match sheet.get_value((3, 2)) {
