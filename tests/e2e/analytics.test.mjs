@@ -66,7 +66,17 @@ test('the department opens every view, exports XLSX and CSV with the same figure
   // Identification with its reason: Кимовская СОШ answered «да» to five of six criteria.
   await page.locator('[data-view="4"]').getByText('Отмечено 5 из 6').waitFor();
   await page.locator('[data-view="3"] tr', { hasText: 'Бураковская СОШ' }).first().waitFor();
+  // The charts of the analytical report: a bar per school against the target line.
+  const charts = page.getByTestId('charts');
+  assert.equal(await charts.locator('figure').first().locator('rect.bar').count(), 6);
+  assert.equal(await charts.locator('line.target').count(), 1);
   await screenshot(page, 'department-analytics');
+  // It prints cleanly: no buttons or navigation on paper, and Chromium makes a PDF of it.
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.getByRole('button', { name: 'Скачать XLSX (все таблицы)' }).isVisible(), false);
+  const pdf = await page.pdf({ format: 'A4' });
+  assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+  await page.emulateMedia({ media: 'screen' });
 
   // The workbook: a sheet per view, the figure as a number.
   const xlsx = await download(page, page.getByRole('button', { name: 'Скачать XLSX (все таблицы)' }));

@@ -117,8 +117,10 @@ fn Views(user: UserId, group: String, municipality: Option<String>) -> impl Into
             <Freshness generated_at=generated loading=view.loading error=view.error refresh/>
             <div class="actions">
                 <button class="btn" disabled=move || exporting.get() || !ctx.online.get() on:click=export_xlsx>"Скачать XLSX (все таблицы)"</button>
+                <button class="btn" on:click=move |_| { let _ = window().print(); }>"Печать справки / PDF"</button>
             </div>
         </div>
+        {move || view.data.get().map(|d| view! { <Charts analytics=d/> })}
         {move || view.data.get().map(|d| {
             let name = d.municipality.name.clone();
             sheets::all(&d).into_iter().enumerate().map(|(i, sheet)| {
@@ -141,5 +143,66 @@ fn Views(user: UserId, group: String, municipality: Option<String>) -> impl Into
                 }
             }).collect_view()
         })}
+    }
+}
+
+/// Horizontal bars, 0–100 %, with an optional target line: light SVG, no chart library.
+fn bar_chart(title: String, bars: Vec<(String, f64)>, target: Option<f64>) -> impl IntoView {
+    const ROW: f64 = 22.0;
+    const LABEL: f64 = 230.0;
+    const WIDTH: f64 = 300.0;
+    let height = ROW * bars.len() as f64 + 24.0;
+    let x = move |share: f64| LABEL + WIDTH * share.clamp(0.0, 1.0);
+    view! {
+        <figure class="chart">
+            <figcaption>{title}</figcaption>
+            <svg viewBox=format!("0 0 {} {height}", LABEL + WIDTH + 60.0) role="img" width="100%">
+                {bars.into_iter().enumerate().map(|(i, (label, share))| {
+                    let y = 4.0 + ROW * i as f64;
+                    let short: String = label.chars().take(34).collect();
+                    view! {
+                        <text x=LABEL - 6.0 y=y + 14.0 text-anchor="end" font-size="12">{short}</text>
+                        <rect x=LABEL y=y + 3.0 width=x(share) - LABEL height=ROW - 8.0 class="bar"></rect>
+                        <text x=x(share) + 4.0 y=y + 14.0 font-size="12">{format!("{} %", (share * 100.0).round())}</text>
+                    }
+                }).collect_view()}
+                {target.map(|t| view! {
+                    <line x1=x(t) x2=x(t) y1="0" y2=height - 18.0 class="target"></line>
+                    <text x=x(t) y=height - 4.0 text-anchor="middle" font-size="11">{format!("цель {} %", (t * 100.0).round())}</text>
+                })}
+            </svg>
+        </figure>
+    }
+}
+
+/// The charts of the analytical report: coverage by school against the target, and the share of
+/// teachers with a deficit in each area over the schools shown (suppressed groups left out).
+#[component]
+fn Charts(analytics: DepartmentAnalytics) -> impl IntoView {
+    use opora_domain::aggregate::AreaStat;
+    let coverage: Vec<(String, f64)> =
+        analytics.deficits.iter().filter_map(|r| Some((r.school.name.clone(), r.summary.completed_share()?))).collect();
+    let target = analytics.completion.target.map(|t| f64::from(t.percent) / 100.0);
+    let areas: Vec<(String, f64)> = analytics
+        .areas
+        .iter()
+        .enumerate()
+        .filter_map(|(i, area)| {
+            let (mut weighted, mut people) = (0.0, 0.0);
+            for row in &analytics.deficits {
+                if let Some(AreaStat::Shown { respondents, deficit_share, .. }) = row.summary.areas.get(i).map(|a| &a.stat) {
+                    weighted += deficit_share * f64::from(*respondents);
+                    people += f64::from(*respondents);
+                }
+            }
+            (people > 0.0).then(|| (area.title.clone(), weighted / people))
+        })
+        .collect();
+    view! {
+        <div class="card charts" data-testid="charts">
+            <h2>"Аналитическая справка: графики"</h2>
+            {bar_chart("Доля педагогов, прошедших самодиагностику".to_owned(), coverage, target)}
+            {(!areas.is_empty()).then(|| bar_chart("Доля педагогов с дефицитом, по направлениям".to_owned(), areas, None))}
+        </div>
     }
 }
