@@ -109,6 +109,7 @@ fn main() {
         card: views.contains('c').then_some(FormReports { form: &card, reports: &c }),
         assessment: views.contains('a').then_some(FormReports { form: &assessment, reports: &a }),
         checklist: views.contains('k').then_some(FormReports { form: &checklist, reports: &k }),
+        roadmap: None,
         rules: &rules,
         self_diagnosis: &self_diagnosis,
         teacher_counts: &counts,

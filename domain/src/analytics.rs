@@ -8,11 +8,14 @@
 //! add one without code.
 
 use crate::aggregate::summarise;
-use crate::api::{AreaTitle, DepartmentAnalytics, SchoolDynamics, SchoolGroup, SchoolIdentification, SchoolSelfDiagnosisRow, TopicNeed};
+use crate::api::{
+    AreaTitle, DepartmentAnalytics, SchoolDynamics, SchoolGroup, SchoolIdentification, SchoolRoadmap, SchoolSelfDiagnosisRow, TopicNeed,
+};
 use crate::form::FormDefinition;
 use crate::merge::Fields;
 use crate::org::{MunicipalityRef, SchoolFlags, SchoolRef};
 use crate::report::{CellValue, ReportFieldKind, ReportForm, read_report};
+use crate::roadmap::{self, PlanItem, Progress, Quarter, RoadmapSummary, read_status};
 use crate::ru_input::{Reading, improved, read_target};
 use crate::scoring::{Level, Profile};
 use crate::{AreaId, ItemId, SchoolId, SubjectCode};
@@ -355,6 +358,40 @@ impl GroupCounts {
     }
 }
 
+/// A roadmap report's period, «2019-Q2», as a quarter.
+pub fn quarter_of(period: &str) -> Option<Quarter> {
+    let (year, q) = period.split_once("-Q")?;
+    let quarter: u8 = q.parse().ok()?;
+    (1..=4).contains(&quarter).then_some(Quarter { year: year.parse().ok()?, quarter })
+}
+
+/// How a school's plan stands in its roadmap report's quarter: each row's latest mark read as the
+/// seeds write it («Выполнено. Приказ …»), an unfinished row past its deadline overdue.
+pub fn roadmap_summary(form: &ReportForm, fields: &Fields, period: &str) -> Option<RoadmapSummary> {
+    let quarter = quarter_of(period)?;
+    let section = form.sections.iter().find(|s| s.rows)?;
+    let cell = |field: &str, row: u32| fields.get(&crate::report::row_key(field, row)).cloned().unwrap_or_default();
+    let rows = section.rows_in(fields);
+    let items: Vec<PlanItem> = rows
+        .iter()
+        .map(|&r| PlanItem {
+            id: r.to_string(),
+            measure: cell("measure", r),
+            deadline: cell("deadline", r),
+            responsible: cell("responsible", r),
+            expected_result: cell("expected", r),
+        })
+        .collect();
+    let progress: Vec<Progress> = rows
+        .iter()
+        .map(|&r| {
+            let (status, evidence) = read_status(&cell("progress", r));
+            Progress { item: r.to_string(), period: quarter, status, evidence }
+        })
+        .collect();
+    Some(roadmap::summarise(&items, &progress, quarter))
+}
+
 /// How many groups the department's view clusters schools into.
 pub const CLUSTERS: usize = 3;
 
@@ -524,6 +561,7 @@ pub struct Inputs<'a> {
     pub card: Option<FormReports<'a>>,
     pub assessment: Option<FormReports<'a>>,
     pub checklist: Option<FormReports<'a>>,
+    pub roadmap: Option<FormReports<'a>>,
     pub rules: &'a IdentificationRules,
     pub self_diagnosis: &'a FormDefinition,
     pub teacher_counts: &'a [(SchoolId, u32)],
@@ -619,6 +657,22 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         })
         .collect();
 
+    // Each school's plan in its latest quarter.
+    let roadmaps = match inputs.roadmap {
+        Some(r) => {
+            let latest = latest_by_school(r.reports);
+            schools
+                .iter()
+                .filter_map(|(school, _)| {
+                    let report = latest.get(&school.id)?;
+                    let summary = roadmap_summary(r.form, &report.fields, &report.period)?;
+                    Some(SchoolRoadmap { school: school.clone(), period: report.period.clone(), summary })
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+
     // Teachers' deficits by school, and the development topics they need most.
     let (area_ids, areas): (Vec<AreaId>, Vec<AreaTitle>) = inputs
         .self_diagnosis
@@ -696,6 +750,7 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         dynamics,
         dynamics_summary,
         identification,
+        roadmaps,
         areas,
         deficits,
         topics,
@@ -874,5 +929,30 @@ mod tests {
         assert!(clusters[0].distinguished_by.iter().any(|d| d.starts_with("ниже среднего: psychologist")));
         // Asking for more groups than schools: one each.
         assert_eq!(cluster_schools(&defs(), &schools[..1], 3).len(), 1);
+    }
+
+    #[test]
+    fn a_roadmap_report_is_counted_by_its_marks_and_deadlines() {
+        let form: ReportForm = serde_json::from_value(serde_json::json!({
+            "id": "roadmap", "version": 1, "title": "План",
+            "sections": [{ "id": "items", "title": "Мероприятия", "rows": true, "fields": [
+                { "id": "measure", "label": "Мероприятие", "type": "text" },
+                { "id": "deadline", "label": "Срок", "type": "text" },
+                { "id": "responsible", "label": "Ответственные", "type": "text" },
+                { "id": "progress", "label": "Отметка", "type": "text", "optional": true }
+            ]}]
+        }))
+        .unwrap();
+        let f = fields(&[
+            ("measure#1", "Приказ"), ("deadline#1", "Август 2018"), ("responsible#1", "ОО"), ("progress#1", "Выполнено. Приказ № 458 от 17.08.2018"),
+            ("measure#2", "Семинары"), ("deadline#2", "В течение 2018-2019 уч. года"), ("responsible#2", "ОО"), ("progress#2", "Выполняется"),
+            ("measure#3", "Курсы"), ("deadline#3", "Март 2019"), ("responsible#3", "ОО"),
+            ("measure#4", "Отчёт"), ("deadline#4", "Декабрь 2019"), ("responsible#4", "ОО"),
+        ]);
+        // At the end of 2019-Q2 (June): the school-year deadline (May 2019) and March have passed.
+        let s = roadmap_summary(&form, &f, "2019-Q2").unwrap();
+        assert_eq!(s, RoadmapSummary { done: 1, in_progress: 0, overdue: 2, not_started: 1 });
+        assert_eq!(quarter_of("2019-Q5"), None);
+        assert_eq!(roadmap_summary(&form, &f, "2019"), None, "not a quarter");
     }
 }

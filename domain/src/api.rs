@@ -405,6 +405,14 @@ pub struct SchoolIdentification {
     pub flags: Vec<crate::analytics::Flag>,
 }
 
+/// A school's plan in the quarter of its latest roadmap report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SchoolRoadmap {
+    pub school: SchoolRef,
+    pub period: String,
+    pub summary: crate::roadmap::RoadmapSummary,
+}
+
 /// How many teachers' development plans name a topic. `None` below the minimum group.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TopicNeed {
@@ -431,6 +439,8 @@ pub struct DepartmentAnalytics {
     pub dynamics: Vec<SchoolDynamics>,
     pub dynamics_summary: Vec<crate::analytics::DynamicsSummary>,
     pub identification: Vec<SchoolIdentification>,
+    #[serde(default)]
+    pub roadmaps: Vec<SchoolRoadmap>,
     pub areas: Vec<AreaTitle>,
     pub deficits: Vec<SchoolSelfDiagnosisRow>,
     pub topics: Vec<TopicNeed>,

@@ -235,6 +235,28 @@ pub fn completion(a: &DepartmentAnalytics) -> Sheet {
     }
 }
 
+pub fn roadmaps(a: &DepartmentAnalytics) -> Sheet {
+    Sheet {
+        name: "Дорожные карты".into(),
+        title: "Исполнение планов мероприятий (дорожных карт) по последним отчётам школ".into(),
+        head: head(&["Школа", "Квартал", "Выполнено", "Выполняется", "Просрочено", "Не начато"]),
+        rows: a
+            .roadmaps
+            .iter()
+            .map(|r| {
+                vec![
+                    r.school.name.as_str().into(),
+                    r.period.as_str().into(),
+                    Value::Number(f64::from(r.summary.done)),
+                    Value::Number(f64::from(r.summary.in_progress)),
+                    Value::Number(f64::from(r.summary.overdue)),
+                    Value::Number(f64::from(r.summary.not_started)),
+                ]
+            })
+            .collect(),
+    }
+}
+
 pub fn clusters(a: &DepartmentAnalytics) -> Sheet {
     Sheet {
         name: "Кластеры".into(),
@@ -261,7 +283,7 @@ pub fn clusters(a: &DepartmentAnalytics) -> Sheet {
 
 /// Every view, one sheet each, in the order of the department's page.
 pub fn all(a: &DepartmentAnalytics) -> Vec<Sheet> {
-    vec![completion(a), indicators(a), dynamics_summary(a), dynamics(a), identification(a), deficits(a), topics(a), clusters(a)]
+    vec![completion(a), indicators(a), dynamics_summary(a), dynamics(a), identification(a), roadmaps(a), deficits(a), topics(a), clusters(a)]
 }
 
 /// A sheet as CSV for Russian Excel: UTF-8 with a BOM, `;` between cells, decimal comma, CRLF.

@@ -71,6 +71,10 @@ async fn dynamics_and_identification_explain_themselves() {
     assert!(kimovka[0].explanation.starts_with("Отмечено 5 из 6"), "{}", kimovka[0].explanation);
     assert!(flagged("Полянская СОШ").is_empty());
     assert_eq!(a.groups.formula_ru(), "6 = 6 + 0 + 0 (ШНОР + ШФНСУ + обе группы)");
+    // Бураковская's roadmap (seed 000's plan execution): 16 of 17 measures done, one reported by a link only.
+    let roadmap = a.roadmaps.iter().find(|r| r.school.name == "Бураковская СОШ").expect("the demo roadmap");
+    let s = roadmap.summary;
+    assert_eq!((roadmap.period.as_str(), s.done, s.done + s.in_progress + s.overdue + s.not_started), ("2019-Q2", 16, 17));
     // Five of six teachers in each of six schools against seed 002's target (100 % from 2025).
     let c = a.completion;
     assert_eq!((c.teachers, c.completed, c.target.map(|t| t.percent), c.meets_target()), (36, 30, Some(100), Some(false)));
@@ -143,7 +147,7 @@ async fn exports_open_in_russian_excel_with_numbers_as_numbers() {
     use calamine::{Data, Reader, Xlsx};
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let names = book.sheet_names();
-    assert_eq!(names, ["Охват самодиагностикой", "Показатели", "Динамика по критериям", "Динамика", "Выявление", "Дефициты", "Темы повышения квалификации", "Кластеры"]);
+    assert_eq!(names, ["Охват самодиагностикой", "Показатели", "Динамика по критериям", "Динамика", "Выявление", "Дорожные карты", "Дефициты", "Темы повышения квалификации", "Кластеры"]);
     let sheet = book.worksheet_range("Показатели").unwrap();
     assert_eq!(sheet.get_value((3, 0)), Some(&Data::String("Доля обучающихся, закончивших учебный год на «4», «5»".into())));
     match sheet.get_value((3, 2)) {

@@ -18,7 +18,7 @@ after(async () => {
   await server?.stop();
 });
 
-const SHEETS = ['Охват самодиагностикой', 'Показатели', 'Динамика по критериям', 'Динамика', 'Выявление', 'Дефициты', 'Темы повышения квалификации', 'Кластеры'];
+const SHEETS = ['Охват самодиагностикой', 'Показатели', 'Динамика по критериям', 'Динамика', 'Выявление', 'Дорожные карты', 'Дефициты', 'Темы повышения квалификации', 'Кластеры'];
 
 async function download(page, button) {
   const [file] = await Promise.all([page.waitForEvent('download'), button.click()]);
@@ -51,7 +51,7 @@ test('the department opens every view, exports XLSX and CSV with the same figure
   await page.getByTestId('groups').getByText('6 = 6 + 0 + 0').waitFor();
   // Every view is there, each with rows.
   const views = page.locator('[data-view]');
-  await views.nth(7).waitFor();
+  await views.nth(8).waitFor();
   assert.equal(await views.count(), SHEETS.length);
   const firstRow = page.locator('[data-view="1"] tbody tr').first();
   const shown = await firstRow.locator('td').allTextContents();

@@ -158,3 +158,37 @@ test("a teacher's phone never downloads the office pages; a principal's computer
   await principal.getByRole('link', { name: 'Отчёты школы' }).waitFor();
   assert.ok(principalUrls.some((u) => /^\/office-[0-9a-f]+_bg\.wasm$/.test(u)), 'the office bundle after login');
 });
+
+test('a new quarter of the roadmap starts from the last one; rows are added and marked', async () => {
+  const page = await (await browser.newContext(DESKTOP)).newPage();
+  await login(page, server.url, 'burakovo.director');
+  await page.getByRole('link', { name: 'Отчёты школы' }).waitFor();
+  await page.goto(`${server.url}/reports/roadmap/2019-Q3`);
+  await page.getByRole('heading', { name: 'План мероприятий (дорожная карта) и его исполнение' }).waitFor();
+  // Seed 000's 17 measures came over from 2019-Q2 with their deadlines; the marks did not.
+  const rows = page.locator('fieldset.table-row');
+  assert.equal(await rows.count(), 17);
+  assert.match(await field(page, 'measure#1').inputValue(), /^Утверждение порядка определения школ/);
+  assert.equal(await field(page, 'deadline#1').inputValue(), 'Август 2018');
+  assert.equal(await field(page, 'progress#1').inputValue(), '');
+  // A mark, and a new measure in a new row.
+  await type(page, 'progress#1', 'Выполнено. Приказ № 512 от 02.09.2019');
+  await page.getByRole('button', { name: 'Добавить строку' }).click();
+  await rows.nth(17).waitFor();
+  await type(page, 'measure#18', 'Методический день для учителей математики');
+  await type(page, 'deadline#18', 'Сентябрь 2019');
+  await type(page, 'responsible#18', 'Заместитель директора по УВР');
+  await allSent(page);
+  // The server has the quarter's report with the carried plan, the mark and the new row.
+  const stored = await page.evaluate(async () => {
+    const { token } = JSON.parse(localStorage.getItem('opora.session'));
+    const body = { protocol: 1, device: crypto.randomUUID(), push: [], cursor: 0, pull_limit: 500 };
+    const res = await fetch('/api/sync', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const reports = (await res.json()).pulled.filter((p) => p.type === 'report').map((p) => p.report);
+    return reports.find((r) => r.key.form === 'roadmap' && r.key.period === '2019-Q3');
+  });
+  assert.ok(stored, 'the 2019-Q3 roadmap is on the server');
+  assert.equal(stored.fields['progress#1'], 'Выполнено. Приказ № 512 от 02.09.2019');
+  assert.equal(stored.fields['measure#18'], 'Методический день для учителей математики');
+  assert.equal(stored.fields['deadline#17'], 'В течение 2018-2019 уч. года');
+});

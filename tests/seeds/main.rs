@@ -246,6 +246,69 @@ fn every_report_form_in_data_reports_is_sound() {
     names.sort();
     assert_eq!(
         names,
-        ["assessment-results.v1.json", "identification-checklist.v1.json", "indicator-card.v1.json", "monitoring.v1.json"]
+        [
+            "assessment-results.v1.json",
+            "cluster-monitoring.v1.json",
+            "identification-checklist.v1.json",
+            "indicator-card.v1.json",
+            "monitoring.v1.json",
+            "roadmap.v1.json"
+        ]
     );
+}
+
+/// Seed 000's plan-execution table, row by row: a row starts with its number; a line starting
+/// with an empty cell continues the row above (the table breaks across pages); other lines are
+/// section headings. Returns (measure, deadline, responsible, outcome) per row.
+fn seed_plan_rows() -> Vec<[String; 4]> {
+    let text = std::fs::read_to_string(format!("{ROOT}/data/seeds/000-plan-execution.txt")).unwrap();
+    let mut rows: Vec<[String; 4]> = Vec::new();
+    for line in text.lines() {
+        let cells: Vec<&str> = line.split('\t').collect();
+        let numbered = cells[0].trim().strip_suffix('.').is_some_and(|n| n.parse::<u32>().is_ok());
+        if numbered {
+            let cell = |i: usize| cells.get(i).map_or(String::new(), |c| c.trim().to_owned());
+            rows.push([cell(1), cell(2), cell(3), cell(4)]);
+        } else if cells[0].is_empty() && cells.len() > 1 {
+            if let Some(last) = rows.last_mut() {
+                for (j, c) in cells[1..].iter().take(4).enumerate() {
+                    if !c.trim().is_empty() {
+                        last[j] = format!("{} {}", last[j], c.trim()).trim().to_owned();
+                    }
+                }
+            }
+        }
+    }
+    rows
+}
+
+#[test]
+fn the_demo_roadmap_is_seed_000s_plan_execution_row_by_row() {
+    let rows = seed_plan_rows();
+    assert_eq!(rows.len(), 17, "the seed numbers 17 measures");
+    let text = std::fs::read_to_string(format!("{ROOT}/data/demo/roadmaps.json")).unwrap();
+    let demo: DemoCards = serde_json::from_str(&text).unwrap();
+    let fields = &demo.cards["burakovo"];
+    let form: ReportForm =
+        serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}/data/forms/reports/roadmap.v1.json")).unwrap()).unwrap();
+    assert_eq!(form.sections[0].rows_in(fields), (1..=17).collect::<Vec<u32>>());
+    for (i, [measure, deadline, responsible, outcome]) in rows.iter().enumerate() {
+        let n = i + 1;
+        assert_eq!(&fields[&format!("measure#{n}")], measure, "row {n}");
+        assert_eq!(&fields[&format!("deadline#{n}")], deadline, "row {n}");
+        assert_eq!(&fields[&format!("responsible#{n}")], responsible, "row {n}");
+        assert_eq!(&fields[&format!("progress#{n}")], outcome, "row {n}");
+        // Every measure of the seed is reported done but one, whose outcome is only a link: kept
+        // as evidence, not read as a status the seed does not state.
+        let (status, evidence) = opora_domain::roadmap::read_status(outcome);
+        if n == 7 {
+            assert_eq!((status, evidence.as_str()), (opora_domain::roadmap::ItemStatus::NotStarted, "https://edu.tatar.ru/spassk/roo"));
+        } else {
+            assert_eq!(status, opora_domain::roadmap::ItemStatus::Done, "row {n}: {outcome}");
+        }
+        assert!(opora_domain::roadmap::deadline(deadline).is_some(), "row {n}: {deadline}");
+    }
+    // Row 5 continues on the next page of the seed: the halves are joined.
+    assert!(fields["measure#5"].ends_with("со школами с высокими результатами обучения"), "{}", fields["measure#5"]);
+    assert!(read_report(&form, fields).1.is_empty(), "the demo roadmap has no problems");
 }

@@ -31,6 +31,7 @@ pub struct AnalyticsQuery {
 const CARD: &str = "indicator-card";
 const ASSESSMENT: &str = "assessment-results";
 const CHECKLIST: &str = "identification-checklist";
+const ROADMAP: &str = "roadmap";
 
 async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -> AppResult<DepartmentAnalytics> {
     let municipality_id = visible_municipality(state, user, query.municipality).await?;
@@ -39,7 +40,7 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
     let schools = state.store.school_flags(municipality_id).await?;
     let forms = state.store.latest_report_forms().await?;
     let mut loaded: Vec<(ReportForm, Vec<SchoolReport>)> = Vec::new();
-    for id in [state.indicators.form.as_str(), CARD, ASSESSMENT, CHECKLIST] {
+    for id in [state.indicators.form.as_str(), CARD, ASSESSMENT, CHECKLIST, ROADMAP] {
         let Some(form) = forms.iter().find(|f| f.id.as_str() == id) else {
             loaded.push((empty_form(id), Vec::new()));
             continue;
@@ -69,6 +70,7 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
         card: reports(1),
         assessment: reports(2),
         checklist: reports(3),
+        roadmap: reports(4),
         rules: &rules,
         self_diagnosis: &self_diagnosis,
         teacher_counts: &counts,
