@@ -39,6 +39,8 @@ pub fn start() {
 fn App() -> impl IntoView {
     let ctx = ctx::Ctx::new();
     provide_context(ctx);
+    // Reported after the read that found it (often during a render), not inside it.
+    store::on_corrupt(move || leptos::task::spawn_local(async move { ctx.refresh() }));
     sync::start(ctx);
     backup::check_storage(ctx);
     view! {

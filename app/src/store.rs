@@ -111,6 +111,11 @@ pub fn get<T: DeserializeOwned>(key: &str) -> Option<T> {
             let _ = storage.set_item(&format!("{PREFIX}corrupt.{key}"), &text);
             let _ = storage.remove_item(key);
             CORRUPT.with(|c| c.borrow_mut().push(key.to_owned()));
+            ON_CORRUPT.with(|hook| {
+                if let Some(hook) = hook.borrow().as_ref() {
+                    hook();
+                }
+            });
             None
         }
     }
@@ -118,6 +123,13 @@ pub fn get<T: DeserializeOwned>(key: &str) -> Option<T> {
 
 thread_local! {
     static CORRUPT: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+    static ON_CORRUPT: std::cell::RefCell<Option<Box<dyn Fn()>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Called whenever an entry is set aside, so the user hears of it at once and not only at the
+/// next refresh (a page that reads its data once may otherwise never trigger one).
+pub fn on_corrupt(hook: impl Fn() + 'static) {
+    ON_CORRUPT.with(|h| *h.borrow_mut() = Some(Box::new(hook)));
 }
 
 /// Keys found unreadable since the last call.

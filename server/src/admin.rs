@@ -497,18 +497,7 @@ pub async fn create_user_named(
 
 /// «09.12.2026» in UTC, for the codes file.
 pub fn format_date(ms: i64) -> String {
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let days = ms.div_euclid(86_400_000);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{day:02}.{month:02}.{year}")
+    opora_domain::campaign::date_ru(&opora_domain::campaign::date_of(ms, 0))
 }
 
 /// Resets a password: sets the given one, or issues a new activation code (returned). Either way
