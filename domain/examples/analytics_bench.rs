@@ -67,6 +67,7 @@ fn main() {
     #[derive(serde::Deserialize)]
     struct Indicators {
         indicators: Vec<IndicatorDef>,
+        dynamics_targets: Vec<opora_domain::analytics::DynamicsTarget>,
     }
     let indicators: Indicators = load("data/forms/analytics/programme.json");
 
@@ -115,6 +116,7 @@ fn main() {
         teacher_counts: &counts,
         profiles: if views.contains('d') { &refs } else { &[] },
         completion_targets: &[],
+        dynamics_targets: &indicators.dynamics_targets,
         year: 2026,
         now_ms: 0,
     };

@@ -499,6 +499,79 @@ pub fn cluster_schools(defs: &[IndicatorDef], schools: &[(SchoolRef, &ReadReport
     clusters
 }
 
+/// A programme target on results (seed 002, Раздел IV): the share of ШНОР schools with positive
+/// dynamics in one procedure («ОГЭ, математика»), by year.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DynamicsTarget {
+    /// The procedure's field prefix in the assessment form: `oge.math`.
+    pub procedure: String,
+    pub title: String,
+    pub targets: Vec<CompletionTarget>,
+}
+
+/// Against one such target: among the schools with results for both years, how many improved
+/// from `year − 1` to `year` (fewer «2», or as many and more high results).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DynamicsAgainstTarget {
+    pub procedure: String,
+    pub title: String,
+    pub year: u32,
+    pub schools: u32,
+    pub improved: u32,
+    /// The target for `year` (the latest target year not after it), in percent.
+    pub target_percent: Option<u32>,
+}
+
+impl DynamicsAgainstTarget {
+    pub fn share(&self) -> Option<f64> {
+        (self.schools > 0).then(|| f64::from(self.improved) / f64::from(self.schools))
+    }
+
+    pub fn meets_target(&self) -> Option<bool> {
+        let target = self.target_percent?;
+        (self.schools > 0).then(|| u64::from(self.improved) * 100 >= u64::from(self.schools) * u64::from(target))
+    }
+}
+
+/// Each procedure's share of schools with positive dynamics in the latest year the schools'
+/// assessment reports have together with the year before.
+pub fn dynamics_against_targets(form: &ReportForm, reports: &[&Fields], targets: &[DynamicsTarget]) -> Vec<DynamicsAgainstTarget> {
+    let read: Vec<ReadReport> = reports.iter().map(|f| read(form, f)).collect();
+    let share = |r: &ReadReport, procedure: &str, year: u32, what: &str| number(r, &format!("{procedure}.{year}.{what}"));
+    targets
+        .iter()
+        .filter_map(|t| {
+            // Years this procedure has in the form: `oge.math.2019.fail` → 2019.
+            let mut years: Vec<u32> = form
+                .fields()
+                .filter_map(|f| f.id.as_str().strip_prefix(&format!("{}.", t.procedure))?.strip_suffix(".fail")?.parse().ok())
+                .collect();
+            years.sort_unstable();
+            let year = *years.iter().rev().find(|y| years.contains(&(**y - 1)))?;
+            let (mut schools, mut improved) = (0, 0);
+            for r in &read {
+                let (Some(before), Some(now)) = (share(r, &t.procedure, year - 1, "fail"), share(r, &t.procedure, year, "fail")) else { continue };
+                schools += 1;
+                let more_high = matches!(
+                    (share(r, &t.procedure, year - 1, "high"), share(r, &t.procedure, year, "high")),
+                    (Some(a), Some(b)) if b > a + 1e-9
+                );
+                if now < before - 1e-9 || ((now - before).abs() < 1e-9 && more_high) {
+                    improved += 1;
+                }
+            }
+            Some(DynamicsAgainstTarget {
+                procedure: t.procedure.clone(),
+                title: t.title.clone(),
+                year,
+                schools,
+                improved,
+                target_percent: target_for(&t.targets, year as i32).map(|c| c.percent),
+            })
+        })
+        .collect()
+}
+
 /// A programme's yearly target for the share of teachers who completed the self-diagnosis
 /// (seed 002, Раздел IV: 2020 — 10 %, … 2025 — 100 %).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -568,6 +641,7 @@ pub struct Inputs<'a> {
     /// Each teacher's latest profile, by school.
     pub profiles: &'a [(SchoolId, &'a Profile)],
     pub completion_targets: &'a [CompletionTarget],
+    pub dynamics_targets: &'a [DynamicsTarget],
     /// The calendar year the completion target is judged for.
     pub year: i32,
     pub now_ms: i64,
@@ -635,6 +709,17 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
     }
     let per_school: Vec<Vec<Dynamics>> = dynamics.iter().map(|d| d.rows.clone()).collect();
     let dynamics_summary = summarise_dynamics(&per_school);
+
+    // Positive dynamics of ШНОР schools against the programme's targets (seed 002).
+    let programme_dynamics = match inputs.assessment {
+        Some(a) => {
+            let latest = latest_by_school(a.reports);
+            let low: Vec<&Fields> =
+                schools.iter().filter(|(_, f)| f.low_results).filter_map(|(s, _)| latest.get(&s.id).map(|r| &r.fields)).collect();
+            dynamics_against_targets(a.form, &low, inputs.dynamics_targets)
+        }
+        None => Vec::new(),
+    };
 
     // Identification by the rules, beside the groups the school is listed in.
     let assessment = inputs.assessment.map(|a| (a.form, latest_by_school(a.reports)));
@@ -749,6 +834,7 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         card_period,
         dynamics,
         dynamics_summary,
+        programme_dynamics,
         identification,
         roadmaps,
         areas,
@@ -954,5 +1040,27 @@ mod tests {
         assert_eq!(s, RoadmapSummary { done: 1, in_progress: 0, overdue: 2, not_started: 1 });
         assert_eq!(quarter_of("2019-Q5"), None);
         assert_eq!(roadmap_summary(&form, &f, "2019"), None, "not a quarter");
+    }
+
+    #[test]
+    fn positive_dynamics_are_counted_against_the_years_target() {
+        let form = assessment();
+        // Seed 002's target for ОГЭ, математика: 2021 — 20 %, … The demo years are 2018 and 2019.
+        let target = |from: i32| DynamicsTarget {
+            procedure: "oge.math".into(),
+            title: "ОГЭ, математика".into(),
+            targets: vec![CompletionTarget { year: from, percent: 20 }],
+        };
+        let schools = [
+            fields(&[("oge.math.2018.fail", "20"), ("oge.math.2019.fail", "13")]), // fewer «2»: better
+            fields(&[("oge.math.2018.fail", "5"), ("oge.math.2019.fail", "10")]),  // worse
+            fields(&[("oge.math.2018.fail", "–"), ("oge.math.2019.fail", "0")]),   // no 2018: not counted
+        ];
+        let refs: Vec<&Fields> = schools.iter().collect();
+        let [d] = dynamics_against_targets(&form, &refs, &[target(2019)]).try_into().unwrap();
+        assert_eq!((d.year, d.schools, d.improved, d.target_percent), (2019, 2, 1, Some(20)));
+        assert_eq!((d.share(), d.meets_target()), (Some(0.5), Some(true)));
+        let [later] = dynamics_against_targets(&form, &refs, &[target(2021)]).try_into().unwrap();
+        assert_eq!((later.target_percent, later.meets_target()), (None, None), "no target yet for 2019");
     }
 }

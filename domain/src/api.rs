@@ -438,6 +438,9 @@ pub struct DepartmentAnalytics {
     pub card_period: Option<String>,
     pub dynamics: Vec<SchoolDynamics>,
     pub dynamics_summary: Vec<crate::analytics::DynamicsSummary>,
+    /// ШНОР schools with positive dynamics per procedure, against the programme's targets.
+    #[serde(default)]
+    pub programme_dynamics: Vec<crate::analytics::DynamicsAgainstTarget>,
     pub identification: Vec<SchoolIdentification>,
     #[serde(default)]
     pub roadmaps: Vec<SchoolRoadmap>,

@@ -87,6 +87,29 @@ pub fn indicators(a: &DepartmentAnalytics) -> Sheet {
     }
 }
 
+pub fn programme_dynamics(a: &DepartmentAnalytics) -> Sheet {
+    Sheet {
+        name: "Цели программы".into(),
+        title: "Доля ШНОР с положительной динамикой результатов против целевых показателей программы".into(),
+        head: head(&["Процедура", "Год", "Школ с результатами двух лет", "С положительной динамикой", "Доля", "Цель", "Цель достигнута"]),
+        rows: a
+            .programme_dynamics
+            .iter()
+            .map(|d| {
+                vec![
+                    d.title.as_str().into(),
+                    Value::Number(f64::from(d.year)),
+                    Value::Number(f64::from(d.schools)),
+                    Value::Number(f64::from(d.improved)),
+                    Value::opt(d.share()),
+                    d.target_percent.map_or_else(|| "не установлена".into(), |t| Value::Number(f64::from(t) / 100.0)),
+                    d.meets_target().map_or(Value::Empty, Value::yes),
+                ]
+            })
+            .collect(),
+    }
+}
+
 pub fn dynamics(a: &DepartmentAnalytics) -> Sheet {
     let mut rows = Vec::new();
     for school in &a.dynamics {
@@ -283,7 +306,7 @@ pub fn clusters(a: &DepartmentAnalytics) -> Sheet {
 
 /// Every view, one sheet each, in the order of the department's page.
 pub fn all(a: &DepartmentAnalytics) -> Vec<Sheet> {
-    vec![completion(a), indicators(a), dynamics_summary(a), dynamics(a), identification(a), roadmaps(a), deficits(a), topics(a), clusters(a)]
+    vec![completion(a), indicators(a), dynamics_summary(a), programme_dynamics(a), dynamics(a), identification(a), roadmaps(a), deficits(a), topics(a), clusters(a)]
 }
 
 /// A sheet as CSV for Russian Excel: UTF-8 with a BOM, `;` between cells, decimal comma, CRLF.

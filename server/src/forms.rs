@@ -77,12 +77,14 @@ pub struct Indicators {
     pub indicators: Vec<opora_domain::analytics::IndicatorDef>,
     #[serde(default)]
     pub self_diagnosis_targets: Vec<opora_domain::analytics::CompletionTarget>,
+    #[serde(default)]
+    pub dynamics_targets: Vec<opora_domain::analytics::DynamicsTarget>,
 }
 
 /// Reads the indicator definitions; a missing file means no statistics, a broken one refuses to start.
 pub fn load_indicators(path: &Path) -> anyhow::Result<Indicators> {
     if !path.exists() {
-        return Ok(Indicators { form: opora_domain::FormId::from("monitoring"), indicators: Vec::new(), self_diagnosis_targets: Vec::new() });
+        return Ok(Indicators { form: opora_domain::FormId::from("monitoring"), indicators: Vec::new(), self_diagnosis_targets: Vec::new(), dynamics_targets: Vec::new() });
     }
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))

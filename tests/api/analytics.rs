@@ -87,6 +87,16 @@ async fn dynamics_and_identification_explain_themselves() {
         "{flags:?}"
     );
     assert!(flags.iter().any(|f| f.explanation.starts_with("2019 год: ") && f.explanation.contains("ВПР, русский язык, 5 класс — 68 %")));
+
+    // Seed 002's programme targets: ШНОР schools with fewer «2» in ОГЭ математика in 2019 than in
+    // 2018, counted here from the demo file independently. No target is set for 2019 (from 2021).
+    let tables = demo("assessment-results.json");
+    let fail = |f: &Fields, year: u32| f.get(&format!("oge.math.{year}.fail")).and_then(|v| v.replace(',', ".").parse::<f64>().ok());
+    let both: Vec<(f64, f64)> = tables.values().filter_map(|f| Some((fail(f, 2018)?, fail(f, 2019)?))).collect();
+    let oge = choya.programme_dynamics.iter().find(|d| d.procedure == "oge.math").expect("ОГЭ, математика");
+    assert_eq!((oge.year, oge.schools as usize), (2019, both.len()));
+    assert!(oge.improved as usize >= both.iter().filter(|(a, b)| b < a).count());
+    assert_eq!((oge.target_percent, oge.meets_target()), (None, None));
 }
 
 #[tokio::test]
@@ -147,7 +157,7 @@ async fn exports_open_in_russian_excel_with_numbers_as_numbers() {
     use calamine::{Data, Reader, Xlsx};
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let names = book.sheet_names();
-    assert_eq!(names, ["Охват самодиагностикой", "Показатели", "Динамика по критериям", "Динамика", "Выявление", "Дорожные карты", "Дефициты", "Темы повышения квалификации", "Кластеры"]);
+    assert_eq!(names, ["Охват самодиагностикой", "Показатели", "Динамика по критериям", "Цели программы", "Динамика", "Выявление", "Дорожные карты", "Дефициты", "Темы повышения квалификации", "Кластеры"]);
     let sheet = book.worksheet_range("Показатели").unwrap();
     assert_eq!(sheet.get_value((3, 0)), Some(&Data::String("Доля обучающихся, закончивших учебный год на «4», «5»".into())));
     match sheet.get_value((3, 2)) {

@@ -76,6 +76,7 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
         teacher_counts: &counts,
         profiles: &profiles,
         completion_targets: &state.indicators.self_diagnosis_targets,
+        dynamics_targets: &state.indicators.dynamics_targets,
         year: opora_domain::campaign::date_of(state.now_ms(), opora_domain::campaign::MOSCOW_OFFSET_MINUTES)[..4].parse().unwrap_or(2026),
         now_ms: state.now_ms(),
     }))
