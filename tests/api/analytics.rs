@@ -172,3 +172,39 @@ async fn exports_open_in_russian_excel_with_numbers_as_numbers() {
     let res = app.request(Method::GET, "/api/department/analytics/export.xlsx", Some(&teacher)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_monitoring_table_is_shown_for_the_chosen_year() {
+    use opora_domain::report::{ReportEdit, ReportKey};
+    use opora_domain::sync::{Change, Cursor, Outcome, PushedChange};
+    let app = TestApp::spawn().await;
+    // Бураковская sends its 2020 monitoring: the newest period, one school.
+    let principal = app.login_as("burakovo.director").await;
+    let mut fields = demo("monitoring.json")["burakovo"].clone();
+    fields.insert("students_4_5".into(), "56".into());
+    let edit = ReportEdit {
+        key: ReportKey { school: principal.user.school.as_ref().unwrap().id, form: "monitoring".into(), period: "2020".into() },
+        form_version: 1,
+        base_revision: 0,
+        fields,
+        submit: true,
+        at_ms: 1,
+        confirmed: vec![],
+    };
+    let push = vec![PushedChange { seq: 0, change: Change::SaveReport { edit } }];
+    let res = app.sync(&principal.token, &opora_tests::sync_request(opora_tests::new_device(), push, Cursor(0))).await.unwrap();
+    assert_eq!(res.acks[0].outcome, Outcome::Applied);
+
+    let latest = analytics(&app, "spassk.otdel", "").await.unwrap();
+    assert_eq!(latest.monitoring_periods, ["2020", "2019"]);
+    assert_eq!(latest.monitoring_period.as_deref(), Some("2020"));
+    let share = latest.indicators.iter().find(|r| r.id == "share_4_5").unwrap();
+    assert_eq!(share.schools, 1);
+    assert!((share.mean.unwrap() - 56.0 / 112.0).abs() < 1e-12);
+
+    let earlier = analytics(&app, "spassk.otdel", "?period=2019").await.unwrap();
+    assert_eq!((earlier.monitoring_period.as_deref(), earlier.indicators[0].schools), (Some("2019"), 6));
+    // A year nobody sent falls back to the latest.
+    let unknown = analytics(&app, "spassk.otdel", "?period=1999").await.unwrap();
+    assert_eq!(unknown.monitoring_period.as_deref(), Some("2020"));
+}

@@ -30,10 +30,13 @@ pub fn Analytics() -> impl IntoView {
     let who = use_ctx().who();
     let query = use_query_map();
     move || {
-        let (group, municipality) = query.with(|q| (q.get("group").unwrap_or_else(|| "all".into()), q.get("municipality")));
+        let (group, municipality, period) =
+            query.with(|q| (q.get("group").unwrap_or_else(|| "all".into()), q.get("municipality"), q.get("period")));
         match who.get() {
             None => view! { <Redirect path="/login"/> }.into_any(),
-            Some((user, Role::Municipal | Role::Regional | Role::Admin)) => view! { <Views user group municipality/> }.into_any(),
+            Some((user, Role::Municipal | Role::Regional | Role::Admin)) => {
+                view! { <Views user group municipality period/> }.into_any()
+            }
             Some(_) => view! { <div class="card"><p>"Этот раздел — для отдела образования."</p></div> }.into_any(),
         }
     }
@@ -67,11 +70,14 @@ fn table_of(sheet: &Sheet, index: usize) -> Table {
 }
 
 #[component]
-fn Views(user: UserId, group: String, municipality: Option<String>) -> impl IntoView {
+fn Views(user: UserId, group: String, municipality: Option<String>, period: Option<String>) -> impl IntoView {
     let ctx = use_ctx();
     let mut query = format!("group={group}");
     if let Some(m) = &municipality {
         query.push_str(&format!("&municipality={m}"));
+    }
+    if let Some(p) = &period {
+        query.push_str(&format!("&period={p}"));
     }
     let name = format!("analytics.{}", query.replace(['=', '&'], "."));
     let (view, refresh) = cached_view::<DepartmentAnalytics>(user, &name, format!("/api/department/analytics?{query}"));
@@ -96,9 +102,19 @@ fn Views(user: UserId, group: String, municipality: Option<String>) -> impl Into
         });
     };
     let chosen = group.clone();
-    let link = move |g: &str| match &municipality {
-        Some(m) => format!("/department/analytics?group={g}&municipality={m}"),
-        None => format!("/department/analytics?group={g}"),
+    let link = {
+        let municipality = municipality.clone();
+        move |g: &str| match &municipality {
+            Some(m) => format!("/department/analytics?group={g}&municipality={m}"),
+            None => format!("/department/analytics?group={g}"),
+        }
+    };
+    let period_link = move |p: &str| {
+        let mut href = format!("/department/analytics?group={group}&period={p}");
+        if let Some(m) = &municipality {
+            href.push_str(&format!("&municipality={m}"));
+        }
+        href
     };
     view! {
         <p><A href="/department">"← Отдел образования"</A></p>
@@ -114,6 +130,20 @@ fn Views(user: UserId, group: String, municipality: Option<String>) -> impl Into
                     view! { <A href=link(key) attr:class=class>{g.title_ru()}</A> }
                 }).collect_view()}
             </p>
+            {move || view.data.with(|d| d.as_ref().filter(|d| d.monitoring_periods.len() > 1).map(|d| {
+                let shown = d.monitoring_period.clone().unwrap_or_default();
+                let periods = d.monitoring_periods.clone();
+                let period_link = period_link.clone();
+                view! {
+                    <p class="actions" data-testid="periods">
+                        "Период мониторинга: "
+                        {periods.into_iter().map(|p| {
+                            let class = if p == shown { "btn small primary" } else { "btn small" };
+                            view! { <A href=period_link(&p) attr:class=class>{p}</A> }
+                        }).collect_view()}
+                    </p>
+                }
+            }))}
             <Freshness generated_at=generated loading=view.loading error=view.error refresh/>
             <div class="actions">
                 <button class="btn" disabled=move || exporting.get() || !ctx.online.get() on:click=export_xlsx>"Скачать XLSX (все таблицы)"</button>
