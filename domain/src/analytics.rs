@@ -9,7 +9,8 @@
 
 use crate::aggregate::summarise;
 use crate::api::{
-    AreaTitle, DepartmentAnalytics, SchoolDynamics, SchoolGroup, SchoolIdentification, SchoolRoadmap, SchoolSelfDiagnosisRow, TopicNeed,
+    AreaTitle, DepartmentAnalytics, SchoolDynamics, SchoolGroup, SchoolIdentification, SchoolRoadmap, SchoolSelfDiagnosisRow,
+    SubjectDeficits, TopicNeed,
 };
 use crate::form::FormDefinition;
 use crate::merge::Fields;
@@ -782,6 +783,23 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         .collect();
     // Which teachers need an area's topics (the area is not a strength for them, as in their own
     // development plan), counted per area and subject first: the topics follow from those two.
+    // The same by subject across the schools shown: the deficits of mathematics teachers are not
+    // those of primary teachers.
+    let deficits_by_subject = match &inputs.self_diagnosis.variant {
+        Some(variant) => variant
+            .options
+            .iter()
+            .map(|option| {
+                let profiles: Vec<&Profile> =
+                    by_school.values().flatten().copied().filter(|p| p.subject.as_ref() == Some(&option.code)).collect();
+                SubjectDeficits {
+                    subject: option.title.clone(),
+                    summary: summarise(&area_ids, profiles.len() as u32, &profiles, inputs.min_group),
+                }
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     let completion = Completion {
         teachers: schools.iter().map(|(s, _)| counts.get(&s.id).copied().unwrap_or(0)).sum(),
         completed: by_school.values().map(|p| p.len() as u32).sum(),
@@ -839,6 +857,7 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         roadmaps,
         areas,
         deficits,
+        deficits_by_subject,
         topics,
         generated_at_ms: inputs.now_ms,
     }

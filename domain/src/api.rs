@@ -413,6 +413,13 @@ pub struct SchoolRoadmap {
     pub summary: crate::roadmap::RoadmapSummary,
 }
 
+/// Teachers of one subject across the schools shown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SubjectDeficits {
+    pub subject: String,
+    pub summary: crate::aggregate::GroupSummary,
+}
+
 /// How many teachers' development plans name a topic. `None` below the minimum group.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TopicNeed {
@@ -446,6 +453,8 @@ pub struct DepartmentAnalytics {
     pub roadmaps: Vec<SchoolRoadmap>,
     pub areas: Vec<AreaTitle>,
     pub deficits: Vec<SchoolSelfDiagnosisRow>,
+    #[serde(default)]
+    pub deficits_by_subject: Vec<SubjectDeficits>,
     pub topics: Vec<TopicNeed>,
     pub generated_at_ms: i64,
 }

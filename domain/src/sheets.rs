@@ -52,6 +52,9 @@ pub struct Sheet {
     pub title: String,
     pub head: Vec<String>,
     pub rows: Vec<Vec<Value>>,
+    /// From this column on, numbers are shares (0–1) to show as a heat map.
+    #[serde(default)]
+    pub heat_from: Option<usize>,
 }
 
 pub const SUPPRESSED: &str = "недостаточно данных";
@@ -84,6 +87,7 @@ pub fn indicators(a: &DepartmentAnalytics) -> Sheet {
                 ]
             })
             .collect(),
+        heat_from: None,
     }
 }
 
@@ -107,6 +111,7 @@ pub fn programme_dynamics(a: &DepartmentAnalytics) -> Sheet {
                 ]
             })
             .collect(),
+        heat_from: None,
     }
 }
 
@@ -135,6 +140,7 @@ pub fn dynamics(a: &DepartmentAnalytics) -> Sheet {
         title: format!("Динамика и целевые значения{}", a.card_period.as_deref().map(|p| format!(" за {p}")).unwrap_or_default()),
         head: head(&["Школа", "Критерий", "Прошлый год", "Текущий", "Ожидаемый", "Цель достигнута", "Динамика"]),
         rows,
+        heat_from: None,
     }
 }
 
@@ -156,6 +162,7 @@ pub fn dynamics_summary(a: &DepartmentAnalytics) -> Sheet {
                 ]
             })
             .collect(),
+        heat_from: None,
     }
 }
 
@@ -184,6 +191,7 @@ pub fn identification(a: &DepartmentAnalytics) -> Sheet {
         title: format!("Признаки низких результатов по правилам; группы: {}", a.groups.formula_ru()),
         head: head(&["Школа", "В перечне ШНОР", "В перечне ШФНСУ", "Правило", "Обоснование"]),
         rows,
+        heat_from: None,
     }
 }
 
@@ -210,6 +218,30 @@ pub fn deficits(a: &DepartmentAnalytics) -> Sheet {
                 row
             })
             .collect(),
+        heat_from: Some(3),
+    }
+}
+
+pub fn deficits_by_subject(a: &DepartmentAnalytics) -> Sheet {
+    let mut cols = vec!["Предмет".to_owned(), "Прошли самодиагностику".to_owned()];
+    cols.extend(a.areas.iter().map(|t| format!("{}: доля с дефицитом", t.title)));
+    Sheet {
+        name: "Дефициты по предметам".into(),
+        title: format!("Профессиональные дефициты педагогов по предметам (группы меньше {} не показываются)", a.min_group),
+        head: cols,
+        rows: a
+            .deficits_by_subject
+            .iter()
+            .map(|r| {
+                let mut row = vec![r.subject.as_str().into(), Value::Number(f64::from(r.summary.completed))];
+                row.extend(r.summary.areas.iter().map(|area| match area.stat {
+                    AreaStat::Suppressed => SUPPRESSED.into(),
+                    AreaStat::Shown { deficit_share, .. } => Value::Number(deficit_share),
+                }));
+                row
+            })
+            .collect(),
+        heat_from: Some(2),
     }
 }
 
@@ -223,6 +255,7 @@ pub fn topics(a: &DepartmentAnalytics) -> Sheet {
             .iter()
             .map(|t| vec![t.area.as_str().into(), t.topic.as_str().into(), t.teachers.map_or_else(|| SUPPRESSED.into(), |n| Value::Number(f64::from(n)))])
             .collect(),
+        heat_from: None,
     }
 }
 
@@ -255,6 +288,7 @@ pub fn completion(a: &DepartmentAnalytics) -> Sheet {
         ),
         head: head(&["Муниципалитет / школа", "Педагогов", "Прошли", "Доля", "Цель", "Цель достигнута"]),
         rows,
+        heat_from: None,
     }
 }
 
@@ -277,6 +311,7 @@ pub fn roadmaps(a: &DepartmentAnalytics) -> Sheet {
                 ]
             })
             .collect(),
+        heat_from: None,
     }
 }
 
@@ -301,12 +336,13 @@ pub fn clusters(a: &DepartmentAnalytics) -> Sheet {
                 ]
             })
             .collect(),
+        heat_from: None,
     }
 }
 
 /// Every view, one sheet each, in the order of the department's page.
 pub fn all(a: &DepartmentAnalytics) -> Vec<Sheet> {
-    vec![completion(a), indicators(a), dynamics_summary(a), programme_dynamics(a), dynamics(a), identification(a), roadmaps(a), deficits(a), topics(a), clusters(a)]
+    vec![completion(a), indicators(a), dynamics_summary(a), programme_dynamics(a), dynamics(a), identification(a), roadmaps(a), deficits(a), deficits_by_subject(a), topics(a), clusters(a)]
 }
 
 /// A sheet as CSV for Russian Excel: UTF-8 with a BOM, `;` between cells, decimal comma, CRLF.
@@ -346,6 +382,7 @@ mod tests {
                 vec!["Школа; «Чоя»".into(), Value::Number(1.0)],
                 vec![SUPPRESSED.into(), Value::Empty],
             ],
+            heat_from: None,
         };
         let csv = csv_ru(&sheet);
         assert!(csv.starts_with('\u{feff}'), "a BOM, or Excel reads it as Windows-1251");

@@ -112,6 +112,13 @@ async fn groups_filter_every_view_and_small_groups_stay_hidden() {
     // Спасский: five of six in every school — shown, and topics ranked by need.
     let spassk = analytics(&app, "spassk.otdel", "").await.unwrap();
     assert!(spassk.deficits.iter().all(|r| r.summary.areas.iter().all(|a| matches!(a.stat, AreaStat::Shown { .. }))));
+    // By subject: every completed self-diagnosis counted once, small subjects suppressed.
+    let by_subject: u32 = spassk.deficits_by_subject.iter().map(|s| s.summary.completed).sum();
+    assert_eq!(by_subject, spassk.completion.completed);
+    for s in &spassk.deficits_by_subject {
+        let shown = s.summary.areas.iter().any(|a| matches!(a.stat, AreaStat::Shown { .. }));
+        assert_eq!(shown, s.summary.completed >= spassk.min_group, "{}: {}", s.subject, s.summary.completed);
+    }
     let counts: Vec<u32> = spassk.topics.iter().filter_map(|t| t.teachers).collect();
     assert!(!counts.is_empty() && counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
 }
@@ -157,7 +164,7 @@ async fn exports_open_in_russian_excel_with_numbers_as_numbers() {
     use calamine::{Data, Reader, Xlsx};
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let names = book.sheet_names();
-    assert_eq!(names, ["Охват самодиагностикой", "Показатели", "Динамика по критериям", "Цели программы", "Динамика", "Выявление", "Дорожные карты", "Дефициты", "Темы повышения квалификации", "Кластеры"]);
+    assert_eq!(names, ["Охват самодиагностикой", "Показатели", "Динамика по критериям", "Цели программы", "Динамика", "Выявление", "Дорожные карты", "Дефициты", "Дефициты по предметам", "Темы повышения квалификации", "Кластеры"]);
     let sheet = book.worksheet_range("Показатели").unwrap();
     assert_eq!(sheet.get_value((3, 0)), Some(&Data::String("Доля обучающихся, закончивших учебный год на «4», «5»".into())));
     match sheet.get_value((3, 2)) {

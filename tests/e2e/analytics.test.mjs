@@ -18,7 +18,7 @@ after(async () => {
   await server?.stop();
 });
 
-const SHEETS = ['Охват самодиагностикой', 'Показатели', 'Динамика по критериям', 'Цели программы', 'Динамика', 'Выявление', 'Дорожные карты', 'Дефициты', 'Темы повышения квалификации', 'Кластеры'];
+const SHEETS = ['Охват самодиагностикой', 'Показатели', 'Динамика по критериям', 'Цели программы', 'Динамика', 'Выявление', 'Дорожные карты', 'Дефициты', 'Дефициты по предметам', 'Темы повышения квалификации', 'Кластеры'];
 
 async function download(page, button) {
   const [file] = await Promise.all([page.waitForEvent('download'), button.click()]);
@@ -51,7 +51,7 @@ test('the department opens every view, exports XLSX and CSV with the same figure
   await page.getByTestId('groups').getByText('6 = 6 + 0 + 0').waitFor();
   // Every view is there, each with rows.
   const views = page.locator('[data-view]');
-  await views.nth(9).waitFor();
+  await views.nth(10).waitFor();
   assert.equal(await views.count(), SHEETS.length);
   const firstRow = page.locator('[data-view="1"] tbody tr').first();
   const shown = await firstRow.locator('td').allTextContents();
@@ -66,6 +66,8 @@ test('the department opens every view, exports XLSX and CSV with the same figure
   // Identification with its reason: Кимовская СОШ answered «да» to five of six criteria.
   await page.locator('[data-view="5"]').getByText('Отмечено 5 из 6').waitFor();
   await page.locator('[data-view="4"] tr', { hasText: 'Бураковская СОШ' }).first().waitFor();
+  // Deficits by school as a heat map (five of six teachers in each Спасский school: shown).
+  assert.ok(await page.locator('[data-view="7"] td[class*="heat-"]').count() >= 6);
   // The charts of the analytical report: a bar per school against the target line.
   const charts = page.getByTestId('charts');
   assert.equal(await charts.locator('figure').first().locator('rect.bar').count(), 6);

@@ -52,9 +52,17 @@ fn table_of(sheet: &Sheet, index: usize) -> Table {
                 let key = row.first().map(Value::display).unwrap_or_default();
                 let cells = row
                     .iter()
-                    .map(|v| {
+                    .enumerate()
+                    .map(|(column, v)| {
                         let cell = Cell::text(v.display());
                         match v {
+                            // A heat map of deficit shares: the darker, the more teachers need help.
+                            Value::Number(share) if sheet.heat_from.is_some_and(|from| column >= from) => cell.class(match share {
+                                x if *x >= 0.5 => "num heat-3",
+                                x if *x >= 0.3 => "num heat-2",
+                                x if *x >= 0.15 => "num heat-1",
+                                _ => "num heat-0",
+                            }),
                             Value::Number(_) => cell.class("num"),
                             Value::Text(t) if t == sheets::SUPPRESSED => cell.class("suppressed"),
                             _ => cell,
