@@ -117,6 +117,8 @@ fn main() {
         profiles: if views.contains('d') { &refs } else { &[] },
         completion_targets: &[],
         dynamics_targets: &indicators.dynamics_targets,
+        campaigns: &[],
+        today: "2026-01-01",
         year: 2026,
         now_ms: 0,
     };

@@ -8,8 +8,9 @@
 //! add one without code.
 
 use crate::aggregate::summarise;
+use crate::campaign::{Campaign, ReportState, completeness, standing};
 use crate::api::{
-    AreaTitle, DepartmentAnalytics, SchoolDynamics, SchoolGroup, SchoolIdentification, SchoolRoadmap, SchoolSelfDiagnosisRow,
+    AreaTitle, CampaignStanding, DepartmentAnalytics, SchoolDynamics, SchoolGroup, SchoolIdentification, SchoolRoadmap, SchoolSelfDiagnosisRow,
     SubjectDeficits, TopicNeed,
 };
 use crate::form::FormDefinition;
@@ -643,6 +644,10 @@ pub struct Inputs<'a> {
     pub profiles: &'a [(SchoolId, &'a Profile)],
     pub completion_targets: &'a [CompletionTarget],
     pub dynamics_targets: &'a [DynamicsTarget],
+    /// The department's reporting campaigns with each school's report state.
+    pub campaigns: &'a [(Campaign, HashMap<SchoolId, ReportState>)],
+    /// `YYYY-MM-DD`, what deadlines are judged against.
+    pub today: &'a str,
     /// The calendar year the completion target is judged for.
     pub year: i32,
     pub now_ms: i64,
@@ -800,6 +805,19 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
             .collect(),
         None => Vec::new(),
     };
+    // Each campaign: how complete it is over the schools shown, and where each school stands.
+    let campaigns = inputs
+        .campaigns
+        .iter()
+        .map(|(campaign, states)| {
+            let state = |id: &SchoolId| states.get(id).copied().unwrap_or(ReportState::NotStarted);
+            CampaignStanding {
+                campaign: campaign.clone(),
+                completeness: completeness(&campaign.deadline, inputs.today, schools.iter().map(|(s, _)| state(&s.id))),
+                schools: schools.iter().map(|(s, _)| standing(&campaign.deadline, inputs.today, state(&s.id))).collect(),
+            }
+        })
+        .collect();
     let completion = Completion {
         teachers: schools.iter().map(|(s, _)| counts.get(&s.id).copied().unwrap_or(0)).sum(),
         completed: by_school.values().map(|p| p.len() as u32).sum(),
@@ -844,6 +862,7 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         group: inputs.group,
         min_group: inputs.min_group,
         groups,
+        campaigns,
         completion,
         monitoring_periods,
         monitoring_period,

@@ -413,6 +413,15 @@ pub struct SchoolRoadmap {
     pub summary: crate::roadmap::RoadmapSummary,
 }
 
+/// A campaign over the schools of an analytics view: its completeness and each school's standing,
+/// in the order of the view's schools.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CampaignStanding {
+    pub campaign: Campaign,
+    pub completeness: Completeness,
+    pub schools: Vec<Standing>,
+}
+
 /// Teachers of one subject across the schools shown.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SubjectDeficits {
@@ -435,6 +444,9 @@ pub struct DepartmentAnalytics {
     pub group: SchoolGroup,
     pub min_group: u32,
     pub groups: crate::analytics::GroupCounts,
+    /// The department's campaigns over the same schools, newest first.
+    #[serde(default)]
+    pub campaigns: Vec<CampaignStanding>,
     pub completion: crate::analytics::Completion,
     /// Periods of monitoring reports sent, newest first, and the one shown.
     pub monitoring_periods: Vec<String>,

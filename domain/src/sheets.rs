@@ -259,6 +259,35 @@ pub fn topics(a: &DepartmentAnalytics) -> Sheet {
     }
 }
 
+/// Per campaign and school: done, due or overdue; then per campaign its totals.
+pub fn campaigns(a: &DepartmentAnalytics) -> Sheet {
+    let mut cols = vec!["Школа".to_owned()];
+    cols.extend(a.campaigns.iter().map(|c| format!("{} — {} (срок {})", c.campaign.form_title, c.campaign.period, crate::campaign::date_ru(&c.campaign.deadline))));
+    if a.campaigns.is_empty() {
+        return Sheet { name: "Сбор отчётов".into(), title: "Сбор отчётов: сборы ещё не открыты".into(), head: cols, rows: Vec::new(), heat_from: None };
+    }
+    let mut rows: Vec<Vec<Value>> = a
+        .deficits
+        .iter()
+        .enumerate()
+        .map(|(i, school)| {
+            let mut row = vec![school.school.name.as_str().into()];
+            row.extend(a.campaigns.iter().map(|c| c.schools.get(i).map_or(Value::Empty, |s| s.title_ru().into())));
+            row
+        })
+        .collect();
+    for (label, pick) in [
+        ("Сдали", (|c: &crate::campaign::Completeness| c.submitted) as fn(&crate::campaign::Completeness) -> u32),
+        ("Просрочено", |c| c.overdue),
+        ("Ожидается всего", |c| c.expected),
+    ] {
+        let mut row = vec![label.into()];
+        row.extend(a.campaigns.iter().map(|c| Value::Number(f64::from(pick(&c.completeness)))));
+        rows.push(row);
+    }
+    Sheet { name: "Сбор отчётов".into(), title: "Сбор отчётов: кто сдал, кто ещё нет, кто просрочил".into(), head: cols, rows, heat_from: None }
+}
+
 pub fn completion(a: &DepartmentAnalytics) -> Sheet {
     let c = &a.completion;
     let mut rows = vec![vec![
@@ -342,7 +371,7 @@ pub fn clusters(a: &DepartmentAnalytics) -> Sheet {
 
 /// Every view, one sheet each, in the order of the department's page.
 pub fn all(a: &DepartmentAnalytics) -> Vec<Sheet> {
-    vec![completion(a), indicators(a), dynamics_summary(a), programme_dynamics(a), dynamics(a), identification(a), roadmaps(a), deficits(a), deficits_by_subject(a), topics(a), clusters(a)]
+    vec![completion(a), campaigns(a), indicators(a), dynamics_summary(a), programme_dynamics(a), dynamics(a), identification(a), roadmaps(a), deficits(a), deficits_by_subject(a), topics(a), clusters(a)]
 }
 
 /// A sheet as CSV for Russian Excel: UTF-8 with a BOM, `;` between cells, decimal comma, CRLF.

@@ -144,7 +144,7 @@ async fn only_the_department_and_those_above_it_see_the_analytics() {
 async fn exports_open_in_russian_excel_with_numbers_as_numbers() {
     let app = TestApp::spawn().await;
     let token = app.token("spassk.otdel").await;
-    let res = app.request(Method::GET, "/api/department/analytics/export.csv?sheet=1", Some(&token)).send().await.unwrap();
+    let res = app.request(Method::GET, "/api/department/analytics/export.csv?sheet=2", Some(&token)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
     assert!(res.headers()["content-disposition"].to_str().unwrap().contains("filename*=UTF-8''"));
@@ -164,7 +164,7 @@ async fn exports_open_in_russian_excel_with_numbers_as_numbers() {
     use calamine::{Data, Reader, Xlsx};
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let names = book.sheet_names();
-    assert_eq!(names, ["Охват самодиагностикой", "Показатели", "Динамика по критериям", "Цели программы", "Динамика", "Выявление", "Дорожные карты", "Дефициты", "Дефициты по предметам", "Темы повышения квалификации", "Кластеры"]);
+    assert_eq!(names, ["Охват самодиагностикой", "Сбор отчётов", "Показатели", "Динамика по критериям", "Цели программы", "Динамика", "Выявление", "Дорожные карты", "Дефициты", "Дефициты по предметам", "Темы повышения квалификации", "Кластеры"]);
     let sheet = book.worksheet_range("Показатели").unwrap();
     assert_eq!(sheet.get_value((3, 0)), Some(&Data::String("Доля обучающихся, закончивших учебный год на «4», «5»".into())));
     match sheet.get_value((3, 2)) {
@@ -214,4 +214,28 @@ async fn the_monitoring_table_is_shown_for_the_chosen_year() {
     // A year nobody sent falls back to the latest.
     let unknown = analytics(&app, "spassk.otdel", "?period=1999").await.unwrap();
     assert_eq!(unknown.monitoring_period.as_deref(), Some("2020"));
+}
+
+#[tokio::test]
+async fn campaigns_are_part_of_the_analytics_per_school() {
+    use opora_domain::api::NewCampaign;
+    use opora_domain::campaign::Standing;
+    let app = TestApp::spawn().await;
+    let token = app.token("spassk.otdel").await;
+    for (period, deadline) in [("2018-2019", "2019-06-01"), ("2019-2020", "2020-05-31")] {
+        let req = NewCampaign { municipality: None, form: "indicator-card".into(), period: period.into(), deadline: deadline.into() };
+        send::<serde_json::Value>(app.request(Method::POST, "/api/department/campaigns", Some(&token)).json(&req)).await.unwrap();
+    }
+    let a = analytics(&app, "spassk.otdel", "").await.unwrap();
+    let by_period = |p: &str| a.campaigns.iter().find(|c| c.campaign.period == p).unwrap();
+    // The demo cards of 2018-2019 are all in; nobody has sent 2019-2020, whose deadline has passed.
+    let done = by_period("2018-2019");
+    assert_eq!((done.completeness.submitted, done.completeness.expected), (6, 6));
+    assert!(done.schools.iter().all(|s| *s == Standing::Done));
+    let late = by_period("2019-2020");
+    assert_eq!((late.completeness.overdue, late.schools.len()), (6, 6));
+    let sheet = &opora_domain::sheets::all(&a)[1];
+    assert_eq!(sheet.name, "Сбор отчётов");
+    assert_eq!(sheet.rows.len(), 6 + 3, "a row per school and three totals");
+    assert!(sheet.rows[0].iter().any(|v| v.display() == "просрочен"));
 }

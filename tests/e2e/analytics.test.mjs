@@ -18,7 +18,7 @@ after(async () => {
   await server?.stop();
 });
 
-const SHEETS = ['Охват самодиагностикой', 'Показатели', 'Динамика по критериям', 'Цели программы', 'Динамика', 'Выявление', 'Дорожные карты', 'Дефициты', 'Дефициты по предметам', 'Темы повышения квалификации', 'Кластеры'];
+const SHEETS = ['Охват самодиагностикой', 'Сбор отчётов', 'Показатели', 'Динамика по критериям', 'Цели программы', 'Динамика', 'Выявление', 'Дорожные карты', 'Дефициты', 'Дефициты по предметам', 'Темы повышения квалификации', 'Кластеры'];
 
 async function download(page, button) {
   const [file] = await Promise.all([page.waitForEvent('download'), button.click()]);
@@ -51,9 +51,9 @@ test('the department opens every view, exports XLSX and CSV with the same figure
   await page.getByTestId('groups').getByText('6 = 6 + 0 + 0').waitFor();
   // Every view is there, each with rows.
   const views = page.locator('[data-view]');
-  await views.nth(10).waitFor();
+  await views.nth(11).waitFor();
   assert.equal(await views.count(), SHEETS.length);
-  const firstRow = page.locator('[data-view="1"] tbody tr').first();
+  const firstRow = page.locator('[data-view="2"] tbody tr').first();
   const shown = await firstRow.locator('td').allTextContents();
   assert.equal(shown[0], 'Доля обучающихся, закончивших учебный год на «4», «5»');
   assert.equal(shown[1], '6');
@@ -64,10 +64,10 @@ test('the department opens every view, exports XLSX and CSV with the same figure
   const total = await page.locator('[data-view="0"] tbody tr').first().locator('td').allTextContents();
   assert.deepEqual(total.slice(1), ['36', '30', '0,833', '1', 'нет']);
   // Identification with its reason: Кимовская СОШ answered «да» to five of six criteria.
-  await page.locator('[data-view="5"]').getByText('Отмечено 5 из 6').waitFor();
-  await page.locator('[data-view="4"] tr', { hasText: 'Бураковская СОШ' }).first().waitFor();
+  await page.locator('[data-view="6"]').getByText('Отмечено 5 из 6').waitFor();
+  await page.locator('[data-view="5"] tr', { hasText: 'Бураковская СОШ' }).first().waitFor();
   // Deficits by school as a heat map (five of six teachers in each Спасский school: shown).
-  assert.ok(await page.locator('[data-view="7"] td[class*="heat-"]').count() >= 6);
+  assert.ok(await page.locator('[data-view="8"] td[class*="heat-"]').count() >= 6);
   // The charts of the analytical report: a bar per school against the target line.
   const charts = page.getByTestId('charts');
   assert.equal(await charts.locator('figure').first().locator('rect.bar').count(), 6);
@@ -83,14 +83,14 @@ test('the department opens every view, exports XLSX and CSV with the same figure
   // The workbook: a sheet per view, the figure as a number.
   const xlsx = await download(page, page.getByRole('button', { name: 'Скачать XLSX (все таблицы)' }));
   assert.match(xlsx.name, /\.xlsx$/);
-  const book = xlsxCells(xlsx.bytes, 2);
+  const book = xlsxCells(xlsx.bytes, 3);
   assert.deepEqual(book.names, SHEETS);
   assert.equal(book.cells.A4.text, 'Доля обучающихся, закончивших учебный год на «4», «5»');
   assert.equal(book.cells.B4.number, 6);
   assert.ok(Math.abs(book.cells.C4.number - shownMean) < 0.0006, `${book.cells.C4.number} vs ${shownMean}`);
 
   // A CSV table as Russian Excel opens it.
-  const csv = await download(page, page.locator('[data-view="1"]').getByRole('button', { name: 'Скачать CSV' }));
+  const csv = await download(page, page.locator('[data-view="2"]').getByRole('button', { name: 'Скачать CSV' }));
   const text = csv.bytes.toString('utf8');
   assert.equal(text.charCodeAt(0), 0xfeff, 'a BOM');
   const lines = text.slice(1).split('\r\n');
@@ -106,9 +106,9 @@ test('the department opens every view, exports XLSX and CSV with the same figure
   await page.getByText('Нет сети', { exact: true }).waitFor();
   await page.getByTestId('generated').first().waitFor();
   assert.match(await page.getByTestId('generated').first().textContent(), /^Данные на \d\d\.\d\d\.\d{4}/);
-  assert.deepEqual(await page.locator('[data-view="1"] tbody tr').first().locator('td').allTextContents(), shown);
+  assert.deepEqual(await page.locator('[data-view="2"] tbody tr').first().locator('td').allTextContents(), shown);
   // The CSV is made on the device: it still downloads.
-  const offlineCsv = await download(page, page.locator('[data-view="1"]').getByRole('button', { name: 'Скачать CSV' }));
+  const offlineCsv = await download(page, page.locator('[data-view="2"]').getByRole('button', { name: 'Скачать CSV' }));
   assert.equal(offlineCsv.bytes.toString('utf8'), text);
   await context.close();
 });

@@ -170,7 +170,7 @@ fn Views(user: UserId, group: String, municipality: Option<String>, period: Opti
                     <div class="card" data-view=i.to_string()>
                         <h2>{sheet.title.clone()}</h2>
                         {if empty {
-                            view! { <p class="muted">"Школы ещё не прислали данных для этой таблицы."</p> }.into_any()
+                            view! { <p class="muted">"Данных для этой таблицы пока нет."</p> }.into_any()
                         } else {
                             view! { <DataTable table/> }.into_any()
                         }}

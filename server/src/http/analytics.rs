@@ -58,6 +58,12 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
     let counts = state.store.teacher_counts(municipality_id).await?;
     let latest = state.store.latest_profiles(municipality_id, &self_diagnosis.id).await?;
     let profiles: Vec<(opora_domain::SchoolId, &Profile)> = latest.iter().map(|l| (l.school, &l.profile)).collect();
+    let mut campaigns = Vec::new();
+    for campaign in state.store.campaigns_of(municipality_id).await? {
+        let states = crate::http::campaigns::states(state, &campaign).await?;
+        campaigns.push((campaign, states));
+    }
+    let today = crate::http::campaigns::today(state);
     let rules = IdentificationRules::default();
     Ok(build(&Inputs {
         municipality,
@@ -77,6 +83,8 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
         profiles: &profiles,
         completion_targets: &state.indicators.self_diagnosis_targets,
         dynamics_targets: &state.indicators.dynamics_targets,
+        campaigns: &campaigns,
+        today: &today,
         year: opora_domain::campaign::date_of(state.now_ms(), opora_domain::campaign::MOSCOW_OFFSET_MINUTES)[..4].parse().unwrap_or(2026),
         now_ms: state.now_ms(),
     }))

@@ -21,7 +21,7 @@ use opora_domain::report::ReportKey;
 use opora_domain::{CampaignId, SchoolId};
 use std::collections::HashMap;
 
-fn today(state: &AppState) -> String {
+pub(crate) fn today(state: &AppState) -> String {
     date_of(state.now_ms(), MOSCOW_OFFSET_MINUTES)
 }
 
@@ -34,7 +34,7 @@ async fn visible_campaign(state: &AppState, user: &CurrentUser, id: CampaignId) 
 }
 
 /// Every school's report state for a campaign, by school.
-async fn states(state: &AppState, campaign: &Campaign) -> AppResult<HashMap<SchoolId, ReportState>> {
+pub(crate) async fn states(state: &AppState, campaign: &Campaign) -> AppResult<HashMap<SchoolId, ReportState>> {
     let reports = state.store.reports_of_municipality(campaign.municipality, &campaign.form, &campaign.period).await?;
     Ok(reports.iter().map(|r| (r.key.school, ReportState::of(Some(r)))).collect())
 }

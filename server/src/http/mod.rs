@@ -3,7 +3,7 @@
 
 mod analytics;
 mod auth;
-mod campaigns;
+pub(crate) mod campaigns;
 pub(crate) mod department;
 mod school;
 mod self_diagnoses;
