@@ -790,16 +790,21 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
     // development plan), counted per area and subject first: the topics follow from those two.
     // The same by subject across the schools shown: the deficits of mathematics teachers are not
     // those of primary teachers.
+    let mut by_subject: HashMap<&SubjectCode, Vec<&Profile>> = HashMap::new();
+    for profile in by_school.values().flatten() {
+        if let Some(subject) = &profile.subject {
+            by_subject.entry(subject).or_default().push(profile);
+        }
+    }
     let deficits_by_subject = match &inputs.self_diagnosis.variant {
         Some(variant) => variant
             .options
             .iter()
             .map(|option| {
-                let profiles: Vec<&Profile> =
-                    by_school.values().flatten().copied().filter(|p| p.subject.as_ref() == Some(&option.code)).collect();
+                let profiles = by_subject.get(&option.code).map_or(&[][..], Vec::as_slice);
                 SubjectDeficits {
                     subject: option.title.clone(),
-                    summary: summarise(&area_ids, profiles.len() as u32, &profiles, inputs.min_group),
+                    summary: summarise(&area_ids, profiles.len() as u32, profiles, inputs.min_group),
                 }
             })
             .collect(),
