@@ -72,6 +72,7 @@ fn main() {
     let indicators: Indicators = load("data/forms/analytics/programme.json");
 
     let municipality = MunicipalityRef { id: MunicipalityId(uuid::Uuid::from_u128(1)), name: "Сгенерированный".into(), region_id: RegionId(uuid::Uuid::from_u128(2)) };
+    let scope = opora_domain::api::AnalyticsScope { name: "Сгенерированный регион".into(), municipality: None, region: municipality.region_id };
     let schools: Vec<(SchoolRef, SchoolFlags)> = (0..SCHOOLS)
         .map(|i| {
             let school = SchoolRef { id: SchoolId(uuid::Uuid::from_u128(1000 + i as u128)), name: format!("Школа № {i}"), municipality_id: municipality.id };
@@ -100,7 +101,7 @@ fn main() {
 
     let rules = IdentificationRules::default();
     let inputs = |views: &str| Inputs {
-        municipality: municipality.clone(),
+        scope: scope.clone(),
         group: SchoolGroup::All,
         min_group: 5,
         schools: &schools,

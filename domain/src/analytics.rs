@@ -10,12 +10,12 @@
 use crate::aggregate::summarise;
 use crate::campaign::{Campaign, ReportState, completeness, standing};
 use crate::api::{
-    AreaTitle, CampaignStanding, DepartmentAnalytics, SchoolDynamics, SchoolGroup, SchoolIdentification, SchoolRoadmap, SchoolSelfDiagnosisRow,
+    AnalyticsScope, AreaTitle, CampaignStanding, DepartmentAnalytics, SchoolDynamics, SchoolGroup, SchoolIdentification, SchoolRoadmap, SchoolSelfDiagnosisRow,
     SubjectDeficits, TopicNeed,
 };
 use crate::form::FormDefinition;
 use crate::merge::Fields;
-use crate::org::{MunicipalityRef, SchoolFlags, SchoolRef};
+use crate::org::{SchoolFlags, SchoolRef};
 use crate::report::{CellValue, ReportFieldKind, ReportForm, read_report};
 use crate::roadmap::{self, PlanItem, Progress, Quarter, RoadmapSummary, read_status};
 use crate::ru_input::{Reading, improved, read_target};
@@ -625,7 +625,7 @@ pub struct FormReports<'a> {
 /// Everything the department's views are computed from. The server reads it from storage; the
 /// benchmark generates it.
 pub struct Inputs<'a> {
-    pub municipality: MunicipalityRef,
+    pub scope: AnalyticsScope,
     pub group: SchoolGroup,
     pub min_group: u32,
     pub schools: &'a [(SchoolRef, SchoolFlags)],
@@ -863,7 +863,7 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
     topics.sort_by(|a, b| b.teachers.cmp(&a.teachers).then_with(|| a.area.cmp(&b.area)).then_with(|| a.topic.cmp(&b.topic)));
 
     DepartmentAnalytics {
-        municipality: inputs.municipality.clone(),
+        scope: inputs.scope.clone(),
         group: inputs.group,
         min_group: inputs.min_group,
         groups,

@@ -437,10 +437,19 @@ pub struct TopicNeed {
     pub teachers: Option<u32>,
 }
 
+/// Whose schools an analytics view covers: one municipality's, or a whole region's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AnalyticsScope {
+    /// «Спасский муниципальный район», «Республика Татарстан».
+    pub name: String,
+    pub municipality: Option<MunicipalityId>,
+    pub region: RegionId,
+}
+
 /// `GET /api/department/analytics`: the department's views over what schools sent.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DepartmentAnalytics {
-    pub municipality: MunicipalityRef,
+    pub scope: AnalyticsScope,
     pub group: SchoolGroup,
     pub min_group: u32,
     pub groups: crate::analytics::GroupCounts,

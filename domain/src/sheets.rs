@@ -291,7 +291,7 @@ pub fn campaigns(a: &DepartmentAnalytics) -> Sheet {
 pub fn completion(a: &DepartmentAnalytics) -> Sheet {
     let c = &a.completion;
     let mut rows = vec![vec![
-        format!("{} ({})", a.municipality.name, a.group.title_ru()).into(),
+        format!("{} ({})", a.scope.name, a.group.title_ru()).into(),
         Value::Number(f64::from(c.teachers)),
         Value::Number(f64::from(c.completed)),
         Value::opt(c.share()),

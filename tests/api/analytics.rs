@@ -126,7 +126,7 @@ async fn groups_filter_every_view_and_small_groups_stay_hidden() {
 #[tokio::test]
 async fn only_the_department_and_those_above_it_see_the_analytics() {
     let app = TestApp::spawn().await;
-    let spassk = analytics(&app, "spassk.otdel", "").await.unwrap().municipality.id;
+    let spassk = analytics(&app, "spassk.otdel", "").await.unwrap().scope.municipality.expect("a municipality's view");
     for login in ["burakovo.t1", "burakovo.director"] {
         assert_eq!(analytics(&app, login, "").await.unwrap_err().1.code, ErrorCode::Forbidden, "{login}");
     }
@@ -238,4 +238,23 @@ async fn campaigns_are_part_of_the_analytics_per_school() {
     assert_eq!(sheet.name, "Сбор отчётов");
     assert_eq!(sheet.rows.len(), 6 + 3, "a row per school and three totals");
     assert!(sheet.rows[0].iter().any(|v| v.display() == "просрочен"));
+}
+
+#[tokio::test]
+async fn a_regional_specialist_sees_the_whole_region_at_once() {
+    let app = TestApp::spawn().await;
+    let region = analytics(&app, "tatarstan.region", "").await.unwrap();
+    assert_eq!((region.scope.name.as_str(), region.scope.municipality), ("Республика Татарстан", None));
+    let spassk = analytics(&app, "spassk.otdel", "").await.unwrap();
+    assert_eq!(region.scope.region, spassk.scope.region);
+    // The region's only demo municipality: the same schools and figures, without its campaigns.
+    assert_eq!(region.identification.len(), spassk.identification.len());
+    assert_eq!(region.indicators, spassk.indicators);
+    assert!(region.campaigns.is_empty());
+    // An administrator names the region; a municipal specialist cannot widen her view.
+    let admin = analytics(&app, "admin", &format!("?region={}", spassk.scope.region)).await.unwrap();
+    assert_eq!(admin.scope.name, "Республика Татарстан");
+    let own = analytics(&app, "chesma.otdel", &format!("?region={}", spassk.scope.region)).await.unwrap();
+    assert_eq!(own.scope.name, analytics(&app, "chesma.otdel", "").await.unwrap().scope.name, "the region parameter is ignored for her");
+    assert_ne!(own.scope.region, spassk.scope.region);
 }

@@ -93,7 +93,7 @@ fn Views(user: UserId, group: String, municipality: Option<String>, period: Opti
     let xlsx_path = StoredValue::new(format!("/api/department/analytics/export.xlsx?{query}"));
     let exporting = RwSignal::new(false);
     let export_xlsx = move |_| {
-        let (Some(session), Some(name)) = (ctx.session.get_untracked(), view.data.with_untracked(|d| d.as_ref().map(|d| d.municipality.name.clone()))) else { return };
+        let (Some(session), Some(name)) = (ctx.session.get_untracked(), view.data.with_untracked(|d| d.as_ref().map(|d| d.scope.name.clone()))) else { return };
         exporting.set(true);
         spawn_local(async move {
             match api::get_bytes(&xlsx_path.get_value(), &session.token).await {
@@ -129,7 +129,7 @@ fn Views(user: UserId, group: String, municipality: Option<String>, period: Opti
         <div class="card">
             <h1>"Аналитика"</h1>
             {move || view.data.with(|d| d.as_ref().map(|d| view! {
-                <p>{format!("{} · {}", d.municipality.name, d.group.title_ru())}</p>
+                <p>{format!("{} · {}", d.scope.name, d.group.title_ru())}</p>
                 <p data-testid="groups">{format!("Школы программы: {}", d.groups.formula_ru())}</p>
             }))}
             <p class="actions">
@@ -160,7 +160,7 @@ fn Views(user: UserId, group: String, municipality: Option<String>, period: Opti
         </div>
         {move || view.data.get().map(|d| view! { <Charts analytics=d/> })}
         {move || view.data.get().map(|d| {
-            let name = d.municipality.name.clone();
+            let name = d.scope.name.clone();
             sheets::all(&d).into_iter().enumerate().map(|(i, sheet)| {
                 let table = table_of(&sheet, i);
                 let csv = sheets::csv_ru(&sheet);

@@ -89,6 +89,7 @@ fn RegionOverview(user: opora_domain::UserId) -> impl IntoView {
     view! {
         <div class="card">
             <h1>"Самодиагностика педагогов по муниципалитетам"</h1>
+            <div class="actions"><A href="/department/analytics" attr:class="btn primary">"Аналитика по региону и выгрузки"</A></div>
             <Freshness generated_at=generated loading=view.loading error=view.error refresh/>
         </div>
         {move || view.data.get().map(|d| {

@@ -11,16 +11,19 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use opora_domain::analytics::{FormReports, IdentificationRules, Inputs, SchoolReport, build};
-use opora_domain::api::{DepartmentAnalytics, ErrorCode, SchoolGroup};
+use opora_domain::api::{AnalyticsScope, DepartmentAnalytics, ErrorCode, SchoolGroup};
+use opora_domain::org::Role;
 use opora_domain::report::ReportForm;
 use opora_domain::scoring::Profile;
 use opora_domain::sheets::{self, Sheet, Value};
-use opora_domain::{FormId, MunicipalityId};
+use opora_domain::{FormId, MunicipalityId, RegionId};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
 pub struct AnalyticsQuery {
     municipality: Option<MunicipalityId>,
+    /// For administrators: a whole region's view.
+    region: Option<RegionId>,
     #[serde(default)]
     group: SchoolGroup,
     /// The monitoring period; the latest when absent.
@@ -33,40 +36,70 @@ const ASSESSMENT: &str = "assessment-results";
 const CHECKLIST: &str = "identification-checklist";
 const ROADMAP: &str = "roadmap";
 
-async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -> AppResult<DepartmentAnalytics> {
-    let municipality_id = visible_municipality(state, user, query.municipality).await?;
-    let municipality =
-        state.store.municipality(municipality_id).await?.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
-    let schools = state.store.school_flags(municipality_id).await?;
-    let forms = state.store.latest_report_forms().await?;
-    let mut loaded: Vec<(ReportForm, Vec<SchoolReport>)> = Vec::new();
-    for id in [state.indicators.form.as_str(), CARD, ASSESSMENT, CHECKLIST, ROADMAP] {
-        let Some(form) = forms.iter().find(|f| f.id.as_str() == id) else {
-            loaded.push((empty_form(id), Vec::new()));
-            continue;
+/// The municipalities a view covers: the one asked for (or the specialist's own), or, for a
+/// regional specialist (or an administrator naming a region) asking for none, the whole region.
+async fn scope(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -> AppResult<(AnalyticsScope, Vec<MunicipalityId>)> {
+    let whole_region = query.municipality.is_none()
+        && match user.profile.role {
+            Role::Regional => true,
+            Role::Admin => query.region.is_some(),
+            _ => false,
         };
-        let sent = state.store.sent_reports(municipality_id, &form.id).await?;
-        let reports = sent.into_iter().map(|r| SchoolReport { school: r.school, period: r.period, fields: r.fields }).collect();
-        loaded.push((form.clone(), reports));
+    if whole_region {
+        let region = match user.profile.role {
+            Role::Regional => user.profile.region.ok_or_else(|| AppError::code(ErrorCode::Forbidden))?,
+            _ => query.region.ok_or_else(|| AppError::code(ErrorCode::NotFound))?,
+        };
+        let name = state.store.organisations().await?.regions.into_iter().find(|(id, _)| *id == region).map(|(_, n)| n);
+        let name = name.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
+        let municipalities = state.store.municipalities_of(region).await?.into_iter().map(|m| m.id).collect();
+        return Ok((AnalyticsScope { name, municipality: None, region }, municipalities));
     }
-    let reports = |i: usize| Some(FormReports { form: &loaded[i].0, reports: &loaded[i].1 });
+    let id = visible_municipality(state, user, query.municipality).await?;
+    let m = state.store.municipality(id).await?.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
+    Ok((AnalyticsScope { name: m.name, municipality: Some(id), region: m.region_id }, vec![id]))
+}
+
+async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -> AppResult<DepartmentAnalytics> {
+    let (scope, municipalities) = scope(state, user, query).await?;
+    let forms = state.store.latest_report_forms().await?;
     let self_diagnosis = state
         .store
         .latest_form(&FormId::from(SELF_DIAGNOSIS_FORM))
         .await?
         .ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
-    let counts = state.store.teacher_counts(municipality_id).await?;
-    let latest = state.store.latest_profiles(municipality_id, &self_diagnosis.id).await?;
-    let profiles: Vec<(opora_domain::SchoolId, &Profile)> = latest.iter().map(|l| (l.school, &l.profile)).collect();
-    let mut campaigns = Vec::new();
-    for campaign in state.store.campaigns_of(municipality_id).await? {
-        let states = crate::http::campaigns::states(state, &campaign).await?;
-        campaigns.push((campaign, states));
+    const FORMS: [&str; 5] = ["", CARD, ASSESSMENT, CHECKLIST, ROADMAP];
+    let form_ids: Vec<&str> = FORMS.iter().map(|f| if f.is_empty() { state.indicators.form.as_str() } else { f }).collect();
+    let mut loaded: Vec<(ReportForm, Vec<SchoolReport>)> = form_ids
+        .iter()
+        .map(|id| (forms.iter().find(|f| f.id.as_str() == *id).cloned().unwrap_or_else(|| empty_form(id)), Vec::new()))
+        .collect();
+    let (mut schools, mut counts, mut latest, mut campaigns) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for municipality_id in municipalities {
+        schools.extend(state.store.school_flags(municipality_id).await?);
+        for (form, reports) in &mut loaded {
+            if form.version == 0 {
+                continue;
+            }
+            let sent = state.store.sent_reports(municipality_id, &form.id).await?;
+            reports.extend(sent.into_iter().map(|r| SchoolReport { school: r.school, period: r.period, fields: r.fields }));
+        }
+        counts.extend(state.store.teacher_counts(municipality_id).await?);
+        latest.extend(state.store.latest_profiles(municipality_id, &self_diagnosis.id).await?);
+        // Campaigns are a municipality's own; a region's view has none of them.
+        if scope.municipality.is_some() {
+            for campaign in state.store.campaigns_of(municipality_id).await? {
+                let states = crate::http::campaigns::states(state, &campaign).await?;
+                campaigns.push((campaign, states));
+            }
+        }
     }
+    let reports = |i: usize| Some(FormReports { form: &loaded[i].0, reports: &loaded[i].1 });
+    let profiles: Vec<(opora_domain::SchoolId, &Profile)> = latest.iter().map(|l| (l.school, &l.profile)).collect();
     let today = crate::http::campaigns::today(state);
     let rules = IdentificationRules::default();
     Ok(build(&Inputs {
-        municipality,
+        scope,
         group: query.group,
         min_group: state.settings.min_group,
         schools: &schools,
@@ -100,7 +133,7 @@ pub async fn analytics(
     Query(query): Query<AnalyticsQuery>,
 ) -> AppResult<Json<DepartmentAnalytics>> {
     let analytics = compute(&state, &user, &query).await?;
-    let audit = NewAudit::new(Some(user.profile.id), "department.viewed", analytics.municipality.id).detail("аналитика");
+    let audit = NewAudit::new(Some(user.profile.id), "department.viewed", audit_subject(&analytics)).detail("аналитика");
     state.store.audit(&audit, state.now_ms()).await?;
     Ok(Json(analytics))
 }
@@ -130,8 +163,13 @@ fn percent_encode(text: &str) -> String {
         .collect()
 }
 
+/// What the audit log names: the municipality, or the region for a region's view.
+fn audit_subject(a: &DepartmentAnalytics) -> String {
+    a.scope.municipality.map_or_else(|| a.scope.region.to_string(), |m| m.to_string())
+}
+
 fn file_stem(a: &DepartmentAnalytics) -> String {
-    format!("Опора — {}", a.municipality.name)
+    format!("Опора — {}", a.scope.name)
 }
 
 /// One view as CSV for Russian Excel.
@@ -143,7 +181,7 @@ pub async fn export_csv(
     let analytics = compute(&state, &user, &query.view).await?;
     let all = sheets::all(&analytics);
     let sheet = all.get(query.sheet.unwrap_or(0)).ok_or_else(|| AppError::detail(ErrorCode::InvalidInput, "Нет такой таблицы."))?;
-    let audit = NewAudit::new(Some(user.profile.id), "department.exported", analytics.municipality.id).detail(format!("CSV: {}", sheet.name));
+    let audit = NewAudit::new(Some(user.profile.id), "department.exported", audit_subject(&analytics)).detail(format!("CSV: {}", sheet.name));
     state.store.audit(&audit, state.now_ms()).await?;
     let name = format!("{} — {}.csv", file_stem(&analytics), sheet.name);
     Ok(attachment(sheets::csv_ru(sheet).into_bytes(), "text/csv; charset=utf-8", &name))
@@ -157,7 +195,7 @@ pub async fn export_xlsx(
 ) -> AppResult<Response> {
     let analytics = compute(&state, &user, &query.view).await?;
     let bytes = workbook(&sheets::all(&analytics)).map_err(|e| AppError::Internal(anyhow::anyhow!("writing XLSX: {e}")))?;
-    let audit = NewAudit::new(Some(user.profile.id), "department.exported", analytics.municipality.id).detail("XLSX");
+    let audit = NewAudit::new(Some(user.profile.id), "department.exported", audit_subject(&analytics)).detail("XLSX");
     state.store.audit(&audit, state.now_ms()).await?;
     let name = format!("{}.xlsx", file_stem(&analytics));
     Ok(attachment(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &name))
