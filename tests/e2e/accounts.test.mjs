@@ -25,7 +25,8 @@ after(async () => {
 async function schoolRow(page, schoolName) {
   await page.goto(`${server.url}/department`);
   // The stored copy shows at once; «Обновить» returns when the fresh one has arrived.
-  await page.getByRole('button', { name: 'Обновить', exact: true }).first().waitFor();
+  const overview = page.locator('.card', { has: page.getByRole('heading', { name: 'Самодиагностика педагогов', exact: true }) });
+  await overview.getByRole('button', { name: 'Обновить', exact: true }).waitFor();
   const row = page.locator(`tr[data-row="${schoolName}"]`);
   await row.waitFor();
   return {

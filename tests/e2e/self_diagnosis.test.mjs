@@ -35,6 +35,10 @@ async function departmentCompleted(context, schoolName) {
   const page = await context.newPage();
   await login(page, server.url, 'spassk.otdel');
   await page.getByRole('link', { name: 'Самодиагностика педагогов по школам' }).click();
+  // The stored copy of an earlier visit shows at once; read the row once the fresh one is in
+  // (the overview's «Обновить» is «Обновляем…» until then).
+  const overview = page.locator('.card', { has: page.getByRole('heading', { name: 'Самодиагностика педагогов', exact: true }) });
+  await overview.getByRole('button', { name: 'Обновить', exact: true }).waitFor();
   const row = page.locator(`tr[data-row="${schoolName}"]`);
   await row.waitFor();
   const completed = Number(await row.locator('[data-testid="completed"]').textContent());
