@@ -508,7 +508,7 @@ pub struct DynamicsTarget {
     /// The procedure's field prefix in the assessment form: `oge.math`.
     pub procedure: String,
     pub title: String,
-    pub targets: Vec<CompletionTarget>,
+    pub targets: Vec<YearTarget>,
 }
 
 /// Against one such target: among the schools with results for both years, how many improved
@@ -574,10 +574,10 @@ pub fn dynamics_against_targets(form: &ReportForm, reports: &[&Fields], targets:
         .collect()
 }
 
-/// A programme's yearly target for the share of teachers who completed the self-diagnosis
-/// (seed 002, Раздел IV: 2020 — 10 %, … 2025 — 100 %).
+/// A programme's target share for one year (seed 002, Раздел IV): teachers who completed the
+/// self-diagnosis (2020 — 10 %, … 2025 — 100 %), ШНОР schools with positive dynamics (2021 — 20 %, …).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CompletionTarget {
+pub struct YearTarget {
     pub year: i32,
     pub percent: u32,
 }
@@ -589,7 +589,7 @@ pub struct Completion {
     pub teachers: u32,
     pub completed: u32,
     pub year: i32,
-    pub target: Option<CompletionTarget>,
+    pub target: Option<YearTarget>,
 }
 
 impl Completion {
@@ -603,7 +603,7 @@ impl Completion {
     }
 }
 
-pub fn target_for(targets: &[CompletionTarget], year: i32) -> Option<CompletionTarget> {
+pub fn target_for(targets: &[YearTarget], year: i32) -> Option<YearTarget> {
     targets.iter().filter(|t| t.year <= year).max_by_key(|t| t.year).copied()
 }
 
@@ -642,7 +642,7 @@ pub struct Inputs<'a> {
     pub teacher_counts: &'a [(SchoolId, u32)],
     /// Each teacher's latest profile, by school.
     pub profiles: &'a [(SchoolId, &'a Profile)],
-    pub completion_targets: &'a [CompletionTarget],
+    pub completion_targets: &'a [YearTarget],
     pub dynamics_targets: &'a [DynamicsTarget],
     /// The department's reporting campaigns with each school's report state.
     pub campaigns: &'a [(Campaign, HashMap<SchoolId, ReportState>)],
@@ -1027,7 +1027,7 @@ mod tests {
 
     #[test]
     fn completion_is_judged_against_the_years_target() {
-        let targets = [CompletionTarget { year: 2020, percent: 10 }, CompletionTarget { year: 2021, percent: 55 }, CompletionTarget { year: 2025, percent: 100 }];
+        let targets = [YearTarget { year: 2020, percent: 10 }, YearTarget { year: 2021, percent: 55 }, YearTarget { year: 2025, percent: 100 }];
         assert_eq!(target_for(&targets, 2019), None);
         assert_eq!(target_for(&targets, 2023).map(|t| t.percent), Some(55), "the latest target year not after it");
         assert_eq!(target_for(&targets, 2026).map(|t| t.percent), Some(100));
@@ -1092,7 +1092,7 @@ mod tests {
         let target = |from: i32| DynamicsTarget {
             procedure: "oge.math".into(),
             title: "ОГЭ, математика".into(),
-            targets: vec![CompletionTarget { year: from, percent: 20 }],
+            targets: vec![YearTarget { year: from, percent: 20 }],
         };
         let schools = [
             fields(&[("oge.math.2018.fail", "20"), ("oge.math.2019.fail", "13")]), // fewer «2»: better

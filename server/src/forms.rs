@@ -10,17 +10,8 @@ use std::path::Path;
 /// is broken or rewrites a version already stored: published versions are immutable, because
 /// submissions were answered against them.
 pub async fn load_forms(store: &dyn Storage, dir: &Path, now_ms: i64) -> anyhow::Result<Vec<FormDefinition>> {
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading forms from {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    paths.sort();
     let mut forms = Vec::new();
-    for path in paths {
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        let form: FormDefinition =
-            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    for (path, form) in json_files::<FormDefinition>(dir)? {
         let problems = form.check();
         if !problems.is_empty() {
             let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
@@ -49,16 +40,8 @@ pub async fn load_report_forms(store: &dyn Storage, dir: &Path, now_ms: i64) -> 
     if !dir.exists() {
         return Ok(Vec::new());
     }
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading report forms from {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    paths.sort();
     let mut forms = Vec::new();
-    for path in paths {
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        let form: ReportForm = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    for (path, form) in json_files::<ReportForm>(dir)? {
         if let Err(problem) = form.check() {
             bail!("{} is not a sound report form: {problem}", path.display());
         }
@@ -70,13 +53,31 @@ pub async fn load_report_forms(store: &dyn Storage, dir: &Path, now_ms: i64) -> 
     Ok(forms)
 }
 
+/// Every `*.json` file directly in `dir`, parsed, in file-name order.
+fn json_files<T: serde::de::DeserializeOwned>(dir: &Path) -> anyhow::Result<Vec<(std::path::PathBuf, T)>> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            let parsed = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+            Ok((path, parsed))
+        })
+        .collect()
+}
+
 /// The monitoring indicators of the department's statistics, and the report form they read.
 #[derive(Clone, Debug, serde::Deserialize)]
 pub struct Indicators {
     pub form: opora_domain::FormId,
     pub indicators: Vec<opora_domain::analytics::IndicatorDef>,
     #[serde(default)]
-    pub self_diagnosis_targets: Vec<opora_domain::analytics::CompletionTarget>,
+    pub self_diagnosis_targets: Vec<opora_domain::analytics::YearTarget>,
     #[serde(default)]
     pub dynamics_targets: Vec<opora_domain::analytics::DynamicsTarget>,
 }

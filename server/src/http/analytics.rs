@@ -118,7 +118,8 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
         dynamics_targets: &state.indicators.dynamics_targets,
         campaigns: &campaigns,
         today: &today,
-        year: opora_domain::campaign::date_of(state.now_ms(), opora_domain::campaign::MOSCOW_OFFSET_MINUTES)[..4].parse().unwrap_or(2026),
+        // `today` is `YYYY-MM-DD`: its year is the year coverage targets are judged for.
+        year: today.get(..4).and_then(|y| y.parse().ok()).unwrap_or_default(),
         now_ms: state.now_ms(),
     }))
 }

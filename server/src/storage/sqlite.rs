@@ -152,56 +152,20 @@ impl Storage for SqliteStorage {
     }
 
     async fn insert_region(&self, id: RegionId, name: &str) -> Result<()> {
-        sqlx::query("INSERT INTO regions (id, name) VALUES (?, ?)")
-            .bind(id.to_string())
-            .bind(name)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        insert_region_row(&self.writer, id, name).await
     }
 
     async fn insert_municipality(&self, m: &MunicipalityRef) -> Result<()> {
-        sqlx::query("INSERT INTO municipalities (id, region_id, name) VALUES (?, ?, ?)")
-            .bind(m.id.to_string())
-            .bind(m.region_id.to_string())
-            .bind(&m.name)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        insert_municipality_row(&self.writer, m).await
     }
 
     async fn insert_school(&self, s: &NewSchool) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO schools (id, municipality_id, name, low_results, unfavourable) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(s.id.to_string())
-        .bind(s.municipality_id.to_string())
-        .bind(&s.name)
-        .bind(s.flags.low_results)
-        .bind(s.flags.unfavourable_conditions)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+        insert_school_row(&self.writer, s).await
     }
 
     async fn insert_user(&self, u: &NewUser, now_ms: i64) -> Result<()> {
         let mut tx = self.writer.begin().await?;
-        sqlx::query(
-            "INSERT INTO users (id, login, full_name, role, school_id, municipality_id, region_id, password_hash, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(u.id.to_string())
-        .bind(&u.login)
-        .bind(&u.full_name)
-        .bind(u.role.as_str())
-        .bind(u.school_id.map(|id| id.to_string()))
-        .bind(u.municipality_id.map(|id| id.to_string()))
-        .bind(u.region_id.map(|id| id.to_string()))
-        .bind(&u.password_hash)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
-        log_change(&mut tx, "profile", &u.id.to_string(), Some(u.id), now_ms).await?;
+        insert_user_row(&mut tx, u, now_ms).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -284,28 +248,7 @@ impl Storage for SqliteStorage {
 
     async fn create_account(&self, u: &NewUser, code: Option<&NewCode>, audit: &NewAudit, now_ms: i64) -> Result<()> {
         let mut tx = self.writer.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO users (id, login, full_name, role, school_id, municipality_id, region_id, password_hash, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(u.id.to_string())
-        .bind(&u.login)
-        .bind(&u.full_name)
-        .bind(u.role.as_str())
-        .bind(u.school_id.map(|id| id.to_string()))
-        .bind(u.municipality_id.map(|id| id.to_string()))
-        .bind(u.region_id.map(|id| id.to_string()))
-        .bind(&u.password_hash)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(StorageError::AlreadyExists(u.login.clone()));
-            }
-            other => other?,
-        };
-        log_change(&mut tx, "profile", &u.id.to_string(), Some(u.id), now_ms).await?;
+        insert_user_row(&mut tx, u, now_ms).await?;
         if let Some(code) = code {
             insert_code(&mut tx, code, now_ms).await?;
         }
@@ -710,49 +653,16 @@ impl Storage for SqliteStorage {
     async fn import(&self, batch: &ImportBatch, now_ms: i64) -> Result<()> {
         let mut tx = self.writer.begin().await?;
         for (id, name) in &batch.regions {
-            sqlx::query("INSERT INTO regions (id, name) VALUES (?, ?)").bind(id.to_string()).bind(name).execute(&mut *tx).await?;
+            insert_region_row(&mut *tx, *id, name).await?;
         }
         for m in &batch.municipalities {
-            sqlx::query("INSERT INTO municipalities (id, region_id, name) VALUES (?, ?, ?)")
-                .bind(m.id.to_string())
-                .bind(m.region_id.to_string())
-                .bind(&m.name)
-                .execute(&mut *tx)
-                .await?;
+            insert_municipality_row(&mut *tx, m).await?;
         }
         for s in &batch.schools {
-            sqlx::query("INSERT INTO schools (id, municipality_id, name, low_results, unfavourable) VALUES (?, ?, ?, ?, ?)")
-                .bind(s.id.to_string())
-                .bind(s.municipality_id.to_string())
-                .bind(&s.name)
-                .bind(s.flags.low_results)
-                .bind(s.flags.unfavourable_conditions)
-                .execute(&mut *tx)
-                .await?;
+            insert_school_row(&mut *tx, s).await?;
         }
         for (u, code) in &batch.users {
-            let inserted = sqlx::query(
-                "INSERT INTO users (id, login, full_name, role, school_id, municipality_id, region_id, password_hash, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(u.id.to_string())
-            .bind(&u.login)
-            .bind(&u.full_name)
-            .bind(u.role.as_str())
-            .bind(u.school_id.map(|id| id.to_string()))
-            .bind(u.municipality_id.map(|id| id.to_string()))
-            .bind(u.region_id.map(|id| id.to_string()))
-            .bind(&u.password_hash)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await;
-            match inserted {
-                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                    return Err(StorageError::AlreadyExists(u.login.clone()));
-                }
-                other => other?,
-            };
-            log_change(&mut tx, "profile", &u.id.to_string(), Some(u.id), now_ms).await?;
+            insert_user_row(&mut tx, u, now_ms).await?;
             insert_code(&mut tx, code, now_ms).await?;
         }
         if let Some(audit) = &batch.audit {
@@ -1168,6 +1078,61 @@ async fn insert_code(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, code: &NewCod
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+// Rows written both by single calls and inside larger transactions (the import): one statement
+// each, run on whichever executor the caller holds.
+
+async fn insert_region_row<'e>(e: impl sqlx::SqliteExecutor<'e>, id: RegionId, name: &str) -> Result<()> {
+    sqlx::query("INSERT INTO regions (id, name) VALUES (?, ?)").bind(id.to_string()).bind(name).execute(e).await?;
+    Ok(())
+}
+
+async fn insert_municipality_row<'e>(e: impl sqlx::SqliteExecutor<'e>, m: &MunicipalityRef) -> Result<()> {
+    sqlx::query("INSERT INTO municipalities (id, region_id, name) VALUES (?, ?, ?)")
+        .bind(m.id.to_string())
+        .bind(m.region_id.to_string())
+        .bind(&m.name)
+        .execute(e)
+        .await?;
+    Ok(())
+}
+
+async fn insert_school_row<'e>(e: impl sqlx::SqliteExecutor<'e>, s: &NewSchool) -> Result<()> {
+    sqlx::query("INSERT INTO schools (id, municipality_id, name, low_results, unfavourable) VALUES (?, ?, ?, ?, ?)")
+        .bind(s.id.to_string())
+        .bind(s.municipality_id.to_string())
+        .bind(&s.name)
+        .bind(s.flags.low_results)
+        .bind(s.flags.unfavourable_conditions)
+        .execute(e)
+        .await?;
+    Ok(())
+}
+
+/// The account and its change-log line, so its owner's devices pull the profile. A taken login
+/// is [`StorageError::AlreadyExists`].
+async fn insert_user_row(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, u: &NewUser, now_ms: i64) -> Result<()> {
+    let inserted = sqlx::query(
+        "INSERT INTO users (id, login, full_name, role, school_id, municipality_id, region_id, password_hash, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(u.id.to_string())
+    .bind(&u.login)
+    .bind(&u.full_name)
+    .bind(u.role.as_str())
+    .bind(u.school_id.map(|id| id.to_string()))
+    .bind(u.municipality_id.map(|id| id.to_string()))
+    .bind(u.region_id.map(|id| id.to_string()))
+    .bind(&u.password_hash)
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await;
+    match inserted {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StorageError::AlreadyExists(u.login.clone())),
+        other => other?,
+    };
+    log_change(tx, "profile", &u.id.to_string(), Some(u.id), now_ms).await
 }
 
 const CAMPAIGN_SELECT: &str =
