@@ -1,11 +1,11 @@
 //! Every HTTP call the app makes, in one place, returning the shared crate's types.
 
+use opora_domain::UserId;
+use opora_domain::api::NewCampaign;
 use opora_domain::api::{
     ActivateRequest, ApiError, ErrorCode, IssuedCode, LoginRequest, LoginResponse, NewTeacher, PrivacySettings,
     SetActive, TeacherAccount,
 };
-use opora_domain::UserId;
-use opora_domain::api::NewCampaign;
 use opora_domain::campaign::Campaign;
 use opora_domain::sync::SyncResponse;
 use serde::Serialize;
@@ -77,7 +77,12 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
 }
 
 /// One JSON request: `body` already serialised.
-async fn send(method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Vec<u8>>) -> Result<Vec<u8>, Failure> {
+async fn send(
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Vec<u8>>,
+) -> Result<Vec<u8>, Failure> {
     let mut request = reqwest::Client::new().request(method, url(path)).timeout(TIMEOUT);
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -185,7 +190,6 @@ pub async fn issue_code(token: &str, teacher: UserId) -> Result<IssuedCode, Fail
 pub async fn set_active(token: &str, teacher: UserId, active: bool) -> Result<TeacherAccount, Failure> {
     put(&format!("/api/school/teachers/{teacher}/active"), token, &SetActive { active }).await
 }
-
 
 pub async fn open_campaign(token: &str, campaign: &NewCampaign) -> Result<Campaign, Failure> {
     post("/api/department/campaigns", Some(token), campaign).await

@@ -28,8 +28,8 @@ use gloo_storage::{LocalStorage, Storage};
 use opora_domain::api::{ApiError, LoginResponse};
 use opora_domain::diagnosis::{Draft, Submission};
 use opora_domain::form::FormDefinition;
-use opora_domain::org::UserProfile;
 use opora_domain::merge::Fields;
+use opora_domain::org::UserProfile;
 use opora_domain::report::{ReportForm, ReportKey, StoredReport};
 use opora_domain::sync::{Change, Cursor, Outbox};
 use opora_domain::{DeviceId, FormId, SubmissionId, UserId};
@@ -205,11 +205,7 @@ pub fn form(id: &FormId, version: u32) -> Option<FormDefinition> {
 /// The newest version of a form this browser has.
 pub fn latest_form(id: &FormId) -> Option<FormDefinition> {
     let prefix = format!("{PREFIX}form.{id}.");
-    keys_with(&prefix)
-        .iter()
-        .filter_map(|k| k[prefix.len()..].parse::<u32>().ok())
-        .max()
-        .and_then(|v| form(id, v))
+    keys_with(&prefix).iter().filter_map(|k| k[prefix.len()..].parse::<u32>().ok()).max().and_then(|v| form(id, v))
 }
 
 // --- Drafts and submissions ----------------------------------------------------------------
@@ -236,8 +232,7 @@ pub fn put_submission(user: UserId, s: &LocalSubmission) -> Result<(), WriteErro
 
 /// The user's submissions on this device, newest first.
 pub fn submissions(user: UserId) -> Vec<LocalSubmission> {
-    let mut all: Vec<LocalSubmission> =
-        keys_with(&user_key(user, "sd.")).iter().filter_map(|k| get(k)).collect();
+    let mut all: Vec<LocalSubmission> = keys_with(&user_key(user, "sd.")).iter().filter_map(|k| get(k)).collect();
     all.sort_by(|a, b| b.submission.submitted_at_ms.cmp(&a.submission.submitted_at_ms));
     all
 }
@@ -309,7 +304,11 @@ pub fn put_view_text(user: UserId, name: &str, json: &str) -> Result<(), WriteEr
     let Some(storage) = raw() else { return Err(WriteError::Other("no localStorage".to_owned())) };
     storage.set_item(&user_key(user, &format!("view.{name}")), json).map_err(|e| {
         let text = format!("{e:?}");
-        if text.contains("QuotaExceeded") || text.contains("quota") { WriteError::Full } else { WriteError::Other(text) }
+        if text.contains("QuotaExceeded") || text.contains("quota") {
+            WriteError::Full
+        } else {
+            WriteError::Other(text)
+        }
     })
 }
 
@@ -337,7 +336,9 @@ pub fn pending_by_user() -> Vec<(UserId, String, usize)> {
     }
     counts
         .into_iter()
-        .map(|(user, n)| (user, get::<String>(&user_key(user, "name")).unwrap_or_else(|| "другой пользователь".to_owned()), n))
+        .map(|(user, n)| {
+            (user, get::<String>(&user_key(user, "name")).unwrap_or_else(|| "другой пользователь".to_owned()), n)
+        })
         .collect()
 }
 

@@ -71,24 +71,48 @@ fn main() {
     }
     let indicators: Indicators = load("data/forms/analytics/programme.json");
 
-    let municipality = MunicipalityRef { id: MunicipalityId(uuid::Uuid::from_u128(1)), name: "Сгенерированный".into(), region_id: RegionId(uuid::Uuid::from_u128(2)) };
-    let scope = opora_domain::api::AnalyticsScope { name: "Сгенерированный регион".into(), municipality: None, region: municipality.region_id };
+    let municipality = MunicipalityRef {
+        id: MunicipalityId(uuid::Uuid::from_u128(1)),
+        name: "Сгенерированный".into(),
+        region_id: RegionId(uuid::Uuid::from_u128(2)),
+    };
+    let scope = opora_domain::api::AnalyticsScope {
+        name: "Сгенерированный регион".into(),
+        municipality: None,
+        region: municipality.region_id,
+    };
     let schools: Vec<(SchoolRef, SchoolFlags)> = (0..SCHOOLS)
         .map(|i| {
-            let school = SchoolRef { id: SchoolId(uuid::Uuid::from_u128(1000 + i as u128)), name: format!("Школа № {i}"), municipality_id: municipality.id };
+            let school = SchoolRef {
+                id: SchoolId(uuid::Uuid::from_u128(1000 + i as u128)),
+                name: format!("Школа № {i}"),
+                municipality_id: municipality.id,
+            };
             (school, SchoolFlags { low_results: rng.below(2) == 0, unfavourable_conditions: rng.below(3) == 0 })
         })
         .collect();
     let started = Instant::now();
     let reports_of = |form: &ReportForm, rng: &mut Rng| -> Vec<SchoolReport> {
-        schools.iter().map(|(s, _)| SchoolReport { school: s.id, period: "2025".into(), fields: fill(form, rng) }).collect()
+        schools
+            .iter()
+            .map(|(s, _)| SchoolReport { school: s.id, period: "2025".into(), fields: fill(form, rng) })
+            .collect()
     };
-    let (m, c, a, k) = (reports_of(&monitoring, &mut rng), reports_of(&card, &mut rng), reports_of(&assessment, &mut rng), reports_of(&checklist, &mut rng));
-    let subjects: Vec<SubjectCode> = ["russian", "math", "physics", "geography", "social", "primary"].map(SubjectCode::from).to_vec();
+    let (m, c, a, k) = (
+        reports_of(&monitoring, &mut rng),
+        reports_of(&card, &mut rng),
+        reports_of(&assessment, &mut rng),
+        reports_of(&checklist, &mut rng),
+    );
+    let subjects: Vec<SubjectCode> =
+        ["russian", "math", "physics", "geography", "social", "primary"].map(SubjectCode::from).to_vec();
     let profiles: Vec<(SchoolId, Profile)> = (0..TEACHERS)
         .map(|i| {
             let subject = &subjects[i % subjects.len()];
-            let answers: Answers = self_diagnosis.applicable_fields(Some(subject)).map(|(_, f)| (f.id.clone(), rng.below(4) as u8)).collect();
+            let answers: Answers = self_diagnosis
+                .applicable_fields(Some(subject))
+                .map(|(_, f)| (f.id.clone(), rng.below(4) as u8))
+                .collect();
             (schools[i % SCHOOLS].0.id, score(&self_diagnosis, Some(subject), &answers))
         })
         .collect();
@@ -149,6 +173,12 @@ fn main() {
     let t = Instant::now();
     let sheets = opora_domain::sheets::all(&all);
     let csv: usize = sheets.iter().map(|s| opora_domain::sheets::csv_ru(s).len()).sum();
-    println!("  {:<44} {:>7.1} ms   ({} rows, {} KB of CSV)", "tables and CSV of all views", t.elapsed().as_secs_f64() * 1000.0, sheets.iter().map(|s| s.rows.len()).sum::<usize>(), csv / 1024);
+    println!(
+        "  {:<44} {:>7.1} ms   ({} rows, {} KB of CSV)",
+        "tables and CSV of all views",
+        t.elapsed().as_secs_f64() * 1000.0,
+        sheets.iter().map(|s| s.rows.len()).sum::<usize>(),
+        csv / 1024
+    );
     println!("  goal: under 100 ms per view on this machine (2 cores)\n");
 }

@@ -4,8 +4,8 @@
 //! A group smaller than the configured minimum is suppressed («недостаточно данных»): an average
 //! over two teachers of a small rural school would tell the department what each of them answered.
 
-use crate::scoring::{Level, Profile};
 use crate::AreaId;
+use crate::scoring::{Level, Profile};
 use serde::{Deserialize, Serialize};
 
 /// The default smallest group whose aggregate may be shown.
@@ -50,12 +50,7 @@ impl GroupSummary {
 
 /// Summarises the latest profile of each teacher of a group. `areas` fixes the order (the form's
 /// sections), so every school's row lines up in the same columns.
-pub fn summarise(
-    areas: &[AreaId],
-    teachers: u32,
-    latest_profiles: &[&Profile],
-    min_group: u32,
-) -> GroupSummary {
+pub fn summarise(areas: &[AreaId], teachers: u32, latest_profiles: &[&Profile], min_group: u32) -> GroupSummary {
     let areas = areas
         .iter()
         .map(|area| {
@@ -84,10 +79,10 @@ pub fn summarise(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ItemId;
     use crate::diagnosis::Answers;
     use crate::form::tests_support::small_form;
     use crate::scoring::score;
-    use crate::ItemId;
 
     fn profile(pairs: &[(&str, u8)]) -> Profile {
         let answers: Answers = pairs.iter().map(|(k, v)| (ItemId::from(*k), *v)).collect();
@@ -110,17 +105,11 @@ mod tests {
         let refs: Vec<&Profile> = ps.iter().collect();
         let s = summarise(&area_ids(), 7, &refs, 4);
         assert_eq!((s.teachers, s.completed), (7, 4));
-        assert_eq!(
-            s.areas[0].stat,
-            AreaStat::Shown { respondents: 4, mean_percent: 62.5, deficit_share: 0.25 }
-        );
+        assert_eq!(s.areas[0].stat, AreaStat::Shown { respondents: 4, mean_percent: 62.5, deficit_share: 0.25 });
         // Nobody answered optional b: no data is suppressed, not zero.
         assert_eq!(s.areas[1].stat, AreaStat::Suppressed);
         // s: 100, 100, 100, 0 → 75 %, one deficit.
-        assert_eq!(
-            s.areas[2].stat,
-            AreaStat::Shown { respondents: 4, mean_percent: 75.0, deficit_share: 0.25 }
-        );
+        assert_eq!(s.areas[2].stat, AreaStat::Shown { respondents: 4, mean_percent: 75.0, deficit_share: 0.25 });
         assert_eq!(s.completed_share(), Some(4.0 / 7.0));
     }
 

@@ -8,11 +8,11 @@
 //! add one without code.
 
 use crate::aggregate::summarise;
-use crate::campaign::{Campaign, ReportState, completeness, standing};
 use crate::api::{
-    AnalyticsScope, AreaTitle, CampaignStanding, DepartmentAnalytics, SchoolDynamics, SchoolGroup, SchoolIdentification, SchoolRoadmap, SchoolSelfDiagnosisRow,
-    SubjectDeficits, TopicNeed,
+    AnalyticsScope, AreaTitle, CampaignStanding, DepartmentAnalytics, SchoolDynamics, SchoolGroup,
+    SchoolIdentification, SchoolRoadmap, SchoolSelfDiagnosisRow, SubjectDeficits, TopicNeed,
 };
+use crate::campaign::{Campaign, ReportState, completeness, standing};
 use crate::form::FormDefinition;
 use crate::merge::Fields;
 use crate::org::{SchoolFlags, SchoolRef};
@@ -149,7 +149,10 @@ pub fn card_dynamics(form: &ReportForm, fields: &Fields) -> Vec<Dynamics> {
                 .and_then(|f| number(&read, f.id.as_str()))
                 .or(bracketed);
             let target_field = section.fields.iter().find(|f| matches!(f.kind, ReportFieldKind::Target { .. }));
-            let target_text = target_field.and_then(|f| fields.get(f.id.as_str())).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+            let target_text = target_field
+                .and_then(|f| fields.get(f.id.as_str()))
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty());
             let target_met = match (target_field.map(|f| &f.kind), &target_text, current) {
                 (Some(ReportFieldKind::Target { unit }), Some(text), Some(current)) => {
                     read_target(*unit, text).ok().flatten().map(|t| t.met_by(current))
@@ -191,7 +194,11 @@ pub fn summarise_dynamics(per_school: &[Vec<Dynamics>]) -> Vec<DynamicsSummary> 
             let i = match out.iter().position(|s| s.criterion == d.criterion) {
                 Some(i) => i,
                 None => {
-                    out.push(DynamicsSummary { criterion: d.criterion.clone(), title: d.title.clone(), ..Default::default() });
+                    out.push(DynamicsSummary {
+                        criterion: d.criterion.clone(),
+                        title: d.title.clone(),
+                        ..Default::default()
+                    });
                     out.len() - 1
                 }
             };
@@ -276,7 +283,8 @@ fn percent(v: f64) -> String {
 /// The federal rule: at least `fail_percent` below the minimum in two or more procedures of one
 /// year, or in the same procedure two years running.
 pub fn assessment_flags(results: &[ProcedureResult], rules: &IdentificationRules) -> Vec<Flag> {
-    let failed: Vec<&ProcedureResult> = results.iter().filter(|r| r.fail_percent >= rules.fail_percent - 1e-9).collect();
+    let failed: Vec<&ProcedureResult> =
+        results.iter().filter(|r| r.fail_percent >= rules.fail_percent - 1e-9).collect();
     let mut flags = Vec::new();
     let mut years: Vec<u32> = failed.iter().map(|r| r.year).collect();
     years.sort_unstable();
@@ -284,9 +292,14 @@ pub fn assessment_flags(results: &[ProcedureResult], rules: &IdentificationRules
     for year in years {
         let in_year: Vec<&&ProcedureResult> = failed.iter().filter(|r| r.year == year).collect();
         if in_year.len() as u32 >= rules.failed_procedures_in_a_year.max(1) {
-            let list: Vec<String> = in_year.iter().map(|r| format!("{} — {}", r.title, percent(r.fail_percent))).collect();
+            let list: Vec<String> =
+                in_year.iter().map(|r| format!("{} — {}", r.title, percent(r.fail_percent))).collect();
             flags.push(Flag {
-                rule: format!("Не менее {} участников ниже минимума в {} и более процедурах за год", percent(rules.fail_percent), rules.failed_procedures_in_a_year),
+                rule: format!(
+                    "Не менее {} участников ниже минимума в {} и более процедурах за год",
+                    percent(rules.fail_percent),
+                    rules.failed_procedures_in_a_year
+                ),
                 explanation: format!("{year} год: {}", list.join("; ")),
             });
         }
@@ -299,7 +312,10 @@ pub fn assessment_flags(results: &[ProcedureResult], rules: &IdentificationRules
         runs.sort_by_key(|r| r.year);
         if let Some(pair) = runs.windows(2).find(|w| w[1].year == w[0].year + 1) {
             flags.push(Flag {
-                rule: format!("Не менее {} участников ниже минимума в одной процедуре два года подряд", percent(rules.fail_percent)),
+                rule: format!(
+                    "Не менее {} участников ниже минимума в одной процедуре два года подряд",
+                    percent(rules.fail_percent)
+                ),
                 explanation: format!(
                     "{}: {} год — {}, {} год — {}",
                     pair[0].title,
@@ -356,7 +372,10 @@ impl GroupCounts {
 
     /// «75 = 38 + 30 + 7 (ШНОР + ШФНСУ + обе группы)».
     pub fn formula_ru(&self) -> String {
-        format!("{} = {} + {} + {} (ШНОР + ШФНСУ + обе группы)", self.total, self.low_results, self.unfavourable, self.both)
+        format!(
+            "{} = {} + {} + {} (ШНОР + ШФНСУ + обе группы)",
+            self.total, self.low_results, self.unfavourable, self.both
+        )
     }
 }
 
@@ -416,7 +435,8 @@ pub fn cluster_schools(defs: &[IndicatorDef], schools: &[(SchoolRef, &ReadReport
         return Vec::new();
     }
     let k = groups.clamp(1, n);
-    let raw: Vec<Vec<Option<f64>>> = schools.iter().map(|(_, r)| defs.iter().map(|d| indicator_value(d, r)).collect()).collect();
+    let raw: Vec<Vec<Option<f64>>> =
+        schools.iter().map(|(_, r)| defs.iter().map(|d| indicator_value(d, r)).collect()).collect();
     // Mean and spread of each indicator over the schools that have it.
     let stats: Vec<(f64, f64)> = (0..defs.len())
         .map(|j| {
@@ -429,8 +449,10 @@ pub fn cluster_schools(defs: &[IndicatorDef], schools: &[(SchoolRef, &ReadReport
             (mean, if var > 1e-18 { var.sqrt() } else { 1.0 })
         })
         .collect();
-    let points: Vec<Vec<f64>> =
-        raw.iter().map(|row| row.iter().zip(&stats).map(|(v, (m, sd))| v.map_or(0.0, |v| (v - m) / sd)).collect()).collect();
+    let points: Vec<Vec<f64>> = raw
+        .iter()
+        .map(|row| row.iter().zip(&stats).map(|(v, (m, sd))| v.map_or(0.0, |v| (v - m) / sd)).collect())
+        .collect();
     let dist = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>();
     // Farthest-point start: the school farthest from the mean, then each next farthest from those chosen.
     let origin = vec![0.0; defs.len()];
@@ -458,7 +480,8 @@ pub fn cluster_schools(defs: &[IndicatorDef], schools: &[(SchoolRef, &ReadReport
             }
         }
         for (c, centre) in centres.iter_mut().enumerate() {
-            let members: Vec<&Vec<f64>> = points.iter().zip(&assignment).filter(|(_, a)| **a == c).map(|(p, _)| p).collect();
+            let members: Vec<&Vec<f64>> =
+                points.iter().zip(&assignment).filter(|(_, a)| **a == c).map(|(p, _)| p).collect();
             if !members.is_empty() {
                 for (j, value) in centre.iter_mut().enumerate() {
                     *value = members.iter().map(|m| m[j]).sum::<f64>() / members.len() as f64;
@@ -487,7 +510,8 @@ pub fn cluster_schools(defs: &[IndicatorDef], schools: &[(SchoolRef, &ReadReport
                     let z = (mean - stats[j].0) / stats[j].1;
                     let side = if z > 0.0 { "выше среднего" } else { "ниже среднего" };
                     let show = |v: f64| crate::report::format_number((v * 1000.0).round() / 1000.0);
-                    (z.abs() >= 0.5).then(|| (z.abs(), format!("{side}: {} ({} против {})", d.label, show(mean), show(stats[j].0))))
+                    (z.abs() >= 0.5)
+                        .then(|| (z.abs(), format!("{side}: {} ({} против {})", d.label, show(mean), show(stats[j].0))))
                 })
                 .collect();
             differences.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -537,22 +561,33 @@ impl DynamicsAgainstTarget {
 
 /// Each procedure's share of schools with positive dynamics in the latest year the schools'
 /// assessment reports have together with the year before.
-pub fn dynamics_against_targets(form: &ReportForm, reports: &[&Fields], targets: &[DynamicsTarget]) -> Vec<DynamicsAgainstTarget> {
+pub fn dynamics_against_targets(
+    form: &ReportForm,
+    reports: &[&Fields],
+    targets: &[DynamicsTarget],
+) -> Vec<DynamicsAgainstTarget> {
     let read: Vec<ReadReport> = reports.iter().map(|f| read(form, f)).collect();
-    let share = |r: &ReadReport, procedure: &str, year: u32, what: &str| number(r, &format!("{procedure}.{year}.{what}"));
+    let share =
+        |r: &ReadReport, procedure: &str, year: u32, what: &str| number(r, &format!("{procedure}.{year}.{what}"));
     targets
         .iter()
         .filter_map(|t| {
             // Years this procedure has in the form: `oge.math.2019.fail` → 2019.
             let mut years: Vec<u32> = form
                 .fields()
-                .filter_map(|f| f.id.as_str().strip_prefix(&format!("{}.", t.procedure))?.strip_suffix(".fail")?.parse().ok())
+                .filter_map(|f| {
+                    f.id.as_str().strip_prefix(&format!("{}.", t.procedure))?.strip_suffix(".fail")?.parse().ok()
+                })
                 .collect();
             years.sort_unstable();
             let year = *years.iter().rev().find(|y| years.contains(&(**y - 1)))?;
             let (mut schools, mut improved) = (0, 0);
             for r in &read {
-                let (Some(before), Some(now)) = (share(r, &t.procedure, year - 1, "fail"), share(r, &t.procedure, year, "fail")) else { continue };
+                let (Some(before), Some(now)) =
+                    (share(r, &t.procedure, year - 1, "fail"), share(r, &t.procedure, year, "fail"))
+                else {
+                    continue;
+                };
                 schools += 1;
                 let more_high = matches!(
                     (share(r, &t.procedure, year - 1, "high"), share(r, &t.procedure, year, "high")),
@@ -668,7 +703,8 @@ fn latest_by_school<'a>(reports: &'a [SchoolReport]) -> HashMap<SchoolId, &'a Sc
 
 /// Computes every view for the schools of `inputs.group`.
 pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
-    let schools: Vec<&(SchoolRef, SchoolFlags)> = inputs.schools.iter().filter(|(_, f)| inputs.group.includes(f)).collect();
+    let schools: Vec<&(SchoolRef, SchoolFlags)> =
+        inputs.schools.iter().filter(|(_, f)| inputs.group.includes(f)).collect();
     let in_view: HashSet<SchoolId> = schools.iter().map(|(s, _)| s.id).collect();
     let groups = GroupCounts::count(schools.iter().map(|(_, f)| (f.low_results, f.unfavourable_conditions)));
 
@@ -686,7 +722,8 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         .or_else(|| monitoring_periods.first().cloned());
     let (indicators, clusters) = match (inputs.monitoring, &monitoring_period) {
         (Some(m), Some(period)) => {
-            let sent: Vec<&SchoolReport> = m.reports.iter().filter(|r| &r.period == period && in_view.contains(&r.school)).collect();
+            let sent: Vec<&SchoolReport> =
+                m.reports.iter().filter(|r| &r.period == period && in_view.contains(&r.school)).collect();
             let read: Vec<ReadReport> = sent.iter().map(|r| read(m.form, &r.fields)).collect();
             let refs: Vec<&ReadReport> = read.iter().collect();
             let names: HashMap<SchoolId, &SchoolRef> = schools.iter().map(|(s, _)| (s.id, s)).collect();
@@ -720,8 +757,11 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
     let programme_dynamics = match inputs.assessment {
         Some(a) => {
             let latest = latest_by_school(a.reports);
-            let low: Vec<&Fields> =
-                schools.iter().filter(|(_, f)| f.low_results).filter_map(|(s, _)| latest.get(&s.id).map(|r| &r.fields)).collect();
+            let low: Vec<&Fields> = schools
+                .iter()
+                .filter(|(_, f)| f.low_results)
+                .filter_map(|(s, _)| latest.get(&s.id).map(|r| &r.fields))
+                .collect();
             dynamics_against_targets(a.form, &low, inputs.dynamics_targets)
         }
         None => Vec::new(),
@@ -783,7 +823,10 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         .map(|(school, _)| {
             let profiles = by_school.get(&school.id).map_or(&[][..], Vec::as_slice);
             let teachers = counts.get(&school.id).copied().unwrap_or(0);
-            SchoolSelfDiagnosisRow { school: school.clone(), summary: summarise(&area_ids, teachers, profiles, inputs.min_group) }
+            SchoolSelfDiagnosisRow {
+                school: school.clone(),
+                summary: summarise(&area_ids, teachers, profiles, inputs.min_group),
+            }
         })
         .collect();
     // Which teachers need an area's topics (the area is not a strength for them, as in their own
@@ -819,7 +862,10 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
             CampaignStanding {
                 campaign: campaign.clone(),
                 completeness: completeness(&campaign.deadline, inputs.today, schools.iter().map(|(s, _)| state(&s.id))),
-                schools: schools.iter().map(|(s, _)| standing(&campaign.deadline, inputs.today, state(&s.id))).collect(),
+                schools: schools
+                    .iter()
+                    .map(|(s, _)| standing(&campaign.deadline, inputs.today, state(&s.id)))
+                    .collect(),
             }
         })
         .collect();
@@ -860,7 +906,9 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
             teachers: (n >= inputs.min_group.max(1)).then_some(n),
         })
         .collect();
-    topics.sort_by(|a, b| b.teachers.cmp(&a.teachers).then_with(|| a.area.cmp(&b.area)).then_with(|| a.topic.cmp(&b.topic)));
+    topics.sort_by(|a, b| {
+        b.teachers.cmp(&a.teachers).then_with(|| a.area.cmp(&b.area)).then_with(|| a.topic.cmp(&b.topic))
+    });
 
     DepartmentAnalytics {
         scope: inputs.scope.clone(),
@@ -916,7 +964,11 @@ mod tests {
             whole: whole.iter().map(|s| (*s).to_owned()).collect(),
             rare,
         };
-        [def("share_4_5", &["students_4_5"], &["students"], false), def("medals", &["medals"], &[], true), def("psychologist", &["psychologist"], &[], true)]
+        [
+            def("share_4_5", &["students_4_5"], &["students"], false),
+            def("medals", &["medals"], &[], true),
+            def("psychologist", &["psychologist"], &[], true),
+        ]
     }
 
     #[test]
@@ -967,13 +1019,39 @@ mod tests {
     #[test]
     fn dynamics_take_the_direction_and_the_target_into_account() {
         // Бураковская СОШ, seed 000: 9 % without a certificate (target 0 %), ЕГЭ 63 (69 a year before), target «Более 70».
-        let rows = card_dynamics(&card(), &fields(&[("c1.current", "9"), ("c1.previous", "12"), ("c1.target", "0 %"), ("c3.current", "63 балла (в 2017-2018г – 69)"), ("c3.target", "Более 70")]));
+        let rows = card_dynamics(
+            &card(),
+            &fields(&[
+                ("c1.current", "9"),
+                ("c1.previous", "12"),
+                ("c1.target", "0 %"),
+                ("c3.current", "63 балла (в 2017-2018г – 69)"),
+                ("c3.target", "Более 70"),
+            ]),
+        );
         assert_eq!(rows.len(), 2, "a criterion without a measured current value is not a dynamic");
-        assert_eq!((rows[0].improved, rows[0].target_met), (Some(true), Some(false)), "fewer without a certificate is better");
+        assert_eq!(
+            (rows[0].improved, rows[0].target_met),
+            (Some(true), Some(false)),
+            "fewer without a certificate is better"
+        );
         assert_eq!((rows[1].previous, rows[1].improved, rows[1].target_met), (Some(69.0), Some(false), Some(false)));
-        let other = card_dynamics(&card(), &fields(&[("c1.current", "0"), ("c1.target", "0 %"), ("c3.current", "75"), ("c3.target", "Более 70")]));
+        let other = card_dynamics(
+            &card(),
+            &fields(&[("c1.current", "0"), ("c1.target", "0 %"), ("c3.current", "75"), ("c3.target", "Более 70")]),
+        );
         let summary = summarise_dynamics(&[rows, other]);
-        assert_eq!(summary[0], DynamicsSummary { criterion: "c1".into(), title: "Без аттестата".into(), schools: 2, improved: 1, declined: 0, target_met: 1 });
+        assert_eq!(
+            summary[0],
+            DynamicsSummary {
+                criterion: "c1".into(),
+                title: "Без аттестата".into(),
+                schools: 2,
+                improved: 1,
+                declined: 0,
+                target_met: 1
+            }
+        );
         assert_eq!((summary[1].improved, summary[1].declined, summary[1].target_met), (0, 1, 1));
     }
 
@@ -999,21 +1077,36 @@ mod tests {
     fn the_federal_rule_flags_with_its_reasons() {
         let rules = IdentificationRules::default();
         // Чойская СОШ, seed 002: ВПР 5 кл. математика 45 % → 57 %; ОГЭ математика 13 % in 2019.
-        let results = procedure_results(&assessment(), &fields(&[("vpr.math.5.2019.fail", "57"), ("vpr.math.5.2018.fail", "45"), ("vpr.math.5.2019.high", "0"), ("oge.math.2019.fail", "13"), ("oge.math.2018.fail", "–")]));
+        let results = procedure_results(
+            &assessment(),
+            &fields(&[
+                ("vpr.math.5.2019.fail", "57"),
+                ("vpr.math.5.2018.fail", "45"),
+                ("vpr.math.5.2019.high", "0"),
+                ("oge.math.2019.fail", "13"),
+                ("oge.math.2018.fail", "–"),
+            ]),
+        );
         assert_eq!(results.len(), 3, "«–» is no result, and «high» is not a fail share");
         let flags = assessment_flags(&results, &rules);
         assert_eq!(flags.len(), 1, "{flags:?}");
         assert_eq!(flags[0].explanation, "ВПР, математика, 5 класс: 2018 год — 45 %, 2019 год — 57 %");
 
         // Two procedures of one year at or above 30 %: flagged for that year, naming both.
-        let results = procedure_results(&assessment(), &fields(&[("vpr.math.5.2019.fail", "30"), ("oge.math.2019.fail", "31,5"), ("oge.math.2018.fail", "29,9")]));
+        let results = procedure_results(
+            &assessment(),
+            &fields(&[("vpr.math.5.2019.fail", "30"), ("oge.math.2019.fail", "31,5"), ("oge.math.2018.fail", "29,9")]),
+        );
         let flags = assessment_flags(&results, &rules);
         assert_eq!(flags.len(), 1, "{flags:?}");
         assert_eq!(flags[0].explanation, "2019 год: ВПР, математика, 5 класс — 30 %; ОГЭ, математика — 31,5 %");
         assert!(flags[0].rule.contains("2 и более процедурах"));
 
         // Below the threshold everywhere: nothing.
-        let results = procedure_results(&assessment(), &fields(&[("vpr.math.5.2019.fail", "29"), ("vpr.math.5.2018.fail", "29"), ("oge.math.2019.fail", "10")]));
+        let results = procedure_results(
+            &assessment(),
+            &fields(&[("vpr.math.5.2019.fail", "29"), ("vpr.math.5.2018.fail", "29"), ("oge.math.2019.fail", "10")]),
+        );
         assert!(assessment_flags(&results, &rules).is_empty());
     }
 
@@ -1027,7 +1120,11 @@ mod tests {
 
     #[test]
     fn completion_is_judged_against_the_years_target() {
-        let targets = [YearTarget { year: 2020, percent: 10 }, YearTarget { year: 2021, percent: 55 }, YearTarget { year: 2025, percent: 100 }];
+        let targets = [
+            YearTarget { year: 2020, percent: 10 },
+            YearTarget { year: 2021, percent: 55 },
+            YearTarget { year: 2025, percent: 100 },
+        ];
         assert_eq!(target_for(&targets, 2019), None);
         assert_eq!(target_for(&targets, 2023).map(|t| t.percent), Some(55), "the latest target year not after it");
         assert_eq!(target_for(&targets, 2026).map(|t| t.percent), Some(100));
@@ -1040,21 +1137,32 @@ mod tests {
     #[test]
     fn schools_fall_into_groups_explained_by_their_differences() {
         let form = monitoring();
-        let school = |i: u128| SchoolRef { id: SchoolId(uuid::Uuid::from_u128(i)), name: format!("Школа {i}"), municipality_id: crate::MunicipalityId(uuid::Uuid::nil()) };
+        let school = |i: u128| SchoolRef {
+            id: SchoolId(uuid::Uuid::from_u128(i)),
+            name: format!("Школа {i}"),
+            municipality_id: crate::MunicipalityId(uuid::Uuid::nil()),
+        };
         // Two strong schools (70–74 % on «4» and «5», a psychologist) and three weak ones (7–10 %, none).
         let typed = [("74", "да"), ("70", "да"), ("7", "нет"), ("9", "нет"), ("10", "нет")];
         let read: Vec<ReadReport> = typed
             .iter()
-            .map(|(good, psy)| read(&form, &fields(&[("students", "100"), ("students_4_5", good), ("psychologist", psy)])))
+            .map(|(good, psy)| {
+                read(&form, &fields(&[("students", "100"), ("students_4_5", good), ("psychologist", psy)]))
+            })
             .collect();
-        let schools: Vec<(SchoolRef, &ReadReport)> = read.iter().enumerate().map(|(i, r)| (school(i as u128), r)).collect();
+        let schools: Vec<(SchoolRef, &ReadReport)> =
+            read.iter().enumerate().map(|(i, r)| (school(i as u128), r)).collect();
         let [share, _, psychologist] = defs();
         let clusters = cluster_schools(&[share, psychologist], &schools, 2);
         assert_eq!(clusters.len(), 2);
         let names = |c: &Cluster| c.schools.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
         assert_eq!(names(&clusters[0]), ["Школа 2", "Школа 3", "Школа 4"]);
         assert_eq!(names(&clusters[1]), ["Школа 0", "Школа 1"]);
-        assert!(clusters[1].distinguished_by.iter().any(|d| d == "выше среднего: share_4_5 (0,72 против 0,34)"), "{:?}", clusters[1].distinguished_by);
+        assert!(
+            clusters[1].distinguished_by.iter().any(|d| d == "выше среднего: share_4_5 (0,72 против 0,34)"),
+            "{:?}",
+            clusters[1].distinguished_by
+        );
         assert!(clusters[0].distinguished_by.iter().any(|d| d.starts_with("ниже среднего: psychologist")));
         // Asking for more groups than schools: one each.
         assert_eq!(cluster_schools(&defs(), &schools[..1], 3).len(), 1);
@@ -1073,10 +1181,20 @@ mod tests {
         }))
         .unwrap();
         let f = fields(&[
-            ("measure#1", "Приказ"), ("deadline#1", "Август 2018"), ("responsible#1", "ОО"), ("progress#1", "Выполнено. Приказ № 458 от 17.08.2018"),
-            ("measure#2", "Семинары"), ("deadline#2", "В течение 2018-2019 уч. года"), ("responsible#2", "ОО"), ("progress#2", "Выполняется"),
-            ("measure#3", "Курсы"), ("deadline#3", "Март 2019"), ("responsible#3", "ОО"),
-            ("measure#4", "Отчёт"), ("deadline#4", "Декабрь 2019"), ("responsible#4", "ОО"),
+            ("measure#1", "Приказ"),
+            ("deadline#1", "Август 2018"),
+            ("responsible#1", "ОО"),
+            ("progress#1", "Выполнено. Приказ № 458 от 17.08.2018"),
+            ("measure#2", "Семинары"),
+            ("deadline#2", "В течение 2018-2019 уч. года"),
+            ("responsible#2", "ОО"),
+            ("progress#2", "Выполняется"),
+            ("measure#3", "Курсы"),
+            ("deadline#3", "Март 2019"),
+            ("responsible#3", "ОО"),
+            ("measure#4", "Отчёт"),
+            ("deadline#4", "Декабрь 2019"),
+            ("responsible#4", "ОО"),
         ]);
         // At the end of 2019-Q2 (June): the school-year deadline (May 2019) and March have passed.
         let s = roadmap_summary(&form, &f, "2019-Q2").unwrap();

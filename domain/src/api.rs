@@ -6,8 +6,8 @@
 use crate::aggregate::GroupSummary;
 use crate::campaign::{Campaign, Completeness, ReportState, Standing};
 use crate::merge::Fields;
-use crate::report::ReportForm;
 use crate::org::{MunicipalityRef, SchoolRef, UserProfile};
+use crate::report::ReportForm;
 use crate::scoring::Profile;
 use crate::{AreaId, FormId, FormRef, MunicipalityId, RegionId, UserId};
 use serde::{Deserialize, Serialize};
@@ -65,9 +65,7 @@ impl ErrorCode {
             ErrorCode::UnknownFormVersion => {
                 "Эта версия анкеты неизвестна серверу. Ответы сохранены на устройстве; обратитесь к администратору."
             }
-            ErrorCode::InvalidSubmission => {
-                "Анкета заполнена не полностью или с ошибками. Проверьте ответы."
-            }
+            ErrorCode::InvalidSubmission => "Анкета заполнена не полностью или с ошибками. Проверьте ответы.",
             ErrorCode::Conflict => "Запись с таким номером уже существует.",
             ErrorCode::UnsupportedProtocol => "Приложение устарело. Обновите страницу.",
             ErrorCode::InvalidActivationCode => {

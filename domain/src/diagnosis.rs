@@ -103,9 +103,7 @@ pub fn unanswered_required<'a>(
 ) -> Vec<&'a ItemId> {
     form.applicable_fields(subject)
         .filter(|(_, f)| !f.optional)
-        .filter(|(_, f)| {
-            answers.get(&f.id).is_none_or(|&v| usize::from(v) >= form.scale_of(f).len())
-        })
+        .filter(|(_, f)| answers.get(&f.id).is_none_or(|&v| usize::from(v) >= form.scale_of(f).len()))
         .map(|(_, f)| &f.id)
         .collect()
 }
@@ -113,17 +111,11 @@ pub fn unanswered_required<'a>(
 /// Keeps only the answers that belong in a submission of this form and subject: a draft may hold
 /// answers to items of another subject (the teacher changed her mind) or of an older form version.
 /// Those are left in the draft, never deleted, but not sent.
-pub fn answers_for_submission(
-    form: &FormDefinition,
-    subject: &SubjectCode,
-    answers: &Answers,
-) -> Answers {
+pub fn answers_for_submission(form: &FormDefinition, subject: &SubjectCode, answers: &Answers) -> Answers {
     answers
         .iter()
         .filter(|(item, value)| {
-            form.field(item).is_some_and(|f| {
-                applies(f, Some(subject)) && usize::from(**value) < form.scale_of(f).len()
-            })
+            form.field(item).is_some_and(|f| applies(f, Some(subject)) && usize::from(**value) < form.scale_of(f).len())
         })
         .map(|(k, v)| (k.clone(), *v))
         .collect()
@@ -166,10 +158,7 @@ mod tests {
     #[test]
     fn an_item_of_another_subject_is_refused() {
         let s = submission(&[("a1", 3), ("a2", 0), ("m1", 1), ("r1", 2)], "math");
-        assert_eq!(
-            check_submission(&small_form(), &s),
-            Err(SubmissionProblem::NotApplicable("r1".into()))
-        );
+        assert_eq!(check_submission(&small_form(), &s), Err(SubmissionProblem::NotApplicable("r1".into())));
     }
 
     #[test]
@@ -184,23 +173,15 @@ mod tests {
     #[test]
     fn an_unknown_subject_or_item_is_refused() {
         let s = submission(&[("a1", 1)], "chemistry");
-        assert_eq!(
-            check_submission(&small_form(), &s),
-            Err(SubmissionProblem::UnknownSubject("chemistry".into()))
-        );
+        assert_eq!(check_submission(&small_form(), &s), Err(SubmissionProblem::UnknownSubject("chemistry".into())));
         let s = submission(&[("a1", 1), ("zz", 1)], "math");
-        assert_eq!(
-            check_submission(&small_form(), &s),
-            Err(SubmissionProblem::UnknownItem("zz".into()))
-        );
+        assert_eq!(check_submission(&small_form(), &s), Err(SubmissionProblem::UnknownItem("zz".into())));
     }
 
     #[test]
     fn answers_for_submission_drop_other_subjects_and_unknown_items_only() {
-        let draft: Answers = [("a1", 2), ("r1", 3), ("old-item", 1), ("m1", 0)]
-            .iter()
-            .map(|(k, v)| (ItemId::from(*k), *v))
-            .collect();
+        let draft: Answers =
+            [("a1", 2), ("r1", 3), ("old-item", 1), ("m1", 0)].iter().map(|(k, v)| (ItemId::from(*k), *v)).collect();
         let kept = answers_for_submission(&small_form(), &"math".into(), &draft);
         let kept: Vec<_> = kept.keys().map(|k| k.as_str()).collect();
         assert_eq!(kept, ["a1", "m1"]);

@@ -164,27 +164,19 @@ impl FormDefinition {
                 }
                 let FieldKind::Scale { scale } = &field.kind;
                 if !self.scales.contains_key(scale) {
-                    errors.push(DefinitionError::UnknownScale {
-                        item: field.id.clone(),
-                        scale: scale.clone(),
-                    });
+                    errors.push(DefinitionError::UnknownScale { item: field.id.clone(), scale: scale.clone() });
                 }
                 if let Some(v) = &field.variant
                     && !variants.contains(v)
                 {
-                    errors.push(DefinitionError::UnknownVariant {
-                        item: field.id.clone(),
-                        variant: v.clone(),
-                    });
+                    errors.push(DefinitionError::UnknownVariant { item: field.id.clone(), variant: v.clone() });
                 }
             }
         }
         match (&self.kind, &self.scoring) {
             (FormKind::SelfDiagnosis, None) => errors.push(DefinitionError::MissingScoring),
             (_, Some(rules)) => {
-                if rules.deficit_below_percent > rules.strength_from_percent
-                    || rules.strength_from_percent > 100
-                {
+                if rules.deficit_below_percent > rules.strength_from_percent || rules.strength_from_percent > 100 {
                     errors.push(DefinitionError::BadThresholds);
                 }
             }
@@ -197,9 +189,9 @@ impl FormDefinition {
         &'a self,
         variant: Option<&'a SubjectCode>,
     ) -> impl Iterator<Item = (&'a Section, &'a Field)> + 'a {
-        self.sections.iter().flat_map(move |s| {
-            s.fields.iter().filter(move |f| applies(f, variant)).map(move |f| (s, f))
-        })
+        self.sections
+            .iter()
+            .flat_map(move |s| s.fields.iter().filter(move |f| applies(f, variant)).map(move |f| (s, f)))
     }
 
     pub fn field(&self, id: &ItemId) -> Option<&Field> {
@@ -234,9 +226,7 @@ impl Section {
         &'a self,
         variant: Option<&'a SubjectCode>,
     ) -> impl Iterator<Item = &'a Recommendation> + 'a {
-        self.recommendations
-            .iter()
-            .filter(move |r| r.variant.is_none() || r.variant.as_ref() == variant)
+        self.recommendations.iter().filter(move |r| r.variant.is_none() || r.variant.as_ref() == variant)
     }
 }
 

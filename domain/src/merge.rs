@@ -96,7 +96,11 @@ mod tests {
         let base = fields(&[("a", "1"), ("b", "2")]);
         let ours = fields(&[("a", "10"), ("b", "2")]);
         let theirs = fields(&[("a", "1"), ("b", "20"), ("c", "3")]);
-        let m = merge(&base, Edit { fields: &ours, author: user(1), at_ms: 5 }, Edit { fields: &theirs, author: user(2), at_ms: 4 });
+        let m = merge(
+            &base,
+            Edit { fields: &ours, author: user(1), at_ms: 5 },
+            Edit { fields: &theirs, author: user(2), at_ms: 4 },
+        );
         assert_eq!(m.fields, fields(&[("a", "10"), ("b", "20"), ("c", "3")]));
         assert!(m.conflicts.is_empty());
     }
@@ -106,7 +110,11 @@ mod tests {
         let base = fields(&[("a", "1")]);
         let ours = fields(&[("a", "10")]);
         let theirs = fields(&[("a", "11")]);
-        let m = merge(&base, Edit { fields: &ours, author: user(1), at_ms: 5 }, Edit { fields: &theirs, author: user(2), at_ms: 9 });
+        let m = merge(
+            &base,
+            Edit { fields: &ours, author: user(1), at_ms: 5 },
+            Edit { fields: &theirs, author: user(2), at_ms: 9 },
+        );
         assert_eq!(m.fields, fields(&[("a", "11")]));
         assert_eq!(
             m.conflicts,
@@ -126,7 +134,11 @@ mod tests {
         let base = fields(&[("a", "1"), ("b", "2")]);
         let ours = fields(&[("b", "2")]);
         let theirs = fields(&[("a", "1"), ("b", "3")]);
-        let m = merge(&base, Edit { fields: &ours, author: user(1), at_ms: 1 }, Edit { fields: &theirs, author: user(2), at_ms: 1 });
+        let m = merge(
+            &base,
+            Edit { fields: &ours, author: user(1), at_ms: 1 },
+            Edit { fields: &theirs, author: user(2), at_ms: 1 },
+        );
         assert_eq!(m.fields, fields(&[("b", "3")]));
     }
 

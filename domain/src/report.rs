@@ -95,7 +95,9 @@ pub enum ReportFieldKind {
         lower_is_better: bool,
     },
     /// An expected value: «Более 70 баллов».
-    Target { unit: Unit },
+    Target {
+        unit: Unit,
+    },
     YesNo,
     Text {
         #[serde(default = "default_text_chars")]
@@ -395,7 +397,9 @@ pub fn apply_edit(
     // A field this edit changed from what its device saw is this person's answer to an earlier
     // conflict on it, unless the merge just produced a new conflict there.
     let new_conflict_fields: Vec<String> = match current {
-        Some(c) if c.revision != edit.base_revision => conflicts[c.conflicts.len()..].iter().map(|x| x.field.clone()).collect(),
+        Some(c) if c.revision != edit.base_revision => {
+            conflicts[c.conflicts.len()..].iter().map(|x| x.field.clone()).collect()
+        }
         _ => Vec::new(),
     };
     conflicts.retain(|c| {
@@ -437,7 +441,13 @@ mod tests {
         f.check().unwrap();
         let (read, problems) = read_report(
             &f,
-            &values(&[("graduates", "11"), ("no_certificate", "1"), ("share", "9 %"), ("target", "0%"), ("psychologist", "Да")]),
+            &values(&[
+                ("graduates", "11"),
+                ("no_certificate", "1"),
+                ("share", "9 %"),
+                ("target", "0%"),
+                ("psychologist", "Да"),
+            ]),
         );
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(read.len(), 5, "the empty optional comment is simply absent");
@@ -474,7 +484,15 @@ mod tests {
     }
 
     fn edit(base_revision: u32, fields: &[(&str, &str)], at_ms: i64) -> ReportEdit {
-        ReportEdit { key: key(), form_version: 1, base_revision, fields: values(fields), submit: false, at_ms, confirmed: Vec::new() }
+        ReportEdit {
+            key: key(),
+            form_version: 1,
+            base_revision,
+            fields: values(fields),
+            submit: false,
+            at_ms,
+            confirmed: Vec::new(),
+        }
     }
 
     fn stored(revision: u32, fields: &[(&str, &str)], by: u128, at_ms: i64) -> StoredReport {
@@ -519,16 +537,23 @@ mod tests {
         let mut now = stored(3, &[("share", "11")], 2, 3000);
         now.conflicts = applied.conflicts.clone();
         let resolve = edit(3, &[("share", "10,5")], 4000);
-        let resolved = apply_edit(&f, Some(&values(&[("share", "11")])), Some(&now), &resolve, UserId(uuid::Uuid::from_u128(1)));
+        let resolved =
+            apply_edit(&f, Some(&values(&[("share", "11")])), Some(&now), &resolve, UserId(uuid::Uuid::from_u128(1)));
         assert!(resolved.conflicts.is_empty());
         assert_eq!(resolved.fields["share"], "10,5");
         // An edit that leaves the field alone leaves the conflict open.
         let other = edit(3, &[("share", "11"), ("note", "ок")], 4000);
-        assert_eq!(apply_edit(&f, Some(&values(&[("share", "11")])), Some(&now), &other, UserId(uuid::Uuid::from_u128(1))).conflicts.len(), 1);
+        assert_eq!(
+            apply_edit(&f, Some(&values(&[("share", "11")])), Some(&now), &other, UserId(uuid::Uuid::from_u128(1)))
+                .conflicts
+                .len(),
+            1
+        );
         // Confirming the kept value as it is resolves it too.
         let mut confirm = edit(3, &[("share", "11")], 4000);
         confirm.confirmed = vec!["share".to_owned()];
-        let confirmed = apply_edit(&f, Some(&values(&[("share", "11")])), Some(&now), &confirm, UserId(uuid::Uuid::from_u128(1)));
+        let confirmed =
+            apply_edit(&f, Some(&values(&[("share", "11")])), Some(&now), &confirm, UserId(uuid::Uuid::from_u128(1)));
         assert!(confirmed.conflicts.is_empty());
         assert_eq!(confirmed.fields["share"], "11");
     }
@@ -577,15 +602,22 @@ mod tests {
         let f = plan();
         f.check().unwrap();
         let typed = values(&[
-            ("measure#1", "Семинар"), ("deadline#1", "Август 2018"), ("progress#1", "Выполнено"),
-            ("measure#3", "Курсы"), ("deadline#3", " "),
+            ("measure#1", "Семинар"),
+            ("deadline#1", "Август 2018"),
+            ("progress#1", "Выполнено"),
+            ("measure#3", "Курсы"),
+            ("deadline#3", " "),
             // A cleared row is no row.
-            ("measure#2", ""), ("deadline#2", ""),
+            ("measure#2", ""),
+            ("deadline#2", ""),
         ]);
         assert_eq!(f.sections[0].rows_in(&typed), vec![1, 3]);
         let (read, problems) = read_report(&f, &typed);
         assert_eq!(read.len(), 4, "{read:?}");
-        assert_eq!(problems, vec![FieldProblem { field: ItemId::from("deadline#3"), message: "Заполните поле.".into() }]);
+        assert_eq!(
+            problems,
+            vec![FieldProblem { field: ItemId::from("deadline#3"), message: "Заполните поле.".into() }]
+        );
         assert_eq!(f.label_of("deadline#3"), "Срок (строка 3)");
     }
 

@@ -111,13 +111,15 @@ pub fn read_status(text: &str) -> (ItemStatus, String) {
     let lower = trimmed.to_lowercase();
     let status = if lower.starts_with("выполнено") || lower.starts_with("исполнено") {
         ItemStatus::Done
-    } else if lower.starts_with("выполняется") || lower.starts_with("в работе") || lower.starts_with("частично") {
+    } else if lower.starts_with("выполняется") || lower.starts_with("в работе") || lower.starts_with("частично")
+    {
         ItemStatus::InProgress
     } else {
         ItemStatus::NotStarted
     };
     let evidence = if status == ItemStatus::Done {
-        let rest = &trimmed[trimmed.char_indices().nth("выполнено".chars().count()).map_or(trimmed.len(), |(i, _)| i)..];
+        let rest =
+            &trimmed[trimmed.char_indices().nth("выполнено".chars().count()).map_or(trimmed.len(), |(i, _)| i)..];
         rest.trim_start_matches(['.', ',', ':', ' ']).trim().to_owned()
     } else {
         trimmed.to_owned()
@@ -145,7 +147,8 @@ pub fn summarise(items: &[PlanItem], progress: &[Progress], period: Quarter) -> 
             .filter(|p| p.item == item.id && p.period <= period)
             .max_by_key(|p| p.period)
             .map_or(ItemStatus::NotStarted, |p| p.status);
-        let overdue = latest != ItemStatus::Done && deadline(&item.deadline).is_some_and(|due| due < period.last_month());
+        let overdue =
+            latest != ItemStatus::Done && deadline(&item.deadline).is_some_and(|due| due < period.last_month());
         match (latest, overdue) {
             (ItemStatus::Done, _) => summary.done += 1,
             (_, true) => summary.overdue += 1,
@@ -175,7 +178,10 @@ mod tests {
 
     #[test]
     fn statuses_keep_their_evidence() {
-        assert_eq!(read_status("Выполнено. Приказ № 458 от 17.08.2018"), (ItemStatus::Done, "Приказ № 458 от 17.08.2018".to_owned()));
+        assert_eq!(
+            read_status("Выполнено. Приказ № 458 от 17.08.2018"),
+            (ItemStatus::Done, "Приказ № 458 от 17.08.2018".to_owned())
+        );
         assert_eq!(
             read_status("Выполнено в течение 2018-2019 уч. года"),
             (ItemStatus::Done, "в течение 2018-2019 уч. года".to_owned())
@@ -193,15 +199,25 @@ mod tests {
             responsible: "Отдел образования".to_owned(),
             expected_result: String::new(),
         };
-        let items = [item("a", "Август 2018"), item("b", "Август 2018"), item("c", "В течение 2018-2019 уч. года"), item("d", "По запросу")];
+        let items = [
+            item("a", "Август 2018"),
+            item("b", "Август 2018"),
+            item("c", "В течение 2018-2019 уч. года"),
+            item("d", "По запросу"),
+        ];
         let q3 = Quarter { year: 2018, quarter: 3 };
         let q4 = Quarter { year: 2018, quarter: 4 };
         let progress = [
-            Progress { item: "a".into(), period: q3, status: ItemStatus::Done, evidence: "Приказ № 458".into() },
+            Progress {
+                item: "a".into(), period: q3, status: ItemStatus::Done, evidence: "Приказ № 458".into()
+            },
             Progress { item: "c".into(), period: q3, status: ItemStatus::InProgress, evidence: String::new() },
         ];
         // In Q3 2018 (ends September) item b, due in August, is overdue.
-        assert_eq!(summarise(&items, &progress, q3), RoadmapSummary { done: 1, in_progress: 1, overdue: 1, not_started: 1 });
+        assert_eq!(
+            summarise(&items, &progress, q3),
+            RoadmapSummary { done: 1, in_progress: 1, overdue: 1, not_started: 1 }
+        );
         // Progress reported for a later quarter does not count in an earlier one.
         let later = [Progress { item: "b".into(), period: q4, status: ItemStatus::Done, evidence: String::new() }];
         assert_eq!(summarise(&items, &later, q3).done, 0);

@@ -110,7 +110,8 @@ fn number(text: &str) -> Result<f64, InputError> {
         return err(format!("«{text}»: в числе может быть только одна запятая."));
     }
     let unsigned = normalised.strip_prefix(['-', '−', '–']).unwrap_or(&normalised);
-    if !unsigned.chars().all(|c| c.is_ascii_digit() || c == '.') || unsigned.starts_with('.') || unsigned.ends_with('.') {
+    if !unsigned.chars().all(|c| c.is_ascii_digit() || c == '.') || unsigned.starts_with('.') || unsigned.ends_with('.')
+    {
         return err(format!("«{text}» — не число."));
     }
     let value = decimal(unsigned).ok_or_else(|| InputError(format!("«{text}» — не число.")))?;
@@ -162,12 +163,8 @@ fn check_unit_word(unit: Unit, word: &str, percent: bool, text: &str) -> Result<
 
 fn check_range(unit: Unit, value: f64, text: &str) -> Result<(), InputError> {
     match unit {
-        Unit::Percent if !(0.0..=100.0).contains(&value) => {
-            err(format!("«{text}»: доля должна быть от 0 до 100 %."))
-        }
-        Unit::Points if !(0.0..=100.0).contains(&value) => {
-            err(format!("«{text}»: балл ЕГЭ и ОГЭ — от 0 до 100."))
-        }
+        Unit::Percent if !(0.0..=100.0).contains(&value) => err(format!("«{text}»: доля должна быть от 0 до 100 %.")),
+        Unit::Points if !(0.0..=100.0).contains(&value) => err(format!("«{text}»: балл ЕГЭ и ОГЭ — от 0 до 100.")),
         Unit::Count if value < 0.0 => err(format!("«{text}»: количество не может быть отрицательным.")),
         Unit::Count if value.fract() != 0.0 => err(format!("«{text}»: количество — целое число.")),
         _ => Ok(()),
@@ -242,7 +239,12 @@ pub fn read_target(unit: Unit, input: &str) -> Result<Option<Target>, InputError
         ("менее", Comparison::LessThan),
         ("меньше", Comparison::LessThan),
     ];
-    let symbols = [("≥", Comparison::AtLeast), ("≤", Comparison::AtMost), (">", Comparison::MoreThan), ("<", Comparison::LessThan)];
+    let symbols = [
+        ("≥", Comparison::AtLeast),
+        ("≤", Comparison::AtMost),
+        (">", Comparison::MoreThan),
+        ("<", Comparison::LessThan),
+    ];
     let (comparison, rest) = WORDS
         .iter()
         .chain(symbols.iter())
@@ -281,8 +283,14 @@ mod tests {
     #[test]
     fn the_seeds_current_values_read_as_their_authors_meant() {
         // Cells of seed 000, Приложение 6, as they stand.
-        assert_eq!(read_value(Unit::Percent, "1 (9%)"), Ok(Reading::Value { value: 9.0, count: Some(1), previous: None }));
-        assert_eq!(read_value(Unit::Percent, "0 (0%)"), Ok(Reading::Value { value: 0.0, count: Some(0), previous: None }));
+        assert_eq!(
+            read_value(Unit::Percent, "1 (9%)"),
+            Ok(Reading::Value { value: 9.0, count: Some(1), previous: None })
+        );
+        assert_eq!(
+            read_value(Unit::Percent, "0 (0%)"),
+            Ok(Reading::Value { value: 0.0, count: Some(0), previous: None })
+        );
         assert_eq!(read_value(Unit::Percent, "0%"), Ok(value(0.0)));
         assert_eq!(read_value(Unit::Percent, "12 %"), Ok(value(12.0)));
         assert_eq!(read_value(Unit::Percent, "16,6"), Ok(value(16.6)));

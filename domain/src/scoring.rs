@@ -110,9 +110,7 @@ pub fn score(form: &FormDefinition, subject: Option<&SubjectCode>, answers: &Ans
         .iter()
         .filter(|(item, value)| match form.field(item) {
             None => true,
-            Some(f) => {
-                !applies(f, subject) || usize::from(**value) >= form.scale_of(f).len()
-            }
+            Some(f) => !applies(f, subject) || usize::from(**value) >= form.scale_of(f).len(),
         })
         .map(|(item, _)| item.clone())
         .collect();
@@ -210,7 +208,11 @@ mod tests {
 
     #[test]
     fn an_unknown_item_from_an_old_draft_is_ignored_and_reported() {
-        let p = score(&small_form(), Some(&"math".into()), &answers(&[("a1", 2), ("a2", 2), ("m1", 2), ("retired-item", 3)]));
+        let p = score(
+            &small_form(),
+            Some(&"math".into()),
+            &answers(&[("a1", 2), ("a2", 2), ("m1", 2), ("retired-item", 3)]),
+        );
         assert_eq!(p.ignored, vec![ItemId::from("retired-item")]);
         // 4 / 6 = 66.7 %: the retired item added nothing.
         assert_eq!((area(&p, "a").points, area(&p, "a").max_points), (4, 6));

@@ -95,7 +95,15 @@ pub fn programme_dynamics(a: &DepartmentAnalytics) -> Sheet {
     Sheet {
         name: "Цели программы".into(),
         title: "Доля ШНОР с положительной динамикой результатов против целевых показателей программы".into(),
-        head: head(&["Процедура", "Год", "Школ с результатами двух лет", "С положительной динамикой", "Доля", "Цель", "Цель достигнута"]),
+        head: head(&[
+            "Процедура",
+            "Год",
+            "Школ с результатами двух лет",
+            "С положительной динамикой",
+            "Доля",
+            "Цель",
+            "Цель достигнута",
+        ]),
         rows: a
             .programme_dynamics
             .iter()
@@ -137,7 +145,10 @@ pub fn dynamics(a: &DepartmentAnalytics) -> Sheet {
     }
     Sheet {
         name: "Динамика".into(),
-        title: format!("Динамика и целевые значения{}", a.card_period.as_deref().map(|p| format!(" за {p}")).unwrap_or_default()),
+        title: format!(
+            "Динамика и целевые значения{}",
+            a.card_period.as_deref().map(|p| format!(" за {p}")).unwrap_or_default()
+        ),
         head: head(&["Школа", "Критерий", "Прошлый год", "Текущий", "Ожидаемый", "Цель достигнута", "Динамика"]),
         rows,
         heat_from: None,
@@ -227,7 +238,10 @@ pub fn deficits_by_subject(a: &DepartmentAnalytics) -> Sheet {
     cols.extend(a.areas.iter().map(|t| format!("{}: доля с дефицитом", t.title)));
     Sheet {
         name: "Дефициты по предметам".into(),
-        title: format!("Профессиональные дефициты педагогов по предметам (группы меньше {} не показываются)", a.min_group),
+        title: format!(
+            "Профессиональные дефициты педагогов по предметам (группы меньше {} не показываются)",
+            a.min_group
+        ),
         head: cols,
         rows: a
             .deficits_by_subject
@@ -253,7 +267,13 @@ pub fn topics(a: &DepartmentAnalytics) -> Sheet {
         rows: a
             .topics
             .iter()
-            .map(|t| vec![t.area.as_str().into(), t.topic.as_str().into(), t.teachers.map_or_else(|| SUPPRESSED.into(), |n| Value::Number(f64::from(n)))])
+            .map(|t| {
+                vec![
+                    t.area.as_str().into(),
+                    t.topic.as_str().into(),
+                    t.teachers.map_or_else(|| SUPPRESSED.into(), |n| Value::Number(f64::from(n))),
+                ]
+            })
             .collect(),
         heat_from: None,
     }
@@ -262,9 +282,22 @@ pub fn topics(a: &DepartmentAnalytics) -> Sheet {
 /// Per campaign and school: done, due or overdue; then per campaign its totals.
 pub fn campaigns(a: &DepartmentAnalytics) -> Sheet {
     let mut cols = vec!["Школа".to_owned()];
-    cols.extend(a.campaigns.iter().map(|c| format!("{} — {} (срок {})", c.campaign.form_title, c.campaign.period, crate::campaign::date_ru(&c.campaign.deadline))));
+    cols.extend(a.campaigns.iter().map(|c| {
+        format!(
+            "{} — {} (срок {})",
+            c.campaign.form_title,
+            c.campaign.period,
+            crate::campaign::date_ru(&c.campaign.deadline)
+        )
+    }));
     if a.campaigns.is_empty() {
-        return Sheet { name: "Сбор отчётов".into(), title: "Сбор отчётов: сборы ещё не открыты".into(), head: cols, rows: Vec::new(), heat_from: None };
+        return Sheet {
+            name: "Сбор отчётов".into(),
+            title: "Сбор отчётов: сборы ещё не открыты".into(),
+            head: cols,
+            rows: Vec::new(),
+            heat_from: None,
+        };
     }
     let mut rows: Vec<Vec<Value>> = a
         .deficits
@@ -285,7 +318,13 @@ pub fn campaigns(a: &DepartmentAnalytics) -> Sheet {
         row.extend(a.campaigns.iter().map(|c| Value::Number(f64::from(pick(&c.completeness)))));
         rows.push(row);
     }
-    Sheet { name: "Сбор отчётов".into(), title: "Сбор отчётов: кто сдал, кто ещё нет, кто просрочил".into(), head: cols, rows, heat_from: None }
+    Sheet {
+        name: "Сбор отчётов".into(),
+        title: "Сбор отчётов: кто сдал, кто ещё нет, кто просрочил".into(),
+        head: cols,
+        rows,
+        heat_from: None,
+    }
 }
 
 pub fn completion(a: &DepartmentAnalytics) -> Sheet {
@@ -313,7 +352,9 @@ pub fn completion(a: &DepartmentAnalytics) -> Sheet {
         title: format!(
             "Педагоги, прошедшие самодиагностику, {} год{}",
             c.year,
-            c.target.map(|t| format!(" (цель программы на {} год — не менее {} %)", t.year, t.percent)).unwrap_or_default()
+            c.target
+                .map(|t| format!(" (цель программы на {} год — не менее {} %)", t.year, t.percent))
+                .unwrap_or_default()
         ),
         head: head(&["Муниципалитет / школа", "Педагогов", "Прошли", "Доля", "Цель", "Цель достигнута"]),
         rows,
@@ -361,7 +402,11 @@ pub fn clusters(a: &DepartmentAnalytics) -> Sheet {
                     format!("Группа {}", i + 1).into(),
                     Value::Number(c.schools.len() as f64),
                     c.schools.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ").into(),
-                    if c.distinguished_by.is_empty() { "близка к средним значениям".into() } else { c.distinguished_by.join("; ").into() },
+                    if c.distinguished_by.is_empty() {
+                        "близка к средним значениям".into()
+                    } else {
+                        c.distinguished_by.join("; ").into()
+                    },
                 ]
             })
             .collect(),
@@ -371,7 +416,20 @@ pub fn clusters(a: &DepartmentAnalytics) -> Sheet {
 
 /// Every view, one sheet each, in the order of the department's page.
 pub fn all(a: &DepartmentAnalytics) -> Vec<Sheet> {
-    vec![completion(a), campaigns(a), indicators(a), dynamics_summary(a), programme_dynamics(a), dynamics(a), identification(a), roadmaps(a), deficits(a), deficits_by_subject(a), topics(a), clusters(a)]
+    vec![
+        completion(a),
+        campaigns(a),
+        indicators(a),
+        dynamics_summary(a),
+        programme_dynamics(a),
+        dynamics(a),
+        identification(a),
+        roadmaps(a),
+        deficits(a),
+        deficits_by_subject(a),
+        topics(a),
+        clusters(a),
+    ]
 }
 
 /// A sheet as CSV for Russian Excel: UTF-8 with a BOM, `;` between cells, decimal comma, CRLF.
@@ -387,11 +445,15 @@ pub fn csv_ru(sheet: &Sheet) -> String {
     let line = |cells: Vec<String>| cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(";") + "\r\n";
     out.push_str(&line(sheet.head.clone()));
     for row in &sheet.rows {
-        out.push_str(&line(row.iter().map(|v| match v {
-            // Six decimals at most, decimal comma: Excel reads it as a number.
-            Value::Number(n) => format_number(*n),
-            other => other.display(),
-        }).collect()));
+        out.push_str(&line(
+            row.iter()
+                .map(|v| match v {
+                    // Six decimals at most, decimal comma: Excel reads it as a number.
+                    Value::Number(n) => format_number(*n),
+                    other => other.display(),
+                })
+                .collect(),
+        ));
     }
     out
 }

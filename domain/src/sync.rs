@@ -20,8 +20,8 @@
 use crate::api::ApiError;
 use crate::diagnosis::{StoredSubmission, Submission};
 use crate::form::FormDefinition;
-use crate::report::{ReportEdit, ReportForm, StoredReport};
 use crate::org::UserProfile;
+use crate::report::{ReportEdit, ReportForm, StoredReport};
 use crate::{DeviceId, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -64,9 +64,13 @@ pub struct PushedChange {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Change {
-    SubmitSelfDiagnosis { submission: Submission },
+    SubmitSelfDiagnosis {
+        submission: Submission,
+    },
     /// A school report as edited on this device (a principal's or her deputy's).
-    SaveReport { edit: ReportEdit },
+    SaveReport {
+        edit: ReportEdit,
+    },
 }
 
 impl Change {
@@ -74,7 +78,9 @@ impl Change {
     pub fn describe_ru(&self) -> String {
         match self {
             Change::SubmitSelfDiagnosis { .. } => "Самодиагностика".to_owned(),
-            Change::SaveReport { edit } if edit.submit => format!("Отчёт «{}» за {} (отправка)", edit.key.form, edit.key.period),
+            Change::SaveReport { edit } if edit.submit => {
+                format!("Отчёт «{}» за {} (отправка)", edit.key.form, edit.key.period)
+            }
             Change::SaveReport { edit } => format!("Отчёт «{}» за {}", edit.key.form, edit.key.period),
         }
     }
@@ -112,13 +118,23 @@ pub enum Outcome {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Pulled {
-    Form { form: FormDefinition },
-    Profile { user: UserProfile },
-    SelfDiagnosis { stored: StoredSubmission },
+    Form {
+        form: FormDefinition,
+    },
+    Profile {
+        user: UserProfile,
+    },
+    SelfDiagnosis {
+        stored: StoredSubmission,
+    },
     /// A school report form (principals only).
-    ReportForm { form: ReportForm },
+    ReportForm {
+        form: ReportForm,
+    },
     /// A report of the user's school as the server holds it (principals only).
-    Report { report: StoredReport },
+    Report {
+        report: StoredReport,
+    },
 }
 
 /// The client's queue of changes not yet acknowledged, by sequence number.
@@ -177,9 +193,7 @@ impl Outbox {
             let Some(change) = self.entries.remove(&ack.seq) else { continue };
             match &ack.outcome {
                 Outcome::Applied => settled.applied.push((ack.seq, change)),
-                Outcome::Rejected { error } => {
-                    settled.rejected.push((ack.seq, change, error.clone()))
-                }
+                Outcome::Rejected { error } => settled.rejected.push((ack.seq, change, error.clone())),
             }
         }
         settled
@@ -198,16 +212,36 @@ fn encoded_size(change: &Change) -> usize {
 pub enum LocalWrite {
     /// Keep the submission as this device knows it: acknowledged (`synced`), refused
     /// (`rejected`), or pulled from the server.
-    KeepSubmission { submission: Submission, synced: bool, rejected: Option<ApiError> },
+    KeepSubmission {
+        submission: Submission,
+        synced: bool,
+        rejected: Option<ApiError>,
+    },
     /// Keep a refused change for the user to see and download.
-    KeepRejected { seq: u64, change: Change, error: ApiError },
-    RemoveFromOutbox { seq: u64 },
-    KeepForm { form: FormDefinition },
-    KeepProfile { user: UserProfile },
-    KeepReportForm { form: ReportForm },
+    KeepRejected {
+        seq: u64,
+        change: Change,
+        error: ApiError,
+    },
+    RemoveFromOutbox {
+        seq: u64,
+    },
+    KeepForm {
+        form: FormDefinition,
+    },
+    KeepProfile {
+        user: UserProfile,
+    },
+    KeepReportForm {
+        form: ReportForm,
+    },
     /// The server's copy of a report; the device's own unsent edits stay in its draft.
-    KeepReport { report: StoredReport },
-    SetCursor { cursor: Cursor },
+    KeepReport {
+        report: StoredReport,
+    },
+    SetCursor {
+        cursor: Cursor,
+    },
 }
 
 /// The writes that store `response` for `user`, given the outbox the request was built from.
@@ -239,11 +273,9 @@ pub fn plan_response(outbox: &Outbox, user: UserId, response: SyncResponse) -> V
             Pulled::Profile { user: profile } if profile.id == user => {
                 writes.push(LocalWrite::KeepProfile { user: profile })
             }
-            Pulled::SelfDiagnosis { stored } if stored.teacher == user => writes.push(LocalWrite::KeepSubmission {
-                submission: stored.submission,
-                synced: true,
-                rejected: None,
-            }),
+            Pulled::SelfDiagnosis { stored } if stored.teacher == user => {
+                writes.push(LocalWrite::KeepSubmission { submission: stored.submission, synced: true, rejected: None })
+            }
             Pulled::ReportForm { form } => writes.push(LocalWrite::KeepReportForm { form }),
             Pulled::Report { report } => writes.push(LocalWrite::KeepReport { report }),
             // Never someone else's records, even if a server sent them.
@@ -412,10 +444,8 @@ mod tests {
     fn the_wire_format_is_stable() {
         let ack = Ack { seq: 3, outcome: Outcome::Applied };
         assert_eq!(serde_json::to_string(&ack).unwrap(), r#"{"seq":3,"outcome":"applied"}"#);
-        let req: SyncRequest = serde_json::from_str(
-            r#"{"protocol":1,"device":"00000000-0000-0000-0000-000000000001"}"#,
-        )
-        .unwrap();
+        let req: SyncRequest =
+            serde_json::from_str(r#"{"protocol":1,"device":"00000000-0000-0000-0000-000000000001"}"#).unwrap();
         assert_eq!((req.cursor, req.pull_limit, req.push.len()), (Cursor(0), MAX_PULL_LIMIT, 0));
     }
 }

@@ -10,8 +10,8 @@ fn forms() -> Vec<(String, FormDefinition)> {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "json") {
             let text = std::fs::read_to_string(&path).unwrap();
-            let form: FormDefinition = serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()));
+            let form: FormDefinition =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()));
             forms.push((path.display().to_string(), form));
         }
     }
@@ -34,12 +34,8 @@ fn the_self_diagnosis_covers_the_programme_subjects_and_areas() {
         .into_iter()
         .find(|(_, f)| f.kind == FormKind::SelfDiagnosis && f.id.as_str() == "self-diagnosis")
         .expect("a self-diagnosis form");
-    let subjects: BTreeSet<&str> =
-        form.variant.as_ref().unwrap().options.iter().map(|o| o.code.as_str()).collect();
-    assert_eq!(
-        subjects,
-        BTreeSet::from(["russian", "math", "physics", "geography", "social", "primary"])
-    );
+    let subjects: BTreeSet<&str> = form.variant.as_ref().unwrap().options.iter().map(|o| o.code.as_str()).collect();
+    assert_eq!(subjects, BTreeSet::from(["russian", "math", "physics", "geography", "social", "primary"]));
     assert!(form.sections.len() >= 8, "at least 8 competency areas");
     let items: usize = form.sections.iter().map(|s| s.fields.len()).sum();
     assert!(items >= 40, "at least 40 items, found {items}");

@@ -49,11 +49,17 @@ impl Column {
         let h = h.split_whitespace().collect::<Vec<_>>().join(" ");
         Some(match h.as_str() {
             "регион" | "субъект рф" | "субъект" => Column::Region,
-            "муниципалитет" | "муниципальное образование" | "район" | "муниципальный район" | "мо" => Column::Municipality,
-            "школа" | "образовательная организация" | "оо" | "организация" => Column::School,
+            "муниципалитет" | "муниципальное образование" | "район" | "муниципальный район" | "мо" => {
+                Column::Municipality
+            }
+            "школа" | "образовательная организация" | "оо" | "организация" => {
+                Column::School
+            }
             "шнор" | "шнро" | "шно" => Column::LowResults,
             "шфнсу" => Column::Unfavourable,
-            "фио" | "ф.и.о." | "ф. и. о." | "фамилия имя отчество" | "фамилия, имя, отчество" => Column::FullName,
+            "фио" | "ф.и.о." | "ф. и. о." | "фамилия имя отчество" | "фамилия, имя, отчество" => {
+                Column::FullName
+            }
             "логин" => Column::Login,
             "роль" | "должность" => Column::Role,
             _ => return None,
@@ -69,9 +75,15 @@ pub fn parse_role(text: &str) -> Option<Role> {
     }
     Some(match t.as_str() {
         "учитель" | "педагог" | "преподаватель" => Role::Teacher,
-        "директор" | "руководитель" | "руководитель школы" | "заместитель директора" | "завуч" => Role::Principal,
-        "специалист муниципалитета" | "муниципальный" | "муниципальный специалист" | "отдел образования"
-        | "специалист отдела образования" | "моц" => Role::Municipal,
+        "директор" | "руководитель" | "руководитель школы" | "заместитель директора" | "завуч" => {
+            Role::Principal
+        }
+        "специалист муниципалитета"
+        | "муниципальный"
+        | "муниципальный специалист"
+        | "отдел образования"
+        | "специалист отдела образования"
+        | "моц" => Role::Municipal,
         "региональный" | "региональный специалист" | "регион" => Role::Regional,
         "администратор" | "админ" => Role::Admin,
         _ => return None,
@@ -102,7 +114,8 @@ pub fn read_csv(bytes: &[u8]) -> anyhow::Result<Table> {
     };
     let first_line = text.lines().next().unwrap_or("");
     let delimiter = if first_line.matches(';').count() >= first_line.matches(',').count() { b';' } else { b',' };
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut records = reader.records();
     let header = match records.next() {
         Some(r) => r.context("reading the header row")?.iter().map(str::to_owned).collect(),
@@ -197,7 +210,8 @@ pub fn plan_import(table: &Table) -> Result<Vec<PlannedRow>, Vec<String>> {
     let mut logins = BTreeSet::new();
     for (i, row) in table.rows.iter().enumerate() {
         let line = i + 2;
-        let cell = |c: Column| columns.get(&c).and_then(|&i| row.get(i)).map(|s| s.trim().to_owned()).unwrap_or_default();
+        let cell =
+            |c: Column| columns.get(&c).and_then(|&i| row.get(i)).map(|s| s.trim().to_owned()).unwrap_or_default();
         if row.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
@@ -210,11 +224,16 @@ pub fn plan_import(table: &Table) -> Result<Vec<PlannedRow>, Vec<String>> {
             problem("не указан муниципалитет (столбец «Муниципалитет»)".to_owned());
         }
         let mut flags = SchoolFlags::default();
-        for (column, flag) in [(Column::LowResults, &mut flags.low_results), (Column::Unfavourable, &mut flags.unfavourable_conditions)] {
+        for (column, flag) in
+            [(Column::LowResults, &mut flags.low_results), (Column::Unfavourable, &mut flags.unfavourable_conditions)]
+        {
             let text = cell(column);
             match parse_flag(&text) {
                 Some(value) => *flag = value,
-                None => problem(format!("непонятное значение «{text}» в столбце «{}»: нужно «да» или «нет»", column.title())),
+                None => problem(format!(
+                    "непонятное значение «{text}» в столбце «{}»: нужно «да» или «нет»",
+                    column.title()
+                )),
             }
         }
         let full_name = cell(Column::FullName).split_whitespace().collect::<Vec<_>>().join(" ");
@@ -278,14 +297,21 @@ fn same(a: &str, b: &str) -> bool {
 fn school_prefix(name: &str) -> String {
     let word = name
         .split(|c: char| !c.is_alphanumeric())
-        .find(|w| w.chars().count() > 3 && !matches!(w.to_lowercase().as_str(), "моу" | "мбоу" | "мкоу" | "гбоу" | "маоу"))
+        .find(|w| {
+            w.chars().count() > 3 && !matches!(w.to_lowercase().as_str(), "моу" | "мбоу" | "мкоу" | "гбоу" | "маоу")
+        })
         .unwrap_or("school");
     login_from_name("", word)
 }
 
 /// Resolves the planned rows against what the database holds and commits them in one
 /// transaction; with `dry_run` only checks. Returns every problem, by row, or what was created.
-pub async fn import(store: &dyn Storage, table: &Table, dry_run: bool, now_ms: i64) -> anyhow::Result<Result<ImportReport, Vec<String>>> {
+pub async fn import(
+    store: &dyn Storage,
+    table: &Table,
+    dry_run: bool,
+    now_ms: i64,
+) -> anyhow::Result<Result<ImportReport, Vec<String>>> {
     let rows = match plan_import(table) {
         Ok(rows) => rows,
         Err(errors) => return Ok(Err(errors)),
@@ -307,15 +333,23 @@ pub async fn import(store: &dyn Storage, table: &Table, dry_run: bool, now_ms: i
         let municipality_id = if row.municipality.is_empty() {
             None
         } else {
-            let found = existing.municipalities.iter().chain(&batch.municipalities).find(|m| same(&m.name, &row.municipality));
+            let found =
+                existing.municipalities.iter().chain(&batch.municipalities).find(|m| same(&m.name, &row.municipality));
             Some(match found {
                 Some(m) if m.region_id != region_id => {
-                    errors.push(format!("Строка {}: муниципалитет «{}» уже есть в другом регионе", row.line, row.municipality));
+                    errors.push(format!(
+                        "Строка {}: муниципалитет «{}» уже есть в другом регионе",
+                        row.line, row.municipality
+                    ));
                     m.id
                 }
                 Some(m) => m.id,
                 None => {
-                    let m = MunicipalityRef { id: MunicipalityId(Uuid::new_v4()), name: row.municipality.clone(), region_id };
+                    let m = MunicipalityRef {
+                        id: MunicipalityId(Uuid::new_v4()),
+                        name: row.municipality.clone(),
+                        region_id,
+                    };
                     batch.municipalities.push(m.clone());
                     m.id
                 }
@@ -333,7 +367,12 @@ pub async fn import(store: &dyn Storage, table: &Table, dry_run: bool, now_ms: i
                     Some((id, _, _)) => id,
                     None => {
                         let id = SchoolId(Uuid::new_v4());
-                        batch.schools.push(NewSchool { id, municipality_id, name: row.school.clone(), flags: row.flags });
+                        batch.schools.push(NewSchool {
+                            id,
+                            municipality_id,
+                            name: row.school.clone(),
+                            flags: row.flags,
+                        });
                         id
                     }
                 })
@@ -359,7 +398,12 @@ pub async fn import(store: &dyn Storage, table: &Table, dry_run: bool, now_ms: i
         taken.insert(login.clone());
         let id = UserId(Uuid::new_v4());
         let raw = new_activation_code();
-        let code = NewCode { user: id, code_hash: token_hash(&raw), issued_by: None, expires_at_ms: now_ms + ACTIVATION_TTL_MS };
+        let code = NewCode {
+            user: id,
+            code_hash: token_hash(&raw),
+            issued_by: None,
+            expires_at_ms: now_ms + ACTIVATION_TTL_MS,
+        };
         batch.users.push((
             NewUser {
                 id,
@@ -483,12 +527,19 @@ pub async fn create_user_named(
         Role::Teacher | Role::Principal => new.school_id = Some(find_school()?),
         Role::Municipal => {
             let name = municipality.context("для отдела образования нужен --municipality")?;
-            new.municipality_id =
-                Some(orgs.municipalities.iter().find(|m| same(&m.name, name)).with_context(|| format!("нет муниципалитета «{name}»"))?.id);
+            new.municipality_id = Some(
+                orgs.municipalities
+                    .iter()
+                    .find(|m| same(&m.name, name))
+                    .with_context(|| format!("нет муниципалитета «{name}»"))?
+                    .id,
+            );
         }
         Role::Regional => {
             let name = region.context("для регионального специалиста нужен --region")?;
-            new.region_id = Some(orgs.regions.iter().find(|(_, n)| same(n, name)).with_context(|| format!("нет региона «{name}»"))?.0);
+            new.region_id = Some(
+                orgs.regions.iter().find(|(_, n)| same(n, name)).with_context(|| format!("нет региона «{name}»"))?.0,
+            );
         }
         Role::Admin => {}
     }
@@ -502,8 +553,16 @@ pub fn format_date(ms: i64) -> String {
 
 /// Resets a password: sets the given one, or issues a new activation code (returned). Either way
 /// the account's sessions end.
-pub async fn reset_password(store: &dyn Storage, login: &str, password: Option<String>, now_ms: i64) -> anyhow::Result<Option<String>> {
-    let user = store.user_by_login(&login.trim().to_lowercase()).await?.with_context(|| format!("нет пользователя «{login}»"))?;
+pub async fn reset_password(
+    store: &dyn Storage,
+    login: &str,
+    password: Option<String>,
+    now_ms: i64,
+) -> anyhow::Result<Option<String>> {
+    let user = store
+        .user_by_login(&login.trim().to_lowercase())
+        .await?
+        .with_context(|| format!("нет пользователя «{login}»"))?;
     let id = user.profile.id;
     match password {
         Some(password) => {
@@ -514,7 +573,12 @@ pub async fn reset_password(store: &dyn Storage, login: &str, password: Option<S
         }
         None => {
             let raw = new_activation_code();
-            let code = NewCode { user: id, code_hash: token_hash(&raw), issued_by: None, expires_at_ms: now_ms + ACTIVATION_TTL_MS };
+            let code = NewCode {
+                user: id,
+                code_hash: token_hash(&raw),
+                issued_by: None,
+                expires_at_ms: now_ms + ACTIVATION_TTL_MS,
+            };
             store.issue_code(&code, &NewAudit::new(None, "account.code_issued", id), now_ms).await?;
             Ok(Some(format_code(&raw)))
         }

@@ -1,15 +1,15 @@
 //! Passwords, session tokens and the extractor that tells a handler who is asking.
 
-use crate::error::AppError;
 use crate::AppState;
-use rand_core::{OsRng, RngCore};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use crate::error::AppError;
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use opora_domain::accounts::{CODE_ALPHABET, CODE_LENGTH};
 use opora_domain::api::ErrorCode;
 use opora_domain::org::UserProfile;
+use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 
 /// How long a session lasts without use. Long, because a rural teacher may be offline for weeks

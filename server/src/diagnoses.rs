@@ -1,9 +1,9 @@
 //! Accepting teachers' self-diagnoses: the one path both the REST endpoint and sync use, so a
 //! submission is checked, scored and stored the same way however it arrives.
 
+use crate::AppState;
 use crate::error::AppResult;
 use crate::storage::{ChangeKey, Committed, NewSubmission};
-use crate::AppState;
 use opora_domain::api::{ApiError, ErrorCode};
 use opora_domain::diagnosis::{StoredSubmission, Submission, check_submission};
 use opora_domain::org::{Role, UserProfile};
@@ -21,10 +21,7 @@ pub async fn prepare(
         return Ok(Err(ApiError::with_detail(ErrorCode::Forbidden, "самодиагностику проходят учителя")));
     }
     let Some(form) = state.form(&submission.form).await? else {
-        return Ok(Err(ApiError::with_detail(
-            ErrorCode::UnknownFormVersion,
-            format!("form {}", submission.form),
-        )));
+        return Ok(Err(ApiError::with_detail(ErrorCode::UnknownFormVersion, format!("form {}", submission.form))));
     };
     if let Err(problem) = check_submission(&form, &submission) {
         return Ok(Err(ApiError::with_detail(ErrorCode::InvalidSubmission, problem.to_string())));

@@ -4,8 +4,8 @@
 use crate::storage::StorageError;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::request::Parts;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use opora_domain::api::{ApiError, ErrorCode};
 use serde::de::DeserializeOwned;

@@ -46,7 +46,12 @@ pub async fn load_report_forms(store: &dyn Storage, dir: &Path, now_ms: i64) -> 
             bail!("{} is not a sound report form: {problem}", path.display());
         }
         if store.store_report_form(&form, now_ms).await? == FormStored::Conflicts {
-            bail!("{} changes {}@{} which is already published; publish it as a new version instead", path.display(), form.id, form.version);
+            bail!(
+                "{} changes {}@{} which is already published; publish it as a new version instead",
+                path.display(),
+                form.id,
+                form.version
+            );
         }
         forms.push(form);
     }
@@ -85,7 +90,12 @@ pub struct Indicators {
 /// Reads the indicator definitions; a missing file means no statistics, a broken one refuses to start.
 pub fn load_indicators(path: &Path) -> anyhow::Result<Indicators> {
     if !path.exists() {
-        return Ok(Indicators { form: opora_domain::FormId::from("monitoring"), indicators: Vec::new(), self_diagnosis_targets: Vec::new(), dynamics_targets: Vec::new() });
+        return Ok(Indicators {
+            form: opora_domain::FormId::from("monitoring"),
+            indicators: Vec::new(),
+            self_diagnosis_targets: Vec::new(),
+            dynamics_targets: Vec::new(),
+        });
     }
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))

@@ -9,11 +9,11 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 mod diagnoses;
-pub mod reports;
 pub mod error;
 pub mod forms;
 mod http;
 mod limiter;
+pub mod reports;
 pub mod storage;
 
 pub use config::Settings;
@@ -50,7 +50,10 @@ impl AppState {
 
     /// A form version, parsed once per process: every submission is checked and scored against
     /// one, and parsing a whole definition per submission would dominate a large sync.
-    pub async fn form(&self, form: &opora_domain::FormRef) -> Result<Option<Arc<FormDefinition>>, storage::StorageError> {
+    pub async fn form(
+        &self,
+        form: &opora_domain::FormRef,
+    ) -> Result<Option<Arc<FormDefinition>>, storage::StorageError> {
         if let Some(cached) = self.forms.read().unwrap_or_else(|e| e.into_inner()).get(form) {
             return Ok(Some(cached.clone()));
         }
@@ -68,9 +71,7 @@ impl AppState {
 }
 
 pub fn system_now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Opens the database, applies migrations, loads form definitions and, with `--demo`, fills an

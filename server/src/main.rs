@@ -121,7 +121,10 @@ async fn run_admin(settings: Settings, command: AdminCommand) -> anyhow::Result<
             .await?;
             println!("Создан пользователь {login}.");
             if let Some(code) = code {
-                println!("Код активации: {code} (действует до {})", admin::format_date(now + opora_domain::accounts::ACTIVATION_TTL_MS));
+                println!(
+                    "Код активации: {code} (действует до {})",
+                    admin::format_date(now + opora_domain::accounts::ACTIVATION_TTL_MS)
+                );
             }
         }
         AdminCommand::Import { file, codes_out, dry_run } => {
@@ -135,7 +138,11 @@ async fn run_admin(settings: Settings, command: AdminCommand) -> anyhow::Result<
                     std::process::exit(2);
                 }
                 Ok(report) => {
-                    let verb = if dry_run { "Проверено, будет создано" } else { "Импортировано" };
+                    let verb = if dry_run {
+                        "Проверено, будет создано"
+                    } else {
+                        "Импортировано"
+                    };
                     println!(
                         "{verb}: регионов {}, муниципалитетов {}, школ {}, учётных записей {}.",
                         report.regions,

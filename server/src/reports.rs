@@ -16,7 +16,12 @@ fn may_edit(user: &UserProfile, edit: &ReportEdit) -> bool {
 }
 
 /// Applies one pushed report edit under its idempotency key; a replay gets the recorded outcome.
-pub async fn apply_pushed(state: &AppState, user: &UserProfile, key: ChangeKey, edit: ReportEdit) -> AppResult<Outcome> {
+pub async fn apply_pushed(
+    state: &AppState,
+    user: &UserProfile,
+    key: ChangeKey,
+    edit: ReportEdit,
+) -> AppResult<Outcome> {
     if let Some(previous) = state.store.previous_change(key).await? {
         if previous.user_id != user.id {
             return Ok(Outcome::Rejected { error: ApiError::new(ErrorCode::Conflict) });

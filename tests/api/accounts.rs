@@ -13,7 +13,12 @@ use reqwest::{Method, StatusCode};
 
 const NEW_PASSWORD: &str = "весна-2027-Бураки";
 
-async fn create_teacher(app: &TestApp, principal: &str, full_name: &str, login: Option<&str>) -> Result<IssuedCode, Refusal> {
+async fn create_teacher(
+    app: &TestApp,
+    principal: &str,
+    full_name: &str,
+    login: Option<&str>,
+) -> Result<IssuedCode, Refusal> {
     let body = NewTeacher { full_name: full_name.to_owned(), login: login.map(str::to_owned) };
     send(app.request(Method::POST, "/api/school/teachers", Some(principal)).json(&body)).await.map(|(_, r)| r)
 }
@@ -130,11 +135,16 @@ async fn logins_are_unique_and_derived_logins_get_a_number() {
     let a = create_teacher(&app, &principal, "Смирнова Ольга", None).await.unwrap();
     let b = create_teacher(&app, &principal, "Смирнова Ирина", None).await.unwrap();
     assert_eq!((a.account.login.as_str(), b.account.login.as_str()), ("burakovo.smirnova", "burakovo.smirnova2"));
-    let (status, error) = create_teacher(&app, &principal, "Смирнова Вера", Some("burakovo.smirnova")).await.unwrap_err();
+    let (status, error) =
+        create_teacher(&app, &principal, "Смирнова Вера", Some("burakovo.smirnova")).await.unwrap_err();
     assert_eq!((status, error.code), (StatusCode::CONFLICT, ErrorCode::LoginTaken), "a chosen login must be free");
     for (name, login) in [("Смирнова Вера", Some("Bad Login")), ("", None), ("  ", None)] {
         let (status, error) = create_teacher(&app, &principal, name, login).await.unwrap_err();
-        assert_eq!((status, error.code), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput), "{name:?} {login:?}");
+        assert_eq!(
+            (status, error.code),
+            (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput),
+            "{name:?} {login:?}"
+        );
         assert!(error.detail.is_some(), "the field at fault is named");
     }
 }
@@ -177,15 +187,18 @@ async fn a_principal_sees_individual_results_only_when_the_municipality_allows_i
     // A principal cannot change the setting; the municipality's department can.
     let allow = |m| PrivacySettings { municipality: m, principals_see_individual: true };
     let spassk = view.school.municipality_id;
-    let (status, _) =
-        send::<PrivacySettings>(app.request(Method::PUT, "/api/department/privacy", Some(&principal)).json(&allow(spassk)))
-            .await
-            .unwrap_err();
+    let (status, _) = send::<PrivacySettings>(
+        app.request(Method::PUT, "/api/department/privacy", Some(&principal)).json(&allow(spassk)),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(status, StatusCode::FORBIDDEN);
     let department = app.token("spassk.otdel").await;
-    send::<PrivacySettings>(app.request(Method::PUT, "/api/department/privacy", Some(&department)).json(&allow(spassk)))
-        .await
-        .expect("the department decides");
+    send::<PrivacySettings>(
+        app.request(Method::PUT, "/api/department/privacy", Some(&department)).json(&allow(spassk)),
+    )
+    .await
+    .expect("the department decides");
 
     let view = school_view(&app, &principal).await;
     let individual = view.individual.expect("now shown");
@@ -234,7 +247,8 @@ async fn the_audit_log_records_logins_account_changes_and_submissions_without_se
     app.logout(&teacher.token).await.unwrap();
 
     let log = audit(&app).await;
-    let has = |action: &str, subject: &str| log.iter().any(|e| e.action == action && e.subject.as_deref() == Some(subject));
+    let has =
+        |action: &str, subject: &str| log.iter().any(|e| e.action == action && e.subject.as_deref() == Some(subject));
     assert!(has("login.refused", "burakovo.t1"));
     assert!(has("login", &principal.user.id.to_string()));
     assert!(has("account.created", &issued.account.id.to_string()));
@@ -246,7 +260,9 @@ async fn the_audit_log_records_logins_account_changes_and_submissions_without_se
 
     let text = serde_json::to_string(&log).unwrap();
     let raw_code = issued.code.replace('-', "");
-    for secret in [NEW_PASSWORD, "неверный пароль", DEMO_PASSWORD, &issued.code, &raw_code, &teacher.token, &principal.token] {
+    for secret in
+        [NEW_PASSWORD, "неверный пароль", DEMO_PASSWORD, &issued.code, &raw_code, &teacher.token, &principal.token]
+    {
         assert!(!text.contains(secret), "the audit log holds a secret: {secret}");
     }
     for answer_key in submission.answers.keys() {

@@ -33,7 +33,8 @@ async fn a_windows_1251_csv_imports_whole_and_its_teachers_activate() {
     std::fs::write(&path, &bytes).unwrap();
 
     let table = admin::read_table(&path).unwrap();
-    let report = admin::import(app.state.store.as_ref(), &table, false, app.now_ms()).await.unwrap().expect("no row errors");
+    let report =
+        admin::import(app.state.store.as_ref(), &table, false, app.now_ms()).await.unwrap().expect("no row errors");
     assert_eq!((report.regions, report.municipalities, report.schools), (0, 1, 1), "existing ones matched by name");
     assert_eq!(report.accounts.len(), 2);
     let teacher = &report.accounts[0];
@@ -59,7 +60,8 @@ async fn an_xlsx_file_imports_organisations_and_people() {
     let app = TestApp::spawn().await;
     let table = admin::read_table(std::path::Path::new(&format!("{FIXTURES}/import.xlsx"))).unwrap();
     assert_eq!(table.header[5], "ФИО");
-    let report = admin::import(app.state.store.as_ref(), &table, false, app.now_ms()).await.unwrap().expect("no row errors");
+    let report =
+        admin::import(app.state.store.as_ref(), &table, false, app.now_ms()).await.unwrap().expect("no row errors");
     assert_eq!((report.regions, report.municipalities, report.schools, report.accounts.len()), (1, 1, 1, 3));
     let orgs = app.state.store.organisations().await.unwrap();
     let school = orgs.schools.iter().find(|s| s.name == "МБОУ «Кардымовская СОШ»").expect("the school");
@@ -82,7 +84,10 @@ async fn a_file_with_bad_rows_is_refused_whole_and_writes_nothing() {
     .iter()
     .map(|r| r.iter().map(|s| (*s).to_owned()).collect())
     .collect();
-    let table = Table { header: ["Регион", "Муниципалитет", "Школа", "ФИО", "Логин", "Роль"].map(str::to_owned).into(), rows };
+    let table = Table {
+        header: ["Регион", "Муниципалитет", "Школа", "ФИО", "Логин", "Роль"].map(str::to_owned).into(),
+        rows,
+    };
 
     let errors = admin::import(app.state.store.as_ref(), &table, false, app.now_ms()).await.unwrap().unwrap_err();
     assert!(errors.iter().any(|e| e.starts_with("Строка 4: для роли «Руководитель школы» нужна школа")), "{errors:?}");
@@ -124,15 +129,26 @@ async fn create_user_resolves_organisations_by_name() {
     let app = TestApp::spawn().await;
     let store = app.state.store.as_ref();
     let now = app.now_ms();
-    let code = admin::create_user_named(store, "choya.otdel2", "Иванов Иван", "отдел образования", None, Some("МО «Чойский район»"), None, None, now)
-        .await
-        .unwrap();
+    let code = admin::create_user_named(
+        store,
+        "choya.otdel2",
+        "Иванов Иван",
+        "отдел образования",
+        None,
+        Some("МО «Чойский район»"),
+        None,
+        None,
+        now,
+    )
+    .await
+    .unwrap();
     assert!(code.is_some(), "no password: an activation code");
     let user = store.user_by_login("choya.otdel2").await.unwrap().unwrap();
     assert_eq!(user.profile.municipality.unwrap().name, "МО «Чойский район»");
-    let err = admin::create_user_named(store, "x.teacher", "Х", "учитель", Some("Нет такой школы"), None, None, None, now)
-        .await
-        .unwrap_err();
+    let err =
+        admin::create_user_named(store, "x.teacher", "Х", "учитель", Some("Нет такой школы"), None, None, None, now)
+            .await
+            .unwrap_err();
     assert!(err.to_string().contains("нет школы"));
     let err = admin::create_user_named(store, "choya.otdel2", "Дубль", "администратор", None, None, None, None, now)
         .await

@@ -32,7 +32,8 @@ async fn the_indicator_table_is_computed_from_what_schools_sent() {
     let a = analytics(&app, "spassk.otdel", "").await.unwrap();
     assert_eq!(a.monitoring_period.as_deref(), Some("2019"));
     // The share finishing with «4» and «5», computed here from the demo file independently.
-    let mut shares: Vec<f64> = demo("monitoring.json").values().map(|f| num(f, "students_4_5") / num(f, "students")).collect();
+    let mut shares: Vec<f64> =
+        demo("monitoring.json").values().map(|f| num(f, "students_4_5") / num(f, "students")).collect();
     shares.sort_by(f64::total_cmp);
     let row = a.indicators.iter().find(|r| r.id == "share_4_5").expect("the first row of seed 004's table");
     assert_eq!(row.schools, 6);
@@ -47,7 +48,12 @@ async fn the_indicator_table_is_computed_from_what_schools_sent() {
     // Six schools in three groups, each with what sets it apart.
     assert_eq!(a.clusters.iter().map(|c| c.schools.len()).sum::<usize>(), 6);
     assert_eq!(a.clusters.len(), 3);
-    assert!(a.clusters.iter().all(|c| c.distinguished_by.iter().all(|d| d.starts_with("выше среднего") || d.starts_with("ниже среднего"))));
+    assert!(
+        a.clusters.iter().all(|c| c
+            .distinguished_by
+            .iter()
+            .all(|d| d.starts_with("выше среднего") || d.starts_with("ниже среднего")))
+    );
     let psychologist = a.indicators.iter().find(|r| r.id == "psychologist").unwrap();
     assert_eq!(psychologist.present_in, 2, "«Наличие педагога-психолога: 2 школы»");
 }
@@ -60,9 +66,15 @@ async fn dynamics_and_identification_explain_themselves() {
     let burakovo = a.dynamics.iter().find(|d| d.school.name == "Бураковская СОШ").unwrap();
     let ege = burakovo.rows.iter().find(|r| r.criterion == "c3").unwrap();
     // Seed 000: ЕГЭ по русскому 63 against 69 a year before, target «Более 70».
-    assert_eq!((ege.previous, ege.current, ege.improved, ege.target_met), (Some(69.0), Some(63.0), Some(false), Some(false)));
+    assert_eq!(
+        (ege.previous, ege.current, ege.improved, ege.target_met),
+        (Some(69.0), Some(63.0), Some(false), Some(false))
+    );
     let c3 = a.dynamics_summary.iter().find(|s| s.criterion == "c3").unwrap();
-    assert_eq!(c3.schools as usize, a.dynamics.iter().filter(|d| d.rows.iter().any(|r| r.criterion == "c3" && r.current.is_some())).count());
+    assert_eq!(
+        c3.schools as usize,
+        a.dynamics.iter().filter(|d| d.rows.iter().any(|r| r.criterion == "c3" && r.current.is_some())).count()
+    );
 
     // The checklist: Кимовская answered «да» five times, Полянская twice (the rule needs three).
     let flagged = |name: &str| a.identification.iter().find(|s| s.school.name == name).unwrap().flags.clone();
@@ -74,10 +86,16 @@ async fn dynamics_and_identification_explain_themselves() {
     // Бураковская's roadmap (seed 000's plan execution): 16 of 17 measures done, one reported by a link only.
     let roadmap = a.roadmaps.iter().find(|r| r.school.name == "Бураковская СОШ").expect("the demo roadmap");
     let s = roadmap.summary;
-    assert_eq!((roadmap.period.as_str(), s.done, s.done + s.in_progress + s.overdue + s.not_started), ("2019-Q2", 16, 17));
+    assert_eq!(
+        (roadmap.period.as_str(), s.done, s.done + s.in_progress + s.overdue + s.not_started),
+        ("2019-Q2", 16, 17)
+    );
     // Five of six teachers in each of six schools against seed 002's target (100 % from 2025).
     let c = a.completion;
-    assert_eq!((c.teachers, c.completed, c.target.map(|t| t.percent), c.meets_target()), (36, 30, Some(100), Some(false)));
+    assert_eq!(
+        (c.teachers, c.completed, c.target.map(|t| t.percent), c.meets_target()),
+        (36, 30, Some(100), Some(false))
+    );
 
     // Чойский район: seed 002's tables trigger the federal rule, with the values behind it.
     let choya = analytics(&app, "choya.otdel", "").await.unwrap();
@@ -86,13 +104,18 @@ async fn dynamics_and_identification_explain_themselves() {
         flags.iter().any(|f| f.explanation == "ВПР, математика, 5 класс: 2018 год — 45 %, 2019 год — 57 %"),
         "{flags:?}"
     );
-    assert!(flags.iter().any(|f| f.explanation.starts_with("2019 год: ") && f.explanation.contains("ВПР, русский язык, 5 класс — 68 %")));
+    assert!(flags.iter().any(
+        |f| f.explanation.starts_with("2019 год: ") && f.explanation.contains("ВПР, русский язык, 5 класс — 68 %")
+    ));
 
     // Seed 002's programme targets: ШНОР schools with fewer «2» in ОГЭ математика in 2019 than in
     // 2018, counted here from the demo file independently. No target is set for 2019 (from 2021).
     let tables = demo("assessment-results.json");
-    let share = |f: &Fields, year: u32, what: &str| f.get(&format!("oge.math.{year}.{what}")).and_then(|v| v.replace(',', ".").parse::<f64>().ok());
-    let both: Vec<&Fields> = tables.values().filter(|f| share(f, 2018, "fail").is_some() && share(f, 2019, "fail").is_some()).collect();
+    let share = |f: &Fields, year: u32, what: &str| {
+        f.get(&format!("oge.math.{year}.{what}")).and_then(|v| v.replace(',', ".").parse::<f64>().ok())
+    };
+    let both: Vec<&Fields> =
+        tables.values().filter(|f| share(f, 2018, "fail").is_some() && share(f, 2019, "fail").is_some()).collect();
     // Fewer «2», or as many and more high results.
     let improved = both
         .iter()
@@ -143,7 +166,8 @@ async fn only_the_department_and_those_above_it_see_the_analytics() {
     assert!(analytics(&app, "chelyabinsk.region", &format!("?municipality={spassk}")).await.is_err());
     // Nothing personal in the answer: aggregates, school names and rules only.
     let token = app.token("spassk.otdel").await;
-    let body = app.request(Method::GET, "/api/department/analytics", Some(&token)).send().await.unwrap().text().await.unwrap();
+    let body =
+        app.request(Method::GET, "/api/department/analytics", Some(&token)).send().await.unwrap().text().await.unwrap();
     assert!(!body.contains("\"answers\"") && !body.contains("burakovo.t"), "no answers, no teachers' logins");
 }
 
@@ -151,7 +175,8 @@ async fn only_the_department_and_those_above_it_see_the_analytics() {
 async fn exports_open_in_russian_excel_with_numbers_as_numbers() {
     let app = TestApp::spawn().await;
     let token = app.token("spassk.otdel").await;
-    let res = app.request(Method::GET, "/api/department/analytics/export.csv?sheet=2", Some(&token)).send().await.unwrap();
+    let res =
+        app.request(Method::GET, "/api/department/analytics/export.csv?sheet=2", Some(&token)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
     assert!(res.headers()["content-disposition"].to_str().unwrap().contains("filename*=UTF-8''"));
@@ -171,9 +196,28 @@ async fn exports_open_in_russian_excel_with_numbers_as_numbers() {
     use calamine::{Data, Reader, Xlsx};
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let names = book.sheet_names();
-    assert_eq!(names, ["Охват самодиагностикой", "Сбор отчётов", "Показатели", "Динамика по критериям", "Цели программы", "Динамика", "Выявление", "Дорожные карты", "Дефициты", "Дефициты по предметам", "Темы повышения квалификации", "Кластеры"]);
+    assert_eq!(
+        names,
+        [
+            "Охват самодиагностикой",
+            "Сбор отчётов",
+            "Показатели",
+            "Динамика по критериям",
+            "Цели программы",
+            "Динамика",
+            "Выявление",
+            "Дорожные карты",
+            "Дефициты",
+            "Дефициты по предметам",
+            "Темы повышения квалификации",
+            "Кластеры"
+        ]
+    );
     let sheet = book.worksheet_range("Показатели").unwrap();
-    assert_eq!(sheet.get_value((3, 0)), Some(&Data::String("Доля обучающихся, закончивших учебный год на «4», «5»".into())));
+    assert_eq!(
+        sheet.get_value((3, 0)),
+        Some(&Data::String("Доля обучающихся, закончивших учебный год на «4», «5»".into()))
+    );
     match sheet.get_value((3, 2)) {
         Some(Data::Float(x)) => assert!((x - mean).abs() < 1e-12, "{x} vs {mean}"),
         other => panic!("a number, not text: {other:?}"),
@@ -197,7 +241,11 @@ async fn the_monitoring_table_is_shown_for_the_chosen_year() {
     let mut fields = demo("monitoring.json")["burakovo"].clone();
     fields.insert("students_4_5".into(), "56".into());
     let edit = ReportEdit {
-        key: ReportKey { school: principal.user.school.as_ref().unwrap().id, form: "monitoring".into(), period: "2020".into() },
+        key: ReportKey {
+            school: principal.user.school.as_ref().unwrap().id,
+            form: "monitoring".into(),
+            period: "2020".into(),
+        },
         form_version: 1,
         base_revision: 0,
         fields,
@@ -206,7 +254,10 @@ async fn the_monitoring_table_is_shown_for_the_chosen_year() {
         confirmed: vec![],
     };
     let push = vec![PushedChange { seq: 0, change: Change::SaveReport { edit } }];
-    let res = app.sync(&principal.token, &opora_tests::sync_request(opora_tests::new_device(), push, Cursor(0))).await.unwrap();
+    let res = app
+        .sync(&principal.token, &opora_tests::sync_request(opora_tests::new_device(), push, Cursor(0)))
+        .await
+        .unwrap();
     assert_eq!(res.acks[0].outcome, Outcome::Applied);
 
     let latest = analytics(&app, "spassk.otdel", "").await.unwrap();
@@ -230,8 +281,15 @@ async fn campaigns_are_part_of_the_analytics_per_school() {
     let app = TestApp::spawn().await;
     let token = app.token("spassk.otdel").await;
     for (period, deadline) in [("2018-2019", "2019-06-01"), ("2019-2020", "2020-05-31")] {
-        let req = NewCampaign { municipality: None, form: "indicator-card".into(), period: period.into(), deadline: deadline.into() };
-        send::<serde_json::Value>(app.request(Method::POST, "/api/department/campaigns", Some(&token)).json(&req)).await.unwrap();
+        let req = NewCampaign {
+            municipality: None,
+            form: "indicator-card".into(),
+            period: period.into(),
+            deadline: deadline.into(),
+        };
+        send::<serde_json::Value>(app.request(Method::POST, "/api/department/campaigns", Some(&token)).json(&req))
+            .await
+            .unwrap();
     }
     let a = analytics(&app, "spassk.otdel", "").await.unwrap();
     let by_period = |p: &str| a.campaigns.iter().find(|c| c.campaign.period == p).unwrap();
@@ -262,6 +320,10 @@ async fn a_regional_specialist_sees_the_whole_region_at_once() {
     let admin = analytics(&app, "admin", &format!("?region={}", spassk.scope.region)).await.unwrap();
     assert_eq!(admin.scope.name, "Республика Татарстан");
     let own = analytics(&app, "chesma.otdel", &format!("?region={}", spassk.scope.region)).await.unwrap();
-    assert_eq!(own.scope.name, analytics(&app, "chesma.otdel", "").await.unwrap().scope.name, "the region parameter is ignored for her");
+    assert_eq!(
+        own.scope.name,
+        analytics(&app, "chesma.otdel", "").await.unwrap().scope.name,
+        "the region parameter is ignored for her"
+    );
     assert_ne!(own.scope.region, spassk.scope.region);
 }

@@ -21,10 +21,7 @@ async fn a_demo_teacher_logs_in_and_the_session_says_who_she_is() {
     assert_eq!(res.user.login, "burakovo.t1");
     assert_eq!(res.user.role, Role::Teacher);
     assert_eq!(res.user.school.as_ref().map(|s| s.name.as_str()), Some("Бураковская СОШ"));
-    assert_eq!(
-        res.user.municipality.as_ref().map(|m| m.name.as_str()),
-        Some("Спасский муниципальный район")
-    );
+    assert_eq!(res.user.municipality.as_ref().map(|m| m.name.as_str()), Some("Спасский муниципальный район"));
     assert_eq!(app.me(&res.token).await.expect("me"), res.user);
 }
 

@@ -10,12 +10,23 @@ use opora_domain::{DeviceId, FormId};
 use opora_tests::{TestApp, new_device, send, sync_request};
 use reqwest::{Method, StatusCode};
 
-async fn open(app: &TestApp, token: &str, form: &str, period: &str, deadline: &str) -> Result<Campaign, opora_tests::Refusal> {
-    let req = NewCampaign { municipality: None, form: FormId::from(form), period: period.into(), deadline: deadline.into() };
+async fn open(
+    app: &TestApp,
+    token: &str,
+    form: &str,
+    period: &str,
+    deadline: &str,
+) -> Result<Campaign, opora_tests::Refusal> {
+    let req =
+        NewCampaign { municipality: None, form: FormId::from(form), period: period.into(), deadline: deadline.into() };
     send(app.request(Method::POST, "/api/department/campaigns", Some(token)).json(&req)).await.map(|(_, c)| c)
 }
 
-async fn get<T: serde::de::DeserializeOwned>(app: &TestApp, token: &str, path: &str) -> Result<T, opora_tests::Refusal> {
+async fn get<T: serde::de::DeserializeOwned>(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+) -> Result<T, opora_tests::Refusal> {
     send(app.request(Method::GET, path, Some(token))).await.map(|(_, v)| v)
 }
 
@@ -33,8 +44,25 @@ async fn burakovo_principal(app: &TestApp) -> (String, StoredReport) {
     (login.token, card)
 }
 
-async fn save(app: &TestApp, token: &str, device: DeviceId, seq: u64, key: &ReportKey, base: u32, fields: &Fields, submit: bool) {
-    let edit = ReportEdit { key: key.clone(), form_version: 1, base_revision: base, fields: fields.clone(), submit, at_ms: 1, confirmed: vec![] };
+async fn save(
+    app: &TestApp,
+    token: &str,
+    device: DeviceId,
+    seq: u64,
+    key: &ReportKey,
+    base: u32,
+    fields: &Fields,
+    submit: bool,
+) {
+    let edit = ReportEdit {
+        key: key.clone(),
+        form_version: 1,
+        base_revision: base,
+        fields: fields.clone(),
+        submit,
+        at_ms: 1,
+        confirmed: vec![],
+    };
     let push = vec![PushedChange { seq, change: Change::SaveReport { edit } }];
     let res = app.sync(token, &sync_request(device, push, Cursor(0))).await.expect("sync");
     assert_eq!(res.acks[0].outcome, Outcome::Applied);
@@ -53,8 +81,14 @@ async fn the_department_sees_who_sent_what_and_every_amendment() {
 
     let list: DepartmentCampaigns = get(&app, &department, "/api/department/campaigns").await.unwrap();
     let completeness = |id| list.campaigns.iter().find(|c| c.campaign.id == id).unwrap().completeness;
-    assert_eq!((completeness(old.id).expected, completeness(old.id).submitted, completeness(old.id).overdue), (6, 6, 0));
-    assert_eq!((completeness(new.id).expected, completeness(new.id).submitted, completeness(new.id).overdue), (6, 0, 6));
+    assert_eq!(
+        (completeness(old.id).expected, completeness(old.id).submitted, completeness(old.id).overdue),
+        (6, 6, 0)
+    );
+    assert_eq!(
+        (completeness(new.id).expected, completeness(new.id).submitted, completeness(new.id).overdue),
+        (6, 0, 6)
+    );
     assert!(list.forms.iter().any(|f| f.id.as_str() == "assessment-results"), "forms to open campaigns for");
 
     // Бураковская saves a draft: the department still sees nothing from it.
@@ -62,7 +96,8 @@ async fn the_department_sees_who_sent_what_and_every_amendment() {
     let key = ReportKey { period: "2019-2020".into(), ..card.key.clone() };
     let device = new_device();
     save(&app, &principal, device, 0, &key, 0, &card.fields, false).await;
-    let reports: CampaignReports = get(&app, &department, &format!("/api/department/campaigns/{}", new.id)).await.unwrap();
+    let reports: CampaignReports =
+        get(&app, &department, &format!("/api/department/campaigns/{}", new.id)).await.unwrap();
     let row = reports.schools.iter().find(|r| r.school.name == "Бураковская СОШ").unwrap();
     assert_eq!((row.state, row.standing, row.sent.is_none()), (ReportState::Draft, Standing::Overdue, true));
 
@@ -71,24 +106,33 @@ async fn the_department_sees_who_sent_what_and_every_amendment() {
     let mut amended = card.fields.clone();
     amended.insert("c1.current".into(), "5 %".into());
     save(&app, &principal, device, 2, &key, 2, &amended, false).await;
-    let reports: CampaignReports = get(&app, &department, &format!("/api/department/campaigns/{}", new.id)).await.unwrap();
+    let reports: CampaignReports =
+        get(&app, &department, &format!("/api/department/campaigns/{}", new.id)).await.unwrap();
     let row = reports.schools.iter().find(|r| r.school.name == "Бураковская СОШ").unwrap();
     assert_eq!((row.state, row.standing), (ReportState::Amended, Standing::Done));
     let sent = row.sent.as_ref().expect("the sent revision");
     assert_eq!((sent.revision, &sent.fields), (2, &card.fields), "not the unsent amendment");
     assert_eq!(sent.by, "Семёнова Любовь Сергеевна", "the sender, by name");
-    assert!(reports.schools.iter().filter(|r| r.school.name != "Бураковская СОШ").all(|r| r.standing == Standing::Overdue));
+    assert!(
+        reports.schools.iter().filter(|r| r.school.name != "Бураковская СОШ").all(|r| r.standing == Standing::Overdue)
+    );
 
     // The amendment is sent: the latest is shown, and the history keeps both.
     save(&app, &principal, device, 3, &key, 3, &amended, true).await;
-    let reports: CampaignReports = get(&app, &department, &format!("/api/department/campaigns/{}", new.id)).await.unwrap();
+    let reports: CampaignReports =
+        get(&app, &department, &format!("/api/department/campaigns/{}", new.id)).await.unwrap();
     let row = reports.schools.iter().find(|r| r.school.name == "Бураковская СОШ").unwrap();
     assert_eq!((row.state, row.sent_count), (ReportState::Submitted, 2));
     assert_eq!(row.sent.as_ref().unwrap().fields["c1.current"], "5 %");
     let history: ReportHistory =
         get(&app, &department, &format!("/api/department/campaigns/{}/schools/{}", new.id, key.school)).await.unwrap();
-    let revisions: Vec<(u32, &str)> = history.revisions.iter().map(|r| (r.revision, r.fields["c1.current"].as_str())).collect();
-    assert_eq!(revisions, vec![(2, card.fields["c1.current"].as_str()), (4, "5 %")], "sent revisions only, oldest first");
+    let revisions: Vec<(u32, &str)> =
+        history.revisions.iter().map(|r| (r.revision, r.fields["c1.current"].as_str())).collect();
+    assert_eq!(
+        revisions,
+        vec![(2, card.fields["c1.current"].as_str()), (4, "5 %")],
+        "sent revisions only, oldest first"
+    );
 
     let list: DepartmentCampaigns = get(&app, &department, "/api/department/campaigns").await.unwrap();
     let c = list.campaigns.iter().find(|c| c.campaign.id == new.id).unwrap().completeness;
@@ -108,7 +152,8 @@ async fn principals_see_their_municipalitys_campaigns_only() {
     assert_eq!(owed.campaigns.iter().map(|c| c.id).collect::<Vec<_>>(), vec![ours.id]);
 
     // Another municipality's campaign is not found, not just forbidden.
-    let err = get::<CampaignReports>(&app, &spassk, &format!("/api/department/campaigns/{}", theirs.id)).await.unwrap_err();
+    let err =
+        get::<CampaignReports>(&app, &spassk, &format!("/api/department/campaigns/{}", theirs.id)).await.unwrap_err();
     assert_eq!((err.0, err.1.code), (StatusCode::NOT_FOUND, ErrorCode::NotFound));
     let teacher = app.token("burakovo.t1").await;
     let err = get::<SchoolCampaigns>(&app, &teacher, "/api/school/campaigns").await.unwrap_err();
@@ -139,7 +184,11 @@ async fn a_campaign_that_cannot_be_opened_is_explained() {
         ("monitoring", "2025", "скоро", "дата"),
     ] {
         let (status, error) = open(&app, &department, form, period, deadline).await.unwrap_err();
-        assert_eq!((status, error.code), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput), "{form} {period} {deadline}");
+        assert_eq!(
+            (status, error.code),
+            (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput),
+            "{form} {period} {deadline}"
+        );
         assert!(error.message.contains(says) || error.detail.as_deref().unwrap_or("").contains(says), "{error:?}");
     }
     let list: DepartmentCampaigns = get(&app, &department, "/api/department/campaigns").await.unwrap();

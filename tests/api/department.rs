@@ -118,7 +118,8 @@ async fn small_groups_are_suppressed_for_the_department() {
     let o = overview(&app, "chesma.otdel").await;
     assert_eq!(o.municipality.name, "Чесменский муниципальный район");
     assert_eq!(o.schools.len(), 4);
-    for name in ["МБОУ «Калиновская СОШ»", "МБОУ «Углицкая СОШ»", "МБОУ «Цвиллингская СОШ»"] {
+    for name in ["МБОУ «Калиновская СОШ»", "МБОУ «Углицкая СОШ»", "МБОУ «Цвиллингская СОШ»"]
+    {
         let row = school(&o, name);
         assert_eq!((row.summary.teachers, row.summary.completed), (6, 2), "{name}");
     }

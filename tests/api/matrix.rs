@@ -44,7 +44,8 @@ async fn every_role_reaches_exactly_what_its_scope_allows() {
     let spassk: MunicipalityId = burakovo.municipality_id;
     let tatarstan: RegionId = burakovo_teacher.region.unwrap();
     // A stored self-diagnosis of the own-scope teacher, by its id.
-    let submission_id = app.pulled_submissions(&teacher_session.token).await.first().expect("a demo submission").submission.id;
+    let submission_id =
+        app.pulled_submissions(&teacher_session.token).await.first().expect("a demo submission").submission.id;
     let teacher_id = burakovo_teacher.id;
     let school_id = burakovo.id;
     let new_campaign = NewCampaign {
@@ -54,10 +55,11 @@ async fn every_role_reaches_exactly_what_its_scope_allows() {
         deadline: "31.05.2026".into(),
     };
     let department = app.token("spassk.otdel").await;
-    let (_, campaign): (_, Campaign) =
-        opora_tests::send(app.request(Method::POST, "/api/department/campaigns", Some(&department)).json(&new_campaign))
-            .await
-            .expect("the department opens a campaign");
+    let (_, campaign): (_, Campaign) = opora_tests::send(
+        app.request(Method::POST, "/api/department/campaigns", Some(&department)).json(&new_campaign),
+    )
+    .await
+    .expect("the department opens a campaign");
     let campaign_id = campaign.id;
 
     let calls = vec![
@@ -66,8 +68,17 @@ async fn every_role_reaches_exactly_what_its_scope_allows() {
             method: Method::GET,
             path: "/api/auth/me".into(),
             body: None,
-            allowed: &["teacher", "teacher_elsewhere", "principal", "principal_same_municipality", "municipal",
-                "municipal_elsewhere", "regional", "regional_elsewhere", "admin"],
+            allowed: &[
+                "teacher",
+                "teacher_elsewhere",
+                "principal",
+                "principal_same_municipality",
+                "municipal",
+                "municipal_elsewhere",
+                "regional",
+                "regional_elsewhere",
+                "admin",
+            ],
         },
         Call {
             name: "a teacher's answers",
@@ -88,8 +99,17 @@ async fn every_role_reaches_exactly_what_its_scope_allows() {
             method: Method::POST,
             path: "/api/sync".into(),
             body: Some(serde_json::to_value(sync_request(new_device(), vec![], Default::default())).unwrap()),
-            allowed: &["teacher", "teacher_elsewhere", "principal", "principal_same_municipality", "municipal",
-                "municipal_elsewhere", "regional", "regional_elsewhere", "admin"],
+            allowed: &[
+                "teacher",
+                "teacher_elsewhere",
+                "principal",
+                "principal_same_municipality",
+                "municipal",
+                "municipal_elsewhere",
+                "regional",
+                "regional_elsewhere",
+                "admin",
+            ],
         },
         Call {
             name: "list the school's teachers",
@@ -152,7 +172,8 @@ async fn every_role_reaches_exactly_what_its_scope_allows() {
             method: Method::PUT,
             path: "/api/department/privacy".into(),
             body: Some(
-                serde_json::to_value(PrivacySettings { municipality: spassk, principals_see_individual: false }).unwrap(),
+                serde_json::to_value(PrivacySettings { municipality: spassk, principals_see_individual: false })
+                    .unwrap(),
             ),
             allowed: &["municipal", "admin"],
         },
@@ -212,7 +233,13 @@ async fn every_role_reaches_exactly_what_its_scope_allows() {
             body: None,
             allowed: &["municipal", "regional", "admin"],
         },
-        Call { name: "the audit log", method: Method::GET, path: "/api/admin/audit".into(), body: None, allowed: &["admin"] },
+        Call {
+            name: "the audit log",
+            method: Method::GET,
+            path: "/api/admin/audit".into(),
+            body: None,
+            allowed: &["admin"],
+        },
     ];
 
     let mut tokens = HashMap::new();

@@ -51,7 +51,14 @@ async fn round_trip(addr: SocketAddr, data: &[u8]) -> (Vec<u8>, Option<ErrorKind
 
 #[tokio::test]
 async fn bytes_cross_a_slow_jittery_link_intact_and_in_order() {
-    let p = proxy(LinkConfig { latency_ms: 20, jitter_ms: 15, up_bps: 2_000_000, down_bps: 1_000_000, ..Default::default() }).await;
+    let p = proxy(LinkConfig {
+        latency_ms: 20,
+        jitter_ms: 15,
+        up_bps: 2_000_000,
+        down_bps: 1_000_000,
+        ..Default::default()
+    })
+    .await;
     let data: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
     let (echoed, error) = round_trip(p.addr(), &data).await;
     assert_eq!(error, None);

@@ -4,7 +4,7 @@
 use opora_domain::api::ErrorCode;
 use opora_domain::merge::Fields;
 use opora_domain::report::{ReportEdit, ReportKey, StoredReport};
-use opora_domain::sync::{Ack, Change, Cursor, Outcome, PushedChange, Pulled};
+use opora_domain::sync::{Ack, Change, Cursor, Outcome, Pulled, PushedChange};
 use opora_domain::{DeviceId, FormId};
 use opora_server::storage::ChangeKey;
 use opora_tests::{TestApp, new_device, sync_request};
@@ -82,8 +82,10 @@ async fn a_principal_pulls_the_report_forms_and_only_her_schools_reports() {
     let app = TestApp::spawn().await;
     let principal = app.login_as("burakovo.director").await;
     let pulled = app.pull_all(&principal.token, new_device()).await;
-    let forms: Vec<&str> =
-        pulled.iter().filter_map(|p| if let Pulled::ReportForm { form } = p { Some(form.id.as_str()) } else { None }).collect();
+    let forms: Vec<&str> = pulled
+        .iter()
+        .filter_map(|p| if let Pulled::ReportForm { form } = p { Some(form.id.as_str()) } else { None })
+        .collect();
     for form in ["indicator-card", "assessment-results", "monitoring", "identification-checklist"] {
         assert!(forms.contains(&form), "{form} in {forms:?}");
     }
@@ -130,7 +132,10 @@ async fn a_report_is_saved_then_submitted_and_each_step_is_a_revision() {
     let stored = p.stored(&app).await.unwrap();
     assert_eq!((stored.revision, stored.submitted_revision), (4, Some(3)));
     let history = app.state.store.report_revisions(&stored.key).await.unwrap();
-    assert_eq!(history.iter().map(|r| (r.revision, r.submitted)).collect::<Vec<_>>(), vec![(1, false), (2, false), (3, true), (4, false)]);
+    assert_eq!(
+        history.iter().map(|r| (r.revision, r.submitted)).collect::<Vec<_>>(),
+        vec![(1, false), (2, false), (3, true), (4, false)]
+    );
     assert_eq!(history[2].fields, p.demo.fields, "the submitted revision is kept as sent");
     assert_eq!(history[3].fields["c1.current"], "5 %");
 }

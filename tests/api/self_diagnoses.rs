@@ -94,7 +94,11 @@ async fn a_malformed_body_is_refused_and_nothing_is_stored() {
         ("a null subject", with(&|v| v["subject"] = serde_json::Value::Null), "application/json"),
         ("no answers", with(&|v| drop(v.as_object_mut().unwrap().remove("answers"))), "application/json"),
         ("no form", with(&|v| drop(v.as_object_mut().unwrap().remove("form"))), "application/json"),
-        ("no submitted_at_ms", with(&|v| drop(v.as_object_mut().unwrap().remove("submitted_at_ms"))), "application/json"),
+        (
+            "no submitted_at_ms",
+            with(&|v| drop(v.as_object_mut().unwrap().remove("submitted_at_ms"))),
+            "application/json",
+        ),
         ("a body id that is no UUID", with(&|v| v["id"] = "submission-1".into()), "application/json"),
         ("valid JSON sent as text", valid.to_string(), "text/plain"),
         ("valid JSON without a content type", valid.to_string(), ""),
@@ -131,7 +135,8 @@ async fn an_oversized_body_is_refused_as_payload_too_large() {
     // A body just within the limit is read (and here refused only as malformed).
     let within = format!("{{\"padding\":\"{}\"}}", "x".repeat(MAX_BODY_BYTES - 20));
     assert!(within.len() <= MAX_BODY_BYTES);
-    let (status, error) = refusal(app.send_raw(Method::PUT, &path, Some(&token), within, "application/json").await).await;
+    let (status, error) =
+        refusal(app.send_raw(Method::PUT, &path, Some(&token), within, "application/json").await).await;
     assert_eq!((status, error.code), (StatusCode::BAD_REQUEST, ErrorCode::MalformedRequest));
 }
 
@@ -171,17 +176,26 @@ async fn an_incomplete_or_invalid_submission_is_refused_and_nothing_is_stored() 
         .clone();
 
     let edits: Vec<(&str, Edit)> = vec![
-        ("a required item missing", Box::new(move |s| {
-            s.answers.remove(&required);
-        })),
+        (
+            "a required item missing",
+            Box::new(move |s| {
+                s.answers.remove(&required);
+            }),
+        ),
         ("no answers at all", Box::new(|s| s.answers.clear())),
         ("a value beyond the scale", Box::new(|s| *s.answers.values_mut().next().unwrap() = 4)),
-        ("an item of another subject", Box::new(move |s| {
-            s.answers.insert(of_another_subject.clone(), 2);
-        })),
-        ("an item the form lacks", Box::new(|s| {
-            s.answers.insert(ItemId::from("no.such.item"), 1);
-        })),
+        (
+            "an item of another subject",
+            Box::new(move |s| {
+                s.answers.insert(of_another_subject.clone(), 2);
+            }),
+        ),
+        (
+            "an item the form lacks",
+            Box::new(|s| {
+                s.answers.insert(ItemId::from("no.such.item"), 1);
+            }),
+        ),
         ("a subject the form lacks", Box::new(|s| s.subject = "chemistry".into())),
     ];
     for (what, edit) in edits {
@@ -266,7 +280,8 @@ async fn a_teacher_cannot_read_another_teachers_submission() {
         let (status, error) = app.get_submission(&token, submission.id).await.unwrap_err();
         assert_eq!((status, error.code), (StatusCode::NOT_FOUND, ErrorCode::NotFound), "{login}");
     }
-    let (status, error) = app.get_submission(&author, opora_domain::SubmissionId(uuid::Uuid::new_v4())).await.unwrap_err();
+    let (status, error) =
+        app.get_submission(&author, opora_domain::SubmissionId(uuid::Uuid::new_v4())).await.unwrap_err();
     assert_eq!((status, error.code), (StatusCode::NOT_FOUND, ErrorCode::NotFound), "an unknown id");
     let (status, error) = app.get_submission_at(&author, "not-a-uuid").await.unwrap_err();
     assert_eq!((status, error.code), (StatusCode::NOT_FOUND, ErrorCode::NotFound), "not an id at all");

@@ -8,7 +8,9 @@ use reqwest::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, HeaderMap, X_CONTE
 fn assert_security_headers(what: &str, headers: &HeaderMap) {
     let header = |name| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let csp = header(CONTENT_SECURITY_POLICY);
-    for directive in ["default-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "script-src 'self' 'wasm-unsafe-eval'"] {
+    for directive in
+        ["default-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "script-src 'self' 'wasm-unsafe-eval'"]
+    {
         assert!(csp.contains(directive), "{what}: CSP {csp:?} lacks {directive:?}");
     }
     assert!(!csp.contains("unsafe-inline"), "{what}: CSP allows inline code");

@@ -45,10 +45,23 @@ async fn a_first_sync_pulls_the_form_and_the_users_own_profile() {
     assert!(!res.more);
     assert!(res.cursor > Cursor(0));
     let form = app.form().await;
-    let forms: Vec<_> = res.pulled.iter().filter_map(|p| match p { Pulled::Form { form } => Some(form), _ => None }).collect();
+    let forms: Vec<_> = res
+        .pulled
+        .iter()
+        .filter_map(|p| match p {
+            Pulled::Form { form } => Some(form),
+            _ => None,
+        })
+        .collect();
     assert_eq!(forms, vec![&form], "the self-diagnosis form, once");
-    let profiles: Vec<_> =
-        res.pulled.iter().filter_map(|p| match p { Pulled::Profile { user } => Some(user), _ => None }).collect();
+    let profiles: Vec<_> = res
+        .pulled
+        .iter()
+        .filter_map(|p| match p {
+            Pulled::Profile { user } => Some(user),
+            _ => None,
+        })
+        .collect();
     assert_eq!(profiles, vec![&teacher.user], "her own profile and nobody else's");
     assert!(
         !res.pulled.iter().any(|p| matches!(p, Pulled::SelfDiagnosis { .. })),
@@ -107,7 +120,9 @@ async fn a_teacher_never_pulls_another_teachers_submissions() {
             }
             Pulled::Profile { user } => assert_eq!(user, &t3.user, "only her own profile"),
             Pulled::Form { .. } => {}
-            Pulled::ReportForm { .. } | Pulled::Report { .. } => panic!("a teacher pulls no school reports: {record:?}"),
+            Pulled::ReportForm { .. } | Pulled::Report { .. } => {
+                panic!("a teacher pulls no school reports: {record:?}")
+            }
         }
     }
     // Her cursor moves past t1's record without showing it.
@@ -160,14 +175,20 @@ async fn a_batch_is_applied_in_order_and_a_refusal_does_not_block_the_rest() {
     let res = app.sync(&token, &sync_request(new_device(), push, Cursor(0))).await.unwrap();
 
     assert_eq!(res.acks.iter().map(|a| a.seq).collect::<Vec<_>>(), vec![0, 1, 2]);
-    assert_eq!(res.acks.iter().map(rejected_code).collect::<Vec<_>>(), vec![None, Some(ErrorCode::InvalidSubmission), None]);
+    assert_eq!(
+        res.acks.iter().map(rejected_code).collect::<Vec<_>>(),
+        vec![None, Some(ErrorCode::InvalidSubmission), None]
+    );
     assert!(app.is_stored(good.id).await && app.is_stored(later.id).await);
     assert!(!app.is_stored(incomplete.id).await);
     // The pushing device already has what it pushed: the response does not send it back down.
     let ids = |pulled: &[Pulled]| -> Vec<_> {
         pulled
             .iter()
-            .filter_map(|p| match p { Pulled::SelfDiagnosis { stored } => Some(stored.submission.id), _ => None })
+            .filter_map(|p| match p {
+                Pulled::SelfDiagnosis { stored } => Some(stored.submission.id),
+                _ => None,
+            })
             .collect()
     };
     assert_eq!(ids(&res.pulled), vec![]);

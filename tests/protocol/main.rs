@@ -155,7 +155,12 @@ impl Env {
 
     /// Every submission the server holds for the teacher, by id, counted.
     async fn server_submissions(&self, teacher: UserId) -> BTreeMap<SubmissionId, (Submission, usize)> {
-        let page = self.state.store.pull(opora_server::storage::PullScope { user: teacher, principal_of: None }, Cursor(0), 100_000).await.unwrap();
+        let page = self
+            .state
+            .store
+            .pull(opora_server::storage::PullScope { user: teacher, principal_of: None }, Cursor(0), 100_000)
+            .await
+            .unwrap();
         let mut found: BTreeMap<SubmissionId, (Submission, usize)> = BTreeMap::new();
         for record in page.records {
             if let Pulled::SelfDiagnosis { stored } = record {
@@ -184,7 +189,14 @@ fn apply(stored: &mut Stored, write: LocalWrite) {
 }
 
 /// One sync round of `device`, as the app does it. Returns whether the round completed.
-async fn sync_round(env: &Env, teacher: UserId, token: &str, device: &mut Device, fault: Fault, pull_limit: u32) -> bool {
+async fn sync_round(
+    env: &Env,
+    teacher: UserId,
+    token: &str,
+    device: &mut Device,
+    fault: Fault,
+    pull_limit: u32,
+) -> bool {
     let outbox = device.stored.outbox.clone();
     let request = SyncRequest {
         protocol: PROTOCOL_VERSION,
@@ -239,7 +251,12 @@ async fn check(env: &mut Env, steps: Vec<Step>) -> Result<(), TestCaseError> {
     let (teacher, token) = env.new_teacher().await;
     let empty = Stored { outbox: Outbox::default(), cursor: Cursor(0), submissions: BTreeMap::new() };
     let mut devices: Vec<Device> = (0..2)
-        .map(|_| Device { id: DeviceId(Uuid::new_v4()), stored: empty.clone(), sizer: BatchSizer::default(), sent: vec![] })
+        .map(|_| Device {
+            id: DeviceId(Uuid::new_v4()),
+            stored: empty.clone(),
+            sizer: BatchSizer::default(),
+            sent: vec![],
+        })
         .collect();
     let mut made: BTreeMap<SubmissionId, Submission> = BTreeMap::new();
     for (n, step) in steps.into_iter().enumerate() {
@@ -308,7 +325,5 @@ fn no_acknowledged_change_is_lost_or_duplicated_under_random_schedules() {
     let env = std::cell::RefCell::new(runtime.block_on(Env::new()));
     let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
     let schedules = proptest::collection::vec(step(), 1..40);
-    runner
-        .run(&schedules, |steps| runtime.block_on(check(&mut env.borrow_mut(), steps)))
-        .unwrap();
+    runner.run(&schedules, |steps| runtime.block_on(check(&mut env.borrow_mut(), steps))).unwrap();
 }

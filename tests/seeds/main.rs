@@ -115,16 +115,22 @@ fn the_demo_indicator_cards_reproduce_seed_000_value_by_value() {
                     let mine = value(&format!("c{n}.current"));
                     assert_eq!(mine.value(), seed.value(), "{name} criterion {n}: current");
                     if let Reading::Value { count, previous, .. } = seed {
-                        let demo_previous = read.get(&ItemId::from(format!("c{n}.previous").as_str())).map(|_| {
-                            value(&format!("c{n}.previous")).value().unwrap()
-                        });
+                        let demo_previous = read
+                            .get(&ItemId::from(format!("c{n}.previous").as_str()))
+                            .map(|_| value(&format!("c{n}.previous")).value().unwrap());
                         assert_eq!(demo_previous, previous, "{name} criterion {n}: previous year");
                         if let Some(count) = count {
-                            assert_eq!(value(&format!("c{n}.count")).value(), Some(f64::from(count)), "{name} {n}: count");
+                            assert_eq!(
+                                value(&format!("c{n}.count")).value(),
+                                Some(f64::from(count)),
+                                "{name} {n}: count"
+                            );
                         }
                     }
                     match read_target(unit_of(n), expected) {
-                        Ok(seed_target) => assert_eq!(target(&format!("c{n}.target")), seed_target, "{name} {n}: target"),
+                        Ok(seed_target) => {
+                            assert_eq!(target(&format!("c{n}.target")), seed_target, "{name} {n}: target")
+                        }
                         Err(e) => refused_in_the_seed.push(format!("{name} {n}: {expected} ({e})")),
                     }
                     compared += 2;
@@ -190,7 +196,8 @@ fn seed_assessment_tables() -> BTreeMap<(String, String), String> {
         } else if line == "МОУ" {
             let name = lines[i + 1].trim_matches('"');
             let (_, key) = CHOYA_SCHOOLS.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("school {name}"));
-            let values: Vec<&str> = lines[i + 2..].iter().copied().filter(|l| !l.is_empty()).take(columns.len() * 2).collect();
+            let values: Vec<&str> =
+                lines[i + 2..].iter().copied().filter(|l| !l.is_empty()).take(columns.len() * 2).collect();
             for (c, column) in columns.iter().enumerate() {
                 cells.insert(((*key).to_owned(), format!("{column}.fail")), values[2 * c].to_owned());
                 cells.insert(((*key).to_owned(), format!("{column}.high")), values[2 * c + 1].to_owned());
@@ -212,10 +219,9 @@ fn the_demo_assessment_results_reproduce_seed_002_tables_1_and_2() {
     )
     .unwrap();
     form.check().unwrap();
-    let demo: DemoCards = serde_json::from_str(
-        &std::fs::read_to_string(format!("{ROOT}/data/demo/assessment-results.json")).unwrap(),
-    )
-    .unwrap();
+    let demo: DemoCards =
+        serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}/data/demo/assessment-results.json")).unwrap())
+            .unwrap();
     for (_, key) in CHOYA_SCHOOLS {
         let (read, problems) = read_report(&form, &demo.cards[key]);
         assert!(problems.is_empty(), "{key}: {problems:?}");
@@ -290,7 +296,8 @@ fn the_demo_roadmap_is_seed_000s_plan_execution_row_by_row() {
     let demo: DemoCards = serde_json::from_str(&text).unwrap();
     let fields = &demo.cards["burakovo"];
     let form: ReportForm =
-        serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}/data/forms/reports/roadmap.v1.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}/data/forms/reports/roadmap.v1.json")).unwrap())
+            .unwrap();
     assert_eq!(form.sections[0].rows_in(fields), (1..=17).collect::<Vec<u32>>());
     for (i, [measure, deadline, responsible, outcome]) in rows.iter().enumerate() {
         let n = i + 1;
@@ -302,7 +309,10 @@ fn the_demo_roadmap_is_seed_000s_plan_execution_row_by_row() {
         // as evidence, not read as a status the seed does not state.
         let (status, evidence) = opora_domain::roadmap::read_status(outcome);
         if n == 7 {
-            assert_eq!((status, evidence.as_str()), (opora_domain::roadmap::ItemStatus::NotStarted, "https://edu.tatar.ru/spassk/roo"));
+            assert_eq!(
+                (status, evidence.as_str()),
+                (opora_domain::roadmap::ItemStatus::NotStarted, "https://edu.tatar.ru/spassk/roo")
+            );
         } else {
             assert_eq!(status, opora_domain::roadmap::ItemStatus::Done, "row {n}: {outcome}");
         }

@@ -10,7 +10,7 @@
 
 pub mod proxy;
 
-use opora_domain::api::{ApiError, LoginRequest, LoginResponse, SelfDiagnosisOverview, SchoolSelfDiagnosisRow};
+use opora_domain::api::{ApiError, LoginRequest, LoginResponse, SchoolSelfDiagnosisRow, SelfDiagnosisOverview};
 use opora_domain::diagnosis::{Answers, StoredSubmission, Submission};
 use opora_domain::form::FormDefinition;
 use opora_domain::org::UserProfile;
@@ -36,7 +36,8 @@ pub const DEMO_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/demo/o
 /// Every demo account's password (see `data/demo/organisations.json`).
 pub const DEMO_PASSWORD: &str = "opora2026";
 /// The app shell the test dist folder holds.
-pub const INDEX_HTML: &str = "<!doctype html><html><head><title>Опора</title></head><body>opora test shell</body></html>\n";
+pub const INDEX_HTML: &str =
+    "<!doctype html><html><head><title>Опора</title></head><body>opora test shell</body></html>\n";
 /// The id of the self-diagnosis form.
 pub const SELF_DIAGNOSIS: &str = "self-diagnosis";
 
@@ -70,11 +71,8 @@ impl TestApp {
         let dist = dir.path().join("dist");
         std::fs::create_dir(&dist).expect("creating the dist folder");
         std::fs::write(dist.join("index.html"), INDEX_HTML).expect("writing index.html");
-        let mut settings = Settings::for_paths(
-            format!("sqlite://{}/test.db", dir.path().display()),
-            dist,
-            PathBuf::from(FORMS_DIR),
-        );
+        let mut settings =
+            Settings::for_paths(format!("sqlite://{}/test.db", dir.path().display()), dist, PathBuf::from(FORMS_DIR));
         settings.demo_file = PathBuf::from(DEMO_FILE);
         settings.demo = true;
         configure(&mut settings);
@@ -157,7 +155,8 @@ impl TestApp {
     }
 
     pub async fn logout(&self, token: &str) -> Result<StatusCode, Refusal> {
-        let res = self.request(reqwest::Method::POST, "/api/auth/logout", Some(token)).send().await.expect("request sent");
+        let res =
+            self.request(reqwest::Method::POST, "/api/auth/logout", Some(token)).send().await.expect("request sent");
         let status = res.status();
         if status.is_success() { Ok(status) } else { Err(refusal(res).await) }
     }
@@ -190,7 +189,9 @@ impl TestApp {
     }
 
     pub async fn get_submission_at(&self, token: &str, id: &str) -> Result<StoredSubmission, Refusal> {
-        send(self.request(reqwest::Method::GET, &format!("/api/self-diagnoses/{id}"), Some(token))).await.map(|(_, r)| r)
+        send(self.request(reqwest::Method::GET, &format!("/api/self-diagnoses/{id}"), Some(token)))
+            .await
+            .map(|(_, r)| r)
     }
 
     pub async fn department_overview(&self, token: &str) -> Result<SelfDiagnosisOverview, Refusal> {

@@ -8,12 +8,12 @@
 //! Settings change at run time ([`FaultProxy::set`], or the line protocol of the `faultproxy`
 //! binary), so a test can break the link in the middle of a sync.
 
+use serde::{Deserialize, Serialize};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
@@ -104,8 +104,9 @@ impl Shared {
         let start = link.free_at.max(now);
         let transmit = if bps == 0 { Duration::ZERO } else { Duration::from_secs_f64(bytes as f64 * 8.0 / bps as f64) };
         link.free_at = start + transmit;
-        let arrival = (link.free_at + Duration::from_millis(config.latency_ms) + Duration::from_secs_f64(jitter / 1000.0))
-            .max(link.last_arrival);
+        let arrival =
+            (link.free_at + Duration::from_millis(config.latency_ms) + Duration::from_secs_f64(jitter / 1000.0))
+                .max(link.last_arrival);
         link.last_arrival = arrival;
         arrival
     }
@@ -240,7 +241,15 @@ async fn handle(client: TcpStream, shared: Arc<Shared>) {
     let (kill_tx, kill_rx) = watch::channel(false);
     let (client_read, client_write) = client.into_split();
     let (server_read, server_write) = server.into_split();
-    let up = tokio::spawn(pipe(client_read, server_write, true, shared.clone(), crossed.clone(), kill_tx.clone(), kill_rx.clone()));
+    let up = tokio::spawn(pipe(
+        client_read,
+        server_write,
+        true,
+        shared.clone(),
+        crossed.clone(),
+        kill_tx.clone(),
+        kill_rx.clone(),
+    ));
     let down = tokio::spawn(pipe(server_read, client_write, false, shared.clone(), crossed, kill_tx, kill_rx));
     let _ = tokio::join!(up, down);
 }

@@ -18,7 +18,8 @@ struct Bundle {
 }
 
 fn build_bundle(root: &Path, dist: &Path, name: &str, features: &[&str]) -> Result<Bundle> {
-    let mut args = vec!["build", "-p", "opora-app", "--lib", "--target", "wasm32-unknown-unknown", "--profile", "wasm-release"];
+    let mut args =
+        vec!["build", "-p", "opora-app", "--lib", "--target", "wasm32-unknown-unknown", "--profile", "wasm-release"];
     if !features.is_empty() {
         args.push("--features");
         args.extend(features);
@@ -80,7 +81,10 @@ pub fn build(root: &Path) -> Result<()> {
     let office = build_bundle(root, &dist, "office", &["office"])?;
     let mut office_js = office.glue.clone();
     let office_js_name_placeholder = "__OFFICE_JS__";
-    office_js.push_str(&start_code(&office.wasm_name, &[office_js_name_placeholder.to_owned(), format!("/{}", office.wasm_name)]));
+    office_js.push_str(&start_code(
+        &office.wasm_name,
+        &[office_js_name_placeholder.to_owned(), format!("/{}", office.wasm_name)],
+    ));
     let office_js_name = format!("office-{}.js", short_hash(office_js.as_bytes()));
     let office_js = office_js.replace(office_js_name_placeholder, &format!("/{office_js_name}"));
     fs::write(dist.join(&office_js_name), &office_js)?;
@@ -117,7 +121,8 @@ pub fn build(root: &Path) -> Result<()> {
 
     // The service worker pre-caches the shell and every asset; its cache is named after the
     // content of all of them, so any change installs a fresh cache and drops the old one.
-    let mut precache: Vec<String> = vec!["/".into(), format!("/{js_name}"), format!("/{wasm_name}"), format!("/{css_name}")];
+    let mut precache: Vec<String> =
+        vec!["/".into(), format!("/{js_name}"), format!("/{wasm_name}"), format!("/{css_name}")];
     precache.extend(STATIC_FILES.iter().map(|f| format!("/{f}")));
     let mut version = Sha256::new();
     for url in &precache[1..] {

@@ -58,11 +58,13 @@ fn run(root: &Path) -> Result<()> {
     run_cmd(cargo().current_dir(root).args(["build", "--release", "-p", "opora-server"]))?;
     let addr = std::env::var("OPORA_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
     println!("\nОпора запускается на http://{addr} (база: opora.db; Ctrl+C — остановить)\n");
-    run_cmd(
-        Command::new(root.join("target/release/opora-server"))
-            .current_dir(root)
-            .args(["--demo", "--addr", &addr, "--database-url", "sqlite://opora.db"]),
-    )
+    run_cmd(Command::new(root.join("target/release/opora-server")).current_dir(root).args([
+        "--demo",
+        "--addr",
+        &addr,
+        "--database-url",
+        "sqlite://opora.db",
+    ]))
 }
 
 fn test(root: &Path, args: &[String]) -> Result<()> {
@@ -80,7 +82,14 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
 /// The benchmarks: printed figures, never pass/fail timers.
 fn bench(root: &Path) -> Result<()> {
     // The department's views over generated data for 2,000 schools and 50,000 teachers.
-    run_cmd(cargo().current_dir(root).args(["run", "--release", "-p", "opora-domain", "--example", "analytics_bench"]))?;
+    run_cmd(cargo().current_dir(root).args([
+        "run",
+        "--release",
+        "-p",
+        "opora-domain",
+        "--example",
+        "analytics_bench",
+    ]))?;
     run_in_browser(root, &["bench/sync.mjs"])
 }
 

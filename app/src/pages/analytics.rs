@@ -50,25 +50,26 @@ fn table_of(sheet: &Sheet, index: usize) -> Table {
             .iter()
             .map(|row| {
                 let key = row.first().map(Value::display).unwrap_or_default();
-                let cells = row
-                    .iter()
-                    .enumerate()
-                    .map(|(column, v)| {
-                        let cell = Cell::text(v.display());
-                        match v {
-                            // A heat map of deficit shares: the darker, the more teachers need help.
-                            Value::Number(share) if sheet.heat_from.is_some_and(|from| column >= from) => cell.class(match share {
-                                x if *x >= 0.5 => "num heat-3",
-                                x if *x >= 0.3 => "num heat-2",
-                                x if *x >= 0.15 => "num heat-1",
-                                _ => "num heat-0",
-                            }),
-                            Value::Number(_) => cell.class("num"),
-                            Value::Text(t) if t == sheets::SUPPRESSED => cell.class("suppressed"),
-                            _ => cell,
-                        }
-                    })
-                    .collect();
+                let cells =
+                    row.iter()
+                        .enumerate()
+                        .map(|(column, v)| {
+                            let cell = Cell::text(v.display());
+                            match v {
+                                // A heat map of deficit shares: the darker, the more teachers need help.
+                                Value::Number(share) if sheet.heat_from.is_some_and(|from| column >= from) => cell
+                                    .class(match share {
+                                        x if *x >= 0.5 => "num heat-3",
+                                        x if *x >= 0.3 => "num heat-2",
+                                        x if *x >= 0.15 => "num heat-1",
+                                        _ => "num heat-0",
+                                    }),
+                                Value::Number(_) => cell.class("num"),
+                                Value::Text(t) if t == sheets::SUPPRESSED => cell.class("suppressed"),
+                                _ => cell,
+                            }
+                        })
+                        .collect();
                 Row::new(format!("{index}:{key}"), cells)
             })
             .collect(),
@@ -93,12 +94,20 @@ fn Views(user: UserId, group: String, municipality: Option<String>, period: Opti
     let xlsx_path = StoredValue::new(format!("/api/department/analytics/export.xlsx?{query}"));
     let exporting = RwSignal::new(false);
     let export_xlsx = move |_| {
-        let (Some(session), Some(name)) = (ctx.session.get_untracked(), view.data.with_untracked(|d| d.as_ref().map(|d| d.scope.name.clone()))) else { return };
+        let (Some(session), Some(name)) =
+            (ctx.session.get_untracked(), view.data.with_untracked(|d| d.as_ref().map(|d| d.scope.name.clone())))
+        else {
+            return;
+        };
         exporting.set(true);
         spawn_local(async move {
             match api::get_bytes(&xlsx_path.get_value(), &session.token).await {
                 Ok(bytes) => {
-                    save_file(&format!("Опора — {name}.xlsx"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &bytes);
+                    save_file(
+                        &format!("Опора — {name}.xlsx"),
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        &bytes,
+                    );
                     view.error.set(None);
                 }
                 Err(failure) => {
@@ -228,7 +237,9 @@ fn Charts(analytics: DepartmentAnalytics) -> impl IntoView {
         .filter_map(|(i, area)| {
             let (mut weighted, mut people) = (0.0, 0.0);
             for row in &analytics.deficits {
-                if let Some(AreaStat::Shown { respondents, deficit_share, .. }) = row.summary.areas.get(i).map(|a| &a.stat) {
+                if let Some(AreaStat::Shown { respondents, deficit_share, .. }) =
+                    row.summary.areas.get(i).map(|a| &a.stat)
+                {
                     weighted += deficit_share * f64::from(*respondents);
                     people += f64::from(*respondents);
                 }

@@ -36,12 +36,20 @@ pub fn DepartmentCampaignList(user: UserId) -> impl IntoView {
     let (view, refresh) = cached_view::<DepartmentCampaigns>(user, "campaigns", "/api/department/campaigns".to_owned());
     let generated = Signal::derive(move || view.data.with(|d| d.as_ref().map(|d| d.generated_at_ms)));
     let navigate = use_navigate();
-    let on_action = Callback::new(move |(_, id): (String, String)| navigate(&format!("/department/campaigns/{id}"), Default::default()));
-    let (form, period, deadline) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let on_action = Callback::new(move |(_, id): (String, String)| {
+        navigate(&format!("/department/campaigns/{id}"), Default::default())
+    });
+    let (form, period, deadline) =
+        (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
     let opening = RwSignal::new(false);
     let open = move |_| {
         let Some(session) = ctx.session.get_untracked() else { return };
-        let req = NewCampaign { municipality: None, form: form.get_untracked().as_str().into(), period: period.get_untracked(), deadline: deadline.get_untracked() };
+        let req = NewCampaign {
+            municipality: None,
+            form: form.get_untracked().as_str().into(),
+            period: period.get_untracked(),
+            deadline: deadline.get_untracked(),
+        };
         opening.set(true);
         spawn_local(async move {
             match api::open_campaign(&session.token, &req).await {
@@ -128,7 +136,8 @@ pub fn CampaignPage() -> impl IntoView {
 
 #[component]
 fn CampaignSchools(user: UserId, id: String) -> impl IntoView {
-    let (view, refresh) = cached_view::<CampaignReports>(user, &format!("campaign.{id}"), format!("/api/department/campaigns/{id}"));
+    let (view, refresh) =
+        cached_view::<CampaignReports>(user, &format!("campaign.{id}"), format!("/api/department/campaigns/{id}"));
     let generated = Signal::derive(move || view.data.with(|d| d.as_ref().map(|d| d.generated_at_ms)));
     let navigate = use_navigate();
     let on_action = Callback::new(move |(_, school): (String, String)| {
@@ -185,7 +194,8 @@ fn SentReport(user: UserId, id: String, school: String) -> impl IntoView {
         &format!("history.{id}.{school}"),
         format!("/api/department/campaigns/{id}/schools/{school}"),
     );
-    let generated = Signal::derive(move || view.data.with(|d| d.as_ref().and_then(|d| d.revisions.last().map(|r| r.at_ms))));
+    let generated =
+        Signal::derive(move || view.data.with(|d| d.as_ref().and_then(|d| d.revisions.last().map(|r| r.at_ms))));
     view! {
         <p><A href=back>"← Все школы"</A></p>
         <div class="card">

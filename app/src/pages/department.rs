@@ -5,12 +5,12 @@ use super::{Freshness, cached_view};
 use crate::api;
 use crate::ctx::use_ctx;
 use crate::store;
+use crate::table::{Cell, DataTable, Row, Table};
 use crate::util::percent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{A, Redirect};
 use leptos_router::hooks::{use_navigate, use_query_map};
-use crate::table::{Cell, DataTable, Row, Table};
 use opora_domain::MunicipalityId;
 use opora_domain::aggregate::{AreaStat, GroupSummary};
 use opora_domain::api::SelfDiagnosisOverview;
@@ -24,7 +24,8 @@ pub fn Department() -> impl IntoView {
     let who = ctx.who();
     let query = use_query_map();
     let chosen = move || query.with(|q| q.get("municipality").and_then(|m| m.parse::<MunicipalityId>().ok()));
-    move || match who.get() {
+    move || {
+        match who.get() {
         None => view! { <Redirect path="/login"/> }.into_any(),
         Some((_, Role::Teacher | Role::Principal)) => {
             view! { <div class="card"><p>"Этот раздел — для отдела образования."</p></div> }.into_any()
@@ -52,6 +53,7 @@ pub fn Department() -> impl IntoView {
             .into_any(),
             None => view! { <RegionOverview user/> }.into_any(),
         },
+    }
     }
 }
 
@@ -118,10 +120,13 @@ fn RegionOverview(user: opora_domain::UserId) -> impl IntoView {
 #[component]
 fn Privacy(user: opora_domain::UserId) -> impl IntoView {
     let ctx = use_ctx();
-    let (view, _) = cached_view::<opora_domain::api::PrivacySettings>(user, "privacy", "/api/department/privacy".to_owned());
+    let (view, _) =
+        cached_view::<opora_domain::api::PrivacySettings>(user, "privacy", "/api/department/privacy".to_owned());
     let saving = RwSignal::new(false);
     let toggle = move |allowed: bool| {
-        let (Some(session), Some(mut settings)) = (ctx.session.get_untracked(), view.data.get_untracked()) else { return };
+        let (Some(session), Some(mut settings)) = (ctx.session.get_untracked(), view.data.get_untracked()) else {
+            return;
+        };
         settings.principals_see_individual = allowed;
         saving.set(true);
         spawn_local(async move {

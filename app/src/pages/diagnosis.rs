@@ -28,7 +28,8 @@ pub fn Diagnosis() -> impl IntoView {
         ctx.data_version.get();
         store::latest_form(&FormId::from(SELF_DIAGNOSIS))
     });
-    move || match (user.get(), form.get()) {
+    move || {
+        match (user.get(), form.get()) {
         (None, _) => view! { <Redirect path="/login"/> }.into_any(),
         (Some(_), None) => view! {
             <div class="card">
@@ -42,6 +43,7 @@ pub fn Diagnosis() -> impl IntoView {
         }
         .into_any(),
         (Some(user), Some(form)) => view! { <Questionnaire form user/> }.into_any(),
+    }
     }
 }
 
@@ -117,7 +119,6 @@ fn Questionnaire(form: FormDefinition, user: UserId) -> impl IntoView {
     }
 }
 
-
 #[component]
 fn SubjectStep(
     form: StoredValue<FormDefinition>,
@@ -126,9 +127,8 @@ fn SubjectStep(
     go: impl Fn(usize) + Copy + 'static,
 ) -> impl IntoView {
     let description = form.with_value(|f| f.description.clone());
-    let (label, options) = form.with_value(|f| {
-        f.variant.as_ref().map(|v| (v.label.clone(), v.options.clone())).unwrap_or_default()
-    });
+    let (label, options) =
+        form.with_value(|f| f.variant.as_ref().map(|v| (v.label.clone(), v.options.clone())).unwrap_or_default());
     let chosen = move || draft.with(|d| d.draft.subject.clone());
     view! {
         <p>{description}</p>
@@ -176,11 +176,13 @@ fn SectionStep(
             s.fields.iter().filter(|field| opora_domain::form::applies(field, subject.as_ref())).cloned().collect();
         (s.title.clone(), s.description.clone(), fields, f.sections.len())
     });
-    let total_required = form.with_value(|f| f.applicable_fields(subject.as_ref()).filter(|(_, f)| !f.optional).count());
+    let total_required =
+        form.with_value(|f| f.applicable_fields(subject.as_ref()).filter(|(_, f)| !f.optional).count());
     let answered = {
         let subject = subject.clone();
         move || {
-            let missing = form.with_value(|f| draft.with(|d| unanswered_required(f, subject.as_ref(), &d.draft.answers).len()));
+            let missing =
+                form.with_value(|f| draft.with(|d| unanswered_required(f, subject.as_ref(), &d.draft.answers).len()));
             total_required - missing
         }
     };
@@ -265,7 +267,9 @@ fn ReviewStep(
     let subject = draft.with_untracked(|d| d.draft.subject.clone());
     // Per area: how many required answers are missing.
     let gaps: Vec<(usize, String, usize)> = form.with_value(|f| {
-        let missing = draft.with_untracked(|d| unanswered_required(f, subject.as_ref(), &d.draft.answers).into_iter().cloned().collect::<Vec<_>>());
+        let missing = draft.with_untracked(|d| {
+            unanswered_required(f, subject.as_ref(), &d.draft.answers).into_iter().cloned().collect::<Vec<_>>()
+        });
         f.sections
             .iter()
             .enumerate()

@@ -4,10 +4,10 @@
 use crate::api::{self, Failure};
 use crate::ctx::use_ctx;
 use crate::store;
-use leptos_router::components::A;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
 #[component]
@@ -34,9 +34,9 @@ pub fn Login() -> impl IntoView {
                     ctx.begin_session(response);
                     navigate("/", Default::default());
                 }
-                Err(Failure::Unreachable) => error.set(Some(
-                    "Нет связи с сервером. Для первого входа на этом устройстве нужна сеть.".to_owned(),
-                )),
+                Err(Failure::Unreachable) => {
+                    error.set(Some("Нет связи с сервером. Для первого входа на этом устройстве нужна сеть.".to_owned()))
+                }
                 Err(failure) => error.set(Some(failure.message_ru())),
             }
             busy.set(false);
@@ -76,8 +76,11 @@ pub fn Login() -> impl IntoView {
 fn PendingElsewhere() -> impl IntoView {
     let ctx = use_ctx();
     let current = ctx.session.get_untracked().filter(|_| !ctx.session_expired.get_untracked()).map(|s| s.user.id);
-    let pending: Vec<(String, usize)> =
-        store::pending_by_user().into_iter().filter(|(user, _, _)| Some(*user) != current).map(|(_, name, n)| (name, n)).collect();
+    let pending: Vec<(String, usize)> = store::pending_by_user()
+        .into_iter()
+        .filter(|(user, _, _)| Some(*user) != current)
+        .map(|(_, name, n)| (name, n))
+        .collect();
     (!pending.is_empty()).then(|| view! {
         <div class="card" data-testid="pending-elsewhere">
             <h2>"Неотправленные данные на этом устройстве"</h2>

@@ -37,6 +37,11 @@ pub mod office_stubs {
 
 /// The office pages by route, from whichever bundle this is.
 pub mod office {
+    #[cfg(not(feature = "office"))]
+    pub use super::office_stubs::{
+        OfficeOnly as Analytics, OfficeOnly as CampaignPage, OfficeOnly as SentReportPage, OfficeOnly as Department,
+        OfficeOnly as Report, OfficeOnly as Reports,
+    };
     #[cfg(feature = "office")]
     pub use super::{
         analytics::Analytics,
@@ -44,11 +49,6 @@ pub mod office {
         department::Department,
         reports::{Report, Reports},
         school::SchoolHome,
-    };
-    #[cfg(not(feature = "office"))]
-    pub use super::office_stubs::{
-        OfficeOnly as Analytics, OfficeOnly as CampaignPage, OfficeOnly as SentReportPage, OfficeOnly as Department, OfficeOnly as Report,
-        OfficeOnly as Reports,
     };
     #[cfg(not(feature = "office"))]
     #[leptos::component]

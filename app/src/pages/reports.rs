@@ -14,7 +14,8 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
 use leptos_router::hooks::{use_navigate, use_params_map};
 use opora_domain::report::{
-    MAX_ROWS, ReportEdit, ReportField, ReportFieldKind, ReportForm, ReportKey, ReportSection, read_field, read_report, row_key,
+    MAX_ROWS, ReportEdit, ReportField, ReportFieldKind, ReportForm, ReportKey, ReportSection, read_field, read_report,
+    row_key,
 };
 use opora_domain::sync::Change;
 use opora_domain::{FormId, UserId};
@@ -25,7 +26,9 @@ pub fn Reports() -> impl IntoView {
     let ctx = use_ctx();
     let who = ctx.who();
     move || match who.get() {
-        Some((user, opora_domain::org::Role::Principal)) => view! { <super::campaigns::SchoolDue user/> <ReportList user/> }.into_any(),
+        Some((user, opora_domain::org::Role::Principal)) => {
+            view! { <super::campaigns::SchoolDue user/> <ReportList user/> }.into_any()
+        }
         Some(_) => view! { <div class="card"><p>"Отчёты школы заполняет её руководитель."</p></div> }.into_any(),
         None => view! { <Redirect path="/login"/> }.into_any(),
     }
@@ -104,7 +107,8 @@ pub fn Report() -> impl IntoView {
     let params = use_params_map();
     move || {
         let Some((user, role)) = who.get() else { return view! { <Redirect path="/login"/> }.into_any() };
-        let (form_id, period) = params.with(|p| (p.get("form").unwrap_or_default(), p.get("period").unwrap_or_default()));
+        let (form_id, period) =
+            params.with(|p| (p.get("form").unwrap_or_default(), p.get("period").unwrap_or_default()));
         let school = ctx.session.with_untracked(|s| s.as_ref().and_then(|s| s.user.school.as_ref().map(|s| s.id)));
         let (Some(school), opora_domain::org::Role::Principal) = (school, role) else {
             return view! { <div class="card"><p>"Отчёты школы заполняет её руководитель."</p></div> }.into_any();

@@ -7,8 +7,8 @@ use crate::util::{format_datetime, percent};
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
 use leptos_router::hooks::use_params_map;
-use opora_domain::scoring::{Level, development_plan, score};
 use opora_domain::SubmissionId;
+use opora_domain::scoring::{Level, development_plan, score};
 
 fn level_class(level: Option<Level>) -> &'static str {
     match level {
@@ -47,9 +47,13 @@ pub fn Result() -> impl IntoView {
         };
         let profile = score(&form, Some(&s.subject), &s.answers);
         let status = match (&local.rejected, local.synced) {
-            (Some(e), _) => view! { <span class="badge deficit">"Отклонено сервером: " {e.message.clone()}</span> }.into_any(),
+            (Some(e), _) => {
+                view! { <span class="badge deficit">"Отклонено сервером: " {e.message.clone()}</span> }.into_any()
+            }
             (None, true) => view! { <span class="badge synced" data-testid="status">"Отправлено"</span> }.into_any(),
-            (None, false) => view! { <span class="badge pending" data-testid="status">"Ожидает отправки"</span> }.into_any(),
+            (None, false) => {
+                view! { <span class="badge pending" data-testid="status">"Ожидает отправки"</span> }.into_any()
+            }
         };
         let areas = profile
             .areas

@@ -11,8 +11,8 @@ use crate::table::{Cell, DataTable, Row, Table};
 use crate::util::{format_datetime, percent};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos::task::spawn_local;
+use leptos_router::components::A;
 use opora_domain::UserId;
 use opora_domain::api::{AccountStatus, IssuedCode, NewTeacher, SchoolSelfDiagnosis, TeacherAccount};
 
@@ -20,8 +20,10 @@ use opora_domain::api::{AccountStatus, IssuedCode, NewTeacher, SchoolSelfDiagnos
 pub fn SchoolHome(user: UserId) -> impl IntoView {
     let ctx = use_ctx();
     let school = move || ctx.session.with(|s| s.as_ref().and_then(|s| s.user.school.as_ref().map(|s| s.name.clone())));
-    let (teachers, refresh_teachers) = cached_view::<Vec<TeacherAccount>>(user, "school-teachers", "/api/school/teachers".to_owned());
-    let (results, refresh_results) = cached_view::<SchoolSelfDiagnosis>(user, "school-self-diagnosis", "/api/school/self-diagnosis".to_owned());
+    let (teachers, refresh_teachers) =
+        cached_view::<Vec<TeacherAccount>>(user, "school-teachers", "/api/school/teachers".to_owned());
+    let (results, refresh_results) =
+        cached_view::<SchoolSelfDiagnosis>(user, "school-self-diagnosis", "/api/school/self-diagnosis".to_owned());
     // The code just issued, shown until the principal closes it: it is never shown again.
     let issued = RwSignal::new(None::<IssuedCode>);
     view! {
@@ -110,7 +112,8 @@ fn Teachers(
     };
     let on_action = Callback::new(move |(action, id): (String, String)| {
         let Ok(id) = id.parse::<UserId>() else { return };
-        let Some(teacher) = teachers.data.with_untracked(|list| list.as_ref()?.iter().find(|t| t.id == id).cloned()) else {
+        let Some(teacher) = teachers.data.with_untracked(|list| list.as_ref()?.iter().find(|t| t.id == id).cloned())
+        else {
             return;
         };
         match action.as_str() {

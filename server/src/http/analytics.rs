@@ -38,7 +38,11 @@ const ROADMAP: &str = "roadmap";
 
 /// The municipalities a view covers: the one asked for (or the specialist's own), or, for a
 /// regional specialist (or an administrator naming a region) asking for none, the whole region.
-async fn scope(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -> AppResult<(AnalyticsScope, Vec<MunicipalityId>)> {
+async fn scope(
+    state: &AppState,
+    user: &CurrentUser,
+    query: &AnalyticsQuery,
+) -> AppResult<(AnalyticsScope, Vec<MunicipalityId>)> {
     let whole_region = query.municipality.is_none()
         && match user.profile.role {
             Role::Regional => true,
@@ -69,7 +73,8 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
         .await?
         .ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
     const FORMS: [&str; 5] = ["", CARD, ASSESSMENT, CHECKLIST, ROADMAP];
-    let form_ids: Vec<&str> = FORMS.iter().map(|f| if f.is_empty() { state.indicators.form.as_str() } else { f }).collect();
+    let form_ids: Vec<&str> =
+        FORMS.iter().map(|f| if f.is_empty() { state.indicators.form.as_str() } else { f }).collect();
     let mut loaded: Vec<(ReportForm, Vec<SchoolReport>)> = form_ids
         .iter()
         .map(|id| (forms.iter().find(|f| f.id.as_str() == *id).cloned().unwrap_or_else(|| empty_form(id)), Vec::new()))
@@ -82,7 +87,11 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
                 continue;
             }
             let sent = state.store.sent_reports(municipality_id, &form.id).await?;
-            reports.extend(sent.into_iter().map(|r| SchoolReport { school: r.school, period: r.period, fields: r.fields }));
+            reports.extend(sent.into_iter().map(|r| SchoolReport {
+                school: r.school,
+                period: r.period,
+                fields: r.fields,
+            }));
         }
         counts.extend(state.store.teacher_counts(municipality_id).await?);
         latest.extend(state.store.latest_profiles(municipality_id, &self_diagnosis.id).await?);
@@ -125,7 +134,14 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
 }
 
 fn empty_form(id: &str) -> ReportForm {
-    ReportForm { id: FormId::from(id), version: 0, title: String::new(), description: String::new(), sections: Vec::new(), part_of_whole: Vec::new() }
+    ReportForm {
+        id: FormId::from(id),
+        version: 0,
+        title: String::new(),
+        description: String::new(),
+        sections: Vec::new(),
+        part_of_whole: Vec::new(),
+    }
 }
 
 pub async fn analytics(
@@ -134,7 +150,8 @@ pub async fn analytics(
     Query(query): Query<AnalyticsQuery>,
 ) -> AppResult<Json<DepartmentAnalytics>> {
     let analytics = compute(&state, &user, &query).await?;
-    let audit = NewAudit::new(Some(user.profile.id), "department.viewed", audit_subject(&analytics)).detail("аналитика");
+    let audit =
+        NewAudit::new(Some(user.profile.id), "department.viewed", audit_subject(&analytics)).detail("аналитика");
     state.store.audit(&audit, state.now_ms()).await?;
     Ok(Json(analytics))
 }
@@ -148,7 +165,11 @@ pub struct ExportQuery {
 }
 
 fn attachment(body: Vec<u8>, content_type: &'static str, file_name: &str) -> Response {
-    let disposition = format!("attachment; filename=\"opora.{}\"; filename*=UTF-8''{}", file_name.rsplit('.').next().unwrap_or("bin"), percent_encode(file_name));
+    let disposition = format!(
+        "attachment; filename=\"opora.{}\"; filename*=UTF-8''{}",
+        file_name.rsplit('.').next().unwrap_or("bin"),
+        percent_encode(file_name)
+    );
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -160,7 +181,9 @@ fn attachment(body: Vec<u8>, content_type: &'static str, file_name: &str) -> Res
 
 fn percent_encode(text: &str) -> String {
     text.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
+        })
         .collect()
 }
 
@@ -181,8 +204,11 @@ pub async fn export_csv(
 ) -> AppResult<Response> {
     let analytics = compute(&state, &user, &query.view).await?;
     let all = sheets::all(&analytics);
-    let sheet = all.get(query.sheet.unwrap_or(0)).ok_or_else(|| AppError::detail(ErrorCode::InvalidInput, "Нет такой таблицы."))?;
-    let audit = NewAudit::new(Some(user.profile.id), "department.exported", audit_subject(&analytics)).detail(format!("CSV: {}", sheet.name));
+    let sheet = all
+        .get(query.sheet.unwrap_or(0))
+        .ok_or_else(|| AppError::detail(ErrorCode::InvalidInput, "Нет такой таблицы."))?;
+    let audit = NewAudit::new(Some(user.profile.id), "department.exported", audit_subject(&analytics))
+        .detail(format!("CSV: {}", sheet.name));
     state.store.audit(&audit, state.now_ms()).await?;
     let name = format!("{} — {}.csv", file_stem(&analytics), sheet.name);
     Ok(attachment(sheets::csv_ru(sheet).into_bytes(), "text/csv; charset=utf-8", &name))
@@ -195,7 +221,8 @@ pub async fn export_xlsx(
     Query(query): Query<ExportQuery>,
 ) -> AppResult<Response> {
     let analytics = compute(&state, &user, &query.view).await?;
-    let bytes = workbook(&sheets::all(&analytics)).map_err(|e| AppError::Internal(anyhow::anyhow!("writing XLSX: {e}")))?;
+    let bytes =
+        workbook(&sheets::all(&analytics)).map_err(|e| AppError::Internal(anyhow::anyhow!("writing XLSX: {e}")))?;
     let audit = NewAudit::new(Some(user.profile.id), "department.exported", audit_subject(&analytics)).detail("XLSX");
     state.store.audit(&audit, state.now_ms()).await?;
     let name = format!("{}.xlsx", file_stem(&analytics));

@@ -6,10 +6,10 @@ use crate::error::{AppError, AppResult, Json};
 use crate::storage::NewAudit;
 use axum::extract::State;
 use axum::http::StatusCode;
+use opora_domain::UserId;
 use opora_domain::accounts::{check_new_password, normalise_code};
 use opora_domain::api::{ActivateRequest, ErrorCode, LoginRequest, LoginResponse};
 use opora_domain::org::UserProfile;
-use opora_domain::UserId;
 
 pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>) -> AppResult<Json<LoginResponse>> {
     let login = req.login.trim().to_lowercase();
@@ -44,7 +44,10 @@ pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>)
 
 /// A teacher's first login: the code her principal handed her, and the password she chooses.
 /// Answers like a login, so the app continues straight into her work.
-pub async fn activate(State(state): State<AppState>, Json(req): Json<ActivateRequest>) -> AppResult<Json<LoginResponse>> {
+pub async fn activate(
+    State(state): State<AppState>,
+    Json(req): Json<ActivateRequest>,
+) -> AppResult<Json<LoginResponse>> {
     const LIMITER_KEY: &str = "\u{0}activation";
     let now = state.now_ms();
     if !state.activation_limiter.allowed(LIMITER_KEY, now) {

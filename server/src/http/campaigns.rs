@@ -15,7 +15,9 @@ use opora_domain::api::{
     CampaignReports, CampaignSummary, DepartmentCampaigns, ErrorCode, FormChoice, NewCampaign, ReportHistory,
     SchoolCampaigns, SchoolReportRow, SentRevision,
 };
-use opora_domain::campaign::{Campaign, MOSCOW_OFFSET_MINUTES, ReportState, completeness, date_of, read_date, standing};
+use opora_domain::campaign::{
+    Campaign, MOSCOW_OFFSET_MINUTES, ReportState, completeness, date_of, read_date, standing,
+};
 use opora_domain::org::{Role, SchoolRef};
 use opora_domain::report::ReportKey;
 use opora_domain::{CampaignId, SchoolId};
@@ -29,7 +31,9 @@ pub(crate) fn today(state: &AppState) -> String {
 /// campaign that does not exist.
 async fn visible_campaign(state: &AppState, user: &CurrentUser, id: CampaignId) -> AppResult<Campaign> {
     let campaign = state.store.campaign(id).await?.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
-    visible_municipality(state, user, Some(campaign.municipality)).await.map_err(|_| AppError::code(ErrorCode::NotFound))?;
+    visible_municipality(state, user, Some(campaign.municipality))
+        .await
+        .map_err(|_| AppError::code(ErrorCode::NotFound))?;
     Ok(campaign)
 }
 
@@ -55,13 +59,18 @@ pub async fn list(
         let each = schools.iter().map(|s| states.get(&s.id).copied().unwrap_or(ReportState::NotStarted));
         campaigns.push(CampaignSummary { completeness: completeness(&campaign.deadline, &today, each), campaign });
     }
-    let forms = state.store.latest_report_forms().await?.into_iter().map(|f| FormChoice { id: f.id, title: f.title }).collect();
+    let forms =
+        state.store.latest_report_forms().await?.into_iter().map(|f| FormChoice { id: f.id, title: f.title }).collect();
     Ok(Json(DepartmentCampaigns { municipality, forms, campaigns, today, generated_at_ms: state.now_ms() }))
 }
 
 /// Opens a campaign for the municipality's schools, or moves the deadline of the open one.
 /// Only the municipality's own department (or an administrator) does this.
-pub async fn open(State(state): State<AppState>, user: CurrentUser, Json(req): Json<NewCampaign>) -> AppResult<Json<Campaign>> {
+pub async fn open(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(req): Json<NewCampaign>,
+) -> AppResult<Json<Campaign>> {
     if !matches!(user.profile.role, Role::Municipal | Role::Admin) {
         return Err(AppError::code(ErrorCode::Forbidden));
     }
@@ -72,7 +81,10 @@ pub async fn open(State(state): State<AppState>, user: CurrentUser, Json(req): J
     };
     let period = req.period.trim();
     if period.is_empty() || period.chars().count() > 40 || period.contains('/') {
-        return Err(AppError::detail(ErrorCode::InvalidInput, "Период: от 1 до 40 знаков без «/», например «2025-2026»."));
+        return Err(AppError::detail(
+            ErrorCode::InvalidInput,
+            "Период: от 1 до 40 знаков без «/», например «2025-2026».",
+        ));
     }
     let Some(deadline) = read_date(&req.deadline) else {
         return Err(AppError::detail(ErrorCode::InvalidInput, "Срок сдачи — дата, например 31.05.2026."));

@@ -77,7 +77,11 @@ fn own_region(user: &CurrentUser) -> Option<RegionId> {
 }
 
 async fn self_diagnosis_form(state: &AppState) -> AppResult<FormDefinition> {
-    state.store.latest_form(&FormId::from(SELF_DIAGNOSIS_FORM)).await?.ok_or_else(|| AppError::code(ErrorCode::NotFound))
+    state
+        .store
+        .latest_form(&FormId::from(SELF_DIAGNOSIS_FORM))
+        .await?
+        .ok_or_else(|| AppError::code(ErrorCode::NotFound))
 }
 
 pub async fn self_diagnosis(
@@ -98,8 +102,7 @@ pub async fn self_diagnosis(
         .into_iter()
         .map(|school| {
             let teachers = counts.iter().find(|(id, _)| *id == school.id).map_or(0, |(_, n)| *n);
-            let profiles: Vec<&Profile> =
-                latest.iter().filter(|l| l.school == school.id).map(|l| &l.profile).collect();
+            let profiles: Vec<&Profile> = latest.iter().filter(|l| l.school == school.id).map(|l| &l.profile).collect();
             SchoolSelfDiagnosisRow { summary: summarise(&areas, teachers, &profiles, min_group), school }
         })
         .collect();
@@ -107,7 +110,10 @@ pub async fn self_diagnosis(
     let teachers = counts.iter().map(|(_, n)| n).sum();
     state
         .store
-        .audit(&NewAudit::new(Some(user.profile.id), "department.viewed", municipality_id).detail("self-diagnosis"), state.now_ms())
+        .audit(
+            &NewAudit::new(Some(user.profile.id), "department.viewed", municipality_id).detail("self-diagnosis"),
+            state.now_ms(),
+        )
         .await?;
     Ok(Json(SelfDiagnosisOverview {
         municipality,
@@ -148,7 +154,10 @@ pub async fn region_self_diagnosis(
         let teachers: u32 = state.store.teacher_counts(municipality.id).await?.iter().map(|(_, n)| n).sum();
         let latest = state.store.latest_profiles(municipality.id, &form.id).await?;
         let profiles: Vec<&Profile> = latest.iter().map(|l| &l.profile).collect();
-        rows.push(MunicipalitySelfDiagnosisRow { summary: summarise(&areas, teachers, &profiles, min_group), municipality });
+        rows.push(MunicipalitySelfDiagnosisRow {
+            summary: summarise(&areas, teachers, &profiles, min_group),
+            municipality,
+        });
         all_teachers += teachers;
         all_latest.extend(latest);
     }
@@ -158,7 +167,10 @@ pub async fn region_self_diagnosis(
     let all: Vec<&Profile> = all_latest.iter().map(|l| &l.profile).collect();
     state
         .store
-        .audit(&NewAudit::new(Some(user.profile.id), "department.viewed", region).detail("region self-diagnosis"), state.now_ms())
+        .audit(
+            &NewAudit::new(Some(user.profile.id), "department.viewed", region).detail("region self-diagnosis"),
+            state.now_ms(),
+        )
         .await?;
     Ok(Json(RegionSelfDiagnosis {
         region,
@@ -194,9 +206,17 @@ pub async fn set_privacy(
         return Err(AppError::code(ErrorCode::Forbidden));
     }
     let municipality = visible_municipality(&state, &user, Some(req.municipality)).await?;
-    let audit = NewAudit::new(Some(user.profile.id), "privacy.changed", municipality)
-        .detail(if req.principals_see_individual { "руководители видят результаты учителей" } else { "только сводные" });
-    state.store.set_principals_see_individual(municipality, req.principals_see_individual, &audit, state.now_ms()).await?;
+    let audit = NewAudit::new(Some(user.profile.id), "privacy.changed", municipality).detail(
+        if req.principals_see_individual {
+            "руководители видят результаты учителей"
+        } else {
+            "только сводные"
+        },
+    );
+    state
+        .store
+        .set_principals_see_individual(municipality, req.principals_see_individual, &audit, state.now_ms())
+        .await?;
     Ok(Json(PrivacySettings { municipality, principals_see_individual: req.principals_see_individual }))
 }
 

@@ -174,7 +174,10 @@ pub async fn self_diagnosis(State(state): State<AppState>, user: CurrentUser) ->
                 .iter()
                 .map(|l| TeacherResult {
                     teacher: l.teacher,
-                    full_name: teachers.iter().find(|t| t.id == l.teacher).map_or_else(String::new, |t| t.full_name.clone()),
+                    full_name: teachers
+                        .iter()
+                        .find(|t| t.id == l.teacher)
+                        .map_or_else(String::new, |t| t.full_name.clone()),
                     submitted_at_ms: l.submitted_at_ms,
                     profile: l.profile.clone(),
                 })

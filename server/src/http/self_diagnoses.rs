@@ -8,9 +8,9 @@ use crate::error::{AppError, AppResult, Json, Path};
 use crate::storage::Committed;
 use axum::extract::State;
 use axum::http::StatusCode;
+use opora_domain::SubmissionId;
 use opora_domain::api::ErrorCode;
 use opora_domain::diagnosis::{StoredSubmission, Submission};
-use opora_domain::SubmissionId;
 
 pub async fn put(
     State(state): State<AppState>,

@@ -28,10 +28,7 @@ pub fn service(dist: &Path) -> Router {
             }
         }
     };
-    let files = ServeDir::new(dist)
-        .precompressed_br()
-        .precompressed_gzip()
-        .fallback(shell.into_service());
+    let files = ServeDir::new(dist).precompressed_br().precompressed_gzip().fallback(shell.into_service());
     Router::new().fallback_service(files).layer(middleware::from_fn(cache_headers))
 }
 
@@ -50,8 +47,7 @@ fn is_content_hashed(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or("");
     let stem = name.split('.').next().unwrap_or("");
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-')
-        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    stem.rsplit_once('-').is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]

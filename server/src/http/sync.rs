@@ -47,7 +47,8 @@ pub async fn sync(
     let scope = crate::storage::PullScope { user: user.profile.id, principal_of };
     let mut page = state.store.pull(scope, req.cursor, limit).await?;
     // The client already has what it just pushed: do not send it back down a slow link.
-    page.records.retain(|r| !matches!(r, Pulled::SelfDiagnosis { stored } if pushed_ids.contains(&stored.submission.id)));
+    page.records
+        .retain(|r| !matches!(r, Pulled::SelfDiagnosis { stored } if pushed_ids.contains(&stored.submission.id)));
     Ok(Json(SyncResponse {
         acks,
         pulled: page.records,

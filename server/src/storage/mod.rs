@@ -10,10 +10,10 @@ use async_trait::async_trait;
 use opora_domain::api::{AuditEntry, TeacherAccount};
 use opora_domain::campaign::Campaign;
 use opora_domain::diagnosis::StoredSubmission;
-use opora_domain::merge::Fields;
-use opora_domain::report::{AppliedEdit, ReportEdit, ReportForm, ReportKey, StoredReport};
 use opora_domain::form::FormDefinition;
+use opora_domain::merge::Fields;
 use opora_domain::org::{MunicipalityRef, Role, SchoolFlags, SchoolRef, UserProfile};
+use opora_domain::report::{AppliedEdit, ReportEdit, ReportForm, ReportKey, StoredReport};
 use opora_domain::scoring::Profile;
 use opora_domain::sync::{Cursor, Outcome, Pulled};
 use opora_domain::{CampaignId, DeviceId, FormId, FormRef, MunicipalityId, RegionId, SchoolId, UserId};
@@ -262,11 +262,22 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<Outcome>;
     async fn report_revisions(&self, key: &ReportKey) -> Result<Vec<ReportRevision>>;
     /// Every report of `form` for `period` in the municipality, current state.
-    async fn reports_of_municipality(&self, municipality: MunicipalityId, form: &FormId, period: &str) -> Result<Vec<StoredReport>>;
+    async fn reports_of_municipality(
+        &self,
+        municipality: MunicipalityId,
+        form: &FormId,
+        period: &str,
+    ) -> Result<Vec<StoredReport>>;
 
     /// Opens a campaign, or moves the deadline of the one already open for the same municipality,
     /// form and period; returns the stored campaign.
-    async fn open_campaign(&self, campaign: &Campaign, opened_by: UserId, audit: &NewAudit, now_ms: i64) -> Result<Campaign>;
+    async fn open_campaign(
+        &self,
+        campaign: &Campaign,
+        opened_by: UserId,
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<Campaign>;
     /// A municipality's campaigns, newest first.
     async fn campaigns_of(&self, municipality: MunicipalityId) -> Result<Vec<Campaign>>;
     async fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>>;
@@ -280,7 +291,13 @@ pub trait Storage: Send + Sync + 'static {
     /// Newest first, before `before_seq` when given.
     async fn audit_log(&self, before_seq: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>>;
     async fn principals_see_individual(&self, municipality: MunicipalityId) -> Result<bool>;
-    async fn set_principals_see_individual(&self, municipality: MunicipalityId, allowed: bool, audit: &NewAudit, now_ms: i64) -> Result<()>;
+    async fn set_principals_see_individual(
+        &self,
+        municipality: MunicipalityId,
+        allowed: bool,
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()>;
 
     // Sessions: only token hashes are stored.
     async fn create_session(&self, token_hash: &str, user: UserId, now_ms: i64, expires_at_ms: i64) -> Result<()>;

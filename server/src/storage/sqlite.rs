@@ -7,9 +7,9 @@
 //! last committed snapshot.
 
 use super::*;
+use opora_domain::SubmissionId;
 use opora_domain::api::{AccountStatus, ApiError, ErrorCode};
 use opora_domain::diagnosis::Submission;
-use opora_domain::SubmissionId;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 use std::str::FromStr;
@@ -32,15 +32,9 @@ impl SqliteStorage {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await?;
+        let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
         MIGRATOR.run(&writer).await?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options.read_only(true))
-            .await?;
+        let reader = SqlitePoolOptions::new().max_connections(4).connect_with(options.read_only(true)).await?;
         Ok(SqliteStorage { writer, reader })
     }
 }
@@ -52,8 +46,7 @@ fn parse<T: FromStr>(row: &SqliteRow, column: &str) -> Result<T> {
 
 fn parse_opt<T: FromStr>(row: &SqliteRow, column: &str) -> Result<Option<T>> {
     let text: Option<String> = row.try_get(column)?;
-    text.map(|t| t.parse().map_err(|_| StorageError::Corrupt(format!("{column} = {t:?}"))))
-        .transpose()
+    text.map(|t| t.parse().map_err(|_| StorageError::Corrupt(format!("{column} = {t:?}")))).transpose()
 }
 
 fn json<T: serde::de::DeserializeOwned>(row: &SqliteRow, column: &str) -> Result<T> {
@@ -79,7 +72,11 @@ const REPORT_SELECT: &str = "SELECT school_id, form_id, period, form_version, re
 
 fn report_from(row: &SqliteRow) -> Result<StoredReport> {
     Ok(StoredReport {
-        key: ReportKey { school: parse(row, "school_id")?, form: FormId(row.try_get("form_id")?), period: row.try_get("period")? },
+        key: ReportKey {
+            school: parse(row, "school_id")?,
+            form: FormId(row.try_get("form_id")?),
+            period: row.try_get("period")?,
+        },
         form_version: row.try_get::<i64, _>("form_version")? as u32,
         revision: row.try_get::<i64, _>("revision")? as u32,
         fields: json(row, "fields")?,
@@ -98,17 +95,13 @@ fn user_record(row: &SqliteRow) -> Result<UserRecord> {
     let role: String = row.try_get("role")?;
     let role = Role::parse(&role).ok_or_else(|| StorageError::Corrupt(format!("role {role}")))?;
     let municipality = match parse_opt::<MunicipalityId>(row, "municipality_id")? {
-        Some(id) => Some(MunicipalityRef {
-            id,
-            name: row.try_get("municipality_name")?,
-            region_id: parse(row, "region_id")?,
-        }),
+        Some(id) => {
+            Some(MunicipalityRef { id, name: row.try_get("municipality_name")?, region_id: parse(row, "region_id")? })
+        }
         None => None,
     };
     let school = match (parse_opt::<SchoolId>(row, "school_id")?, &municipality) {
-        (Some(id), Some(m)) => {
-            Some(SchoolRef { id, name: row.try_get("school_name")?, municipality_id: m.id })
-        }
+        (Some(id), Some(m)) => Some(SchoolRef { id, name: row.try_get("school_name")?, municipality_id: m.id }),
         _ => None,
     };
     Ok(UserRecord {
@@ -171,10 +164,8 @@ impl Storage for SqliteStorage {
     }
 
     async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>> {
-        let row = sqlx::query(&format!("{USER_SELECT} WHERE u.login = ?"))
-            .bind(login)
-            .fetch_optional(&self.reader)
-            .await?;
+        let row =
+            sqlx::query(&format!("{USER_SELECT} WHERE u.login = ?")).bind(login).fetch_optional(&self.reader).await?;
         row.as_ref().map(user_record).transpose()
     }
 
@@ -231,7 +222,11 @@ impl Storage for SqliteStorage {
             .fetch_optional(&self.reader)
             .await?;
         row.map(|r| {
-            Ok(SchoolRef { id: parse(&r, "id")?, name: r.try_get("name")?, municipality_id: parse(&r, "municipality_id")? })
+            Ok(SchoolRef {
+                id: parse(&r, "id")?,
+                name: r.try_get("name")?,
+                municipality_id: parse(&r, "municipality_id")?,
+            })
         })
         .transpose()
     }
@@ -242,7 +237,9 @@ impl Storage for SqliteStorage {
             .fetch_all(&self.reader)
             .await?;
         rows.iter()
-            .map(|r| Ok(MunicipalityRef { id: parse(r, "id")?, name: r.try_get("name")?, region_id: parse(r, "region_id")? }))
+            .map(|r| {
+                Ok(MunicipalityRef { id: parse(r, "id")?, name: r.try_get("name")?, region_id: parse(r, "region_id")? })
+            })
             .collect()
     }
 
@@ -296,21 +293,15 @@ impl Storage for SqliteStorage {
     }
 
     async fn code_owner(&self, code_hash: &str, now_ms: i64) -> Result<Option<UserId>> {
-        let user: Option<String> = sqlx::query_scalar(LIVE_CODE_OWNER)
-            .bind(code_hash)
-            .bind(now_ms)
-            .fetch_optional(&self.reader)
-            .await?;
+        let user: Option<String> =
+            sqlx::query_scalar(LIVE_CODE_OWNER).bind(code_hash).bind(now_ms).fetch_optional(&self.reader).await?;
         user.map(|u| u.parse().map_err(|_| StorageError::Corrupt(format!("activation_codes.user_id {u}")))).transpose()
     }
 
     async fn activate(&self, code_hash: &str, password_hash: &str, now_ms: i64) -> Result<Option<UserId>> {
         let mut tx = self.writer.begin().await?;
-        let user: Option<String> = sqlx::query_scalar(LIVE_CODE_OWNER)
-            .bind(code_hash)
-            .bind(now_ms)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let user: Option<String> =
+            sqlx::query_scalar(LIVE_CODE_OWNER).bind(code_hash).bind(now_ms).fetch_optional(&mut *tx).await?;
         let Some(user) = user else { return Ok(None) };
         sqlx::query("UPDATE activation_codes SET used_at = ? WHERE code_hash = ?")
             .bind(now_ms)
@@ -324,7 +315,8 @@ impl Storage for SqliteStorage {
             .await?;
         // Whoever knew the old password is logged out everywhere.
         sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(&user).execute(&mut *tx).await?;
-        let user_id: UserId = user.parse().map_err(|_| StorageError::Corrupt(format!("activation_codes.user_id {user}")))?;
+        let user_id: UserId =
+            user.parse().map_err(|_| StorageError::Corrupt(format!("activation_codes.user_id {user}")))?;
         insert_audit(&mut tx, &NewAudit::new(Some(user_id), "account.activated", user_id), now_ms).await?;
         tx.commit().await?;
         Ok(Some(user_id))
@@ -372,8 +364,15 @@ impl Storage for SqliteStorage {
         rows.iter()
             .map(|r| {
                 Ok((
-                    SchoolRef { id: parse(r, "id")?, name: r.try_get("name")?, municipality_id: parse(r, "municipality_id")? },
-                    SchoolFlags { low_results: r.try_get("low_results")?, unfavourable_conditions: r.try_get("unfavourable")? },
+                    SchoolRef {
+                        id: parse(r, "id")?,
+                        name: r.try_get("name")?,
+                        municipality_id: parse(r, "municipality_id")?,
+                    },
+                    SchoolFlags {
+                        low_results: r.try_get("low_results")?,
+                        unfavourable_conditions: r.try_get("unfavourable")?,
+                    },
                 ))
             })
             .collect()
@@ -411,7 +410,9 @@ impl Storage for SqliteStorage {
         .fetch_all(&self.reader)
         .await?;
         rows.iter()
-            .map(|d| serde_json::from_str(d).map_err(|e| StorageError::Corrupt(format!("report_forms.definition: {e}"))))
+            .map(|d| {
+                serde_json::from_str(d).map_err(|e| StorageError::Corrupt(format!("report_forms.definition: {e}")))
+            })
             .collect()
     }
 
@@ -500,11 +501,15 @@ impl Storage for SqliteStorage {
         .bind(i64::from(edit.base_revision))
         .fetch_optional(&mut *tx)
         .await?;
-        let base: Option<Fields> =
-            base.map(|b| serde_json::from_str(&b).map_err(|e| StorageError::Corrupt(format!("report_revisions.fields: {e}")))).transpose()?;
+        let base: Option<Fields> = base
+            .map(|b| {
+                serde_json::from_str(&b).map_err(|e| StorageError::Corrupt(format!("report_revisions.fields: {e}")))
+            })
+            .transpose()?;
         let applied = decide(base.as_ref(), current.as_ref());
         let revision = current.as_ref().map_or(1, |c| c.revision + 1);
-        let submitted_revision = if applied.submitted { Some(revision) } else { current.as_ref().and_then(|c| c.submitted_revision) };
+        let submitted_revision =
+            if applied.submitted { Some(revision) } else { current.as_ref().and_then(|c| c.submitted_revision) };
         sqlx::query(
             "INSERT INTO reports (school_id, form_id, period, form_version, revision, fields, submitted_revision, conflicts, updated_at, updated_by)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -545,7 +550,12 @@ impl Storage for SqliteStorage {
             .execute(&mut *tx)
             .await?;
         let action = if applied.submitted { "report.submitted" } else { "report.saved" };
-        insert_audit(&mut tx, &NewAudit::new(Some(author), action, k.id()).detail(format!("ревизия {revision}")), now_ms).await?;
+        insert_audit(
+            &mut tx,
+            &NewAudit::new(Some(author), action, k.id()).detail(format!("ревизия {revision}")),
+            now_ms,
+        )
+        .await?;
         if let Some(key) = change {
             insert_applied(&mut tx, key, author, &Outcome::Applied, now_ms).await?;
         }
@@ -576,7 +586,12 @@ impl Storage for SqliteStorage {
             .collect()
     }
 
-    async fn reports_of_municipality(&self, municipality: MunicipalityId, form: &FormId, period: &str) -> Result<Vec<StoredReport>> {
+    async fn reports_of_municipality(
+        &self,
+        municipality: MunicipalityId,
+        form: &FormId,
+        period: &str,
+    ) -> Result<Vec<StoredReport>> {
         let rows = sqlx::query(&format!(
             "{REPORT_SELECT} WHERE form_id = ? AND period = ?
                AND school_id IN (SELECT id FROM schools WHERE municipality_id = ?)"
@@ -589,7 +604,13 @@ impl Storage for SqliteStorage {
         rows.iter().map(report_from).collect()
     }
 
-    async fn open_campaign(&self, campaign: &Campaign, opened_by: UserId, audit: &NewAudit, now_ms: i64) -> Result<Campaign> {
+    async fn open_campaign(
+        &self,
+        campaign: &Campaign,
+        opened_by: UserId,
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<Campaign> {
         let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT INTO campaigns (id, municipality_id, form_id, form_title, period, deadline, opened_at, opened_by)
@@ -618,10 +639,11 @@ impl Storage for SqliteStorage {
     }
 
     async fn campaigns_of(&self, municipality: MunicipalityId) -> Result<Vec<Campaign>> {
-        let rows = sqlx::query(&format!("{CAMPAIGN_SELECT} WHERE municipality_id = ? ORDER BY opened_at DESC, period DESC"))
-            .bind(municipality.to_string())
-            .fetch_all(&self.reader)
-            .await?;
+        let rows =
+            sqlx::query(&format!("{CAMPAIGN_SELECT} WHERE municipality_id = ? ORDER BY opened_at DESC, period DESC"))
+                .bind(municipality.to_string())
+                .fetch_all(&self.reader)
+                .await?;
         rows.iter().map(campaign_from).collect()
     }
 
@@ -635,17 +657,30 @@ impl Storage for SqliteStorage {
 
     async fn organisations(&self) -> Result<Organisations> {
         let regions = sqlx::query("SELECT id, name FROM regions").fetch_all(&self.reader).await?;
-        let municipalities = sqlx::query("SELECT id, name, region_id FROM municipalities").fetch_all(&self.reader).await?;
+        let municipalities =
+            sqlx::query("SELECT id, name, region_id FROM municipalities").fetch_all(&self.reader).await?;
         let schools = sqlx::query("SELECT id, name, municipality_id FROM schools").fetch_all(&self.reader).await?;
         Ok(Organisations {
             regions: regions.iter().map(|r| Ok((parse(r, "id")?, r.try_get("name")?))).collect::<Result<_>>()?,
             municipalities: municipalities
                 .iter()
-                .map(|r| Ok(MunicipalityRef { id: parse(r, "id")?, name: r.try_get("name")?, region_id: parse(r, "region_id")? }))
+                .map(|r| {
+                    Ok(MunicipalityRef {
+                        id: parse(r, "id")?,
+                        name: r.try_get("name")?,
+                        region_id: parse(r, "region_id")?,
+                    })
+                })
                 .collect::<Result<_>>()?,
             schools: schools
                 .iter()
-                .map(|r| Ok(SchoolRef { id: parse(r, "id")?, name: r.try_get("name")?, municipality_id: parse(r, "municipality_id")? }))
+                .map(|r| {
+                    Ok(SchoolRef {
+                        id: parse(r, "id")?,
+                        name: r.try_get("name")?,
+                        municipality_id: parse(r, "municipality_id")?,
+                    })
+                })
                 .collect::<Result<_>>()?,
         })
     }
@@ -818,8 +853,7 @@ impl Storage for SqliteStorage {
             .bind(key.seq as i64)
             .fetch_optional(&self.writer)
             .await?;
-        row.map(|r| Ok(PreviousChange { user_id: parse(&r, "user_id")?, outcome: json(&r, "outcome")? }))
-            .transpose()
+        row.map(|r| Ok(PreviousChange { user_id: parse(&r, "user_id")?, outcome: json(&r, "outcome")? })).transpose()
     }
 
     async fn commit_submission(&self, key: Option<ChangeKey>, new: &NewSubmission, now_ms: i64) -> Result<Committed> {
@@ -1129,7 +1163,9 @@ async fn insert_user_row(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, u: &NewUs
     .execute(&mut **tx)
     .await;
     match inserted {
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StorageError::AlreadyExists(u.login.clone())),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(StorageError::AlreadyExists(u.login.clone()));
+        }
         other => other?,
     };
     log_change(tx, "profile", &u.id.to_string(), Some(u.id), now_ms).await
