@@ -433,29 +433,61 @@ pub fn all(a: &DepartmentAnalytics) -> Vec<Sheet> {
 }
 
 /// A sheet as CSV for Russian Excel: UTF-8 with a BOM, `;` between cells, decimal comma, CRLF.
+/// Every text cell goes through [`csv_text`], every number through [`csv_number`].
 pub fn csv_ru(sheet: &Sheet) -> String {
-    fn cell(text: &str) -> String {
-        if text.contains([';', '"', '\n', '\r']) {
-            format!("\"{}\"", text.replace('"', "\"\""))
-        } else {
-            text.to_owned()
-        }
-    }
     let mut out = String::from("\u{feff}");
-    let line = |cells: Vec<String>| cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(";") + "\r\n";
-    out.push_str(&line(sheet.head.clone()));
+    out.push_str(&csv_line(sheet.head.iter().map(|h| csv_text(h))));
     for row in &sheet.rows {
-        out.push_str(&line(
-            row.iter()
-                .map(|v| match v {
-                    // Six decimals at most, decimal comma: Excel reads it as a number.
-                    Value::Number(n) => format_number(*n),
-                    other => other.display(),
-                })
-                .collect(),
-        ));
+        out.push_str(&csv_line(row.iter().map(|v| match v {
+            Value::Empty => String::new(),
+            Value::Text(t) => csv_text(t),
+            Value::Number(n) => csv_number(*n),
+        })));
     }
     out
+}
+
+/// The separator of every CSV Opora writes: Russian Excel's list separator.
+pub const CSV_SEPARATOR: char = ';';
+
+/// One line of CSV from cells already made safe by [`csv_text`] or [`csv_number`], ending in CRLF.
+pub fn csv_line(cells: impl IntoIterator<Item = String>) -> String {
+    let mut line = cells.into_iter().collect::<Vec<_>>().join(";");
+    line.push_str("\r\n");
+    line
+}
+
+/// A text cell of a CSV file, safe to open in Excel or LibreOffice (OWASP's CSV-injection advice):
+///
+/// - a cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return would be run as a formula
+///   (a school name from an import, a report period, anything a user typed): it gets a leading `'`
+///   and is shown as the text it is;
+/// - a cell containing the separator, a double quote or a line break is put in double quotes, its
+///   quotes doubled.
+///
+/// Text that merely looks like a negative number («-3,5» typed into a report) is neutralised too:
+/// it reaches the file as text. Numbers the program computed are written by [`csv_number`].
+pub fn csv_text(text: &str) -> String {
+    let neutralised;
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        neutralised = format!("'{text}");
+        neutralised.as_str()
+    } else {
+        text
+    };
+    if text.contains([CSV_SEPARATOR, '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A number the program computed, as Russian Excel reads a number: decimal comma, six decimals
+/// at most, a minus sign where negative («-3,5»). That minus is data, not a formula: the cell is
+/// nothing but a number, so it stays a number (OWASP: the program's own numeric cells may stay as
+/// they are). A value that is not a finite number is written as neutralised text.
+pub fn csv_number(n: f64) -> String {
+    if n.is_finite() { format_number(n) } else { csv_text(&format_number(n)) }
 }
 
 #[cfg(test)]
@@ -481,6 +513,56 @@ mod tests {
             csv.trim_start_matches('\u{feff}'),
             "Показатель;Среднее\r\nДоля на «4» и «5»;0,379\r\n\"Школа; «Чоя»\";1\r\nнедостаточно данных;\r\n"
         );
+    }
+
+    #[test]
+    fn csv_text_cells_cannot_become_formulas() {
+        for (text, written) in [
+            ("Чойская СОШ", "Чойская СОШ"),
+            ("=HYPERLINK(\"http://x\";\"1\")", "\"'=HYPERLINK(\"\"http://x\"\";\"\"1\"\")\""),
+            ("=1+1", "'=1+1"),
+            ("+7 999", "'+7 999"),
+            ("-3,5", "'-3,5"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tcmd", "'\tcmd"),
+            ("\r=1", "\"'\r=1\""),
+            ("2019-Q3", "2019-Q3"),
+            ("a = b", "a = b"),
+            ("Школа; «Чоя»", "\"Школа; «Чоя»\""),
+            ("Иванова, Петрова", "Иванова, Петрова"),
+            ("строка\nещё", "\"строка\nещё\""),
+            ("МОУ \"СОШ\"", "\"МОУ \"\"СОШ\"\"\""),
+            ("", ""),
+        ] {
+            assert_eq!(csv_text(text), written, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn csv_numbers_stay_numbers() {
+        for (n, written) in [
+            (0.379, "0,379"),
+            (-3.5, "-3,5"),
+            (12.0, "12"),
+            (-0.25, "-0,25"),
+            (f64::NEG_INFINITY, "'-inf"),
+            (f64::NAN, "NaN"),
+        ] {
+            assert_eq!(csv_number(n), written, "{n}");
+        }
+    }
+
+    #[test]
+    fn every_csv_cell_of_a_sheet_is_neutralised() {
+        let sheet = Sheet {
+            name: "t".into(),
+            title: "t".into(),
+            head: vec!["=Школа".into(), "Изменение".into()],
+            rows: vec![vec!["@школа".into(), Value::Number(-3.5)], vec!["-3,5".into(), Value::Empty]],
+            heat_from: None,
+        };
+        assert_eq!(csv_ru(&sheet).trim_start_matches('\u{feff}'), "'=Школа;Изменение\r\n'@школа;-3,5\r\n'-3,5;\r\n");
     }
 
     #[test]

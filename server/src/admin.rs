@@ -11,6 +11,7 @@ use crate::storage::{ImportBatch, NewAudit, NewCode, NewSchool, NewUser, Storage
 use anyhow::{Context, bail};
 use opora_domain::accounts::{ACTIVATION_TTL_MS, check_new_password, format_code, login_from_name, valid_login};
 use opora_domain::org::{MunicipalityRef, Role, SchoolFlags};
+use opora_domain::sheets;
 use opora_domain::{MunicipalityId, RegionId, SchoolId, UserId};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -445,13 +446,13 @@ pub async fn import(
 }
 
 /// The codes of an import as a CSV Russian Excel opens: UTF-8 with BOM, `;` between fields.
+/// Every cell goes through `sheets::csv_text`: a school's or teacher's name from the imported
+/// table cannot become a formula.
 pub fn codes_csv(accounts: &[IssuedAccount], format_time: impl Fn(i64) -> String) -> String {
     let mut out = String::from("\u{feff}Школа;ФИО;Логин;Код активации;Действует до\r\n");
     for a in accounts {
         let fields = [a.school.as_str(), &a.full_name, &a.login, &a.code, &format_time(a.expires_at_ms)];
-        let quoted: Vec<String> = fields.iter().map(|f| format!("\"{}\"", f.replace('"', "\"\""))).collect();
-        out.push_str(&quoted.join(";"));
-        out.push_str("\r\n");
+        out.push_str(&sheets::csv_line(fields.iter().map(|f| sheets::csv_text(f))));
     }
     out
 }
@@ -622,7 +623,7 @@ mod tests {
         let t = read_csv(&bytes).unwrap();
         assert_eq!(t.header[3], "ФИО");
         assert_eq!(t.rows[0][2], "МОУ «Чойская СОШ»");
-        let with_bom = format!("\u{feff}Регион,Муниципалитет\nАлтай,Чойский район\n");
+        let with_bom = "\u{feff}Регион,Муниципалитет\nАлтай,Чойский район\n".to_owned();
         let t = read_csv(with_bom.as_bytes()).unwrap();
         assert_eq!((t.header[0].as_str(), t.rows[0][1].as_str()), ("Регион", "Чойский район"));
     }
@@ -680,7 +681,31 @@ mod tests {
             }],
             |_| "01.01.2027".to_owned(),
         );
-        assert!(csv.starts_with("\u{feff}Школа;ФИО;Логин;Код активации;Действует до\r\n"));
-        assert!(csv.contains("\"choyskaya.ivanova\";\"ABCD-EFGH-JKMN\";\"01.01.2027\""));
+        assert_eq!(
+            csv,
+            "\u{feff}Школа;ФИО;Логин;Код активации;Действует до\r\n\
+             МОУ «Чойская СОШ»;Иванова Мария;choyskaya.ivanova;ABCD-EFGH-JKMN;01.01.2027\r\n"
+        );
+    }
+
+    #[test]
+    fn imported_names_in_the_codes_file_cannot_become_formulas() {
+        let csv = codes_csv(
+            &[IssuedAccount {
+                school: "=HYPERLINK(\"http://evil\";\"Школа\")".into(),
+                full_name: "@Иванова; Мария".into(),
+                login: "choyskaya.ivanova".into(),
+                code: "ABCD-EFGH-JKMN".into(),
+                expires_at_ms: 0,
+            }],
+            |_| "01.01.2027".to_owned(),
+        );
+        assert!(
+            csv.ends_with(
+                "\r\n\"'=HYPERLINK(\"\"http://evil\"\";\"\"Школа\"\")\";\"'@Иванова; Мария\";\
+                 choyskaya.ivanova;ABCD-EFGH-JKMN;01.01.2027\r\n"
+            ),
+            "{csv}"
+        );
     }
 }
