@@ -40,7 +40,11 @@ pub enum ErrorCode {
     /// A field of the request is out of its allowed range; `detail` says which.
     InvalidInput,
     Internal,
-    /// A code this build does not know (sent by a newer server).
+    /// The request's body is in an encoding (`Content-Encoding`) or type the server does not take.
+    UnsupportedMediaType,
+    /// The request did not arrive in time (a stalled body); sending it again may succeed.
+    RequestTimeout,
+    /// A code this build does not know (sent by a newer server). Stays last (`serde(other)`).
     #[serde(other)]
     Unknown,
 }
@@ -77,13 +81,19 @@ impl ErrorCode {
             ErrorCode::Internal | ErrorCode::Unknown => {
                 "Ошибка на сервере. Данные сохранены на устройстве, отправим их позже."
             }
+            ErrorCode::UnsupportedMediaType => {
+                "Сервер не принимает данные в таком виде. Обновите приложение; введённые данные сохранены на устройстве."
+            }
+            ErrorCode::RequestTimeout => {
+                "Данные передавались слишком долго. Они сохранены на устройстве, отправим их ещё раз."
+            }
         }
     }
 
     /// Whether retrying the same request later can succeed. Permanent errors must be shown to the
     /// user instead of retried forever.
     pub fn is_transient(self) -> bool {
-        matches!(self, ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::Unknown)
+        matches!(self, ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::Unknown | ErrorCode::RequestTimeout)
     }
 }
 

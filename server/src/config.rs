@@ -31,6 +31,17 @@ pub struct Settings {
     /// Failed logins per account within 15 minutes before further attempts are refused.
     #[arg(long, env = "OPORA_LOGIN_ATTEMPTS", default_value_t = 10)]
     pub login_attempts: u32,
+    /// Seconds a client may take to send a request's headers (and an idle connection may wait
+    /// for its next request) before the connection is closed.
+    #[arg(long, env = "OPORA_HEADER_TIMEOUT_SECS", default_value_t = 10.0)]
+    pub header_timeout_secs: f64,
+    /// Seconds a client may take to send a request's body, counted from the end of its headers,
+    /// before the request is answered 408 and the connection closed.
+    #[arg(long, env = "OPORA_BODY_TIMEOUT_SECS", default_value_t = 30.0)]
+    pub body_timeout_secs: f64,
+    /// Open connections at most; further clients wait in the listen queue until one closes.
+    #[arg(long, env = "OPORA_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
 }
 
 impl std::fmt::Debug for Settings {
@@ -45,6 +56,9 @@ impl std::fmt::Debug for Settings {
             .field("demo", &self.demo)
             .field("min_group", &self.min_group)
             .field("login_attempts", &self.login_attempts)
+            .field("header_timeout_secs", &self.header_timeout_secs)
+            .field("body_timeout_secs", &self.body_timeout_secs)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }
@@ -61,6 +75,29 @@ impl Settings {
             demo: false,
             min_group: opora_domain::aggregate::DEFAULT_MIN_GROUP,
             login_attempts: 10,
+            header_timeout_secs: 10.0,
+            body_timeout_secs: 30.0,
+            max_connections: 1024,
         }
+    }
+
+    /// Refuses settings the server cannot run with.
+    pub fn check(&self) -> anyhow::Result<()> {
+        for (name, secs) in [("header timeout", self.header_timeout_secs), ("body timeout", self.body_timeout_secs)] {
+            anyhow::ensure!(secs.is_finite() && secs > 0.0 && secs <= 86_400.0, "{name}: {secs} s is not a timeout");
+        }
+        anyhow::ensure!(self.max_connections > 0, "max connections: at least one");
+        anyhow::ensure!(self.login_attempts > 0, "login attempts: at least one");
+        Ok(())
+    }
+
+    /// How long a client may take to send a request's headers.
+    pub fn header_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.header_timeout_secs.clamp(0.001, 86_400.0))
+    }
+
+    /// How long a client may take to send a request's body.
+    pub fn body_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.body_timeout_secs.clamp(0.001, 86_400.0))
     }
 }

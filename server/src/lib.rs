@@ -77,6 +77,7 @@ pub fn system_now_ms() -> i64 {
 /// Opens the database, applies migrations, loads form definitions and, with `--demo`, fills an
 /// empty database with the demo organisations and accounts.
 pub async fn start(settings: Settings) -> anyhow::Result<AppState> {
+    settings.check()?;
     let store: Arc<dyn Storage> = if settings.database_url.starts_with("sqlite:") {
         Arc::new(SqliteStorage::open(&settings.database_url).await?)
     } else {
@@ -107,10 +108,82 @@ pub fn app(state: AppState) -> axum::Router {
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight.
+///
+/// Our own accept loop rather than `axum::serve`, for what a server facing the Internet needs:
+/// at most `max_connections` open connections (beyond them, clients wait in the listen queue),
+/// headers within `header_timeout` (hyper closes the connection otherwise; the same timer closes
+/// a kept-alive connection that sends nothing), the body within `body_timeout` (`http::router`
+/// answers 408), and each request carrying its peer's address (`ConnectInfo`).
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tokio::sync::{Semaphore, watch};
+    use tower::ServiceExt;
+
+    let header_timeout = state.settings.header_timeout();
+    let connections = Arc::new(Semaphore::new(state.settings.max_connections.max(1)));
+    let app = app(state);
+
+    // Dropping `stop_rx` tells the loop and every connection to finish; each connection holds a
+    // `done_rx`, so `done_tx.closed()` resolves when the last one has ended.
+    let (stop_tx, stop_rx) = watch::channel(());
+    tokio::spawn(async move {
+        shutdown.await;
+        drop(stop_rx);
+    });
+    let (done_tx, done_rx) = watch::channel(());
+
+    loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&connections).acquire_owned() => permit.expect("the semaphore is never closed"),
+            _ = stop_tx.closed() => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait rather than spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = stop_tx.closed() => break,
+        };
+        let service = app.clone().map_request(move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            req.map(axum::body::Body::new)
+        });
+        let service = hyper_util::service::TowerToHyperService::new(service);
+        let stop_tx = stop_tx.clone();
+        let done_rx = done_rx.clone();
+        tokio::spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.timer(TokioTimer::new()).header_read_timeout(header_timeout);
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                result = conn.as_mut() => {
+                    if let Err(e) = result {
+                        tracing::debug!(error = %e, %peer, "connection ended with an error");
+                    }
+                }
+                _ = stop_tx.closed() => {
+                    conn.as_mut().graceful_shutdown();
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, %peer, "connection ended with an error");
+                    }
+                }
+            }
+            drop(permit);
+            drop(done_rx);
+        });
+    }
+    drop(done_rx);
+    drop(listener);
+    done_tx.closed().await;
+    Ok(())
 }
