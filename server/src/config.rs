@@ -28,9 +28,24 @@ pub struct Settings {
     /// department; smaller groups read «недостаточно данных».
     #[arg(long, env = "OPORA_MIN_GROUP", default_value_t = opora_domain::aggregate::DEFAULT_MIN_GROUP)]
     pub min_group: u32,
-    /// Failed logins per account within 15 minutes before further attempts are refused.
+    /// Failed logins for one account from one client (address) within 15 minutes before that
+    /// client's further attempts for that account are refused for 15 minutes. Other clients, the
+    /// account's real owner among them, are not affected.
     #[arg(long, env = "OPORA_LOGIN_ATTEMPTS", default_value_t = 10)]
     pub login_attempts: u32,
+    /// Failed logins from one client, over all accounts, within 15 minutes before its further
+    /// login attempts are refused for 15 minutes. A school behind one NAT address is one client.
+    #[arg(long, env = "OPORA_LOGIN_ATTEMPTS_PER_CLIENT", default_value_t = 100)]
+    pub login_attempts_per_client: u32,
+    /// Failed activation attempts (unknown, used or expired codes) from one client within 15
+    /// minutes before its further attempts are refused for 15 minutes.
+    #[arg(long, env = "OPORA_ACTIVATION_ATTEMPTS_PER_CLIENT", default_value_t = 30)]
+    pub activation_attempts_per_client: u32,
+    /// The server sits behind one trusted reverse proxy that appends the client's address to
+    /// `X-Forwarded-For`: the throttles then key on the last address of that header. Off by
+    /// default: the header is then ignored, as anyone can send it.
+    #[arg(long, env = "OPORA_TRUSTED_PROXY")]
+    pub trusted_proxy: bool,
     /// Seconds a client may take to send a request's headers (and an idle connection may wait
     /// for its next request) before the connection is closed.
     #[arg(long, env = "OPORA_HEADER_TIMEOUT_SECS", default_value_t = 10.0)]
@@ -56,6 +71,9 @@ impl std::fmt::Debug for Settings {
             .field("demo", &self.demo)
             .field("min_group", &self.min_group)
             .field("login_attempts", &self.login_attempts)
+            .field("login_attempts_per_client", &self.login_attempts_per_client)
+            .field("activation_attempts_per_client", &self.activation_attempts_per_client)
+            .field("trusted_proxy", &self.trusted_proxy)
             .field("header_timeout_secs", &self.header_timeout_secs)
             .field("body_timeout_secs", &self.body_timeout_secs)
             .field("max_connections", &self.max_connections)
@@ -75,6 +93,9 @@ impl Settings {
             demo: false,
             min_group: opora_domain::aggregate::DEFAULT_MIN_GROUP,
             login_attempts: 10,
+            login_attempts_per_client: 100,
+            activation_attempts_per_client: 30,
+            trusted_proxy: false,
             header_timeout_secs: 10.0,
             body_timeout_secs: 30.0,
             max_connections: 1024,
@@ -87,7 +108,10 @@ impl Settings {
             anyhow::ensure!(secs.is_finite() && secs > 0.0 && secs <= 86_400.0, "{name}: {secs} s is not a timeout");
         }
         anyhow::ensure!(self.max_connections > 0, "max connections: at least one");
-        anyhow::ensure!(self.login_attempts > 0, "login attempts: at least one");
+        anyhow::ensure!(
+            self.login_attempts > 0 && self.login_attempts_per_client > 0 && self.activation_attempts_per_client > 0,
+            "attempt limits: at least one"
+        );
         Ok(())
     }
 

@@ -19,7 +19,7 @@ pub mod storage;
 pub use config::Settings;
 pub use http::MAX_BODY_BYTES;
 
-use limiter::LoginLimiter;
+use limiter::Throttle;
 use opora_domain::form::FormDefinition;
 use std::future::Future;
 use std::sync::Arc;
@@ -31,10 +31,11 @@ use storage::sqlite::SqliteStorage;
 pub struct AppState {
     pub store: Arc<dyn Storage>,
     pub settings: Arc<Settings>,
-    login_limiter: Arc<LoginLimiter>,
-    /// Failed activation attempts, counted together: codes are unguessable anyway, this only
-    /// keeps a script from hammering the endpoint.
-    activation_limiter: Arc<LoginLimiter>,
+    /// Failed logins, per (account, client) and per client (`limiter`, `http::auth`).
+    login_throttle: Throttle,
+    /// Failed activation attempts, per client: codes are unguessable anyway, this keeps a script
+    /// from hammering the endpoint without stopping anyone else's first login.
+    activation_throttle: Throttle,
     clock: Arc<dyn Fn() -> i64 + Send + Sync>,
     /// Parsed form definitions. A published version never changes, so a cached one is never stale.
     forms: Arc<std::sync::RwLock<std::collections::HashMap<opora_domain::FormRef, Arc<FormDefinition>>>>,
@@ -92,8 +93,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<AppState> {
     }
     Ok(AppState {
         store,
-        login_limiter: Arc::new(LoginLimiter::new(settings.login_attempts)),
-        activation_limiter: Arc::new(LoginLimiter::new(settings.login_attempts.saturating_mul(10))),
+        login_throttle: Throttle::new(),
+        activation_throttle: Throttle::new(),
         settings: Arc::new(settings),
         clock: Arc::new(system_now_ms),
         forms: Default::default(),
@@ -113,7 +114,7 @@ pub fn app(state: AppState) -> axum::Router {
 /// at most `max_connections` open connections (beyond them, clients wait in the listen queue),
 /// headers within `header_timeout` (hyper closes the connection otherwise; the same timer closes
 /// a kept-alive connection that sends nothing), the body within `body_timeout` (`http::router`
-/// answers 408), and each request carrying its peer's address (`ConnectInfo`).
+/// answers 408), and each request carrying its peer's address (`ConnectInfo`) for the throttles.
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,

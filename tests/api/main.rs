@@ -14,3 +14,4 @@ mod reports;
 mod self_diagnoses;
 mod static_files;
 mod sync;
+mod throttle;

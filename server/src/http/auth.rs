@@ -3,15 +3,97 @@
 use crate::AppState;
 use crate::auth::{CurrentUser, SESSION_TTL_MS, hash_password, new_token, token_hash, verify_password};
 use crate::error::{AppError, AppResult, Json};
+use crate::limiter::{Limit, Outcome, Refused, Throttle};
 use crate::storage::NewAudit;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use opora_domain::UserId;
 use opora_domain::accounts::{check_new_password, normalise_code};
 use opora_domain::api::{ActivateRequest, ErrorCode, LoginRequest, LoginResponse};
 use opora_domain::org::UserProfile;
+use std::net::{IpAddr, SocketAddr};
 
-pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>) -> AppResult<Json<LoginResponse>> {
+/// Who is attempting, as the throttles count it: the TCP peer's address or, when the settings say
+/// the server is behind a trusted reverse proxy, the last address of `X-Forwarded-For` (the one
+/// that proxy added). An IPv6 client is its /64 network, which one subscriber usually holds whole.
+pub struct Client(pub String);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let forwarded = || {
+            let header = parts.headers.get_all("x-forwarded-for").iter().next_back()?.to_str().ok()?;
+            header.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
+        };
+        let ip = if state.settings.trusted_proxy { forwarded().or(peer) } else { peer };
+        Ok(Client(match ip.map(|ip| ip.to_canonical()) {
+            Some(IpAddr::V6(v6)) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            Some(ip) => ip.to_string(),
+            // Only when the router is called without a connection (in-process tests).
+            None => "local".to_owned(),
+        }))
+    }
+}
+
+/// Refused without a check: when to try again, in minutes.
+fn rate_limited(refused: &Refused) -> AppError {
+    let minutes = (refused.retry_after_ms + 59_999) / 60_000;
+    AppError::detail(ErrorCode::RateLimited, format!("Попробуйте снова через {minutes} мин."))
+}
+
+/// Audits a throttle's news in aggregate: one row when a lockout begins, one with the number of
+/// refused attempts when it has ended. Never a row per refused attempt.
+async fn audit_throttle(
+    state: &AppState,
+    throttle: &Throttle,
+    action: &'static str,
+    refused: Option<&Refused>,
+) -> AppResult<()> {
+    let now = state.now_ms();
+    if let Some(r) = refused.filter(|r| r.first) {
+        tracing::warn!(subject = %r.subject, client = %r.client, "attempts throttled");
+        let detail = format!("{}: {} неудачных попыток, следующие отклоняются", r.client, r.failures);
+        state.store.audit(&NewAudit::new(None, action, &r.subject).detail(detail), now).await?;
+    }
+    for ended in throttle.finished() {
+        let detail = format!("{}: отклонено попыток: {} (блокировка окончена)", ended.client, ended.refused);
+        state.store.audit(&NewAudit::new(None, action, &ended.subject).detail(detail), now).await?;
+    }
+    Ok(())
+}
+
+/// The limits a login attempt is checked against: the account from this client, and this client
+/// over all accounts. A stranger's guesses lock out the stranger's address, not the account.
+fn login_limits(state: &AppState, login: &str, client: &str) -> [Limit; 2] {
+    [
+        Limit {
+            key: format!("login\u{0}{login}\u{0}{client}"),
+            max: state.settings.login_attempts,
+            cleared_by_success: true,
+            subject: login.to_owned(),
+            client: client.to_owned(),
+        },
+        Limit {
+            key: format!("client\u{0}{client}"),
+            max: state.settings.login_attempts_per_client,
+            cleared_by_success: false,
+            subject: "*".to_owned(),
+            client: client.to_owned(),
+        },
+    ]
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Json(req): Json<LoginRequest>,
+) -> AppResult<Json<LoginResponse>> {
     let login = req.login.trim().to_lowercase();
     if login.is_empty() || req.password.is_empty() {
         return Err(AppError::detail(ErrorCode::InvalidCredentials, "введите логин и пароль"));
@@ -19,10 +101,15 @@ pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>)
     if login.len() > 200 || req.password.len() > 1000 {
         return Err(AppError::code(ErrorCode::InvalidCredentials));
     }
-    if !state.login_limiter.allowed(&login, state.now_ms()) {
-        state.store.audit(&NewAudit::new(None, "login.throttled", &login), state.now_ms()).await?;
-        return Err(AppError::code(ErrorCode::RateLimited));
-    }
+    // The slot is taken before the (slow) check: parallel guesses cannot all pass the limit.
+    let reservation = match state.login_throttle.reserve(&login_limits(&state, &login, &client), state.now_ms()) {
+        Ok(reservation) => reservation,
+        Err(refused) => {
+            audit_throttle(&state, &state.login_throttle, "login.throttled", Some(&refused)).await?;
+            return Err(rate_limited(&refused));
+        }
+    };
+    audit_throttle(&state, &state.login_throttle, "login.throttled", None).await?;
     let user = state.store.user_by_login(&login).await?;
     // A disabled account is checked like a wrong password: same time, same answer.
     let stored_hash = user.as_ref().filter(|u| u.active).and_then(|u| u.password_hash.clone());
@@ -31,12 +118,13 @@ pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>)
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     let (Some(user), true) = (user, ok) else {
-        state.login_limiter.failed(&login, state.now_ms());
+        state.login_throttle.record(reservation, Outcome::Failed, state.now_ms());
         tracing::info!(login = %login, "login refused");
-        state.store.audit(&NewAudit::new(None, "login.refused", &login), state.now_ms()).await?;
+        let audit = NewAudit::new(None, "login.refused", &login).detail(client);
+        state.store.audit(&audit, state.now_ms()).await?;
         return Err(AppError::code(ErrorCode::InvalidCredentials));
     };
-    state.login_limiter.succeeded(&login);
+    state.login_throttle.record(reservation, Outcome::Succeeded, state.now_ms());
     let response = open_session(&state, user.profile).await?;
     state.store.audit(&NewAudit::new(Some(response.user.id), "login", response.user.id), state.now_ms()).await?;
     Ok(Json(response))
@@ -44,31 +132,52 @@ pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>)
 
 /// A teacher's first login: the code her principal handed her, and the password she chooses.
 /// Answers like a login, so the app continues straight into her work.
+///
+/// Wrong codes are counted per client: a wrong code names no account, so there is nothing else
+/// to count it against, and a code itself is unguessable (about 59 bits).
 pub async fn activate(
     State(state): State<AppState>,
+    Client(client): Client,
     Json(req): Json<ActivateRequest>,
 ) -> AppResult<Json<LoginResponse>> {
-    const LIMITER_KEY: &str = "\u{0}activation";
     let now = state.now_ms();
-    if !state.activation_limiter.allowed(LIMITER_KEY, now) {
-        return Err(AppError::code(ErrorCode::RateLimited));
-    }
+    let limits = [Limit {
+        key: format!("activation\u{0}{client}"),
+        max: state.settings.activation_attempts_per_client,
+        cleared_by_success: false,
+        subject: "activation".to_owned(),
+        client: client.clone(),
+    }];
+    let throttle = &state.activation_throttle;
+    let reservation = match throttle.reserve(&limits, now) {
+        Ok(reservation) => reservation,
+        Err(refused) => {
+            audit_throttle(&state, throttle, "account.activation_throttled", Some(&refused)).await?;
+            return Err(rate_limited(&refused));
+        }
+    };
+    audit_throttle(&state, throttle, "account.activation_throttled", None).await?;
     let Some(code) = normalise_code(&req.code) else {
-        state.activation_limiter.failed(LIMITER_KEY, now);
+        throttle.record(reservation, Outcome::Failed, now);
         return Err(AppError::code(ErrorCode::InvalidActivationCode));
     };
-    let refused = || async {
-        state.activation_limiter.failed(LIMITER_KEY, now);
-        state.store.audit(&NewAudit::new(None, "account.activation_refused", "code"), now).await?;
+    let refused = |reservation| async {
+        throttle.record(reservation, Outcome::Failed, now);
+        state
+            .store
+            .audit(&NewAudit::new(None, "account.activation_refused", "code").detail(client.clone()), now)
+            .await?;
         Ok::<_, AppError>(AppError::code(ErrorCode::InvalidActivationCode))
     };
     let code_hash = token_hash(&code);
     // The owner first, read-only: a password the rules refuse must not spend the code.
     let Some(owner) = state.store.code_owner(&code_hash, now).await? else {
-        return Err(refused().await?);
+        return Err(refused(reservation).await?);
     };
     let user = state.store.user(owner).await?.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
     if let Err(why) = check_new_password(&user.profile.login, &req.password) {
+        // The code was right: not a guess.
+        throttle.release(reservation);
         return Err(AppError::detail(ErrorCode::WeakPassword, why));
     }
     let password = req.password;
@@ -77,8 +186,9 @@ pub async fn activate(
         .map_err(|e| AppError::Internal(e.into()))??;
     // `activate` checks the code again inside its transaction: two racing uses, one wins.
     if state.store.activate(&code_hash, &hash, now).await? != Some(owner) {
-        return Err(refused().await?);
+        return Err(refused(reservation).await?);
     }
+    throttle.record(reservation, Outcome::Succeeded, now);
     let response = open_session(&state, user.profile).await?;
     Ok(Json(response))
 }
