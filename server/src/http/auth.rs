@@ -24,20 +24,24 @@ impl FromRequestParts<AppState> for Client {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-        let forwarded = || {
-            let header = parts.headers.get_all("x-forwarded-for").iter().next_back()?.to_str().ok()?;
-            header.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
-        };
-        let ip = if state.settings.trusted_proxy { forwarded().or(peer) } else { peer };
-        Ok(Client(match ip.map(|ip| ip.to_canonical()) {
-            Some(IpAddr::V6(v6)) => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-            Some(ip) => ip.to_string(),
-            // Only when the router is called without a connection (in-process tests).
-            None => "local".to_owned(),
-        }))
+        let forwarded = parts.headers.get_all("x-forwarded-for").iter().next_back().and_then(|v| v.to_str().ok());
+        Ok(Client(client_key(peer, forwarded, state.settings.trusted_proxy)))
+    }
+}
+
+/// The client's key from the peer's address and the last `X-Forwarded-For` header, which counts
+/// only behind a trusted proxy (and then only its last address, the one that proxy added).
+fn client_key(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted_proxy: bool) -> String {
+    let forwarded = || forwarded_for?.rsplit(',').next()?.trim().parse::<IpAddr>().ok();
+    let ip = if trusted_proxy { forwarded().or(peer) } else { peer };
+    match ip.map(|ip| ip.to_canonical()) {
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Some(ip) => ip.to_string(),
+        // Only when the router is called without a connection (in-process tests).
+        None => "local".to_owned(),
     }
 }
 
@@ -211,4 +215,27 @@ pub async fn logout(State(state): State<AppState>, user: CurrentUser) -> AppResu
 
 pub async fn me(user: CurrentUser) -> Json<UserProfile> {
     Json(user.profile)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_key;
+
+    #[test]
+    fn a_client_is_its_address_or_its_ipv6_network() {
+        let ip = |s: &str| Some(s.parse().unwrap());
+        for (peer, forwarded, trusted, key) in [
+            (ip("203.0.113.7"), None, false, "203.0.113.7"),
+            (ip("::ffff:203.0.113.7"), None, false, "203.0.113.7"),
+            (ip("2001:db8:1:2:aaaa::1"), None, false, "2001:db8:1:2::/64"),
+            (ip("2001:db8:1:2:bbbb::9"), None, false, "2001:db8:1:2::/64"),
+            (ip("10.0.0.1"), Some("198.51.100.2"), false, "10.0.0.1"),
+            (ip("10.0.0.1"), Some("1.1.1.1, 198.51.100.2"), true, "198.51.100.2"),
+            (ip("10.0.0.1"), Some("198.51.100.2, nonsense"), true, "10.0.0.1"),
+            (ip("10.0.0.1"), None, true, "10.0.0.1"),
+            (None, None, false, "local"),
+        ] {
+            assert_eq!(client_key(peer, forwarded, trusted), key, "{peer:?} {forwarded:?} {trusted}");
+        }
+    }
 }
