@@ -60,7 +60,7 @@ async fn save(
         base_revision: base,
         fields: fields.clone(),
         submit,
-        at_ms: 1,
+        at_ms: opora_server::system_now_ms(),
         confirmed: vec![],
     };
     let push = vec![PushedChange { seq, change: Change::SaveReport { edit } }];

@@ -79,13 +79,8 @@ pub async fn open(
     let Some(form) = forms.iter().find(|f| f.id == req.form) else {
         return Err(AppError::detail(ErrorCode::InvalidInput, "Такой формы отчёта нет."));
     };
-    let period = req.period.trim();
-    if period.is_empty() || period.chars().count() > 40 || period.contains('/') {
-        return Err(AppError::detail(
-            ErrorCode::InvalidInput,
-            "Период: от 1 до 40 знаков без «/», например «2025-2026».",
-        ));
-    }
+    let period =
+        opora_domain::period::normalise(&req.period).map_err(|e| AppError::detail(ErrorCode::InvalidInput, e))?;
     let Some(deadline) = read_date(&req.deadline) else {
         return Err(AppError::detail(ErrorCode::InvalidInput, "Срок сдачи — дата, например 31.05.2026."));
     };
@@ -95,7 +90,7 @@ pub async fn open(
         municipality,
         form: form.id.clone(),
         form_title: form.title.clone(),
-        period: period.to_owned(),
+        period,
         deadline,
         opened_at_ms: now,
     };
