@@ -522,7 +522,7 @@ pub fn cluster_schools(defs: &[IndicatorDef], schools: &[(SchoolRef, &ReadReport
             })
         })
         .collect();
-    clusters.sort_by(|a, b| b.schools.len().cmp(&a.schools.len()));
+    clusters.sort_by_key(|c| std::cmp::Reverse(c.schools.len()));
     clusters
 }
 
@@ -697,7 +697,7 @@ fn begun_period(period: &str, today: Option<Date>) -> Option<Period> {
 }
 
 /// The latest begun period's report of each school.
-fn latest_by_school<'a>(reports: &'a [SchoolReport], today: Option<Date>) -> HashMap<SchoolId, &'a SchoolReport> {
+fn latest_by_school(reports: &[SchoolReport], today: Option<Date>) -> HashMap<SchoolId, &SchoolReport> {
     let mut latest: HashMap<SchoolId, (Period, &SchoolReport)> = HashMap::new();
     for r in reports {
         let Some(period) = begun_period(&r.period, today) else { continue };
@@ -791,15 +791,15 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         .iter()
         .map(|(school, listed)| {
             let mut flags = Vec::new();
-            if let Some((form, latest)) = &assessment {
-                if let Some(r) = latest.get(&school.id) {
-                    flags.extend(assessment_flags(&procedure_results(form, &r.fields), inputs.rules));
-                }
+            if let Some((form, latest)) = &assessment
+                && let Some(r) = latest.get(&school.id)
+            {
+                flags.extend(assessment_flags(&procedure_results(form, &r.fields), inputs.rules));
             }
-            if let Some((form, latest)) = &checklist {
-                if let Some(r) = latest.get(&school.id) {
-                    flags.extend(checklist_flag(form, &r.fields, inputs.rules));
-                }
+            if let Some((form, latest)) = &checklist
+                && let Some(r) = latest.get(&school.id)
+            {
+                flags.extend(checklist_flag(form, &r.fields, inputs.rules));
             }
             SchoolIdentification { school: school.clone(), listed: *listed, flags }
         })

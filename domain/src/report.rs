@@ -295,20 +295,20 @@ pub fn read_report(form: &ReportForm, values: &ReportValues) -> (BTreeMap<ItemId
         _ => None,
     };
     for pw in &form.part_of_whole {
-        if let (Some(part), Some(whole)) = (measured(&pw.part), measured(&pw.whole)) {
-            if part > whole {
-                let label = |id: &ItemId| form.field(id).map_or_else(|| id.to_string(), |f| f.label.clone());
-                problems.push(FieldProblem {
-                    field: pw.part.clone(),
-                    message: format!(
-                        "«{}» ({}) не может быть больше, чем «{}» ({}).",
-                        label(&pw.part),
-                        format_number(part),
-                        label(&pw.whole),
-                        format_number(whole)
-                    ),
-                });
-            }
+        if let (Some(part), Some(whole)) = (measured(&pw.part), measured(&pw.whole))
+            && part > whole
+        {
+            let label = |id: &ItemId| form.field(id).map_or_else(|| id.to_string(), |f| f.label.clone());
+            problems.push(FieldProblem {
+                field: pw.part.clone(),
+                message: format!(
+                    "«{}» ({}) не может быть больше, чем «{}» ({}).",
+                    label(&pw.part),
+                    format_number(part),
+                    label(&pw.whole),
+                    format_number(whole)
+                ),
+            });
         }
     }
     (read, problems)

@@ -78,7 +78,8 @@ mod tests {
 
     #[test]
     fn control_and_direction_characters_are_found_where_they_are() {
-        let cases: &[(&str, Lines, Option<(usize, char)>)] = &[
+        type Case<'a> = (&'a str, Lines, Option<(usize, char)>);
+        let cases: &[Case] = &[
             ("ab\u{0}c", Lines::Many, Some((3, '\u{0}'))),
             ("\u{7}", Lines::Many, Some((1, '\u{7}'))),
             ("x\u{7f}", Lines::Many, Some((2, '\u{7f}'))),

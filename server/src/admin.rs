@@ -629,7 +629,7 @@ mod tests {
         let t = read_csv(&bytes).unwrap();
         assert_eq!(t.header[3], "ФИО");
         assert_eq!(t.rows[0][2], "МОУ «Чойская СОШ»");
-        let with_bom = format!("\u{feff}Регион,Муниципалитет\nАлтай,Чойский район\n");
+        let with_bom = "\u{feff}Регион,Муниципалитет\nАлтай,Чойский район\n".to_string();
         let t = read_csv(with_bom.as_bytes()).unwrap();
         assert_eq!((t.header[0].as_str(), t.rows[0][1].as_str()), ("Регион", "Чойский район"));
     }

@@ -44,6 +44,7 @@ async fn burakovo_principal(app: &TestApp) -> (String, StoredReport) {
     (login.token, card)
 }
 
+#[allow(clippy::too_many_arguments)] // a test helper that spells out one edit
 async fn save(
     app: &TestApp,
     token: &str,

@@ -112,9 +112,9 @@ async fn sent_revisions(state: &AppState, key: &ReportKey) -> AppResult<Vec<Sent
     let mut names: HashMap<opora_domain::UserId, String> = HashMap::new();
     let mut sent = Vec::with_capacity(revisions.len());
     for r in revisions {
-        if !names.contains_key(&r.by) {
+        if let std::collections::hash_map::Entry::Vacant(e) = names.entry(r.by) {
             let name = state.store.user(r.by).await?.map(|u| u.profile.full_name).unwrap_or_default();
-            names.insert(r.by, name);
+            e.insert(name);
         }
         sent.push(SentRevision { revision: r.revision, fields: r.fields, at_ms: r.at_ms, by: names[&r.by].clone() });
     }
