@@ -16,6 +16,8 @@ pub struct Ctx {
     pub syncing: RwSignal<bool>,
     /// Changes waiting in the outbox.
     pub waiting: RwSignal<usize>,
+    /// Things that did not reach the server and need the user: see [`store::refused_count`].
+    pub refused: RwSignal<usize>,
     pub last_sync: RwSignal<Option<i64>>,
     pub sync_error: RwSignal<Option<String>>,
     /// The server no longer accepts the session: the user must log in again.
@@ -41,6 +43,7 @@ impl Ctx {
             reachable: RwSignal::new(true),
             syncing: RwSignal::new(false),
             waiting: RwSignal::new(user.map_or(0, store::outbox_len)),
+            refused: RwSignal::new(user.map_or(0, store::refused_count)),
             last_sync: RwSignal::new(user.and_then(store::last_sync)),
             sync_error: RwSignal::new(None),
             session_expired: RwSignal::new(false),
@@ -55,6 +58,7 @@ impl Ctx {
     pub fn refresh(&self) {
         let user = self.session.get_untracked().map(|s| s.user.id);
         self.waiting.set(user.map_or(0, store::outbox_len));
+        self.refused.set(user.map_or(0, store::refused_count));
         self.last_sync.set(user.and_then(store::last_sync));
         let corrupt = store::take_corrupt_reports();
         if !corrupt.is_empty() {

@@ -22,6 +22,7 @@
 //! | `opora.report_form.<id>.<version>`   | a [`ReportForm`] (principals' devices)  |
 //! | `opora.u.<user>.report.<key>`        | the server's copy of a [`StoredReport`] |
 //! | `opora.u.<user>.report_draft.<key>`  | a [`ReportDraft`]: what was typed here  |
+//! | `opora.u.<user>.held_back.<key>`     | fields the server did not take, and why |
 //! | `opora.corrupt.<original key>`       | an unreadable entry, set aside          |
 
 use gloo_storage::{LocalStorage, Storage};
@@ -30,7 +31,7 @@ use opora_domain::diagnosis::{Draft, Submission};
 use opora_domain::form::FormDefinition;
 use opora_domain::merge::Fields;
 use opora_domain::org::UserProfile;
-use opora_domain::report::{ReportForm, ReportKey, StoredReport};
+use opora_domain::report::{FieldProblem, ReportForm, ReportKey, StoredReport, hold_back_unfit};
 use opora_domain::sync::{Change, Cursor, Outbox};
 use opora_domain::{DeviceId, FormId, SubmissionId, UserId};
 use serde::de::DeserializeOwned;
@@ -233,7 +234,7 @@ pub fn put_submission(user: UserId, s: &LocalSubmission) -> Result<(), WriteErro
 /// The user's submissions on this device, newest first.
 pub fn submissions(user: UserId) -> Vec<LocalSubmission> {
     let mut all: Vec<LocalSubmission> = keys_with(&user_key(user, "sd.")).iter().filter_map(|k| get(k)).collect();
-    all.sort_by(|a, b| b.submission.submitted_at_ms.cmp(&a.submission.submitted_at_ms));
+    all.sort_by_key(|s| std::cmp::Reverse(s.submission.submitted_at_ms));
     all
 }
 
@@ -441,16 +442,17 @@ pub fn enqueue_report(user: UserId, mut change: Change) -> Result<u64, WriteErro
     if let Change::SaveReport { edit } = &mut change {
         let prefix = user_key(user, "outbox.");
         for key in keys_with(&prefix) {
-            if let Some(Change::SaveReport { edit: queued }) = get::<Change>(&key) {
-                if queued.key == edit.key && !queued.submit {
-                    // The newer edit carries every field; only confirmations are not fields.
-                    for field in queued.confirmed {
-                        if !edit.confirmed.contains(&field) {
-                            edit.confirmed.push(field);
-                        }
+            if let Some(Change::SaveReport { edit: queued }) = get::<Change>(&key)
+                && queued.key == edit.key
+                && !queued.submit
+            {
+                // The newer edit carries every field; only confirmations are not fields.
+                for field in queued.confirmed {
+                    if !edit.confirmed.contains(&field) {
+                        edit.confirmed.push(field);
                     }
-                    replaced.push(key);
                 }
+                replaced.push(key);
             }
         }
     }
@@ -460,4 +462,109 @@ pub fn enqueue_report(user: UserId, mut change: Change) -> Result<u64, WriteErro
         remove(&key);
     }
     Ok(seq)
+}
+
+// --- What the server refused or held back ------------------------------------------------------
+
+/// Every change the server refused for good, by sequence number.
+pub fn rejected_changes(user: UserId) -> Vec<(u64, RejectedChange)> {
+    let prefix = user_key(user, "rejected.");
+    keys_with(&prefix).iter().filter_map(|k| Some((k[prefix.len()..].parse().ok()?, get(k)?))).collect()
+}
+
+pub fn remove_rejected(user: UserId, seq: u64) {
+    remove(&user_key(user, &format!("rejected.{seq}")));
+}
+
+/// The fields of a report the server held back from its last accepted edit (they did not fit the
+/// form as the server reads it).
+pub fn report_held_back(user: UserId, key: &ReportKey) -> Vec<FieldProblem> {
+    get(&user_key(user, &format!("held_back.{}", key.id()))).unwrap_or_default()
+}
+
+/// The server accepted edit `seq` of this report: keeps what it held back (none clears it) and
+/// forgets refusals of earlier edits of the same report, which this one carried again.
+pub fn report_accepted(user: UserId, key: &ReportKey, seq: u64, held_back: &[FieldProblem]) -> Result<(), WriteError> {
+    let stored_key = user_key(user, &format!("held_back.{}", key.id()));
+    if held_back.is_empty() {
+        remove(&stored_key);
+    } else {
+        set(&stored_key, &held_back)?;
+    }
+    for (older, rejected) in rejected_changes(user) {
+        if let Change::SaveReport { edit } = &rejected.change
+            && older < seq
+            && &edit.key == key
+        {
+            remove_rejected(user, older);
+        }
+    }
+    Ok(())
+}
+
+/// What is wrong with one report on this device: fields that do not fit the form and stay here
+/// until corrected, fields the server held back, and the server's refusals of whole edits.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReportTrouble {
+    pub unfit_here: Vec<FieldProblem>,
+    pub held_back: Vec<FieldProblem>,
+    pub refused: Vec<ApiError>,
+}
+
+impl ReportTrouble {
+    pub fn is_empty(&self) -> bool {
+        self.unfit_here.is_empty() && self.held_back.is_empty() && self.refused.is_empty()
+    }
+}
+
+pub fn report_trouble(user: UserId, key: &ReportKey) -> ReportTrouble {
+    let unfit_here = report_draft(user, key)
+        .and_then(|d| Some((report_form(&d.key.form, d.form_version)?, d)))
+        .map(|(form, d)| hold_back_unfit(&form, &d.fields, &d.base_fields).1)
+        .unwrap_or_default();
+    let refused = rejected_changes(user)
+        .into_iter()
+        .filter_map(|(_, r)| match r.change {
+            Change::SaveReport { edit } if &edit.key == key => Some(r.error),
+            _ => None,
+        })
+        .collect();
+    ReportTrouble { unfit_here, held_back: report_held_back(user, key), refused }
+}
+
+/// How many things the user must look at because they did not reach the server: refused
+/// self-diagnoses and every report with a refused edit or a field held back, here or there.
+/// The status line never says «Всё отправлено» while this is not zero.
+pub fn refused_count(user: UserId) -> usize {
+    let mut reports: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let mut others = 0;
+    for (_, rejected) in rejected_changes(user) {
+        match rejected.change {
+            Change::SaveReport { edit } => {
+                reports.insert(edit.key.id());
+            }
+            Change::SubmitSelfDiagnosis { .. } => others += 1,
+        }
+    }
+    let held = user_key(user, "held_back.");
+    reports.extend(keys_with(&held).into_iter().map(|k| k[held.len()..].to_owned()));
+    let drafts = user_key(user, "report_draft.");
+    for key in keys_with(&drafts) {
+        let Some(draft) = get::<ReportDraft>(&key) else { continue };
+        let Some(form) = report_form(&draft.key.form, draft.form_version) else { continue };
+        if !hold_back_unfit(&form, &draft.fields, &draft.base_fields).1.is_empty() {
+            reports.insert(draft.key.id());
+        }
+    }
+    reports.len() + others
+}
+
+/// Forgets a refused self-diagnosis and its refusal, once it has been queued again as a new one.
+pub fn forget_refused_submission(user: UserId, id: SubmissionId) {
+    for (seq, rejected) in rejected_changes(user) {
+        if matches!(&rejected.change, Change::SubmitSelfDiagnosis { submission } if submission.id == id) {
+            remove_rejected(user, seq);
+        }
+    }
+    remove(&user_key(user, &format!("sd.{id}")));
 }

@@ -63,14 +63,28 @@ pub fn StatusBar() -> impl IntoView {
                 }}
                 <span data-testid="waiting">
                     {move || {
-                        let n = ctx.waiting.get();
-                        if n == 0 {
-                            "Всё отправлено".to_owned()
-                        } else {
+                        let (n, refused) = (ctx.waiting.get(), ctx.refused.get());
+                        if n > 0 {
                             format!("Ожидают отправки: {n} {}", plural(n, "запись", "записи", "записей"))
+                        } else if refused > 0 {
+                            "Отправлено всё, кроме непринятого".to_owned()
+                        } else {
+                            "Всё отправлено".to_owned()
                         }
                     }}
                 </span>
+                {move || {
+                    let refused = ctx.refused.get();
+                    let href = match ctx.session.with(|s| s.as_ref().map(|s| s.user.role)) {
+                        Some(opora_domain::org::Role::Principal) => "/reports",
+                        _ => "/",
+                    };
+                    (refused > 0).then(|| view! {
+                        <A href=href attr:class="pill refused" attr:data-testid="refused">
+                            {format!("Не принято сервером: {refused} — исправьте")}
+                        </A>
+                    })
+                }}
                 <span class="muted" data-testid="last-sync">
                     {move || match ctx.last_sync.get() {
                         Some(t) => format!("Синхронизировано: {}", format_datetime(t)),

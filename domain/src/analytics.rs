@@ -16,6 +16,7 @@ use crate::campaign::{Campaign, ReportState, completeness, standing};
 use crate::form::FormDefinition;
 use crate::merge::Fields;
 use crate::org::{SchoolFlags, SchoolRef};
+use crate::period::{Date, Period, date_of_iso};
 use crate::report::{CellValue, ReportFieldKind, ReportForm, read_report};
 use crate::roadmap::{self, PlanItem, Progress, Quarter, RoadmapSummary, read_status};
 use crate::ru_input::{Reading, improved, read_target};
@@ -521,7 +522,7 @@ pub fn cluster_schools(defs: &[IndicatorDef], schools: &[(SchoolRef, &ReadReport
             })
         })
         .collect();
-    clusters.sort_by(|a, b| b.schools.len().cmp(&a.schools.len()));
+    clusters.sort_by_key(|c| std::cmp::Reverse(c.schools.len()));
     clusters
 }
 
@@ -688,17 +689,24 @@ pub struct Inputs<'a> {
     pub now_ms: i64,
 }
 
-/// The latest period's report of each school (periods compare as written: «2019-2020» after
-/// «2018-2019»).
-fn latest_by_school<'a>(reports: &'a [SchoolReport]) -> HashMap<SchoolId, &'a SchoolReport> {
-    let mut latest: HashMap<SchoolId, &SchoolReport> = HashMap::new();
+/// A report's period, if it is a period at all and has begun by `today`: what a school typed
+/// (a report stored before periods were checked, «9999») never decides which period is latest.
+fn begun_period(period: &str, today: Option<Date>) -> Option<Period> {
+    let period = Period::parse(period).ok()?;
+    today.is_none_or(|today| period.has_begun(today)).then_some(period)
+}
+
+/// The latest begun period's report of each school.
+fn latest_by_school(reports: &[SchoolReport], today: Option<Date>) -> HashMap<SchoolId, &SchoolReport> {
+    let mut latest: HashMap<SchoolId, (Period, &SchoolReport)> = HashMap::new();
     for r in reports {
-        let e = latest.entry(r.school).or_insert(r);
-        if r.period > e.period {
-            *e = r;
+        let Some(period) = begun_period(&r.period, today) else { continue };
+        let e = latest.entry(r.school).or_insert((period, r));
+        if period.starts_on() > e.0.starts_on() {
+            *e = (period, r);
         }
     }
-    latest
+    latest.into_iter().map(|(school, (_, r))| (school, r)).collect()
 }
 
 /// Computes every view for the schools of `inputs.group`.
@@ -708,13 +716,22 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
     let in_view: HashSet<SchoolId> = schools.iter().map(|(s, _)| s.id).collect();
     let groups = GroupCounts::count(schools.iter().map(|(_, f)| (f.low_results, f.unfavourable_conditions)));
 
-    // Seed 004's table, for one monitoring period.
-    let mut monitoring_periods: Vec<String> = inputs
+    // Seed 004's table, for one monitoring period: the latest begun one unless another is asked
+    // for.
+    let today = date_of_iso(inputs.today);
+    let mut begun: Vec<Period> = inputs
         .monitoring
-        .map(|m| m.reports.iter().filter(|r| in_view.contains(&r.school)).map(|r| r.period.clone()).collect())
+        .map(|m| {
+            m.reports
+                .iter()
+                .filter(|r| in_view.contains(&r.school))
+                .filter_map(|r| begun_period(&r.period, today))
+                .collect()
+        })
         .unwrap_or_default();
-    monitoring_periods.sort_unstable_by(|a, b| b.cmp(a));
-    monitoring_periods.dedup();
+    begun.sort_unstable_by_key(|p| std::cmp::Reverse((p.starts_on(), *p)));
+    begun.dedup();
+    let monitoring_periods: Vec<String> = begun.iter().map(Period::to_string).collect();
     let monitoring_period = inputs
         .monitoring_period
         .filter(|p| monitoring_periods.iter().any(|q| q == p))
@@ -740,7 +757,7 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
     // Dynamics from each school's latest indicator card.
     let (mut dynamics, mut card_period) = (Vec::new(), None::<String>);
     if let Some(card) = inputs.card {
-        let latest = latest_by_school(card.reports);
+        let latest = latest_by_school(card.reports, today);
         for (school, _) in &schools {
             if let Some(r) = latest.get(&school.id) {
                 if card_period.as_ref().is_none_or(|p| &r.period > p) {
@@ -756,7 +773,7 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
     // Positive dynamics of ШНОР schools against the programme's targets (seed 002).
     let programme_dynamics = match inputs.assessment {
         Some(a) => {
-            let latest = latest_by_school(a.reports);
+            let latest = latest_by_school(a.reports, today);
             let low: Vec<&Fields> = schools
                 .iter()
                 .filter(|(_, f)| f.low_results)
@@ -768,21 +785,21 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
     };
 
     // Identification by the rules, beside the groups the school is listed in.
-    let assessment = inputs.assessment.map(|a| (a.form, latest_by_school(a.reports)));
-    let checklist = inputs.checklist.map(|c| (c.form, latest_by_school(c.reports)));
+    let assessment = inputs.assessment.map(|a| (a.form, latest_by_school(a.reports, today)));
+    let checklist = inputs.checklist.map(|c| (c.form, latest_by_school(c.reports, today)));
     let identification = schools
         .iter()
         .map(|(school, listed)| {
             let mut flags = Vec::new();
-            if let Some((form, latest)) = &assessment {
-                if let Some(r) = latest.get(&school.id) {
-                    flags.extend(assessment_flags(&procedure_results(form, &r.fields), inputs.rules));
-                }
+            if let Some((form, latest)) = &assessment
+                && let Some(r) = latest.get(&school.id)
+            {
+                flags.extend(assessment_flags(&procedure_results(form, &r.fields), inputs.rules));
             }
-            if let Some((form, latest)) = &checklist {
-                if let Some(r) = latest.get(&school.id) {
-                    flags.extend(checklist_flag(form, &r.fields, inputs.rules));
-                }
+            if let Some((form, latest)) = &checklist
+                && let Some(r) = latest.get(&school.id)
+            {
+                flags.extend(checklist_flag(form, &r.fields, inputs.rules));
             }
             SchoolIdentification { school: school.clone(), listed: *listed, flags }
         })
@@ -791,7 +808,7 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
     // Each school's plan in its latest quarter.
     let roadmaps = match inputs.roadmap {
         Some(r) => {
-            let latest = latest_by_school(r.reports);
+            let latest = latest_by_school(r.reports, today);
             schools
                 .iter()
                 .filter_map(|(school, _)| {

@@ -39,6 +39,8 @@ pub enum ErrorCode {
     LoginTaken,
     /// A field of the request is out of its allowed range; `detail` says which.
     InvalidInput,
+    /// A time the device reported is impossible (its clock is wrong): `detail` says which.
+    InvalidTime,
     Internal,
     /// The request's body is in an encoding (`Content-Encoding`) or type the server does not take.
     UnsupportedMediaType,
@@ -78,6 +80,9 @@ impl ErrorCode {
             ErrorCode::WeakPassword => "Пароль не подходит.",
             ErrorCode::LoginTaken => "Такой логин уже занят. Выберите другой.",
             ErrorCode::InvalidInput => "Проверьте введённые данные.",
+            ErrorCode::InvalidTime => {
+                "На устройстве неверные дата или время. Исправьте их в настройках — введённое сохранено."
+            }
             ErrorCode::Internal | ErrorCode::Unknown => {
                 "Ошибка на сервере. Данные сохранены на устройстве, отправим их позже."
             }

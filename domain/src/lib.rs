@@ -16,11 +16,13 @@ pub mod form;
 pub mod ids;
 pub mod merge;
 pub mod org;
+pub mod period;
 pub mod report;
 pub mod roadmap;
 pub mod ru_input;
 pub mod scoring;
 pub mod sheets;
 pub mod sync;
+pub mod text;
 
 pub use ids::*;

@@ -8,6 +8,7 @@
 
 use crate::merge::{Conflict, Edit, Fields, merge};
 use crate::ru_input::{InputError, Reading, Target, Unit, read_target, read_value};
+use crate::text::{Lines, forbidden_char};
 use crate::{FormId, ItemId, SchoolId, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -107,6 +108,46 @@ pub enum ReportFieldKind {
 
 fn default_text_chars() -> usize {
     1000
+}
+
+/// The most characters a cell of a value, target or yes/no field holds. The longest the seeds
+/// write is «63 балла (в 2017-2018г – 69)», 28 characters.
+pub const VALUE_MAX_CHARS: usize = 100;
+
+impl ReportField {
+    /// How many characters the field holds: the form's `max_chars` for text, [`VALUE_MAX_CHARS`]
+    /// for every other kind. The one limit the device checks before queueing and the server
+    /// checks again.
+    pub fn max_chars(&self) -> usize {
+        match self.kind {
+            ReportFieldKind::Text { max_chars } => max_chars,
+            _ => VALUE_MAX_CHARS,
+        }
+    }
+
+    /// Text fields may hold line breaks (a plan's measure, a comment); every other cell is one line.
+    pub fn lines(&self) -> Lines {
+        match self.kind {
+            ReportFieldKind::Text { .. } => Lines::Many,
+            _ => Lines::One,
+        }
+    }
+
+    /// Whether the text fits the field at all: its length and its characters. A value that fails
+    /// here is kept on the device as typed but never sent.
+    pub fn check_text(&self, text: &str) -> Result<(), InputError> {
+        let length = text.chars().count();
+        let max = self.max_chars();
+        if length > max {
+            return Err(InputError(format!(
+                "Не больше {max} символов, сейчас {length}. Сократите текст — пока он длиннее, поле не отправляется."
+            )));
+        }
+        match forbidden_char(text, self.lines()) {
+            Some(found) => Err(InputError(found.message_ru())),
+            None => Ok(()),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -209,6 +250,9 @@ fn read_yes_no(text: &str) -> Result<bool, InputError> {
 
 /// Reads one field as typed. `Ok(None)` for an empty optional field.
 pub fn read_field(field: &ReportField, typed: Option<&str>) -> Result<Option<CellValue>, InputError> {
+    if let Some(typed) = typed {
+        field.check_text(typed)?;
+    }
     let text = typed.map(str::trim).unwrap_or("");
     if text.is_empty() {
         return if field.optional { Ok(None) } else { Err(InputError("Заполните поле.".to_owned())) };
@@ -217,12 +261,7 @@ pub fn read_field(field: &ReportField, typed: Option<&str>) -> Result<Option<Cel
         ReportFieldKind::Value { unit, .. } => CellValue::Measured { reading: read_value(*unit, text)? },
         ReportFieldKind::Target { unit } => CellValue::Target { target: read_target(*unit, text)? },
         ReportFieldKind::YesNo => CellValue::YesNo { yes: read_yes_no(text)? },
-        ReportFieldKind::Text { max_chars } => {
-            if text.chars().count() > *max_chars {
-                return Err(InputError(format!("Не больше {max_chars} символов.")));
-            }
-            CellValue::Text { text: text.to_owned() }
-        }
+        ReportFieldKind::Text { .. } => CellValue::Text { text: text.to_owned() },
     }))
 }
 
@@ -256,20 +295,20 @@ pub fn read_report(form: &ReportForm, values: &ReportValues) -> (BTreeMap<ItemId
         _ => None,
     };
     for pw in &form.part_of_whole {
-        if let (Some(part), Some(whole)) = (measured(&pw.part), measured(&pw.whole)) {
-            if part > whole {
-                let label = |id: &ItemId| form.field(id).map_or_else(|| id.to_string(), |f| f.label.clone());
-                problems.push(FieldProblem {
-                    field: pw.part.clone(),
-                    message: format!(
-                        "«{}» ({}) не может быть больше, чем «{}» ({}).",
-                        label(&pw.part),
-                        format_number(part),
-                        label(&pw.whole),
-                        format_number(whole)
-                    ),
-                });
-            }
+        if let (Some(part), Some(whole)) = (measured(&pw.part), measured(&pw.whole))
+            && part > whole
+        {
+            let label = |id: &ItemId| form.field(id).map_or_else(|| id.to_string(), |f| f.label.clone());
+            problems.push(FieldProblem {
+                field: pw.part.clone(),
+                message: format!(
+                    "«{}» ({}) не может быть больше, чем «{}» ({}).",
+                    label(&pw.part),
+                    format_number(part),
+                    label(&pw.whole),
+                    format_number(whole)
+                ),
+            });
         }
     }
     (read, problems)
@@ -344,26 +383,52 @@ pub struct AppliedEdit {
     pub submitted: bool,
     /// Why a requested submission did not happen.
     pub problems: Vec<FieldProblem>,
+    /// Fields of the edit that did not fit the form and were left as they were.
+    pub held_back: Vec<FieldProblem>,
 }
 
-/// Refuses an edit that cannot come from the app: fields the form does not have, absurd sizes.
+/// Refuses an edit that cannot come from the app: a period that is not one, fields the form does
+/// not have, absurd sizes. A field whose text does not fit it is not a reason to refuse the edit:
+/// see [`hold_back_unfit`].
 pub fn check_edit(form: &ReportForm, edit: &ReportEdit) -> Result<(), String> {
-    let period = edit.key.period.trim();
-    if period.is_empty() || period.chars().count() > 40 {
-        return Err("period: 1–40 characters".to_owned());
+    match crate::period::normalise(&edit.key.period) {
+        Ok(period) if period == edit.key.period => {}
+        Ok(period) => return Err(format!("period «{}» must be written «{period}»", edit.key.period)),
+        Err(problem) => return Err(problem),
     }
     if edit.fields.len() > 2000 {
         return Err("too many fields".to_owned());
     }
-    for (id, value) in &edit.fields {
+    for id in edit.fields.keys() {
         if form.field_of_key(id).is_none() {
             return Err(format!("field {id} is not in {}@{}", form.id, form.version));
         }
-        if value.chars().count() > 5000 {
-            return Err(format!("field {id}: longer than 5000 characters"));
-        }
     }
     Ok(())
+}
+
+/// The fields of an edit that may be sent, and the problems of those that may not: a field whose
+/// text is too long or holds a forbidden character goes as it was in `base` (the server's copy
+/// the device started from), so one bad field never holds back the rest of the report. The
+/// device applies this before queueing an edit, and the server again to what it receives.
+pub fn hold_back_unfit(form: &ReportForm, fields: &Fields, base: &Fields) -> (Fields, Vec<FieldProblem>) {
+    let mut sendable = Fields::new();
+    let mut held_back = Vec::new();
+    for (key, value) in fields {
+        let unfit = form.field_of_key(key).and_then(|(_, field)| field.check_text(value).err());
+        match unfit {
+            None => {
+                sendable.insert(key.clone(), value.clone());
+            }
+            Some(problem) => {
+                if let Some(previous) = base.get(key) {
+                    sendable.insert(key.clone(), previous.clone());
+                }
+                held_back.push(FieldProblem { field: ItemId(key.clone()), message: problem.0 });
+            }
+        }
+    }
+    (sendable, held_back)
 }
 
 /// Merges an edit into the stored report. When the device had the latest revision its fields
@@ -380,6 +445,8 @@ pub fn apply_edit(
 ) -> AppliedEdit {
     let empty = Fields::new();
     let base = base.unwrap_or(&empty);
+    let (sendable, held_back) = hold_back_unfit(form, &edit.fields, base);
+    let edit = &ReportEdit { fields: sendable, ..edit.clone() };
     let (fields, mut conflicts) = match current {
         None => (edit.fields.clone(), Vec::new()),
         Some(current) if current.revision == edit.base_revision => (edit.fields.clone(), current.conflicts.clone()),
@@ -408,7 +475,7 @@ pub fn apply_edit(
     });
     let (_, problems) = read_report(form, &fields);
     let submitted = edit.submit && problems.is_empty();
-    AppliedEdit { fields, conflicts, submitted, problems: if edit.submit { problems } else { Vec::new() } }
+    AppliedEdit { fields, conflicts, submitted, problems: if edit.submit { problems } else { Vec::new() }, held_back }
 }
 
 #[cfg(test)]
@@ -452,6 +519,68 @@ mod tests {
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(read.len(), 5, "the empty optional comment is simply absent");
         assert_eq!(read[&ItemId::from("psychologist")], CellValue::YesNo { yes: true });
+    }
+
+    #[test]
+    fn a_field_that_does_not_fit_goes_as_the_server_had_it_and_says_why() {
+        let f = form();
+        let long_note = "ы".repeat(1001);
+        let base = values(&[("graduates", "11"), ("note", "старое")]);
+        // (field, typed, what is sent, held back)
+        let cases: &[(&str, &str, Option<&str>, bool)] = &[
+            ("graduates", "12", Some("12"), false),
+            ("graduates", &"1".repeat(VALUE_MAX_CHARS), Some(&"1".repeat(VALUE_MAX_CHARS)), false),
+            ("graduates", &"1".repeat(VALUE_MAX_CHARS + 1), Some("11"), true),
+            ("share", &"1".repeat(VALUE_MAX_CHARS + 1), None, true),
+            ("note", &long_note, Some("старое"), true),
+            ("note", "строка\nвторая", Some("строка\nвторая"), false),
+            ("graduates", "1\n2", Some("11"), true),
+            ("note", "текст\u{202E}", Some("старое"), true),
+            ("psychologist", "да\u{0}", None, true),
+        ];
+        for (field, typed, sent, held) in cases {
+            let mut typed_fields = base.clone();
+            typed_fields.insert((*field).to_owned(), (*typed).to_owned());
+            typed_fields.insert("target".to_owned(), "0%".to_owned());
+            let (sendable, held_back) = hold_back_unfit(&f, &typed_fields, &base);
+            assert_eq!(sendable.get(*field).map(String::as_str), *sent, "{field} = {typed:?}");
+            assert_eq!(sendable.get("target").map(String::as_str), Some("0%"), "other fields go as typed");
+            assert_eq!(
+                held_back.iter().map(|p| p.field.as_str()).collect::<Vec<_>>(),
+                if *held { vec![*field] } else { vec![] }
+            );
+        }
+    }
+
+    #[test]
+    fn a_text_field_counts_characters_against_the_forms_limit() {
+        let f = form();
+        let note = f.field(&"note".into()).unwrap();
+        assert_eq!(note.max_chars(), 1000, "the default when the form says nothing");
+        let error = read_field(note, Some(&"я".repeat(1001))).unwrap_err();
+        assert_eq!(
+            error.0,
+            "Не больше 1000 символов, сейчас 1001. Сократите текст — пока он длиннее, поле не отправляется."
+        );
+        assert!(read_field(note, Some(&"я".repeat(1000))).is_ok());
+    }
+
+    #[test]
+    fn an_edit_naming_no_period_or_an_unknown_field_is_refused_whole() {
+        let f = form();
+        let edit = |period: &str, field: &str| ReportEdit {
+            key: ReportKey { school: SchoolId(uuid::Uuid::nil()), form: "t".into(), period: period.to_owned() },
+            form_version: 1,
+            base_revision: 0,
+            fields: values(&[(field, "1")]),
+            submit: false,
+            at_ms: 0,
+            confirmed: vec![],
+        };
+        assert_eq!(check_edit(&f, &edit("2018-2019", "graduates")), Ok(()));
+        assert!(check_edit(&f, &edit("9999", "graduates")).is_err());
+        assert!(check_edit(&f, &edit(" 2019", "graduates")).unwrap_err().contains("«2019»"), "only as written once");
+        assert!(check_edit(&f, &edit("2019", "nonexistent")).is_err());
     }
 
     #[test]

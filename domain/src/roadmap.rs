@@ -99,7 +99,7 @@ pub fn deadline(text: &str) -> Option<(i32, u8)> {
         return Some((last_year, 5));
     }
     // The last month named in the text, in the last year named.
-    let month = lower.split(|c: char| !c.is_alphabetic()).filter_map(month_of).last();
+    let month = lower.split(|c: char| !c.is_alphabetic()).filter_map(month_of).next_back();
     Some((last_year, month.unwrap_or(12)))
 }
 

@@ -21,7 +21,7 @@ use crate::api::ApiError;
 use crate::diagnosis::{StoredSubmission, Submission};
 use crate::form::FormDefinition;
 use crate::org::UserProfile;
-use crate::report::{ReportEdit, ReportForm, StoredReport};
+use crate::report::{FieldProblem, ReportEdit, ReportForm, ReportKey, StoredReport};
 use crate::{DeviceId, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -109,6 +109,11 @@ pub struct Ack {
 pub enum Outcome {
     /// Committed (now or by an earlier attempt of the same change).
     Applied,
+    /// A report edit committed except the fields listed, whose text did not fit the form
+    /// ([`crate::report::hold_back_unfit`]): they were left as the server had them, and the
+    /// device keeps what was typed and shows why. Only a device whose own check differs from the
+    /// server's (an older app) ever gets this.
+    AppliedExcept { held_back: Vec<FieldProblem> },
     /// Refused for good: retrying the same change cannot succeed.
     Rejected { error: ApiError },
 }
@@ -148,7 +153,8 @@ pub struct Outbox {
 /// What [`Outbox::settle`] did with a response's acknowledgements.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Settled {
-    pub applied: Vec<(u64, Change)>,
+    /// Committed changes, with the fields the server held back (empty for most).
+    pub applied: Vec<(u64, Change, Vec<FieldProblem>)>,
     pub rejected: Vec<(u64, Change, ApiError)>,
 }
 
@@ -192,7 +198,8 @@ impl Outbox {
         for ack in acks {
             let Some(change) = self.entries.remove(&ack.seq) else { continue };
             match &ack.outcome {
-                Outcome::Applied => settled.applied.push((ack.seq, change)),
+                Outcome::Applied => settled.applied.push((ack.seq, change, Vec::new())),
+                Outcome::AppliedExcept { held_back } => settled.applied.push((ack.seq, change, held_back.clone())),
                 Outcome::Rejected { error } => settled.rejected.push((ack.seq, change, error.clone())),
             }
         }
@@ -239,6 +246,14 @@ pub enum LocalWrite {
     KeepReport {
         report: StoredReport,
     },
+    /// The server committed an edit of this report (change `seq`): keep the fields it held back
+    /// for the user to see (none clears the list), and forget refusals of earlier edits of the
+    /// same report, which this one supersedes.
+    ReportAccepted {
+        key: ReportKey,
+        seq: u64,
+        held_back: Vec<FieldProblem>,
+    },
     SetCursor {
         cursor: Cursor,
     },
@@ -249,10 +264,13 @@ pub fn plan_response(outbox: &Outbox, user: UserId, response: SyncResponse) -> V
     let mut outbox = outbox.clone();
     let settled = outbox.settle(&response.acks);
     let mut writes = Vec::new();
-    for (seq, change) in settled.applied {
-        // A saved report comes back in the pull with its merged fields and new revision.
-        if let Change::SubmitSelfDiagnosis { submission } = change {
-            writes.push(LocalWrite::KeepSubmission { submission, synced: true, rejected: None });
+    for (seq, change, held_back) in settled.applied {
+        match change {
+            Change::SubmitSelfDiagnosis { submission } => {
+                writes.push(LocalWrite::KeepSubmission { submission, synced: true, rejected: None })
+            }
+            // The report itself comes back in the pull with its merged fields and new revision.
+            Change::SaveReport { edit } => writes.push(LocalWrite::ReportAccepted { key: edit.key, seq, held_back }),
         }
         writes.push(LocalWrite::RemoveFromOutbox { seq });
     }
@@ -284,6 +302,39 @@ pub fn plan_response(outbox: &Outbox, user: UserId, response: SyncResponse) -> V
     }
     writes.push(LocalWrite::SetCursor { cursor: response.cursor });
     writes
+}
+
+/// The earliest time a device may claim for something it did: before the programmes and this
+/// app existed (1 January 2020, UTC).
+pub const EARLIEST_DEVICE_TIME_MS: i64 = 1_577_836_800_000;
+
+/// How far ahead of the server a device's clock may run before its times are impossible.
+pub const DEVICE_CLOCK_AHEAD_MS: i64 = 2 * 24 * 60 * 60 * 1000;
+
+/// Checks a time a device reports (when a self-diagnosis was started or sent, when a report was
+/// edited). Such times are kept as information only: what is latest is decided by the server's
+/// order of receipt. But a time before 2020 or days ahead of the server's clock is impossible
+/// and would print as nonsense, so it is refused with the reason, in Russian.
+pub fn check_device_time(what: &str, at_ms: i64, server_now_ms: i64) -> Result<(), String> {
+    if at_ms < EARLIEST_DEVICE_TIME_MS || at_ms > server_now_ms.saturating_add(DEVICE_CLOCK_AHEAD_MS) {
+        return Err(format!(
+            "{what}: время устройства ({at_ms} мс) невозможно. Проверьте дату и время в настройках \
+             телефона или компьютера."
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that a request's changes come in strictly increasing sequence order. Two changes with
+/// one number would share one idempotency key, and the second would be answered with the first's
+/// outcome and never stored: such a request is refused whole.
+pub fn check_push_order(push: &[PushedChange]) -> Result<(), String> {
+    match push.windows(2).find(|w| w[0].seq >= w[1].seq) {
+        Some(w) => {
+            Err(format!("push: seq {} follows seq {}; sequence numbers must strictly increase", w[1].seq, w[0].seq))
+        }
+        None => Ok(()),
+    }
 }
 
 /// How many changes to send in one request. Halves after a failed attempt (a link that resets
@@ -362,7 +413,7 @@ mod tests {
             Ack { seq: 2, outcome: Outcome::Rejected { error: rejected.clone() } },
             Ack { seq: 7, outcome: Outcome::Applied },
         ]);
-        assert_eq!(s.applied, vec![(0, change(0))]);
+        assert_eq!(s.applied, vec![(0, change(0), Vec::new())]);
         assert_eq!(s.rejected, vec![(2, change(2), rejected)]);
         assert_eq!(o.entries.keys().copied().collect::<Vec<_>>(), vec![1]);
     }
@@ -394,6 +445,41 @@ mod tests {
             b.on_success();
         }
         assert_eq!(b.current, 20);
+    }
+
+    #[test]
+    fn device_times_before_2020_or_days_ahead_of_the_server_are_impossible() {
+        let now = 1_790_000_000_000; // 2026
+        let day = 24 * 60 * 60 * 1000;
+        let cases: &[(i64, bool)] = &[
+            (i64::MIN, false),
+            (-1, false),
+            (0, false),
+            (EARLIEST_DEVICE_TIME_MS - 1, false),
+            (EARLIEST_DEVICE_TIME_MS, true),
+            (now, true),
+            (now + day, true),
+            (now + 2 * day, true),
+            (now + 2 * day + 1, false),
+            (250_000_000_000_000_000, false), // the year 8,000,000
+            (i64::MAX, false),
+        ];
+        for (at, plausible) in cases {
+            assert_eq!(check_device_time("x", *at, now).is_ok(), *plausible, "{at}");
+        }
+    }
+
+    #[test]
+    fn a_push_must_number_its_changes_in_strictly_increasing_order() {
+        let push = |seqs: &[u64]| -> Vec<PushedChange> {
+            seqs.iter().map(|&seq| PushedChange { seq, change: change(u128::from(seq)) }).collect()
+        };
+        assert!(check_push_order(&push(&[])).is_ok());
+        assert!(check_push_order(&push(&[4])).is_ok());
+        assert!(check_push_order(&push(&[1, 2, 9])).is_ok());
+        assert!(check_push_order(&push(&[1, 1])).is_err(), "a repeated number");
+        assert!(check_push_order(&push(&[3, 2])).is_err(), "out of order");
+        assert!(check_push_order(&push(&[1, 5, 5, 6])).is_err());
     }
 
     #[test]
@@ -433,6 +519,7 @@ mod tests {
                 LocalWrite::KeepForm { .. } => "form",
                 LocalWrite::KeepProfile { .. } => "profile",
                 LocalWrite::KeepReportForm { .. } | LocalWrite::KeepReport { .. } => "report",
+                LocalWrite::ReportAccepted { .. } => "report-accepted",
                 LocalWrite::SetCursor { .. } => "cursor",
             })
             .collect();

@@ -12,6 +12,7 @@ use anyhow::{Context, bail};
 use opora_domain::accounts::{ACTIVATION_TTL_MS, check_new_password, format_code, login_from_name, valid_login};
 use opora_domain::org::{MunicipalityRef, Role, SchoolFlags};
 use opora_domain::sheets;
+use opora_domain::text::{Lines, forbidden_char};
 use opora_domain::{MunicipalityId, RegionId, SchoolId, UserId};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -217,6 +218,12 @@ pub fn plan_import(table: &Table) -> Result<Vec<PlannedRow>, Vec<String>> {
             continue;
         }
         let mut problem = |what: String| errors.push(format!("Строка {line}: {what}"));
+        // Names become what every page and export prints: one line, nothing hidden or reversed.
+        for (index, text) in row.iter().enumerate() {
+            if let Some(found) = forbidden_char(text.trim(), Lines::One) {
+                problem(format!("столбец {}: {}", index + 1, found.message_ru()));
+            }
+        }
         let (region, municipality, school) = (cell(Column::Region), cell(Column::Municipality), cell(Column::School));
         if region.is_empty() {
             problem("не указан регион (столбец «Регион»)".to_owned());
@@ -626,6 +633,26 @@ mod tests {
         let with_bom = "\u{feff}Регион,Муниципалитет\nАлтай,Чойский район\n".to_owned();
         let t = read_csv(with_bom.as_bytes()).unwrap();
         assert_eq!((t.header[0].as_str(), t.rows[0][1].as_str()), ("Регион", "Чойский район"));
+    }
+
+    #[test]
+    fn a_name_hiding_control_or_direction_characters_is_refused_with_its_row_and_column() {
+        let t = table(
+            &["Регион", "Муниципалитет", "Школа", "ФИО", "Роль"],
+            &[
+                &["Алтай", "Чойский район", "Чойская СОШ", "Иванова\u{202E}аксвон", "учитель"],
+                &["Алтай", "Чойский район\u{0}", "Чойская СОШ", "Петрова Анна", "учитель"],
+                &["Алтай", "Чойский район", "Чойская\nСОШ", "Сидорова Анна", "учитель"],
+            ],
+        );
+        let errors = plan_import(&t).unwrap_err().join("\n");
+        for expected in [
+            "Строка 2: столбец 4: Недопустимый символ U+202E",
+            "Строка 3: столбец 2: Недопустимый символ U+0000",
+            "Строка 4: столбец 3: Недопустимый символ U+000A",
+        ] {
+            assert!(errors.contains(expected), "missing «{expected}» in:\n{errors}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use opora_domain::api::{ApiError, ErrorCode};
 use opora_domain::diagnosis::{StoredSubmission, Submission, check_submission};
 use opora_domain::org::{Role, UserProfile};
 use opora_domain::scoring::score;
-use opora_domain::sync::Outcome;
+use opora_domain::sync::{Outcome, check_device_time};
 
 /// Checks a submission for this user and scores it. `Err` is a refusal to show the user; internal
 /// failures are the outer error.
@@ -26,11 +26,17 @@ pub async fn prepare(
     if let Err(problem) = check_submission(&form, &submission) {
         return Ok(Err(ApiError::with_detail(ErrorCode::InvalidSubmission, problem.to_string())));
     }
+    let now = state.now_ms();
+    for (what, at) in [("начало", submission.started_at_ms), ("отправка", submission.submitted_at_ms)] {
+        if let Err(problem) = check_device_time(what, at, now) {
+            return Ok(Err(ApiError::with_detail(ErrorCode::InvalidTime, problem)));
+        }
+    }
     let profile = score(&form, Some(&submission.subject), &submission.answers);
     Ok(Ok(NewSubmission {
         school_id: user.school.as_ref().map(|s| s.id),
         profile,
-        stored: StoredSubmission { submission, teacher: user.id, received_at_ms: state.now_ms() },
+        stored: StoredSubmission { submission, teacher: user.id, received_at_ms: now },
     }))
 }
 

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use opora_domain::api::{ApiError, ErrorCode};
+use opora_domain::text::{ForbiddenChar, Lines, forbidden_char};
 use serde::de::DeserializeOwned;
 
 #[derive(Debug)]
@@ -44,7 +45,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::UnknownFormVersion
         | ErrorCode::InvalidSubmission
         | ErrorCode::WeakPassword
-        | ErrorCode::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
+        | ErrorCode::InvalidInput
+        | ErrorCode::InvalidTime => StatusCode::UNPROCESSABLE_ENTITY,
         // A wrong code is like a wrong password: the client must not learn more than "no".
         ErrorCode::InvalidActivationCode => StatusCode::UNAUTHORIZED,
         ErrorCode::Conflict | ErrorCode::LoginTaken => StatusCode::CONFLICT,
@@ -97,17 +99,55 @@ impl From<anyhow::Error> for AppError {
 }
 
 /// `axum::Json`, but a body that is not the expected JSON gets our error body (400 or 413) with a
-/// detail saying what was wrong, instead of axum's plain-text rejection.
+/// detail saying what was wrong, instead of axum's plain-text rejection. Every string in every
+/// body (names, logins, report cells, periods, keys) passes [`opora_domain::text`]'s check here,
+/// once for the whole API: a control or bidirectional-override character is refused (422) with
+/// where it was.
 pub struct Json<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Json(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(value)) => value,
+            Err(rejection) => return Err(json_rejection(rejection)),
+        };
+        if let Some((path, found)) = first_forbidden_char(&value, &mut String::new()) {
+            return Err(AppError::detail(ErrorCode::InvalidInput, format!("{path}: {}", found.message_ru())));
         }
+        serde_json::from_value(value)
+            .map(Json)
+            .map_err(|e| AppError::detail(ErrorCode::MalformedRequest, format!("the body does not fit: {e}")))
+    }
+}
+
+/// The first string (or key) in a JSON value holding a character no text may contain, with its
+/// path (`push[0].change.edit.fields.c1`). Line breaks and tabs are allowed in values (a
+/// report's multi-line cells); fields that must be one line check that themselves.
+fn first_forbidden_char(value: &serde_json::Value, path: &mut String) -> Option<(String, ForbiddenChar)> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => forbidden_char(text, Lines::Many).map(|f| (path.clone(), f)),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            let found = first_forbidden_char(item, path);
+            path.truncate(len);
+            found
+        }),
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            let len = path.len();
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(key);
+            let found =
+                forbidden_char(key, Lines::One).map(|f| (path.clone(), f)).or_else(|| first_forbidden_char(item, path));
+            path.truncate(len);
+            found
+        }),
+        _ => None,
     }
 }
 

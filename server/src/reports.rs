@@ -8,7 +8,7 @@ use crate::storage::ChangeKey;
 use opora_domain::api::{ApiError, ErrorCode};
 use opora_domain::org::{Role, UserProfile};
 use opora_domain::report::{ReportEdit, apply_edit, check_edit};
-use opora_domain::sync::Outcome;
+use opora_domain::sync::{Outcome, check_device_time};
 
 /// Whether this user may edit reports of `edit`'s school: its principal (or deputy) only.
 fn may_edit(user: &UserProfile, edit: &ReportEdit) -> bool {
@@ -40,11 +40,11 @@ pub async fn apply_pushed(
         let detail = format!("report form {}@{}", edit.key.form, edit.form_version);
         return Ok(refuse(ApiError::with_detail(ErrorCode::UnknownFormVersion, detail)).await?);
     };
-    if edit.key.period.contains('/') {
-        return Ok(refuse(ApiError::with_detail(ErrorCode::InvalidInput, "period must not contain '/'")).await?);
-    }
     if let Err(problem) = check_edit(&form, &edit) {
         return Ok(refuse(ApiError::with_detail(ErrorCode::InvalidInput, problem)).await?);
+    }
+    if let Err(problem) = check_device_time("правка отчёта", edit.at_ms, now) {
+        return Ok(refuse(ApiError::with_detail(ErrorCode::InvalidTime, problem)).await?);
     }
     let author = user.id;
     let decide = |base: Option<&opora_domain::merge::Fields>, current: Option<&opora_domain::report::StoredReport>| {

@@ -250,7 +250,7 @@ async fn the_monitoring_table_is_shown_for_the_chosen_year() {
         base_revision: 0,
         fields,
         submit: true,
-        at_ms: 1,
+        at_ms: opora_server::system_now_ms(),
         confirmed: vec![],
     };
     let push = vec![PushedChange { seq: 0, change: Change::SaveReport { edit } }];

@@ -44,6 +44,7 @@ async fn burakovo_principal(app: &TestApp) -> (String, StoredReport) {
     (login.token, card)
 }
 
+#[allow(clippy::too_many_arguments)] // a test helper that spells out one edit
 async fn save(
     app: &TestApp,
     token: &str,
@@ -60,7 +61,7 @@ async fn save(
         base_revision: base,
         fields: fields.clone(),
         submit,
-        at_ms: 1,
+        at_ms: opora_server::system_now_ms(),
         confirmed: vec![],
     };
     let push = vec![PushedChange { seq, change: Change::SaveReport { edit } }];

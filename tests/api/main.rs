@@ -7,6 +7,7 @@ mod analytics;
 mod auth;
 mod campaigns;
 mod department;
+mod input_checks;
 mod limits;
 mod matrix;
 mod proxy;

@@ -24,7 +24,7 @@ fn reports_in(pulled: &[Pulled]) -> Vec<&StoredReport> {
 fn outcome_code(acks: &[Ack]) -> Option<ErrorCode> {
     match &acks.first().expect("one ack").outcome {
         Outcome::Rejected { error } => Some(error.code),
-        Outcome::Applied => None,
+        Outcome::Applied | Outcome::AppliedExcept { .. } => None,
     }
 }
 
@@ -53,7 +53,7 @@ impl Principal {
             base_revision,
             fields,
             submit,
-            at_ms: 1,
+            at_ms: opora_server::system_now_ms(),
             confirmed: Vec::new(),
         }
     }

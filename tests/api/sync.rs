@@ -31,7 +31,7 @@ async fn burakovo_completed(app: &TestApp) -> u32 {
 fn rejected_code(ack: &Ack) -> Option<ErrorCode> {
     match &ack.outcome {
         Outcome::Rejected { error } => Some(error.code),
-        Outcome::Applied => None,
+        Outcome::Applied | Outcome::AppliedExcept { .. } => None,
     }
 }
 

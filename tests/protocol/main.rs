@@ -183,7 +183,9 @@ fn apply(stored: &mut Stored, write: LocalWrite) {
             stored.outbox.entries.remove(&seq);
         }
         LocalWrite::KeepForm { .. } | LocalWrite::KeepProfile { .. } => {}
-        LocalWrite::KeepReportForm { .. } | LocalWrite::KeepReport { .. } => panic!("a teacher pulled a school report"),
+        LocalWrite::KeepReportForm { .. } | LocalWrite::KeepReport { .. } | LocalWrite::ReportAccepted { .. } => {
+            panic!("a teacher pulled a school report")
+        }
         LocalWrite::SetCursor { cursor } => stored.cursor = cursor,
     }
 }

@@ -40,13 +40,13 @@ fn seed_tables() -> BTreeMap<String, BTreeMap<u32, (String, String)>> {
             continue;
         }
         let cells: Vec<&str> = line.split('\t').collect();
-        if let (Some(school), [n, _, current, expected, ..]) = (&school, cells.as_slice()) {
-            if let Ok(n) = n.trim().parse::<u32>() {
-                tables
-                    .entry(school.clone())
-                    .or_insert_with(BTreeMap::new)
-                    .insert(n, (current.trim().to_owned(), expected.trim().to_owned()));
-            }
+        if let (Some(school), [n, _, current, expected, ..]) = (&school, cells.as_slice())
+            && let Ok(n) = n.trim().parse::<u32>()
+        {
+            tables
+                .entry(school.clone())
+                .or_insert_with(BTreeMap::new)
+                .insert(n, (current.trim().to_owned(), expected.trim().to_owned()));
         }
     }
     tables
@@ -275,12 +275,13 @@ fn seed_plan_rows() -> Vec<[String; 4]> {
         if numbered {
             let cell = |i: usize| cells.get(i).map_or(String::new(), |c| c.trim().to_owned());
             rows.push([cell(1), cell(2), cell(3), cell(4)]);
-        } else if cells[0].is_empty() && cells.len() > 1 {
-            if let Some(last) = rows.last_mut() {
-                for (j, c) in cells[1..].iter().take(4).enumerate() {
-                    if !c.trim().is_empty() {
-                        last[j] = format!("{} {}", last[j], c.trim()).trim().to_owned();
-                    }
+        } else if cells[0].is_empty()
+            && cells.len() > 1
+            && let Some(last) = rows.last_mut()
+        {
+            for (j, c) in cells[1..].iter().take(4).enumerate() {
+                if !c.trim().is_empty() {
+                    last[j] = format!("{} {}", last[j], c.trim()).trim().to_owned();
                 }
             }
         }

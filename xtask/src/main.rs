@@ -5,7 +5,8 @@
 //!   service worker's pre-cache list, brotli and gzip copies of every text file; then the size
 //!   report.
 //! - `run`: build, then the server in release mode with demo data on http://127.0.0.1:8080.
-//! - `test`: every test: native unit and integration tests, the app build, then the end-to-end
+//! - `test`: `cargo fmt --check` and clippy with `-D warnings` (native crates and both app
+//!   bundles), then every test: native unit and integration tests, the app build, then the end-to-end
 //!   suite in headless Chromium. Installs what it needs first (the wasm target, Chromium from
 //!   Debian's packages, the npm packages of `tests/e2e`).
 //! - `size`: the first-load size report of the current `dist/`.
@@ -70,7 +71,29 @@ fn run(root: &Path) -> Result<()> {
 fn test(root: &Path, args: &[String]) -> Result<()> {
     let skip_e2e = args.iter().any(|a| a == "--skip-e2e");
     tools::ensure_wasm_target()?;
-    // Native tests first: they are the quickest to fail.
+    tools::ensure_lint_tools()?;
+    // The house rules first: they take seconds and fail a run that would fail review anyway.
+    run_cmd(cargo().current_dir(root).args(["fmt", "--all", "--check"]))?;
+    run_cmd(cargo().current_dir(root).args([
+        "clippy",
+        "--workspace",
+        "--exclude",
+        "opora-app",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    for features in [&[][..], &["--features", "office"][..]] {
+        run_cmd(
+            cargo()
+                .current_dir(root)
+                .args(["clippy", "-p", "opora-app", "--target", "wasm32-unknown-unknown"])
+                .args(features)
+                .args(["--", "-D", "warnings"]),
+        )?;
+    }
+    // Native tests next: they are the quickest to fail.
     run_cmd(cargo().current_dir(root).args(["test", "--workspace", "--exclude", "opora-app", "--exclude", "xtask"]))?;
     if skip_e2e {
         return Ok(());

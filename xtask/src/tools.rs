@@ -17,6 +17,21 @@ pub fn ensure_wasm_target() -> Result<()> {
     Ok(())
 }
 
+/// rustfmt and clippy, which the test command runs first (rustup's own components).
+pub fn ensure_lint_tools() -> Result<()> {
+    let installed = Command::new("rustup")
+        .args(["component", "list", "--installed"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    for component in ["rustfmt", "clippy"] {
+        if !installed.lines().any(|l| l.starts_with(component)) {
+            run_cmd(Command::new("rustup").args(["component", "add", component]))?;
+        }
+    }
+    Ok(())
+}
+
 /// Debian's Chromium for the end-to-end tests. Never a browser downloaded by a test tool.
 pub fn ensure_chromium() -> Result<()> {
     if Path::new("/usr/bin/chromium").exists() {

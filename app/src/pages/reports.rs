@@ -14,8 +14,8 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
 use leptos_router::hooks::{use_navigate, use_params_map};
 use opora_domain::report::{
-    MAX_ROWS, ReportEdit, ReportField, ReportFieldKind, ReportForm, ReportKey, ReportSection, read_field, read_report,
-    row_key,
+    MAX_ROWS, ReportEdit, ReportField, ReportFieldKind, ReportForm, ReportKey, ReportSection, hold_back_unfit,
+    read_field, read_report, row_key,
 };
 use opora_domain::sync::Change;
 use opora_domain::{FormId, UserId};
@@ -75,8 +75,11 @@ fn ReportList(user: UserId) -> impl IntoView {
                                 None => "черновик",
                             };
                             let href = format!("/reports/{}/{}", r.key.form, r.key.period);
+                            let trouble = !store::report_trouble(user, &r.key).is_empty();
                             view! {
-                                <li><A href=href>{format!("{title} — {}", r.key.period)}</A> " " <span class="badge pending">{status}</span></li>
+                                <li><A href=href>{format!("{title} — {}", r.key.period)}</A> " " <span class="badge pending">{status}</span>
+                                    {trouble.then(|| view! { " " <span class="badge error" data-testid="trouble-badge">"не всё отправлено — исправьте"</span> })}
+                                </li>
                             }
                         }).collect_view()}
                     </ul>
@@ -193,11 +196,14 @@ fn ReportEditor(user: UserId, key: ReportKey, form: ReportForm) -> impl IntoView
         if !d.has_changes() && !submit && confirmed.is_empty() {
             return;
         }
+        // A field that does not fit the form stays on this device as typed (shown with its
+        // reason) and goes as the server had it: it never holds back the rest of the report.
+        let (fields, _) = form.with_value(|f| hold_back_unfit(f, &d.fields, &d.base_fields));
         let edit = ReportEdit {
             key: d.key.clone(),
             form_version: d.form_version,
             base_revision: d.base_revision,
-            fields: d.fields.clone(),
+            fields,
             submit,
             at_ms: now_ms(),
             confirmed,
@@ -208,6 +214,11 @@ fn ReportEditor(user: UserId, key: ReportKey, form: ReportForm) -> impl IntoView
         }
     };
     let problems = move || draft.with(|d| read_report(&form.get_value(), &d.fields).1);
+    let trouble = move || {
+        ctx.data_version.get();
+        draft.track();
+        store::report_trouble(user, &key.get_value())
+    };
     view! {
         <div class="card">
             <h1>{form.get_value().title}</h1>
@@ -225,6 +236,7 @@ fn ReportEditor(user: UserId, key: ReportKey, form: ReportForm) -> impl IntoView
             })}
             <p><A href="/reports">"← Все отчёты"</A></p>
         </div>
+        {move || Some(trouble()).filter(|t| !t.is_empty()).map(|t| view! { <ReportTroubleCard trouble=t form/> })}
         {move || server().map(|r| r.conflicts).filter(|c| !c.is_empty()).map(|conflicts| view! {
             <div class="card" data-testid="conflicts">
                 <h2>"Поля, которые изменили на двух устройствах"</h2>
@@ -382,12 +394,55 @@ fn FieldInput(
             .into_any(),
         }
     };
+    let counter = matches!(field.kind, ReportFieldKind::Text { .. }).then(|| {
+        let max = field.max_chars();
+        let value = value.clone();
+        move || {
+            let n = value().chars().count();
+            view! {
+                <span class={if n > max { "counter over" } else { "counter" }} data-testid="counter">
+                    {format!("{n} из {max} знаков")}
+                </span>
+            }
+        }
+    });
     view! {
-        <label class="field" data-field=id>
+        <label class="field" data-field=id.clone() id=field_anchor(&id)>
             {field.label.clone()}
             {field.hint.clone().map(|h| view! { <span class="hint">{h}</span> })}
             {input}
+            {counter}
             {move || error().map(|e| view! { <span class="error-text" role="alert">{e}</span> })}
         </label>
+    }
+}
+
+/// The element id of a field's label, for links from the lists of problems (`#` would end the
+/// link's fragment).
+fn field_anchor(key: &str) -> String {
+    format!("field-{}", key.replace('#', "-row-"))
+}
+
+/// What of this report has not reached the server, said where she works: which field, why, and
+/// what to do; each field linked.
+#[component]
+fn ReportTroubleCard(trouble: store::ReportTrouble, form: StoredValue<ReportForm>) -> impl IntoView {
+    let line = move |p: opora_domain::report::FieldProblem, what_to_do: &'static str| {
+        let label = form.with_value(|f| f.label_of(p.field.as_str()));
+        let href = format!("#{}", field_anchor(p.field.as_str()));
+        view! { <li><a href=href>{label}</a> ": " {p.message} " " <span class="muted">{what_to_do}</span></li> }
+    };
+    view! {
+        <div class="card trouble" role="alert" data-testid="report-trouble">
+            <h2>"Не всё отправлено на сервер"</h2>
+            <ul>
+                {trouble.unfit_here.into_iter().map(|p| line(p, "Поле сохранено на этом устройстве и отправится, когда вы его исправите; остальные поля отправляются.")).collect_view()}
+                {trouble.held_back.into_iter().map(|p| line(p, "Сервер оставил прежнее значение этого поля; остальные поля сохранены. Исправьте поле.")).collect_view()}
+                {trouble.refused.into_iter().map(|e| view! {
+                    <li>{format!("Сервер отклонил правку отчёта: {}", e.message)} {e.detail.map(|d| format!(" ({d})"))}
+                        " " <span class="muted">"Введённое сохранено на этом устройстве. Исправьте отчёт — следующая правка отправится."</span></li>
+                }).collect_view()}
+            </ul>
+        </div>
     }
 }

@@ -19,10 +19,38 @@ fn level_class(level: Option<Level>) -> &'static str {
     }
 }
 
+/// A refused self-diagnosis sent again with the same answers (after she fixed what the server
+/// named, say her phone's clock): a new submission is queued first, then the refused one and its
+/// refusal are forgotten, so the answers are never in neither place.
+fn resend(ctx: crate::ctx::Ctx, user: opora_domain::UserId, refused: &store::LocalSubmission) -> Option<SubmissionId> {
+    let now = crate::util::now_ms();
+    let submission = opora_domain::diagnosis::Submission {
+        id: SubmissionId(crate::util::new_uuid()),
+        started_at_ms: now,
+        submitted_at_ms: now,
+        ..refused.submission.clone()
+    };
+    let change = opora_domain::sync::Change::SubmitSelfDiagnosis { submission: submission.clone() };
+    let queued = store::enqueue(user, change).map(|_| ()).and_then(|()| {
+        store::put_submission(
+            user,
+            &store::LocalSubmission { submission: submission.clone(), synced: false, rejected: None },
+        )
+    });
+    if !ctx.report_write(queued) {
+        return None;
+    }
+    store::forget_refused_submission(user, refused.submission.id);
+    ctx.refresh();
+    crate::sync::sync_now(ctx);
+    Some(submission.id)
+}
+
 #[component]
 pub fn Result() -> impl IntoView {
     let ctx = use_ctx();
     let params = use_params_map();
+    let navigate = leptos_router::hooks::use_navigate();
     let who = ctx.who();
     let user = Memo::new(move |_| who.get().map(|(id, _)| id));
     move || {
@@ -48,7 +76,17 @@ pub fn Result() -> impl IntoView {
         let profile = score(&form, Some(&s.subject), &s.answers);
         let status = match (&local.rejected, local.synced) {
             (Some(e), _) => {
-                view! { <span class="badge deficit">"Отклонено сервером: " {e.message.clone()}</span> }.into_any()
+                let (rejected, navigate) = (local.clone(), navigate.clone());
+                let again = move |_| {
+                    if let Some(id) = resend(ctx, user, &rejected) {
+                        navigate(&format!("/self-diagnosis/{id}"), Default::default());
+                    }
+                };
+                view! {
+                    <span class="badge deficit" data-testid="status">"Отклонено сервером: " {e.message.clone()}</span>
+                    " " <button class="btn small" on:click=again>"Отправить заново"</button>
+                }
+                .into_any()
             }
             (None, true) => view! { <span class="badge synced" data-testid="status">"Отправлено"</span> }.into_any(),
             (None, false) => {

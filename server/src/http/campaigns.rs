@@ -79,13 +79,8 @@ pub async fn open(
     let Some(form) = forms.iter().find(|f| f.id == req.form) else {
         return Err(AppError::detail(ErrorCode::InvalidInput, "Такой формы отчёта нет."));
     };
-    let period = req.period.trim();
-    if period.is_empty() || period.chars().count() > 40 || period.contains('/') {
-        return Err(AppError::detail(
-            ErrorCode::InvalidInput,
-            "Период: от 1 до 40 знаков без «/», например «2025-2026».",
-        ));
-    }
+    let period =
+        opora_domain::period::normalise(&req.period).map_err(|e| AppError::detail(ErrorCode::InvalidInput, e))?;
     let Some(deadline) = read_date(&req.deadline) else {
         return Err(AppError::detail(ErrorCode::InvalidInput, "Срок сдачи — дата, например 31.05.2026."));
     };
@@ -95,7 +90,7 @@ pub async fn open(
         municipality,
         form: form.id.clone(),
         form_title: form.title.clone(),
-        period: period.to_owned(),
+        period,
         deadline,
         opened_at_ms: now,
     };
@@ -117,9 +112,9 @@ async fn sent_revisions(state: &AppState, key: &ReportKey) -> AppResult<Vec<Sent
     let mut names: HashMap<opora_domain::UserId, String> = HashMap::new();
     let mut sent = Vec::with_capacity(revisions.len());
     for r in revisions {
-        if !names.contains_key(&r.by) {
+        if let std::collections::hash_map::Entry::Vacant(e) = names.entry(r.by) {
             let name = state.store.user(r.by).await?.map(|u| u.profile.full_name).unwrap_or_default();
-            names.insert(r.by, name);
+            e.insert(name);
         }
         sent.push(SentRevision { revision: r.revision, fields: r.fields, at_ms: r.at_ms, by: names[&r.by].clone() });
     }

@@ -45,13 +45,13 @@ pub async fn create_teacher(
         return Err(AppError::detail(ErrorCode::InvalidInput, "Укажите фамилию, имя и отчество учителя."));
     }
     let chosen = req.login.map(|l| l.trim().to_lowercase()).filter(|l| !l.is_empty());
-    if let Some(login) = &chosen {
-        if !valid_login(login) {
-            return Err(AppError::detail(
-                ErrorCode::InvalidInput,
-                "Логин: от 3 до 64 латинских букв, цифр, точек, дефисов.",
-            ));
-        }
+    if let Some(login) = &chosen
+        && !valid_login(login)
+    {
+        return Err(AppError::detail(
+            ErrorCode::InvalidInput,
+            "Логин: от 3 до 64 латинских букв, цифр, точек, дефисов.",
+        ));
     }
     // Logins of a school share its principal's prefix (`buraki.director` → `buraki.ivanova`).
     let prefix = user.profile.login.split_once('.').map_or("", |(p, _)| p);

@@ -7,7 +7,9 @@ use crate::error::{AppError, AppResult, Json};
 use crate::storage::ChangeKey;
 use axum::extract::State;
 use opora_domain::api::ErrorCode;
-use opora_domain::sync::{Ack, Change, MAX_PULL_LIMIT, PROTOCOL_VERSION, Pulled, SyncRequest, SyncResponse};
+use opora_domain::sync::{
+    Ack, Change, MAX_PULL_LIMIT, PROTOCOL_VERSION, Pulled, SyncRequest, SyncResponse, check_push_order,
+};
 use std::collections::HashSet;
 
 /// The most changes one request may push; the client's batches are far smaller.
@@ -23,6 +25,10 @@ pub async fn sync(
     }
     if req.push.len() > MAX_PUSH {
         return Err(AppError::code(ErrorCode::PayloadTooLarge));
+    }
+    // Before anything is applied: a repeated number would be acknowledged and never stored.
+    if let Err(problem) = check_push_order(&req.push) {
+        return Err(AppError::detail(ErrorCode::InvalidInput, problem));
     }
     // Applied in sequence order, each committed before the next: if the connection drops
     // half-way, what was committed is answered from the idempotency record on retry.

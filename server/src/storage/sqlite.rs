@@ -556,11 +556,15 @@ impl Storage for SqliteStorage {
             now_ms,
         )
         .await?;
+        let outcome = match applied.held_back {
+            held_back if held_back.is_empty() => Outcome::Applied,
+            held_back => Outcome::AppliedExcept { held_back },
+        };
         if let Some(key) = change {
-            insert_applied(&mut tx, key, author, &Outcome::Applied, now_ms).await?;
+            insert_applied(&mut tx, key, author, &outcome, now_ms).await?;
         }
         tx.commit().await?;
-        Ok(Outcome::Applied)
+        Ok(outcome)
     }
 
     async fn report_revisions(&self, key: &ReportKey) -> Result<Vec<ReportRevision>> {
@@ -1031,9 +1035,11 @@ impl Storage for SqliteStorage {
             "SELECT teacher_id, school_id, submitted_at, profile FROM (
                 SELECT d.teacher_id, d.school_id, d.submitted_at, d.profile,
                        ROW_NUMBER() OVER (PARTITION BY d.teacher_id
-                                          ORDER BY d.submitted_at DESC, d.received_at DESC, d.id DESC) AS rn
+                                          ORDER BY d.rowid DESC) AS rn
                 FROM self_diagnoses d
                 JOIN schools s ON s.id = d.school_id
+                -- Her latest is the one the server received last (rowids grow with each insert):
+                -- the phone's clock is information, not order.
                 -- A teacher whose account is switched off (she left) no longer counts.
                 JOIN users u ON u.id = d.teacher_id AND u.active = 1
                 WHERE s.municipality_id = ? AND d.form_id = ?)
