@@ -8,6 +8,7 @@ mod auth;
 mod campaigns;
 mod department;
 mod matrix;
+mod privacy;
 mod proxy;
 mod reports;
 mod self_diagnoses;
