@@ -230,3 +230,24 @@ async fn route_9_a_new_activation_code_does_not_open_her_earlier_answers() {
     assert!(app.is_stored(id).await);
     assert_eq!(school_view(&app, &principal).await.summary.completed, completed_before);
 }
+
+#[tokio::test]
+async fn route_9_the_administrators_new_password_seals_earlier_answers_too() {
+    let app = TestApp::spawn().await;
+    let form = app.form().await;
+    let teacher = app.token("kalinovka.t1").await;
+    let (id, _) = submit_as(&app, &teacher, &form, |_, _| 1).await;
+    let password = "пароль-администратора-1";
+    opora_server::admin::reset_password(app.state.store.as_ref(), "kalinovka.t1", Some(password.into()), app.now_ms())
+        .await
+        .expect("reset");
+    let session = app.login("kalinovka.t1", password).await.expect("the new password works");
+    let (status, _) = app.get_submission(&session.token, id).await.expect_err("sealed by the reset");
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(app.pulled_submissions(&session.token).await.iter().all(|s| s.submission.id != id));
+    // Submitting the same submission again does not hand its stored answers back either.
+    let again = complete_submission_with(&form, GEOGRAPHY, |_, _| 3);
+    let again = opora_domain::diagnosis::Submission { id, ..again };
+    let (status, _) = app.put_submission(&session.token, &again).await.expect_err("no stored answers returned");
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
