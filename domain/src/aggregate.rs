@@ -198,9 +198,12 @@ pub fn release<'a>(received: &[Received<'a>], k: u32) -> Released<'a> {
     let mut submitters: HashMap<(SchoolId, Option<SubjectCode>), HashSet<UserId>> = HashMap::new();
     let mut own_cells: HashSet<(SchoolId, Option<SubjectCode>)> = HashSet::new();
     let mut live: HashMap<UserId, Live> = HashMap::new();
-    // Who is routed to each atom now, and who each atom published at its last release.
-    let mut routed: HashMap<AtomKey, BTreeSet<UserId>> = HashMap::new();
+    // Teachers whose latest submission is in each cell.
+    let mut cell_live: HashMap<(SchoolId, Option<SubjectCode>), BTreeSet<UserId>> = HashMap::new();
+    // Per atom, who was published at its last release (with which submission), and who may have
+    // changed since: only those are looked at, so a large pool costs nothing per submission.
     let mut published: HashMap<AtomKey, BTreeMap<UserId, usize>> = HashMap::new();
+    let mut pending: HashMap<AtomKey, BTreeSet<UserId>> = HashMap::new();
     let mut published_in: HashMap<UserId, AtomKey> = HashMap::new();
 
     for (i, r) in order.iter().enumerate() {
@@ -212,33 +215,23 @@ pub fn release<'a>(received: &[Received<'a>], k: u32) -> Released<'a> {
         let route = if own_cells.contains(&cell) { cell_key.clone() } else { pool_of(r) };
         let mut dirty: BTreeSet<AtomKey> = BTreeSet::new();
         if let Some(previous) = live.insert(r.teacher, Live { at: i, route: route.clone() }) {
-            if let Some(members) = routed.get_mut(&previous.route) {
+            if let Some(members) = cell_live.get_mut(&cell_of(order[previous.at])) {
                 members.remove(&r.teacher);
             }
+            pending.entry(previous.route.clone()).or_default().insert(r.teacher);
             dirty.insert(previous.route);
         }
-        routed.entry(route.clone()).or_default().insert(r.teacher);
+        cell_live.entry(cell.clone()).or_default().insert(r.teacher);
+        pending.entry(route.clone()).or_default().insert(r.teacher);
         dirty.insert(route);
         if newly_own {
             // The cell's teachers still in the pool move to the cell with the submission they have.
             let pool = pool_of(r);
-            let moving: Vec<UserId> = routed
-                .get(&pool)
-                .map(|members| {
-                    members
-                        .iter()
-                        .filter(|t| live.get(t).is_some_and(|l| cell_of(order[l.at]) == cell))
-                        .copied()
-                        .collect()
-                })
-                .unwrap_or_default();
-            for teacher in moving {
-                if let Some(members) = routed.get_mut(&pool) {
-                    members.remove(&teacher);
-                }
-                routed.entry(cell_key.clone()).or_default().insert(teacher);
-                if let Some(l) = live.get_mut(&teacher) {
+            for teacher in cell_live.get(&cell).into_iter().flatten() {
+                if let Some(l) = live.get_mut(teacher).filter(|l| l.route == pool) {
                     l.route = cell_key.clone();
+                    pending.entry(pool.clone()).or_default().insert(*teacher);
+                    pending.entry(cell_key.clone()).or_default().insert(*teacher);
                 }
             }
             dirty.insert(pool);
@@ -246,36 +239,47 @@ pub fn release<'a>(received: &[Received<'a>], k: u32) -> Released<'a> {
         // Releasing one atom may free teachers another atom was waiting for: settle until quiet.
         // Each release publishes or unpublishes at least one stale teacher, so this ends.
         while let Some(atom) = dirty.pop_first() {
-            let empty = BTreeMap::new();
-            let before = published.get(&atom).unwrap_or(&empty);
-            let members = routed.get(&atom).cloned().unwrap_or_default();
+            let candidates: Vec<UserId> = pending.get(&atom).into_iter().flatten().copied().collect();
+            let before = published.entry(atom.clone()).or_default();
             let mut changes = 0;
-            for (teacher, at) in before {
-                let Some(l) = live.get(teacher) else { continue };
-                // Submitted again (here or elsewhere) since the release: a change. Moved by the
-                // cell leaving the pool, same submission: not counted, but applied at release.
-                if l.at != *at {
-                    changes += 1;
-                }
+            for teacher in &candidates {
+                let l = &live[teacher];
+                changes += usize::from(match before.get(teacher) {
+                    // Submitted again (here or elsewhere) since the release: a change. Moved by the
+                    // cell leaving the pool, same submission: not counted, but applied at release.
+                    Some(at) => l.at != *at,
+                    // Entered, unless another atom still publishes her.
+                    None => l.route == atom && !published_in.contains_key(teacher),
+                });
             }
-            let eligible = |t: &UserId| before.contains_key(t) || !published_in.contains_key(t);
-            changes += members.iter().filter(|t| !before.contains_key(*t) && eligible(t)).count();
             if changes < k {
                 continue;
             }
-            let after: BTreeMap<UserId, usize> =
-                members.iter().filter(|t| eligible(t)).filter_map(|t| Some((*t, live.get(t)?.at))).collect();
-            for teacher in before.keys().filter(|t| !after.contains_key(*t)) {
-                published_in.remove(teacher);
-                // Wherever she is routed now may have been waiting for her.
-                if let Some(l) = live.get(teacher) {
-                    dirty.insert(l.route.clone());
+            let mut waiting = BTreeSet::new();
+            for teacher in candidates {
+                let l = &live[&teacher];
+                match before.contains_key(&teacher) {
+                    true if l.route == atom => {
+                        before.insert(teacher, l.at);
+                    }
+                    true => {
+                        before.remove(&teacher);
+                        published_in.remove(&teacher);
+                        // Wherever she is routed now may have been waiting for her.
+                        dirty.insert(l.route.clone());
+                    }
+                    false if l.route == atom && !published_in.contains_key(&teacher) => {
+                        before.insert(teacher, l.at);
+                        published_in.insert(teacher, atom.clone());
+                    }
+                    false if l.route == atom => {
+                        waiting.insert(teacher);
+                    }
+                    // Came and went between two releases: never published here.
+                    false => {}
                 }
             }
-            for teacher in after.keys() {
-                published_in.insert(*teacher, atom.clone());
-            }
-            published.insert(atom, after);
+            pending.insert(atom, waiting);
         }
     }
 
@@ -542,6 +546,151 @@ mod tests {
             let released = release(&received(&list), K);
             assert_eq!(n(&released.of_school(school(1))), 5);
             assert_eq!(pool(&released), 6, "teacher 5 and the five new ones");
+        }
+
+        /// The first, plain version of the replay: every check recomputes an atom from all its
+        /// published and routed teachers. `release` keeps only who may have changed; on any history
+        /// the two must agree.
+        fn reference_release<'a>(received: &[Received<'a>], k: u32) -> Released<'a> {
+            let k = k.max(1) as usize;
+            let mut order: Vec<&Received<'a>> = received.iter().collect();
+            order.sort_by_key(|r| r.receipt);
+            let cell_of = |r: &Received<'_>| (r.school, r.profile.subject.clone());
+            let pool_of =
+                |r: &Received<'_>| AtomKey::Pool { municipality: r.municipality, subject: r.profile.subject.clone() };
+
+            let mut submitters: HashMap<(SchoolId, Option<SubjectCode>), HashSet<UserId>> = HashMap::new();
+            let mut own_cells: HashSet<(SchoolId, Option<SubjectCode>)> = HashSet::new();
+            let mut live: HashMap<UserId, Live> = HashMap::new();
+            // Who is routed to each atom now, and who each atom published at its last release.
+            let mut routed: HashMap<AtomKey, BTreeSet<UserId>> = HashMap::new();
+            let mut published: HashMap<AtomKey, BTreeMap<UserId, usize>> = HashMap::new();
+            let mut published_in: HashMap<UserId, AtomKey> = HashMap::new();
+
+            for (i, r) in order.iter().enumerate() {
+                let cell = cell_of(r);
+                let cell_key = AtomKey::Cell { school: cell.0, subject: cell.1.clone() };
+                let seen = submitters.entry(cell.clone()).or_default();
+                seen.insert(r.teacher);
+                let newly_own = seen.len() >= k && own_cells.insert(cell.clone());
+                let route = if own_cells.contains(&cell) { cell_key.clone() } else { pool_of(r) };
+                let mut dirty: BTreeSet<AtomKey> = BTreeSet::new();
+                if let Some(previous) = live.insert(r.teacher, Live { at: i, route: route.clone() }) {
+                    if let Some(members) = routed.get_mut(&previous.route) {
+                        members.remove(&r.teacher);
+                    }
+                    dirty.insert(previous.route);
+                }
+                routed.entry(route.clone()).or_default().insert(r.teacher);
+                dirty.insert(route);
+                if newly_own {
+                    // The cell's teachers still in the pool move to the cell with the submission they have.
+                    let pool = pool_of(r);
+                    let moving: Vec<UserId> = routed
+                        .get(&pool)
+                        .map(|members| {
+                            members
+                                .iter()
+                                .filter(|t| live.get(t).is_some_and(|l| cell_of(order[l.at]) == cell))
+                                .copied()
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    for teacher in moving {
+                        if let Some(members) = routed.get_mut(&pool) {
+                            members.remove(&teacher);
+                        }
+                        routed.entry(cell_key.clone()).or_default().insert(teacher);
+                        if let Some(l) = live.get_mut(&teacher) {
+                            l.route = cell_key.clone();
+                        }
+                    }
+                    dirty.insert(pool);
+                }
+                // Releasing one atom may free teachers another atom was waiting for: settle until quiet.
+                // Each release publishes or unpublishes at least one stale teacher, so this ends.
+                while let Some(atom) = dirty.pop_first() {
+                    let empty = BTreeMap::new();
+                    let before = published.get(&atom).unwrap_or(&empty);
+                    let members = routed.get(&atom).cloned().unwrap_or_default();
+                    let mut changes = 0;
+                    for (teacher, at) in before {
+                        let Some(l) = live.get(teacher) else { continue };
+                        // Submitted again (here or elsewhere) since the release: a change. Moved by the
+                        // cell leaving the pool, same submission: not counted, but applied at release.
+                        if l.at != *at {
+                            changes += 1;
+                        }
+                    }
+                    let eligible = |t: &UserId| before.contains_key(t) || !published_in.contains_key(t);
+                    changes += members.iter().filter(|t| !before.contains_key(*t) && eligible(t)).count();
+                    if changes < k {
+                        continue;
+                    }
+                    let after: BTreeMap<UserId, usize> =
+                        members.iter().filter(|t| eligible(t)).filter_map(|t| Some((*t, live.get(t)?.at))).collect();
+                    for teacher in before.keys().filter(|t| !after.contains_key(*t)) {
+                        published_in.remove(teacher);
+                        // Wherever she is routed now may have been waiting for her.
+                        if let Some(l) = live.get(teacher) {
+                            dirty.insert(l.route.clone());
+                        }
+                    }
+                    for teacher in after.keys() {
+                        published_in.insert(*teacher, atom.clone());
+                    }
+                    published.insert(atom, after);
+                }
+            }
+
+            let municipality_of: HashMap<SchoolId, MunicipalityId> =
+                order.iter().map(|r| (r.school, r.municipality)).collect();
+            let mut atoms: Vec<Atom<'a>> = published
+                .into_iter()
+                .filter(|(_, members)| !members.is_empty())
+                .map(|(key, members)| {
+                    let municipality = match &key {
+                        AtomKey::Pool { municipality, .. } => *municipality,
+                        AtomKey::Cell { school, .. } => municipality_of[school],
+                    };
+                    let received: Vec<&Received<'a>> = members.values().map(|at| order[*at]).collect();
+                    Atom {
+                        key,
+                        municipality,
+                        schools: received.iter().map(|r| r.school).collect(),
+                        members: received.iter().map(|r| r.profile).collect(),
+                    }
+                })
+                .collect();
+            atoms.sort_by(|a, b| a.key.cmp(&b.key));
+            let mut submitted: HashMap<SchoolId, u32> = HashMap::new();
+            for l in live.values() {
+                *submitted.entry(order[l.at].school).or_default() += 1;
+            }
+            Released { atoms, submitted }
+        }
+
+        #[test]
+        fn the_incremental_replay_agrees_with_the_plain_one() {
+            let mut rng: u64 = 0x2545_f491_4f6c_dd1d;
+            let mut next = move |n: u64| {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                rng % n
+            };
+            for _ in 0..40 {
+                let list: Vec<(u128, u128, Profile)> = (0..150)
+                    .map(|_| {
+                        let subject = ["math", "russian"][next(2) as usize];
+                        (u128::from(next(30)), u128::from(next(5)), scored(subject, next(4) as u8))
+                    })
+                    .collect();
+                let all = received(&list);
+                for k in [1, 2, 5] {
+                    assert_eq!(release(&all, k), reference_release(&all, k), "k = {k}");
+                }
+            }
         }
 
         #[test]
