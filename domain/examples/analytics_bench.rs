@@ -5,6 +5,7 @@
 //!
 //! `cargo run --release -p opora-domain --example analytics_bench` (run by `cargo xtask bench`).
 
+use opora_domain::aggregate::Received;
 use opora_domain::analytics::{FormReports, IdentificationRules, IndicatorDef, Inputs, SchoolReport, build};
 use opora_domain::api::SchoolGroup;
 use opora_domain::diagnosis::Answers;
@@ -13,7 +14,7 @@ use opora_domain::merge::Fields;
 use opora_domain::org::{MunicipalityRef, SchoolFlags, SchoolRef};
 use opora_domain::report::ReportForm;
 use opora_domain::scoring::{Profile, score};
-use opora_domain::{MunicipalityId, RegionId, SchoolId, SubjectCode};
+use opora_domain::{MunicipalityId, RegionId, SchoolId, SubjectCode, UserId};
 use std::time::Instant;
 
 const SCHOOLS: usize = 2_000;
@@ -116,7 +117,18 @@ fn main() {
             (schools[i % SCHOOLS].0.id, score(&self_diagnosis, Some(subject), &answers))
         })
         .collect();
-    let refs: Vec<(SchoolId, &Profile)> = profiles.iter().map(|(s, p)| (*s, p)).collect();
+    // One submission per teacher, in receipt order; schools of one municipality.
+    let refs: Vec<Received<'_>> = profiles
+        .iter()
+        .enumerate()
+        .map(|(i, (school, profile))| Received {
+            receipt: i as i64,
+            teacher: UserId(uuid::Uuid::from_u128(1_000_000 + i as u128)),
+            school: *school,
+            municipality: schools[0].0.municipality_id,
+            profile,
+        })
+        .collect();
     let counts: Vec<(SchoolId, u32)> = schools.iter().map(|(s, _)| (s.id, (TEACHERS / SCHOOLS) as u32 + 2)).collect();
     println!(
         "\nAnalytics benchmark: {SCHOOLS} schools in one view, {TEACHERS} teachers' self-diagnoses (generated in {:.1} s)",
@@ -139,7 +151,7 @@ fn main() {
         rules: &rules,
         self_diagnosis: &self_diagnosis,
         teacher_counts: &counts,
-        profiles: if views.contains('d') { &refs } else { &[] },
+        submissions: if views.contains('d') { &refs } else { &[] },
         completion_targets: &[],
         dynamics_targets: &indicators.dynamics_targets,
         campaigns: &[],

@@ -1,12 +1,21 @@
 //! Aggregation of teachers' self-diagnoses for people who may only see groups: per school, per
-//! municipality.
+//! subject, per municipality, per region — and the disclosure control that keeps every one of
+//! those figures from being combined into one teacher's result (ARCHITECTURE.md, «Disclosure
+//! control»).
 //!
-//! A group smaller than the configured minimum is suppressed («недостаточно данных»): an average
-//! over two teachers of a small rural school would tell the department what each of them answered.
+//! A group smaller than the configured minimum `k` is suppressed («недостаточно данных»): an
+//! average over two teachers of a small rural school would tell the department what each of them
+//! answered. Suppressing small groups is not enough on its own: two published groups that differ
+//! by one teacher (another filter, a reading before and after her submission, before and after
+//! her account was switched off) give her result by subtraction. So every published figure is a
+//! sum over whole *atoms* of one partition ([`release`]), each atom's published state moves only
+//! in steps of at least `k` teachers, and [`summarise_atoms`] takes an atom's area into a figure
+//! only when at least `k` of its members have a score there.
 
-use crate::AreaId;
 use crate::scoring::{Level, Profile};
+use crate::{AreaId, MunicipalityId, SchoolId, SubjectCode, UserId};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// The default smallest group whose aggregate may be shown.
 pub const DEFAULT_MIN_GROUP: u32 = 5;
@@ -76,6 +85,288 @@ pub fn summarise(areas: &[AreaId], teachers: u32, latest_profiles: &[&Profile], 
     GroupSummary { teachers, completed: latest_profiles.len() as u32, areas }
 }
 
+/// One self-diagnosis as the server received it: what the release rule replays.
+#[derive(Clone, Copy, Debug)]
+pub struct Received<'a> {
+    /// The server's order of receipt (a sequence it assigns), never the device's clock: a device
+    /// can lie about its clock, and two devices' clocks disagree.
+    pub receipt: i64,
+    pub teacher: UserId,
+    /// The school stored with the submission: where she worked when she submitted, whatever her
+    /// account says today.
+    pub school: SchoolId,
+    pub municipality: MunicipalityId,
+    /// Scored at receipt; its subject is the cell's subject.
+    pub profile: &'a Profile,
+}
+
+/// An atom of the partition: every figure about teachers is a sum over whole atoms.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AtomKey {
+    /// The teachers of one subject in one school, once at least `k` distinct teachers have
+    /// submitted there.
+    Cell { school: SchoolId, subject: Option<SubjectCode> },
+    /// A municipality's smaller cells of one subject, together.
+    Pool { municipality: MunicipalityId, subject: Option<SubjectCode> },
+}
+
+/// An atom as last released: its members' profiles as they were at that release.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Atom<'a> {
+    pub key: AtomKey,
+    pub municipality: MunicipalityId,
+    /// The schools its members submitted at: one for a cell, any number for a pool.
+    pub schools: BTreeSet<SchoolId>,
+    pub members: Vec<&'a Profile>,
+}
+
+impl Atom<'_> {
+    pub fn subject(&self) -> Option<&SubjectCode> {
+        match &self.key {
+            AtomKey::Cell { subject, .. } | AtomKey::Pool { subject, .. } => subject.as_ref(),
+        }
+    }
+
+    fn is_pool(&self) -> bool {
+        matches!(self.key, AtomKey::Pool { .. })
+    }
+}
+
+/// What may be published about a region's teachers: the released atoms, and who has submitted.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Released<'a> {
+    /// Non-empty atoms, in key order.
+    pub atoms: Vec<Atom<'a>>,
+    /// Teachers whose latest submission names each school. Coverage, not scores: it moves with
+    /// every submission, which tells no more than a principal's list of who has submitted.
+    pub submitted: HashMap<SchoolId, u32>,
+}
+
+impl<'a> Released<'a> {
+    /// A school's own figure: its cells, never a pool (a pool holds other schools' teachers).
+    pub fn of_school(&self, school: SchoolId) -> Vec<&Atom<'a>> {
+        self.atoms.iter().filter(|a| !a.is_pool() && a.schools.contains(&school)).collect()
+    }
+
+    /// A figure over a set of schools (a filter of the department's view): the cells of those
+    /// schools, and each pool whose schools are all in the set. A pool reaching outside the set
+    /// is left out whole: taking part of it would let two filters differ by less than an atom.
+    pub fn within(&self, schools: &HashSet<SchoolId>) -> Vec<&Atom<'a>> {
+        self.atoms.iter().filter(|a| a.schools.iter().all(|s| schools.contains(s))).collect()
+    }
+
+    /// Every atom of a municipality, pools included.
+    pub fn of_municipality(&self, municipality: MunicipalityId) -> Vec<&Atom<'a>> {
+        self.atoms.iter().filter(|a| a.municipality == municipality).collect()
+    }
+
+    /// Teachers whose latest submission names one of these schools.
+    pub fn submitted_at<'s>(&self, schools: impl IntoIterator<Item = &'s SchoolId>) -> u32 {
+        schools.into_iter().map(|s| self.submitted.get(s).copied().unwrap_or(0)).sum()
+    }
+}
+
+/// A teacher's current submission and the atom it is routed to.
+struct Live {
+    /// Index into the receipt-ordered submissions.
+    at: usize,
+    route: AtomKey,
+}
+
+/// Replays a region's submissions in the server's order of receipt and returns each atom as last
+/// released. Deterministic and stateless: the same submissions give the same atoms, so nothing
+/// but the submissions themselves (with their receipt order) has to be stored.
+///
+/// - A teacher counts with her latest submission (by receipt), in the cell of that submission's
+///   school and subject.
+/// - A cell becomes an atom of its own once `k` distinct teachers have submitted in it (it never
+///   goes back); until then its teachers belong to the pool of their municipality and subject.
+/// - An atom is released (its published members and profiles replaced by the current ones) only
+///   when at least `k` distinct teachers have changed in it since its last release: entered it,
+///   submitted again in it, or left it by submitting elsewhere. The first release needs `k`.
+/// - A teacher is published in at most one atom at a time: she enters an atom's release only once
+///   the atom that published her before has released without her. A cell leaving the pool moves
+///   its teachers without a new submission; that move is not counted as a change of the pool (it
+///   would let the pool release with fewer than `k` real changes and hand the rest to the cell).
+pub fn release<'a>(received: &[Received<'a>], k: u32) -> Released<'a> {
+    let k = k.max(1) as usize;
+    let mut order: Vec<&Received<'a>> = received.iter().collect();
+    order.sort_by_key(|r| r.receipt);
+    let cell_of = |r: &Received<'_>| (r.school, r.profile.subject.clone());
+    let pool_of = |r: &Received<'_>| AtomKey::Pool { municipality: r.municipality, subject: r.profile.subject.clone() };
+
+    let mut submitters: HashMap<(SchoolId, Option<SubjectCode>), HashSet<UserId>> = HashMap::new();
+    let mut own_cells: HashSet<(SchoolId, Option<SubjectCode>)> = HashSet::new();
+    let mut live: HashMap<UserId, Live> = HashMap::new();
+    // Teachers whose latest submission is in each cell.
+    let mut cell_live: HashMap<(SchoolId, Option<SubjectCode>), BTreeSet<UserId>> = HashMap::new();
+    // Per atom, who was published at its last release (with which submission), and who may have
+    // changed since: only those are looked at, so a large pool costs nothing per submission.
+    let mut published: HashMap<AtomKey, BTreeMap<UserId, usize>> = HashMap::new();
+    let mut pending: HashMap<AtomKey, BTreeSet<UserId>> = HashMap::new();
+    let mut published_in: HashMap<UserId, AtomKey> = HashMap::new();
+
+    for (i, r) in order.iter().enumerate() {
+        let cell = cell_of(r);
+        let cell_key = AtomKey::Cell { school: cell.0, subject: cell.1.clone() };
+        let seen = submitters.entry(cell.clone()).or_default();
+        seen.insert(r.teacher);
+        let newly_own = seen.len() >= k && own_cells.insert(cell.clone());
+        let route = if own_cells.contains(&cell) { cell_key.clone() } else { pool_of(r) };
+        let mut dirty: BTreeSet<AtomKey> = BTreeSet::new();
+        if let Some(previous) = live.insert(r.teacher, Live { at: i, route: route.clone() }) {
+            if let Some(members) = cell_live.get_mut(&cell_of(order[previous.at])) {
+                members.remove(&r.teacher);
+            }
+            pending.entry(previous.route.clone()).or_default().insert(r.teacher);
+            dirty.insert(previous.route);
+        }
+        cell_live.entry(cell.clone()).or_default().insert(r.teacher);
+        pending.entry(route.clone()).or_default().insert(r.teacher);
+        dirty.insert(route);
+        if newly_own {
+            // The cell's teachers still in the pool move to the cell with the submission they have.
+            let pool = pool_of(r);
+            for teacher in cell_live.get(&cell).into_iter().flatten() {
+                if let Some(l) = live.get_mut(teacher).filter(|l| l.route == pool) {
+                    l.route = cell_key.clone();
+                    pending.entry(pool.clone()).or_default().insert(*teacher);
+                    pending.entry(cell_key.clone()).or_default().insert(*teacher);
+                }
+            }
+            dirty.insert(pool);
+        }
+        // Releasing one atom may free teachers another atom was waiting for: settle until quiet.
+        // Each release publishes or unpublishes at least one stale teacher, so this ends.
+        while let Some(atom) = dirty.pop_first() {
+            let candidates: Vec<UserId> = pending.get(&atom).into_iter().flatten().copied().collect();
+            let before = published.entry(atom.clone()).or_default();
+            let mut changes = 0;
+            for teacher in &candidates {
+                let l = &live[teacher];
+                changes += usize::from(match before.get(teacher) {
+                    // Submitted again (here or elsewhere) since the release: a change. Moved by the
+                    // cell leaving the pool, same submission: not counted, but applied at release.
+                    Some(at) => l.at != *at,
+                    // Entered, unless another atom still publishes her.
+                    None => l.route == atom && !published_in.contains_key(teacher),
+                });
+            }
+            if changes < k {
+                continue;
+            }
+            let mut waiting = BTreeSet::new();
+            for teacher in candidates {
+                let l = &live[&teacher];
+                match before.contains_key(&teacher) {
+                    true if l.route == atom => {
+                        before.insert(teacher, l.at);
+                    }
+                    true => {
+                        before.remove(&teacher);
+                        published_in.remove(&teacher);
+                        // Wherever she is routed now may have been waiting for her.
+                        dirty.insert(l.route.clone());
+                    }
+                    false if l.route == atom && !published_in.contains_key(&teacher) => {
+                        before.insert(teacher, l.at);
+                        published_in.insert(teacher, atom.clone());
+                    }
+                    false if l.route == atom => {
+                        waiting.insert(teacher);
+                    }
+                    // Came and went between two releases: never published here.
+                    false => {}
+                }
+            }
+            pending.insert(atom, waiting);
+        }
+    }
+
+    let municipality_of: HashMap<SchoolId, MunicipalityId> = order.iter().map(|r| (r.school, r.municipality)).collect();
+    let mut atoms: Vec<Atom<'a>> = published
+        .into_iter()
+        .filter(|(_, members)| !members.is_empty())
+        .map(|(key, members)| {
+            let municipality = match &key {
+                AtomKey::Pool { municipality, .. } => *municipality,
+                AtomKey::Cell { school, .. } => municipality_of[school],
+            };
+            let received: Vec<&Received<'a>> = members.values().map(|at| order[*at]).collect();
+            Atom {
+                key,
+                municipality,
+                schools: received.iter().map(|r| r.school).collect(),
+                members: received.iter().map(|r| r.profile).collect(),
+            }
+        })
+        .collect();
+    atoms.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut submitted: HashMap<SchoolId, u32> = HashMap::new();
+    for l in live.values() {
+        *submitted.entry(order[l.at].school).or_default() += 1;
+    }
+    Released { atoms, submitted }
+}
+
+/// One atom's figures for one area, or `None` when fewer than `k` of its members have a score
+/// there (an optional area answered by one teacher would otherwise be her answer).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct AreaBlock {
+    pub respondents: u32,
+    pub percent_sum: f64,
+    pub deficits: u32,
+    /// Members for whom the area is not a strength: its topics are in their development plan.
+    pub needing: u32,
+}
+
+pub fn area_block(atom: &Atom<'_>, area: &AreaId, k: u32) -> Option<AreaBlock> {
+    let mut block = AreaBlock::default();
+    for score in atom.members.iter().filter_map(|p| p.area(area)) {
+        let (Some(percent), Some(level)) = (score.percent(), score.level) else { continue };
+        block.respondents += 1;
+        block.percent_sum += percent;
+        block.deficits += u32::from(level == Level::Deficit);
+        block.needing += u32::from(level != Level::Strength);
+    }
+    (block.respondents >= k.max(1)).then_some(block)
+}
+
+/// A group's figures as the sum of whole atoms. `teachers` and `completed` are counts of accounts
+/// and of teachers who submitted, which say nothing about anyone's answers.
+pub fn summarise_atoms(areas: &[AreaId], teachers: u32, completed: u32, atoms: &[&Atom<'_>], k: u32) -> GroupSummary {
+    let areas = areas
+        .iter()
+        .map(|area| {
+            let total = atoms.iter().filter_map(|atom| area_block(atom, area, k)).fold(AreaBlock::default(), |s, b| {
+                AreaBlock {
+                    respondents: s.respondents + b.respondents,
+                    percent_sum: s.percent_sum + b.percent_sum,
+                    deficits: s.deficits + b.deficits,
+                    needing: s.needing + b.needing,
+                }
+            });
+            let stat = if total.respondents == 0 {
+                AreaStat::Suppressed
+            } else {
+                let n = f64::from(total.respondents);
+                AreaStat::Shown {
+                    respondents: total.respondents,
+                    mean_percent: total.percent_sum / n,
+                    deficit_share: f64::from(total.deficits) / n,
+                }
+            };
+            AreaAggregate { area: area.clone(), stat }
+        })
+        .collect();
+    GroupSummary { teachers, completed, areas }
+}
+
+/// Teachers in whole atoms of at least `k` members: the `n` a subject's row shows.
+pub fn members(atoms: &[&Atom<'_>], k: u32) -> u32 {
+    atoms.iter().map(|a| a.members.len() as u32).filter(|n| *n >= k.max(1)).sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +418,334 @@ mod tests {
         let s = summarise(&area_ids(), 0, &[], 1);
         assert_eq!(s.completed_share(), None);
         assert!(s.areas.iter().all(|a| a.stat == AreaStat::Suppressed));
+    }
+
+    // The release rule. Ids are small numbers; every teacher's profile is her own allocation, so a
+    // published profile is recognised by its address.
+    mod disclosure {
+        use super::*;
+        use crate::{MunicipalityId, SchoolId, UserId};
+        use uuid::Uuid;
+
+        const K: u32 = 5;
+
+        fn school(n: u128) -> SchoolId {
+            SchoolId(Uuid::from_u128(n))
+        }
+
+        fn teacher(n: u128) -> UserId {
+            UserId(Uuid::from_u128(1000 + n))
+        }
+
+        fn municipality() -> MunicipalityId {
+            MunicipalityId(Uuid::from_u128(77))
+        }
+
+        /// A profile of `subject` whose area a is `level` of 3 on both items.
+        fn scored(subject: &str, level: u8) -> Profile {
+            let m = if subject == "math" { "m1" } else { "r1" };
+            let answers: Answers =
+                [("a1", level), ("a2", level), (m, level)].iter().map(|(k, v)| (ItemId::from(*k), *v)).collect();
+            score(&small_form(), Some(&subject.into()), &answers)
+        }
+
+        /// (teacher, school, profile) in receipt order.
+        fn received(list: &[(u128, u128, Profile)]) -> Vec<Received<'_>> {
+            list.iter()
+                .enumerate()
+                .map(|(i, (t, s, p))| Received {
+                    receipt: i as i64 + 1,
+                    teacher: teacher(*t),
+                    school: school(*s),
+                    municipality: municipality(),
+                    profile: p,
+                })
+                .collect()
+        }
+
+        fn n(atoms: &[&Atom<'_>]) -> u32 {
+            atoms.iter().map(|a| a.members.len() as u32).sum()
+        }
+
+        #[test]
+        fn a_cell_is_published_only_once_k_teachers_have_submitted_and_then_moves_in_steps_of_k() {
+            let list: Vec<(u128, u128, Profile)> = (1..=5).map(|t| (t, 1, scored("math", 2))).collect();
+            let all = received(&list);
+            assert!(release(&all[..4], K).atoms.is_empty(), "four teachers: nothing at all");
+            let released = release(&all, K);
+            assert_eq!(n(&released.of_school(school(1))), 5);
+            assert_eq!(released.submitted[&school(1)], 5);
+
+            // A sixth teacher, then the first one again: the published cell does not move, so two
+            // readings around a submission differ by nothing.
+            let mut more = list.clone();
+            more.push((6, 1, scored("math", 0)));
+            more.push((1, 1, scored("math", 3)));
+            let released = release(&received(&more), K);
+            assert_eq!(n(&released.of_school(school(1))), 5);
+            let shown = summarise_atoms(&["a".into()], 6, 6, &released.of_school(school(1)), K);
+            let AreaStat::Shown { respondents, mean_percent, deficit_share } = shown.areas[0].stat else {
+                panic!("{shown:?}")
+            };
+            assert_eq!((respondents, deficit_share), (5, 0.0), "the five of the first release, at 4 of 6 points");
+            assert!((mean_percent - 200.0 / 3.0).abs() < 1e-9);
+            assert_eq!(shown.completed, 6, "coverage moves with every submission; scores do not");
+            // Three more changes (teachers 7, 8 and 2 again) make five since the release: all at once.
+            more.extend([(7, 1, scored("math", 0)), (8, 1, scored("math", 0)), (2, 1, scored("math", 0))]);
+            let released = release(&received(&more), K);
+            assert_eq!(n(&released.of_school(school(1))), 8);
+        }
+
+        #[test]
+        fn small_cells_are_pooled_and_a_pool_enters_only_figures_holding_all_its_schools() {
+            // Two, two and one mathematics teachers in three schools: no school of its own.
+            let list: Vec<(u128, u128, Profile)> =
+                [(1, 1), (2, 1), (3, 2), (4, 2), (5, 3)].iter().map(|(t, s)| (*t, *s, scored("math", 1))).collect();
+            let released = release(&received(&list), K);
+            assert!((1..=3).all(|s| released.of_school(school(s)).is_empty()));
+            let all: HashSet<SchoolId> = (1..=3).map(school).collect();
+            let two: HashSet<SchoolId> = (1..=2).map(school).collect();
+            assert_eq!(n(&released.within(&all)), 5);
+            assert!(released.within(&two).is_empty(), "the pool reaches school 3: left out whole");
+            assert_eq!(n(&released.of_municipality(municipality())), 5);
+        }
+
+        #[test]
+        fn two_filters_differ_by_whole_atoms_only() {
+            // Issue 10, route 6: five mathematics teachers in school 1 (a ШНОР school), one in school
+            // 2 (neither group). The group=all and group=low_results figures used to differ by her.
+            let mut list: Vec<(u128, u128, Profile)> = (1..=5).map(|t| (t, 1, scored("math", 1))).collect();
+            list.push((6, 2, scored("math", 3)));
+            let released = release(&received(&list), K);
+            let all: HashSet<SchoolId> = [school(1), school(2)].into();
+            let low: HashSet<SchoolId> = [school(1)].into();
+            let area = ["a".into()];
+            let (a, l) = (
+                summarise_atoms(&area, 0, 0, &released.within(&all), K),
+                summarise_atoms(&area, 0, 0, &released.within(&low), K),
+            );
+            assert_eq!(a.areas, l.areas, "her cell of one is in no published figure");
+        }
+
+        #[test]
+        fn a_cell_leaving_the_pool_waits_until_the_pool_has_released_without_it() {
+            // Teachers 1–4 in school 1 and teacher 5 in school 2: the pool is released with all five.
+            let mut list: Vec<(u128, u128, Profile)> =
+                [(1, 1), (2, 1), (3, 1), (4, 1), (5, 2)].iter().map(|(t, s)| (*t, *s, scored("math", 1))).collect();
+            let pool = |r: &Released<'_>| n(&r.of_municipality(municipality())) - n(&r.of_school(school(1)));
+            assert_eq!(pool(&release(&received(&list), K)), 5);
+            // A fifth teacher in school 1 makes it a cell of its own. Its four teachers are still
+            // published in the pool: moving them now would make pool and cell differ by teacher 10.
+            list.push((10, 1, scored("math", 3)));
+            let released = release(&received(&list), K);
+            assert!(released.of_school(school(1)).is_empty());
+            assert_eq!(n(&released.of_municipality(municipality())), 5, "nothing published moved");
+            // Five real changes in the pool (new teachers in schools 3 and 4) release it; the cell
+            // is released at the same moment with all five of its teachers.
+            list.extend((20..25).map(|t| (t, 3 + t % 2, scored("math", 2))));
+            let released = release(&received(&list), K);
+            assert_eq!(n(&released.of_school(school(1))), 5);
+            assert_eq!(pool(&released), 6, "teacher 5 and the five new ones");
+        }
+
+        /// The first, plain version of the replay: every check recomputes an atom from all its
+        /// published and routed teachers. `release` keeps only who may have changed; on any history
+        /// the two must agree.
+        fn reference_release<'a>(received: &[Received<'a>], k: u32) -> Released<'a> {
+            let k = k.max(1) as usize;
+            let mut order: Vec<&Received<'a>> = received.iter().collect();
+            order.sort_by_key(|r| r.receipt);
+            let cell_of = |r: &Received<'_>| (r.school, r.profile.subject.clone());
+            let pool_of =
+                |r: &Received<'_>| AtomKey::Pool { municipality: r.municipality, subject: r.profile.subject.clone() };
+
+            let mut submitters: HashMap<(SchoolId, Option<SubjectCode>), HashSet<UserId>> = HashMap::new();
+            let mut own_cells: HashSet<(SchoolId, Option<SubjectCode>)> = HashSet::new();
+            let mut live: HashMap<UserId, Live> = HashMap::new();
+            // Who is routed to each atom now, and who each atom published at its last release.
+            let mut routed: HashMap<AtomKey, BTreeSet<UserId>> = HashMap::new();
+            let mut published: HashMap<AtomKey, BTreeMap<UserId, usize>> = HashMap::new();
+            let mut published_in: HashMap<UserId, AtomKey> = HashMap::new();
+
+            for (i, r) in order.iter().enumerate() {
+                let cell = cell_of(r);
+                let cell_key = AtomKey::Cell { school: cell.0, subject: cell.1.clone() };
+                let seen = submitters.entry(cell.clone()).or_default();
+                seen.insert(r.teacher);
+                let newly_own = seen.len() >= k && own_cells.insert(cell.clone());
+                let route = if own_cells.contains(&cell) { cell_key.clone() } else { pool_of(r) };
+                let mut dirty: BTreeSet<AtomKey> = BTreeSet::new();
+                if let Some(previous) = live.insert(r.teacher, Live { at: i, route: route.clone() }) {
+                    if let Some(members) = routed.get_mut(&previous.route) {
+                        members.remove(&r.teacher);
+                    }
+                    dirty.insert(previous.route);
+                }
+                routed.entry(route.clone()).or_default().insert(r.teacher);
+                dirty.insert(route);
+                if newly_own {
+                    // The cell's teachers still in the pool move to the cell with the submission they have.
+                    let pool = pool_of(r);
+                    let moving: Vec<UserId> = routed
+                        .get(&pool)
+                        .map(|members| {
+                            members
+                                .iter()
+                                .filter(|t| live.get(t).is_some_and(|l| cell_of(order[l.at]) == cell))
+                                .copied()
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    for teacher in moving {
+                        if let Some(members) = routed.get_mut(&pool) {
+                            members.remove(&teacher);
+                        }
+                        routed.entry(cell_key.clone()).or_default().insert(teacher);
+                        if let Some(l) = live.get_mut(&teacher) {
+                            l.route = cell_key.clone();
+                        }
+                    }
+                    dirty.insert(pool);
+                }
+                // Releasing one atom may free teachers another atom was waiting for: settle until quiet.
+                // Each release publishes or unpublishes at least one stale teacher, so this ends.
+                while let Some(atom) = dirty.pop_first() {
+                    let empty = BTreeMap::new();
+                    let before = published.get(&atom).unwrap_or(&empty);
+                    let members = routed.get(&atom).cloned().unwrap_or_default();
+                    let mut changes = 0;
+                    for (teacher, at) in before {
+                        let Some(l) = live.get(teacher) else { continue };
+                        // Submitted again (here or elsewhere) since the release: a change. Moved by the
+                        // cell leaving the pool, same submission: not counted, but applied at release.
+                        if l.at != *at {
+                            changes += 1;
+                        }
+                    }
+                    let eligible = |t: &UserId| before.contains_key(t) || !published_in.contains_key(t);
+                    changes += members.iter().filter(|t| !before.contains_key(*t) && eligible(t)).count();
+                    if changes < k {
+                        continue;
+                    }
+                    let after: BTreeMap<UserId, usize> =
+                        members.iter().filter(|t| eligible(t)).filter_map(|t| Some((*t, live.get(t)?.at))).collect();
+                    for teacher in before.keys().filter(|t| !after.contains_key(*t)) {
+                        published_in.remove(teacher);
+                        // Wherever she is routed now may have been waiting for her.
+                        if let Some(l) = live.get(teacher) {
+                            dirty.insert(l.route.clone());
+                        }
+                    }
+                    for teacher in after.keys() {
+                        published_in.insert(*teacher, atom.clone());
+                    }
+                    published.insert(atom, after);
+                }
+            }
+
+            let municipality_of: HashMap<SchoolId, MunicipalityId> =
+                order.iter().map(|r| (r.school, r.municipality)).collect();
+            let mut atoms: Vec<Atom<'a>> = published
+                .into_iter()
+                .filter(|(_, members)| !members.is_empty())
+                .map(|(key, members)| {
+                    let municipality = match &key {
+                        AtomKey::Pool { municipality, .. } => *municipality,
+                        AtomKey::Cell { school, .. } => municipality_of[school],
+                    };
+                    let received: Vec<&Received<'a>> = members.values().map(|at| order[*at]).collect();
+                    Atom {
+                        key,
+                        municipality,
+                        schools: received.iter().map(|r| r.school).collect(),
+                        members: received.iter().map(|r| r.profile).collect(),
+                    }
+                })
+                .collect();
+            atoms.sort_by(|a, b| a.key.cmp(&b.key));
+            let mut submitted: HashMap<SchoolId, u32> = HashMap::new();
+            for l in live.values() {
+                *submitted.entry(order[l.at].school).or_default() += 1;
+            }
+            Released { atoms, submitted }
+        }
+
+        #[test]
+        fn the_incremental_replay_agrees_with_the_plain_one() {
+            let mut rng: u64 = 0x2545_f491_4f6c_dd1d;
+            let mut next = move |n: u64| {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                rng % n
+            };
+            for _ in 0..40 {
+                let list: Vec<(u128, u128, Profile)> = (0..150)
+                    .map(|_| {
+                        let subject = ["math", "russian"][next(2) as usize];
+                        (u128::from(next(30)), u128::from(next(5)), scored(subject, next(4) as u8))
+                    })
+                    .collect();
+                let all = received(&list);
+                for k in [1, 2, 5] {
+                    assert_eq!(release(&all, k), reference_release(&all, k), "k = {k}");
+                }
+            }
+        }
+
+        #[test]
+        fn every_atom_moves_by_zero_or_at_least_k_teachers_and_holds_each_teacher_once() {
+            // Random histories: teachers submit, submit again, change subject or school.
+            let mut rng: u64 = 0x9e37_79b9_7f4a_7c15;
+            let mut next = move |n: u64| {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                rng % n
+            };
+            for _ in 0..20 {
+                let list: Vec<(u128, u128, Profile)> = (0..120)
+                    .map(|_| {
+                        let subject = if next(3) == 0 { "russian" } else { "math" };
+                        (u128::from(next(25)), u128::from(next(4)), scored(subject, next(4) as u8))
+                    })
+                    .collect();
+                let all = received(&list);
+                let owner: HashMap<*const Profile, UserId> =
+                    all.iter().map(|r| (r.profile as *const Profile, r.teacher)).collect();
+                let state = |released: &Released<'_>| -> HashMap<AtomKey, HashSet<(UserId, *const Profile)>> {
+                    released
+                        .atoms
+                        .iter()
+                        .map(|a| {
+                            let members =
+                                a.members.iter().map(|p| (owner[&(*p as *const Profile)], *p as *const Profile));
+                            (a.key.clone(), members.collect())
+                        })
+                        .collect()
+                };
+                let mut before = state(&release(&[], K));
+                for end in 1..=all.len() {
+                    let released = release(&all[..end], K);
+                    let after = state(&released);
+                    let keys: HashSet<&AtomKey> = before.keys().chain(after.keys()).collect();
+                    for key in keys {
+                        let empty = HashSet::new();
+                        let (old, new) = (before.get(key).unwrap_or(&empty), after.get(key).unwrap_or(&empty));
+                        let changed: HashSet<UserId> = old.symmetric_difference(new).map(|(t, _)| *t).collect();
+                        assert!(
+                            changed.is_empty() || changed.len() >= K as usize,
+                            "{key:?} moved by {}",
+                            changed.len()
+                        );
+                    }
+                    let mut seen = HashSet::new();
+                    for (t, _) in after.values().flatten() {
+                        assert!(seen.insert(*t), "a teacher published twice");
+                    }
+                    before = after;
+                }
+            }
+        }
     }
 }

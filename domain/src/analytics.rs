@@ -7,7 +7,7 @@
 //! Which indicators exist and how they are computed is data ([`IndicatorDef`]), so a region can
 //! add one without code.
 
-use crate::aggregate::summarise;
+use crate::aggregate::{AreaBlock, Received, area_block, members, release, summarise_atoms};
 use crate::api::{
     AnalyticsScope, AreaTitle, CampaignStanding, DepartmentAnalytics, SchoolDynamics, SchoolGroup,
     SchoolIdentification, SchoolRoadmap, SchoolSelfDiagnosisRow, SubjectDeficits, TopicNeed,
@@ -20,7 +20,6 @@ use crate::period::{Date, Period, date_of_iso};
 use crate::report::{CellValue, ReportFieldKind, ReportForm, read_report};
 use crate::roadmap::{self, PlanItem, Progress, Quarter, RoadmapSummary, read_status};
 use crate::ru_input::{Reading, improved, read_target};
-use crate::scoring::{Level, Profile};
 use crate::{AreaId, ItemId, SchoolId, SubjectCode};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -676,8 +675,9 @@ pub struct Inputs<'a> {
     pub rules: &'a IdentificationRules,
     pub self_diagnosis: &'a FormDefinition,
     pub teacher_counts: &'a [(SchoolId, u32)],
-    /// Each teacher's latest profile, by school.
-    pub profiles: &'a [(SchoolId, &'a Profile)],
+    /// Every self-diagnosis submitted in the region, whatever its accounts' state today: the
+    /// teachers' figures are released from these (`aggregate::release`), never read directly.
+    pub submissions: &'a [Received<'a>],
     pub completion_targets: &'a [YearTarget],
     pub dynamics_targets: &'a [DynamicsTarget],
     /// The department's reporting campaigns with each school's report state.
@@ -821,51 +821,40 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         None => Vec::new(),
     };
 
-    // Teachers' deficits by school, and the development topics they need most.
+    // Teachers' deficits by school and by subject, and the development topics they need most:
+    // all sums of whole released atoms (ARCHITECTURE.md, «Disclosure control»). A school's row
+    // is its own cells; the subject rows and the topics take the cells of the schools shown and
+    // each pool whose schools are all shown, so two filters differ by whole atoms or not at all.
     let (area_ids, areas): (Vec<AreaId>, Vec<AreaTitle>) = inputs
         .self_diagnosis
         .sections
         .iter()
         .map(|s| (s.id.clone(), AreaTitle { id: s.id.clone(), title: s.title.clone() }))
         .unzip();
-    let mut by_school: HashMap<SchoolId, Vec<&Profile>> = HashMap::new();
-    for (school, profile) in inputs.profiles {
-        if in_view.contains(school) {
-            by_school.entry(*school).or_default().push(profile);
-        }
-    }
+    let k = inputs.min_group;
+    let released = release(inputs.submissions, k);
     let counts: HashMap<SchoolId, u32> = inputs.teacher_counts.iter().copied().collect();
     let deficits = schools
         .iter()
         .map(|(school, _)| {
-            let profiles = by_school.get(&school.id).map_or(&[][..], Vec::as_slice);
             let teachers = counts.get(&school.id).copied().unwrap_or(0);
+            let completed = released.submitted_at([&school.id]);
             SchoolSelfDiagnosisRow {
                 school: school.clone(),
-                summary: summarise(&area_ids, teachers, profiles, inputs.min_group),
+                summary: summarise_atoms(&area_ids, teachers, completed, &released.of_school(school.id), k),
             }
         })
         .collect();
-    // Which teachers need an area's topics (the area is not a strength for them, as in their own
-    // development plan), counted per area and subject first: the topics follow from those two.
-    // The same by subject across the schools shown: the deficits of mathematics teachers are not
-    // those of primary teachers.
-    let mut by_subject: HashMap<&SubjectCode, Vec<&Profile>> = HashMap::new();
-    for profile in by_school.values().flatten() {
-        if let Some(subject) = &profile.subject {
-            by_subject.entry(subject).or_default().push(profile);
-        }
-    }
+    let shown = released.within(&in_view);
+    // The deficits of mathematics teachers are not those of primary teachers.
     let deficits_by_subject = match &inputs.self_diagnosis.variant {
         Some(variant) => variant
             .options
             .iter()
             .map(|option| {
-                let profiles = by_subject.get(&option.code).map_or(&[][..], Vec::as_slice);
-                SubjectDeficits {
-                    subject: option.title.clone(),
-                    summary: summarise(&area_ids, profiles.len() as u32, profiles, inputs.min_group),
-                }
+                let atoms: Vec<_> = shown.iter().copied().filter(|a| a.subject() == Some(&option.code)).collect();
+                let n = members(&atoms, k);
+                SubjectDeficits { subject: option.title.clone(), summary: summarise_atoms(&area_ids, n, n, &atoms, k) }
             })
             .collect(),
         None => Vec::new(),
@@ -888,23 +877,17 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         .collect();
     let completion = Completion {
         teachers: schools.iter().map(|(s, _)| counts.get(&s.id).copied().unwrap_or(0)).sum(),
-        completed: by_school.values().map(|p| p.len() as u32).sum(),
+        completed: released.submitted_at(in_view.iter()),
         year: inputs.year,
         target: target_for(inputs.completion_targets, inputs.year),
     };
+    // Which teachers need an area's topics (the area is not a strength for them, as in their own
+    // development plan), counted per area and subject first: the topics follow from those two.
     let mut needing: HashMap<(usize, Option<&SubjectCode>), u32> = HashMap::new();
-    for profile in by_school.values().flatten() {
-        for (i, area) in profile.areas.iter().enumerate() {
-            if matches!(area.level, Some(level) if level != Level::Strength) {
-                // A profile's areas follow the form's sections; look the area up only if not.
-                let index = match inputs.self_diagnosis.sections.get(i) {
-                    Some(s) if s.id == area.area => i,
-                    _ => match inputs.self_diagnosis.sections.iter().position(|s| s.id == area.area) {
-                        Some(i) => i,
-                        None => continue,
-                    },
-                };
-                *needing.entry((index, profile.subject.as_ref())).or_default() += 1;
+    for atom in &shown {
+        for (index, section) in inputs.self_diagnosis.sections.iter().enumerate() {
+            if let Some(AreaBlock { needing: n @ 1.., .. }) = area_block(atom, &section.id, k) {
+                *needing.entry((index, atom.subject())).or_default() += n;
             }
         }
     }

@@ -203,9 +203,14 @@ pub struct TeacherAccount {
     pub login: String,
     pub full_name: String,
     pub status: AccountStatus,
-    /// When her latest self-diagnosis was submitted, if any.
+    /// When her latest self-diagnosis was submitted: only where the municipality lets principals
+    /// see individual results. Otherwise the time would say whose submission moved the school's
+    /// figures (ARCHITECTURE.md, «Disclosure control»), and only `submitted` is given.
     #[serde(default)]
     pub last_submitted_at_ms: Option<i64>,
+    /// Whether she has submitted a self-diagnosis at all.
+    #[serde(default)]
+    pub submitted: bool,
 }
 
 /// A freshly issued activation code: shown once, never stored in clear.

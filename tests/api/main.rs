@@ -10,6 +10,7 @@ mod department;
 mod input_checks;
 mod limits;
 mod matrix;
+mod privacy;
 mod proxy;
 mod reports;
 mod self_diagnoses;

@@ -137,7 +137,12 @@ fn Teachers(
                         AccountStatus::AwaitingActivation => "status-pending",
                         AccountStatus::Disabled => "status-disabled",
                     };
-                    let done = t.last_submitted_at_ms.map_or_else(|| "не пройдена".to_owned(), format_datetime);
+                    // The time only where the department allows individual results; otherwise whether.
+                    let done = match (t.last_submitted_at_ms, t.submitted) {
+                        (Some(at), _) => format_datetime(at),
+                        (None, true) => "пройдена".to_owned(),
+                        (None, false) => "не пройдена".to_owned(),
+                    };
                     let mut actions = Cell::default().class("row-actions");
                     if t.status != AccountStatus::Disabled {
                         actions = actions.button("Новый код", "code", t.id.to_string());

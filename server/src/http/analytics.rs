@@ -1,20 +1,21 @@
 //! The department's analytics and their exports. Everything is computed by
 //! `opora_domain::analytics::build` from what schools sent (latest sent revisions only) and from
-//! teachers' latest profiles, scoped like every department view, aggregates only.
+//! the region's self-diagnoses, released as whole atoms (ARCHITECTURE.md, «Disclosure control»),
+//! scoped like every department view, aggregates only.
 
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, Json, Query};
-use crate::http::department::{SELF_DIAGNOSIS_FORM, visible_municipality};
+use crate::http::department::{SELF_DIAGNOSIS_FORM, received_in, visible_municipality};
 use crate::storage::NewAudit;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use opora_domain::aggregate::Received;
 use opora_domain::analytics::{FormReports, IdentificationRules, Inputs, SchoolReport, build};
 use opora_domain::api::{AnalyticsScope, DepartmentAnalytics, ErrorCode, SchoolGroup};
 use opora_domain::org::Role;
 use opora_domain::report::ReportForm;
-use opora_domain::scoring::Profile;
 use opora_domain::sheets::{self, Sheet, Value};
 use opora_domain::{FormId, MunicipalityId, RegionId};
 use serde::Deserialize;
@@ -79,7 +80,10 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
         .iter()
         .map(|id| (forms.iter().find(|f| f.id.as_str() == *id).cloned().unwrap_or_else(|| empty_form(id)), Vec::new()))
         .collect();
-    let (mut schools, mut counts, mut latest, mut campaigns) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut schools, mut counts, mut campaigns) = (Vec::new(), Vec::new(), Vec::new());
+    // The whole region's submissions whatever the scope: a school's figure is the same in every view.
+    let received = received_in(state, scope.region, &self_diagnosis.id).await?;
+    let submissions: Vec<Received<'_>> = received.iter().map(|r| r.as_received()).collect();
     for municipality_id in municipalities {
         schools.extend(state.store.school_flags(municipality_id).await?);
         for (form, reports) in &mut loaded {
@@ -94,7 +98,6 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
             }));
         }
         counts.extend(state.store.teacher_counts(municipality_id).await?);
-        latest.extend(state.store.latest_profiles(municipality_id, &self_diagnosis.id).await?);
         // Campaigns are a municipality's own; a region's view has none of them.
         if scope.municipality.is_some() {
             for campaign in state.store.campaigns_of(municipality_id).await? {
@@ -104,7 +107,6 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
         }
     }
     let reports = |i: usize| Some(FormReports { form: &loaded[i].0, reports: &loaded[i].1 });
-    let profiles: Vec<(opora_domain::SchoolId, &Profile)> = latest.iter().map(|l| (l.school, &l.profile)).collect();
     let today = crate::http::campaigns::today(state);
     let rules = IdentificationRules::default();
     Ok(build(&Inputs {
@@ -122,7 +124,7 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
         rules: &rules,
         self_diagnosis: &self_diagnosis,
         teacher_counts: &counts,
-        profiles: &profiles,
+        submissions: &submissions,
         completion_targets: &state.indicators.self_diagnosis_targets,
         dynamics_targets: &state.indicators.dynamics_targets,
         campaigns: &campaigns,

@@ -1,19 +1,20 @@
 //! The department's views. Aggregates only: no endpoint here returns a teacher's answers or her
 //! individual result, and groups smaller than the configured minimum read «недостаточно данных».
+//! Every figure about teachers is a sum of whole released atoms (`aggregate::release`), so no two
+//! views, filters or readings differ by one teacher (ARCHITECTURE.md, «Disclosure control»).
 
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, Json, Query};
 use crate::storage::NewAudit;
 use axum::extract::State;
-use opora_domain::aggregate::summarise;
+use opora_domain::aggregate::{Received, Released, release, summarise_atoms};
 use opora_domain::api::{
     AreaTitle, AuditEntry, ErrorCode, MunicipalitySelfDiagnosisRow, PrivacySettings, RegionSelfDiagnosis,
     SchoolSelfDiagnosisRow, SelfDiagnosisOverview,
 };
 use opora_domain::form::FormDefinition;
 use opora_domain::org::Role;
-use opora_domain::scoring::Profile;
 use opora_domain::{AreaId, FormId, MunicipalityId, RegionId};
 use serde::Deserialize;
 
@@ -76,6 +77,23 @@ fn own_region(user: &CurrentUser) -> Option<RegionId> {
     user.profile.region
 }
 
+/// Every self-diagnosis submitted at a school of the region, in the server's order of receipt:
+/// what `release` replays. Always the whole region, whichever part a view shows, so a school's
+/// figure is the same in the principal's, the municipality's and the region's view.
+pub(crate) async fn received_in(
+    state: &AppState,
+    region: RegionId,
+    form: &FormId,
+) -> AppResult<Vec<crate::storage::ReceivedSubmission>> {
+    Ok(state.store.received_submissions(region, form).await?)
+}
+
+/// The region's released atoms; borrows the profiles of `received`.
+pub(crate) fn released<'a>(state: &AppState, received: &'a [crate::storage::ReceivedSubmission]) -> Released<'a> {
+    let list: Vec<Received<'a>> = received.iter().map(|r| r.as_received()).collect();
+    release(&list, state.settings.min_group)
+}
+
 async fn self_diagnosis_form(state: &AppState) -> AppResult<FormDefinition> {
     state
         .store
@@ -96,18 +114,21 @@ pub async fn self_diagnosis(
     let (areas, titles) = area_titles(&form);
     let schools = state.store.schools_of(municipality_id).await?;
     let counts = state.store.teacher_counts(municipality_id).await?;
-    let latest = state.store.latest_profiles(municipality_id, &form.id).await?;
+    let received = received_in(&state, municipality.region_id, &form.id).await?;
+    let released = released(&state, &received);
     let min_group = state.settings.min_group;
     let rows = schools
         .into_iter()
         .map(|school| {
             let teachers = counts.iter().find(|(id, _)| *id == school.id).map_or(0, |(_, n)| *n);
-            let profiles: Vec<&Profile> = latest.iter().filter(|l| l.school == school.id).map(|l| &l.profile).collect();
-            SchoolSelfDiagnosisRow { summary: summarise(&areas, teachers, &profiles, min_group), school }
+            let completed = released.submitted_at([&school.id]);
+            let atoms = released.of_school(school.id);
+            SchoolSelfDiagnosisRow { summary: summarise_atoms(&areas, teachers, completed, &atoms, min_group), school }
         })
         .collect();
-    let all: Vec<&Profile> = latest.iter().map(|l| &l.profile).collect();
     let teachers = counts.iter().map(|(_, n)| n).sum();
+    let completed = released.submitted_at(counts.iter().map(|(id, _)| id));
+    let all = released.of_municipality(municipality_id);
     state
         .store
         .audit(
@@ -121,7 +142,7 @@ pub async fn self_diagnosis(
         areas: titles,
         min_group,
         schools: rows,
-        total: summarise(&areas, teachers, &all, min_group),
+        total: summarise_atoms(&areas, teachers, completed, &all, min_group),
         generated_at_ms: state.now_ms(),
     }))
 }
@@ -147,24 +168,27 @@ pub async fn region_self_diagnosis(
     let form = self_diagnosis_form(&state).await?;
     let (areas, titles) = area_titles(&form);
     let min_group = state.settings.min_group;
+    let received = received_in(&state, region, &form.id).await?;
+    let released = released(&state, &received);
     let mut rows = Vec::new();
-    let mut all_latest = Vec::new();
     let mut all_teachers = 0;
+    let mut all_completed = 0;
     for municipality in state.store.municipalities_of(region).await? {
-        let teachers: u32 = state.store.teacher_counts(municipality.id).await?.iter().map(|(_, n)| n).sum();
-        let latest = state.store.latest_profiles(municipality.id, &form.id).await?;
-        let profiles: Vec<&Profile> = latest.iter().map(|l| &l.profile).collect();
+        let counts = state.store.teacher_counts(municipality.id).await?;
+        let teachers: u32 = counts.iter().map(|(_, n)| n).sum();
+        let completed = released.submitted_at(counts.iter().map(|(id, _)| id));
+        let atoms = released.of_municipality(municipality.id);
         rows.push(MunicipalitySelfDiagnosisRow {
-            summary: summarise(&areas, teachers, &profiles, min_group),
+            summary: summarise_atoms(&areas, teachers, completed, &atoms, min_group),
             municipality,
         });
         all_teachers += teachers;
-        all_latest.extend(latest);
+        all_completed += completed;
     }
     if rows.is_empty() && user.profile.role == Role::Admin {
         return Err(AppError::code(ErrorCode::NotFound));
     }
-    let all: Vec<&Profile> = all_latest.iter().map(|l| &l.profile).collect();
+    let all: Vec<_> = released.atoms.iter().collect();
     state
         .store
         .audit(
@@ -178,7 +202,7 @@ pub async fn region_self_diagnosis(
         areas: titles,
         min_group,
         municipalities: rows,
-        total: summarise(&areas, all_teachers, &all, min_group),
+        total: summarise_atoms(&areas, all_teachers, all_completed, &all, min_group),
         generated_at_ms: state.now_ms(),
     }))
 }

@@ -3,21 +3,25 @@
 //! Every handler starts from the principal's own school as stored on the server; a teacher id in
 //! the path that is not a teacher of that school is answered 404, the same as an id that does not
 //! exist, so ids of other schools reveal nothing.
+//!
+//! Unless the municipality lets principals see individual results, nothing here tells a principal
+//! more about one teacher than whether she has submitted: not when (it would name whose submission
+//! moved the school's figures), and the school's figures are released atoms like the department's
+//! (ARCHITECTURE.md, «Disclosure control»).
 
 use crate::AppState;
 use crate::auth::{CurrentUser, new_activation_code, token_hash};
 use crate::error::{AppError, AppResult, Json, Path};
-use crate::http::department::{SELF_DIAGNOSIS_FORM, area_titles};
+use crate::http::department::{SELF_DIAGNOSIS_FORM, area_titles, received_in, released};
 use crate::storage::{NewAudit, NewCode, NewUser, StorageError};
 use axum::extract::State;
 use axum::http::StatusCode;
 use opora_domain::accounts::{ACTIVATION_TTL_MS, format_code, login_from_name, valid_login};
-use opora_domain::aggregate::summarise;
+use opora_domain::aggregate::summarise_atoms;
 use opora_domain::api::{
     ErrorCode, IssuedCode, NewTeacher, SchoolSelfDiagnosis, SetActive, TeacherAccount, TeacherResult,
 };
 use opora_domain::org::{Role, SchoolRef};
-use opora_domain::scoring::Profile;
 use opora_domain::{FormId, UserId};
 
 /// The school a principal manages; everyone else is refused.
@@ -28,9 +32,21 @@ fn own_school(user: &CurrentUser) -> AppResult<SchoolRef> {
     }
 }
 
+/// The school's teachers as its principal may see them: when each submitted only where the
+/// municipality allows individual results, otherwise only whether.
+async fn teachers_seen(state: &AppState, school: &SchoolRef) -> AppResult<Vec<TeacherAccount>> {
+    let mut teachers = state.store.teachers_of(school.id, &FormId::from(SELF_DIAGNOSIS_FORM)).await?;
+    if !state.store.principals_see_individual(school.municipality_id).await? {
+        for teacher in &mut teachers {
+            teacher.last_submitted_at_ms = None;
+        }
+    }
+    Ok(teachers)
+}
+
 pub async fn list_teachers(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Vec<TeacherAccount>>> {
     let school = own_school(&user)?;
-    Ok(Json(state.store.teachers_of(school.id, &FormId::from(SELF_DIAGNOSIS_FORM)).await?))
+    Ok(Json(teachers_seen(&state, &school).await?))
 }
 
 /// Creates a teacher's account and its first activation code, shown once in the answer.
@@ -91,6 +107,7 @@ pub async fn create_teacher(
                     full_name,
                     status: opora_domain::api::AccountStatus::AwaitingActivation,
                     last_submitted_at_ms: None,
+                    submitted: false,
                 };
                 let issued = IssuedCode { account, code: format_code(&raw_code), expires_at_ms: code.expires_at_ms };
                 return Ok((StatusCode::CREATED, Json(issued)));
@@ -106,12 +123,14 @@ pub async fn create_teacher(
 async fn own_teacher(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<TeacherAccount> {
     let school = own_school(user)?;
     let id: UserId = id.parse().map_err(|_| AppError::code(ErrorCode::NotFound))?;
-    let teachers = state.store.teachers_of(school.id, &FormId::from(SELF_DIAGNOSIS_FORM)).await?;
+    let teachers = teachers_seen(state, &school).await?;
     teachers.into_iter().find(|t| t.id == id).ok_or_else(|| AppError::code(ErrorCode::NotFound))
 }
 
 /// A new activation code for a teacher who lost hers or forgot her password. The old code stops
-/// working; her password keeps working until she uses the new code.
+/// working; her password keeps working until she uses the new code. Using it on an account that
+/// was already active seals her earlier submissions from the account (the storage's `activate`):
+/// the principal holds the code and may use it herself.
 pub async fn issue_code(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -134,8 +153,9 @@ pub async fn issue_code(
     Ok(Json(IssuedCode { account: teacher, code: format_code(&raw_code), expires_at_ms: code.expires_at_ms }))
 }
 
-/// Switches a teacher's account off (she left the school: sessions end, results stop counting)
-/// or back on.
+/// Switches a teacher's account off (she left the school: sessions end) or back on. What she
+/// submitted keeps counting either way: membership of the aggregates comes from the submissions,
+/// so switching an account off and on again moves no figure.
 pub async fn set_active(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -157,18 +177,26 @@ pub async fn self_diagnosis(State(state): State<AppState>, user: CurrentUser) ->
     let form_id = FormId::from(SELF_DIAGNOSIS_FORM);
     let form = state.store.latest_form(&form_id).await?.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
     let teachers = state.store.teachers_of(school.id, &form_id).await?;
-    let latest: Vec<_> = state
-        .store
-        .latest_profiles(school.municipality_id, &form_id)
-        .await?
-        .into_iter()
-        .filter(|l| l.school == school.id)
-        .collect();
-    let active = teachers.iter().filter(|t| t.status != opora_domain::api::AccountStatus::Disabled).count() as u32;
+    // Counted like the department counts them: a teacher who submitted stays counted when her
+    // account is switched off.
+    let counted =
+        teachers.iter().filter(|t| t.status != opora_domain::api::AccountStatus::Disabled || t.submitted).count()
+            as u32;
     let (areas, titles) = area_titles(&form);
-    let profiles: Vec<&Profile> = latest.iter().map(|l| &l.profile).collect();
-    let summary = summarise(&areas, active, &profiles, state.settings.min_group);
+    let municipality =
+        state.store.municipality(school.municipality_id).await?.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
+    let received = received_in(&state, municipality.region_id, &form_id).await?;
+    let released = released(&state, &received);
+    let completed = released.submitted_at([&school.id]);
+    let summary = summarise_atoms(&areas, counted, completed, &released.of_school(school.id), state.settings.min_group);
     let individual = if state.store.principals_see_individual(school.municipality_id).await? {
+        let latest: Vec<_> = state
+            .store
+            .latest_profiles(school.municipality_id, &form_id)
+            .await?
+            .into_iter()
+            .filter(|l| l.school == school.id)
+            .collect();
         Some(
             latest
                 .iter()

@@ -26,22 +26,27 @@ pub async fn put(
     match state.store.commit_submission(None, &new, state.now_ms()).await? {
         Committed::Inserted => Ok((StatusCode::CREATED, Json(new.stored))),
         Committed::AlreadyStored | Committed::Replayed(_) => {
-            let stored = state.store.submission(id).await?.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
+            // Sealed by a reset of her account: a resend with the id must not return the answers.
+            let stored = state
+                .store
+                .readable_submission(id, user.profile.id)
+                .await?
+                .ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
             Ok((StatusCode::OK, Json(stored)))
         }
         Committed::IdTaken => Err(AppError::code(ErrorCode::Conflict)),
     }
 }
 
-/// A teacher reads her own submission; anyone else gets 404, not 403, so ids reveal nothing.
+/// A teacher reads her own submission; anyone else gets 404, not 403, so ids reveal nothing. So
+/// does the account's holder for submissions made before a reset of the account (ARCHITECTURE.md,
+/// «Disclosure control»): whoever chose the new password may not be the teacher.
 pub async fn get(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<StoredSubmission>> {
     let id: SubmissionId = id.parse().map_err(|_| AppError::code(ErrorCode::NotFound))?;
-    match state.store.submission(id).await? {
-        Some(stored) if stored.teacher == user.profile.id => Ok(Json(stored)),
-        _ => Err(AppError::code(ErrorCode::NotFound)),
-    }
+    let stored = state.store.readable_submission(id, user.profile.id).await?;
+    Ok(Json(stored.ok_or_else(|| AppError::code(ErrorCode::NotFound))?))
 }

@@ -196,6 +196,29 @@ pub struct PullPage {
     pub more: bool,
 }
 
+/// One stored submission as the disclosure rule replays it (`opora_domain::aggregate::release`).
+#[derive(Clone, Debug)]
+pub struct ReceivedSubmission {
+    /// The server's order of receipt.
+    pub receipt: i64,
+    pub teacher: UserId,
+    pub school: SchoolId,
+    pub municipality: MunicipalityId,
+    pub profile: Profile,
+}
+
+impl ReceivedSubmission {
+    pub fn as_received(&self) -> opora_domain::aggregate::Received<'_> {
+        opora_domain::aggregate::Received {
+            receipt: self.receipt,
+            teacher: self.teacher,
+            school: self.school,
+            municipality: self.municipality,
+            profile: &self.profile,
+        }
+    }
+}
+
 /// The latest submission of one teacher, for aggregation.
 #[derive(Clone, Debug)]
 pub struct LatestProfile {
@@ -232,12 +255,14 @@ pub trait Storage: Send + Sync + 'static {
     async fn issue_code(&self, code: &NewCode, audit: &NewAudit, now_ms: i64) -> Result<()>;
     /// Whose account a live (unused, unexpired, account active) code opens.
     async fn code_owner(&self, code_hash: &str, now_ms: i64) -> Result<Option<UserId>>;
-    /// Uses a code: sets the password, ends the user's other sessions, marks the code used.
+    /// Uses a code: sets the password, ends the user's other sessions, marks the code used. On an
+    /// account that already had a password it also seals her earlier submissions from the account.
     /// `None` if the code is unknown, used, expired, or its account is disabled.
     async fn activate(&self, code_hash: &str, password_hash: &str, now_ms: i64) -> Result<Option<UserId>>;
     /// Switches an account off (ending its sessions) or on.
     async fn set_active(&self, user: UserId, active: bool, audit: &NewAudit, now_ms: i64) -> Result<()>;
-    /// Sets a password directly (the administrator's reset) and ends the user's sessions.
+    /// Sets a password directly (the administrator's reset), ends the user's sessions and seals her
+    /// earlier submissions from the account.
     async fn set_password(&self, user: UserId, password_hash: &str, audit: &NewAudit, now_ms: i64) -> Result<()>;
 
     // School reports.
@@ -318,5 +343,17 @@ pub trait Storage: Send + Sync + 'static {
     async fn record_rejection(&self, key: ChangeKey, user: UserId, outcome: &Outcome, now_ms: i64) -> Result<Outcome>;
     async fn submission(&self, id: opora_domain::SubmissionId) -> Result<Option<StoredSubmission>>;
     async fn pull(&self, scope: PullScope, cursor: Cursor, limit: u32) -> Result<PullPage>;
+    /// Each active teacher's latest submission (by receipt): the individual results a principal
+    /// sees where her municipality allows it. Never for aggregates: see `received_submissions`.
     async fn latest_profiles(&self, municipality: MunicipalityId, form: &FormId) -> Result<Vec<LatestProfile>>;
+    /// Every submission of `form` made at a school of the region, whatever the account's state
+    /// today, in the server's order of receipt: what every aggregate is released from.
+    async fn received_submissions(&self, region: RegionId, form: &FormId) -> Result<Vec<ReceivedSubmission>>;
+    /// A submission as its author may read it: `None` for anyone else, and for submissions sealed
+    /// by a reset of her account (a new activation code used, an administrator's new password).
+    async fn readable_submission(
+        &self,
+        id: opora_domain::SubmissionId,
+        reader: UserId,
+    ) -> Result<Option<StoredSubmission>>;
 }

@@ -207,7 +207,10 @@ impl Storage for SqliteStorage {
     async fn teacher_counts(&self, municipality: MunicipalityId) -> Result<Vec<(SchoolId, u32)>> {
         let rows = sqlx::query(
             "SELECT s.id, COUNT(u.id) AS teachers
-             FROM schools s LEFT JOIN users u ON u.school_id = s.id AND u.role = 'teacher' AND u.active = 1
+             FROM schools s LEFT JOIN users u ON u.school_id = s.id AND u.role = 'teacher'
+                 -- A teacher who submitted stays counted when her account is switched off, as her
+                 -- submission does: switching an account off and on must not move any figure.
+                 AND (u.active = 1 OR EXISTS (SELECT 1 FROM self_diagnoses d WHERE d.teacher_id = u.id))
              WHERE s.municipality_id = ? GROUP BY s.id",
         )
         .bind(municipality.to_string())
@@ -279,6 +282,7 @@ impl Storage for SqliteStorage {
                     full_name: r.try_get("full_name")?,
                     status,
                     last_submitted_at_ms: r.try_get("last_submitted")?,
+                    submitted: r.try_get::<Option<i64>, _>("last_submitted")?.is_some(),
                 })
             })
             .collect()
@@ -303,6 +307,15 @@ impl Storage for SqliteStorage {
         let user: Option<String> =
             sqlx::query_scalar(LIVE_CODE_OWNER).bind(code_hash).bind(now_ms).fetch_optional(&mut *tx).await?;
         let Some(user) = user else { return Ok(None) };
+        // A code used on an account that already had a password: whoever chose the new one may not
+        // be the teacher (a principal issues codes), so her earlier answers are sealed from it.
+        let had_password: bool = sqlx::query_scalar("SELECT password_hash IS NOT NULL FROM users WHERE id = ?")
+            .bind(&user)
+            .fetch_one(&mut *tx)
+            .await?;
+        if had_password {
+            seal_answers(&mut tx, &user, now_ms).await?;
+        }
         sqlx::query("UPDATE activation_codes SET used_at = ? WHERE code_hash = ?")
             .bind(now_ms)
             .bind(code_hash)
@@ -343,6 +356,8 @@ impl Storage for SqliteStorage {
 
     async fn set_password(&self, user: UserId, password_hash: &str, audit: &NewAudit, now_ms: i64) -> Result<()> {
         let mut tx = self.writer.begin().await?;
+        // The administrator chose this password, not the teacher: her earlier answers are sealed.
+        seal_answers(&mut tx, &user.to_string(), now_ms).await?;
         sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
             .bind(password_hash)
             .bind(user.to_string())
@@ -886,8 +901,9 @@ impl Storage for SqliteStorage {
             None => {
                 sqlx::query(
                     "INSERT INTO self_diagnoses (id, teacher_id, school_id, form_id, form_version, subject, answers,
-                        profile, started_at, submitted_at, received_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        profile, started_at, submitted_at, received_at, receipt_seq)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                             (SELECT COALESCE(MAX(receipt_seq), 0) + 1 FROM self_diagnoses))",
                 )
                 .bind(s.id.to_string())
                 .bind(new.stored.teacher.to_string())
@@ -986,7 +1002,8 @@ impl Storage for SqliteStorage {
                     r.map(|r| json(&r, "definition").map(|form| Pulled::Form { form })).transpose()?
                 }
                 "self_diagnosis" => {
-                    let r = sqlx::query("SELECT * FROM self_diagnoses WHERE id = ?")
+                    // Only the author pulls her submissions; those sealed by a reset not even she.
+                    let r = sqlx::query(&format!("{READABLE_SUBMISSION} WHERE d.id = ?"))
                         .bind(&id)
                         .fetch_optional(&mut *tx)
                         .await?;
@@ -1034,12 +1051,11 @@ impl Storage for SqliteStorage {
         let rows = sqlx::query(
             "SELECT teacher_id, school_id, submitted_at, profile FROM (
                 SELECT d.teacher_id, d.school_id, d.submitted_at, d.profile,
-                       ROW_NUMBER() OVER (PARTITION BY d.teacher_id
-                                          ORDER BY d.rowid DESC) AS rn
+                       ROW_NUMBER() OVER (PARTITION BY d.teacher_id ORDER BY d.receipt_seq DESC) AS rn
                 FROM self_diagnoses d
                 JOIN schools s ON s.id = d.school_id
-                -- Her latest is the one the server received last (rowids grow with each insert):
-                -- the phone's clock is information, not order.
+                -- Her latest is the one the server received last: the phone's clock is
+                -- information, not order.
                 -- A teacher whose account is switched off (she left) no longer counts.
                 JOIN users u ON u.id = d.teacher_id AND u.active = 1
                 WHERE s.municipality_id = ? AND d.form_id = ?)
@@ -1060,6 +1076,66 @@ impl Storage for SqliteStorage {
             })
             .collect()
     }
+
+    async fn received_submissions(&self, region: RegionId, form: &FormId) -> Result<Vec<ReceivedSubmission>> {
+        let rows = sqlx::query(
+            "SELECT d.receipt_seq, d.teacher_id, d.school_id, s.municipality_id, d.profile
+             FROM self_diagnoses d
+             JOIN schools s ON s.id = d.school_id
+             JOIN municipalities m ON m.id = s.municipality_id
+             WHERE m.region_id = ? AND d.form_id = ?
+             ORDER BY d.receipt_seq",
+        )
+        .bind(region.to_string())
+        .bind(form.as_str())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReceivedSubmission {
+                    receipt: r.try_get("receipt_seq")?,
+                    teacher: parse(r, "teacher_id")?,
+                    school: parse(r, "school_id")?,
+                    municipality: parse(r, "municipality_id")?,
+                    profile: json(r, "profile")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn readable_submission(&self, id: SubmissionId, reader: UserId) -> Result<Option<StoredSubmission>> {
+        let row = sqlx::query(&format!("{READABLE_SUBMISSION} WHERE d.id = ? AND d.teacher_id = ?"))
+            .bind(id.to_string())
+            .bind(reader.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(submission_from).transpose()
+    }
+}
+
+/// Submissions their author may still read: those not sealed by a reset of her account.
+const READABLE_SUBMISSION: &str = "SELECT d.* FROM self_diagnoses d JOIN users u ON u.id = d.teacher_id
+     AND d.receipt_seq > u.answers_sealed_through";
+
+/// Seals a teacher's submissions received so far from her account's future sessions, with an
+/// audit line (the number of submissions, never their content).
+async fn seal_answers(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, user: &str, now_ms: i64) -> Result<()> {
+    let (through, sealed): (i64, i64) =
+        sqlx::query_as("SELECT COALESCE(MAX(receipt_seq), 0), COUNT(*) FROM self_diagnoses WHERE teacher_id = ?")
+            .bind(user)
+            .fetch_one(&mut **tx)
+            .await?;
+    if sealed == 0 {
+        return Ok(());
+    }
+    sqlx::query("UPDATE users SET answers_sealed_through = MAX(answers_sealed_through, ?) WHERE id = ?")
+        .bind(through)
+        .bind(user)
+        .execute(&mut **tx)
+        .await?;
+    let audit = NewAudit::new(None, "account.answers_sealed", user)
+        .detail(format!("самодиагностик закрыто от новой сессии: {sealed}"));
+    insert_audit(tx, &audit, now_ms).await
 }
 
 fn form_key(form: &FormRef) -> String {
