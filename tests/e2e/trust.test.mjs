@@ -68,7 +68,7 @@ for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
     assert.equal(await refused.textContent(), 'Не принято сервером: 1 — исправьте');
     assert.equal(await page.getByTestId('waiting').getByText('Всё отправлено', { exact: true }).count(), 0);
     const trouble = page.getByTestId('report-trouble');
-    await trouble.getByRole('link', { name: 'Текущий результат' }).waitFor();
+    await trouble.getByRole('link', { name: /^9\. Мероприятия партнёрского договора.* — Текущий результат$/ }).waitFor();
     assert.match(await trouble.textContent(), /отправится, когда вы его исправите/);
     let stored = await serverReport('burakovo.director', 'indicator-card', period);
     assert.equal(stored.fields['c1.current'], '7%');

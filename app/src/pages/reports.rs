@@ -428,7 +428,11 @@ fn field_anchor(key: &str) -> String {
 #[component]
 fn ReportTroubleCard(trouble: store::ReportTrouble, form: StoredValue<ReportForm>) -> impl IntoView {
     let line = move |p: opora_domain::report::FieldProblem, what_to_do: &'static str| {
-        let label = form.with_value(|f| f.label_of(p.field.as_str()));
+        // «9. Мероприятия … — Текущий результат»: a field's label alone repeats in every section.
+        let label = form.with_value(|f| match f.field_of_key(p.field.as_str()) {
+            Some((section, _)) => format!("{} — {}", section.title, f.label_of(p.field.as_str())),
+            None => f.label_of(p.field.as_str()),
+        });
         let href = format!("#{}", field_anchor(p.field.as_str()));
         view! { <li><a href=href>{label}</a> ": " {p.message} " " <span class="muted">{what_to_do}</span></li> }
     };
