@@ -17,6 +17,7 @@ pub mod ids;
 pub mod merge;
 pub mod org;
 pub mod report;
+pub mod report_draft;
 pub mod roadmap;
 pub mod ru_input;
 pub mod scoring;
