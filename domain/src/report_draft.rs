@@ -3,8 +3,9 @@
 //! here, so they are tested table-style below and played by the protocol property test.
 //!
 //! - [`rebase`]: a newer server copy of the report arrived. Fields the device did not change take
-//!   the server's value; fields it changed keep what was typed here until the server has them.
-//!   A draft left with no changes of its own is dropped.
+//!   the server's value; fields it changed keep what was typed here until the server has them
+//!   (as the report's value or as the other side of a conflict on the field). A draft left with
+//!   no changes of its own is dropped.
 //! - [`queue_edit`]: a whole-report edit is queued. It replaces queued edits of the same report
 //!   that are not submissions (it carries every field, so it contains what they did), carrying
 //!   their confirmations over. The caller queues the new edit before removing the replaced ones,
@@ -65,7 +66,10 @@ pub enum Rebased {
 
 /// Moves `draft` onto the server's copy `report`: a field the device did not change takes the
 /// server's value (added or removed there included); a field it changed keeps what was typed
-/// here.
+/// here, unless the server already has exactly that value as the losing side of a conflict on
+/// the field. Such a value has reached the server and is shown there for someone to pick; kept
+/// in the draft, it would override the conflict's other value in the device's next edit (any
+/// field left, or «keep the saved value» pressed) without anyone choosing it.
 pub fn rebase(draft: &ReportDraft, report: &StoredReport) -> Rebased {
     if draft.key != report.key || draft.base_revision >= report.revision {
         return Rebased::Unchanged;
@@ -75,7 +79,9 @@ pub fn rebase(draft: &ReportDraft, report: &StoredReport) -> Rebased {
     let mut fields = Fields::new();
     for key in keys {
         let mine = draft.fields.get(key);
-        let value = if mine == draft.base_fields.get(key) { report.fields.get(key) } else { mine };
+        let changed_here = mine != draft.base_fields.get(key);
+        let server_has_it = report.conflicts.iter().any(|c| &c.field == key && c.lost.as_ref() == mine);
+        let value = if changed_here && !server_has_it { mine } else { report.fields.get(key) };
         if let Some(v) = value {
             fields.insert(key.clone(), v.clone());
         }
@@ -124,6 +130,7 @@ pub fn queue_edit(queued: &BTreeMap<u64, Change>, mut edit: ReportEdit) -> Queue
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::merge::Conflict;
     use crate::{SchoolId, UserId};
 
     fn fields(pairs: &[(&str, &str)]) -> Fields {
@@ -155,6 +162,18 @@ mod tests {
             conflicts: Vec::new(),
             updated_at_ms: 1000,
             updated_by: UserId(uuid::Uuid::from_u128(9)),
+        }
+    }
+
+    fn conflict(field: &str, kept: Option<&str>, lost: Option<&str>) -> Conflict {
+        Conflict {
+            field: field.to_owned(),
+            base: Some("0".to_owned()),
+            kept: kept.map(str::to_owned),
+            lost: lost.map(str::to_owned),
+            lost_author: UserId(uuid::Uuid::from_u128(2)),
+            lost_at_ms: 5,
+            revision: 5,
         }
     }
 
@@ -237,6 +256,34 @@ mod tests {
         // A draft on nothing yet (revision 0) moves onto the first revision.
         let fresh = draft(0, &[], &[("a", "5")]);
         assert_eq!(rebased_fields(&fresh, &report(1, &[("b", "1")])), Some(fields(&[("a", "5"), ("b", "1")])));
+    }
+
+    /// Found by the protocol property test: device B typed a value, device A (same base) typed
+    /// another into the same field and reached the server first; B's edit lost the merge and
+    /// came back as the conflict's other value. B's draft kept its value as an unsent change, so
+    /// B's next edit (leaving any field, or pressing «keep the saved value») overwrote A's value
+    /// and resolved the conflict without anyone choosing: A's value was gone.
+    #[test]
+    fn a_value_the_server_keeps_as_a_conflict_is_not_sent_again() {
+        // This device typed 5; another typed 7 at the same time. The server kept 7 and shows 5
+        // as the other value: the draft takes 7, so the conflict stays for someone to resolve.
+        let d = draft(3, &[("a", "1"), ("b", "1")], &[("a", "5"), ("b", "1")]);
+        let mut r = report(5, &[("a", "7"), ("b", "1")]);
+        r.conflicts = vec![conflict("a", Some("7"), Some("5"))];
+        assert_eq!(rebased_fields(&d, &r), None);
+        // The same with a change of its own elsewhere: that one stays.
+        let d = draft(3, &[("a", "1"), ("b", "1")], &[("a", "5"), ("b", "2")]);
+        assert_eq!(rebased_fields(&d, &r), Some(fields(&[("a", "7"), ("b", "2")])));
+        // A deletion that lost is on the server too.
+        let d = draft(3, &[("a", "1")], &[]);
+        let mut r = report(5, &[("a", "7")]);
+        r.conflicts = vec![conflict("a", Some("7"), None)];
+        assert_eq!(rebased_fields(&d, &r), None);
+        // A value typed here that is neither side of the field's conflict is still this device's.
+        let d = draft(3, &[("a", "1")], &[("a", "6")]);
+        let mut r = report(5, &[("a", "7")]);
+        r.conflicts = vec![conflict("a", Some("7"), Some("5")), conflict("b", Some("6"), Some("6"))];
+        assert_eq!(rebased_fields(&d, &r), Some(fields(&[("a", "6")])));
     }
 
     fn edit(period: &str, typed: &[(&str, &str)], submit: bool, confirmed: &[&str]) -> ReportEdit {
