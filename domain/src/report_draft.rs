@@ -4,8 +4,9 @@
 //!
 //! - [`rebase`]: a newer server copy of the report arrived. Fields the device did not change take
 //!   the server's value; fields it changed keep what was typed here until the server has them
-//!   (as the report's value or as the other side of a conflict on the field). A draft left with
-//!   no changes of its own is dropped.
+//!   (as the report's value or as the other side of a conflict on the field); a draft that
+//!   changed a field the server changed too stays on its base until its edit is merged. A draft
+//!   left with no changes of its own is dropped.
 //! - [`queue_edit`]: a whole-report edit is queued. It replaces queued edits of the same report
 //!   that are not submissions (it carries every field, so it contains what they did), carrying
 //!   their confirmations over. The caller queues the new edit before removing the replaced ones,
@@ -56,7 +57,8 @@ impl ReportDraft {
 /// What a newer server copy of the report does to the device's draft.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Rebased {
-    /// The server copy is not newer than the draft's base (or is another report): keep the draft.
+    /// Keep the draft as it is: the server copy is not newer than its base, is another report, or
+    /// changed a field the draft changed too (see [`rebase`]).
     Unchanged,
     /// The draft moved onto the server's revision, with changes of its own left: store it.
     Moved(ReportDraft),
@@ -65,11 +67,15 @@ pub enum Rebased {
 }
 
 /// Moves `draft` onto the server's copy `report`: a field the device did not change takes the
-/// server's value (added or removed there included); a field it changed keeps what was typed
-/// here, unless the server already has exactly that value as the losing side of a conflict on
-/// the field. Such a value has reached the server and is shown there for someone to pick; kept
-/// in the draft, it would override the conflict's other value in the device's next edit (any
-/// field left, or «keep the saved value» pressed) without anyone choosing it.
+/// server's value (added or removed there included); a field only the device changed keeps what
+/// was typed here. Two exceptions:
+/// - a value the server already holds as the losing side of a conflict on the field has reached
+///   the server and is shown there for someone to pick: the draft takes the server's value, or
+///   its next edit (any field left, «keep the saved value» pressed) would override the
+///   conflict's other value without anyone choosing it;
+/// - a field changed here and on the server, differently, keeps the draft where it is (on its
+///   own base, showing what was typed): only the server's merge against that base can keep both
+///   values, as a conflict. Once its edit has been merged, the next pull moves it.
 pub fn rebase(draft: &ReportDraft, report: &StoredReport) -> Rebased {
     if draft.key != report.key || draft.base_revision >= report.revision {
         return Rebased::Unchanged;
@@ -78,10 +84,18 @@ pub fn rebase(draft: &ReportDraft, report: &StoredReport) -> Rebased {
         draft.fields.keys().chain(draft.base_fields.keys()).chain(report.fields.keys()).collect();
     let mut fields = Fields::new();
     for key in keys {
-        let mine = draft.fields.get(key);
-        let changed_here = mine != draft.base_fields.get(key);
+        let (was, mine, theirs) = (draft.base_fields.get(key), draft.fields.get(key), report.fields.get(key));
         let server_has_it = report.conflicts.iter().any(|c| &c.field == key && c.lost.as_ref() == mine);
-        let value = if changed_here && !server_has_it { mine } else { report.fields.get(key) };
+        let value = if mine == was || mine == theirs || server_has_it {
+            theirs
+        } else if theirs == was {
+            mine
+        } else {
+            // Changed here and there, differently. Moved onto the server's revision, the draft
+            // would overwrite the server's value as if it had been seen; on its own base, the
+            // server's merge keeps both, as a conflict.
+            return Rebased::Unchanged;
+        };
         if let Some(v) = value {
             fields.insert(key.clone(), v.clone());
         }
@@ -177,8 +191,8 @@ mod tests {
         }
     }
 
-    /// The fields the rebased draft holds, or `None` when it has no changes left.
-    fn rebased_fields(d: &ReportDraft, r: &StoredReport) -> Option<Fields> {
+    /// What rebasing does, in short: "stays", "dropped", or the moved draft's fields ("a=5 b=2").
+    fn after(d: &ReportDraft, r: &StoredReport) -> String {
         match rebase(d, r) {
             Rebased::Moved(moved) => {
                 assert_eq!(
@@ -187,75 +201,89 @@ mod tests {
                     "a moved draft starts from the server's revision"
                 );
                 assert_eq!((&moved.key, moved.updated_at_ms), (&d.key, d.updated_at_ms));
-                Some(moved.fields)
+                moved.fields.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
             }
-            Rebased::NoChanges => None,
-            Rebased::Unchanged => panic!("a newer report left the draft unchanged"),
+            Rebased::NoChanges => "dropped".to_owned(),
+            Rebased::Unchanged => "stays".to_owned(),
         }
     }
 
     #[test]
     fn rebase_field_by_field() {
-        // (case, draft base, draft fields, server fields, the draft's fields after, or None: dropped)
+        // (case, draft base, draft fields, server fields, what happens to the draft)
         #[allow(clippy::type_complexity)]
-        let table: &[(&str, &[(&str, &str)], &[(&str, &str)], &[(&str, &str)], Option<&[(&str, &str)]>)] = &[
-            ("unchanged here: the server's value", &[("a", "1")], &[("a", "1")], &[("a", "2")], None),
-            ("changed here: what was typed", &[("a", "1")], &[("a", "5")], &[("a", "2")], Some(&[("a", "5")])),
+        let table: &[(&str, &[(&str, &str)], &[(&str, &str)], &[(&str, &str)], &str)] = &[
+            ("unchanged here: the server's value", &[("a", "1")], &[("a", "1")], &[("a", "2")], "dropped"),
+            ("changed here only: what was typed", &[("a", "1")], &[("a", "5")], &[("a", "1")], "a=5"),
             (
                 "changed here, other field changed there: both",
                 &[("a", "1"), ("b", "1")],
                 &[("a", "5"), ("b", "1")],
                 &[("a", "1"), ("b", "2")],
-                Some(&[("a", "5"), ("b", "2")]),
+                "a=5 b=2",
             ),
-            ("changed here to what the server has: nothing left", &[("a", "1")], &[("a", "5")], &[("a", "5")], None),
+            ("changed here and there alike: nothing left", &[("a", "1")], &[("a", "5")], &[("a", "5")], "dropped"),
             (
-                "deleted here: stays deleted",
+                "changed here and there differently: stays on its base",
+                &[("a", "1")],
+                &[("a", "5")],
+                &[("a", "2")],
+                "stays",
+            ),
+            (
+                "deleted here only: stays deleted",
                 &[("a", "1"), ("b", "1")],
                 &[("b", "1")],
                 &[("a", "1"), ("b", "1")],
-                Some(&[("b", "1")]),
+                "b=1",
             ),
-            ("deleted here, changed there: stays deleted", &[("a", "1")], &[], &[("a", "2")], Some(&[])),
-            ("cleared here (empty text): kept", &[("a", "1")], &[("a", "")], &[("a", "2")], Some(&[("a", "")])),
-            ("added here: kept", &[], &[("n", "7")], &[("a", "2")], Some(&[("a", "2"), ("n", "7")])),
-            ("added there: taken", &[("a", "1")], &[("a", "1")], &[("a", "1"), ("n", "3")], None),
+            ("deleted here, changed there: stays on its base", &[("a", "1")], &[], &[("a", "2")], "stays"),
+            (
+                "deleted here and there: nothing left",
+                &[("a", "1"), ("b", "1")],
+                &[("b", "1")],
+                &[("b", "1")],
+                "dropped",
+            ),
+            ("cleared here (empty text) only: kept", &[("a", "1")], &[("a", "")], &[("a", "1")], "a="),
+            ("added here: kept", &[], &[("n", "7")], &[("a", "2")], "a=2 n=7"),
+            ("added here and there differently: stays on its base", &[], &[("n", "7")], &[("n", "8")], "stays"),
+            ("added there: taken", &[("a", "1")], &[("a", "1")], &[("a", "1"), ("n", "3")], "dropped"),
             (
                 "added there, own change elsewhere: taken too",
                 &[("a", "1")],
                 &[("a", "4")],
                 &[("a", "1"), ("n", "3")],
-                Some(&[("a", "4"), ("n", "3")]),
+                "a=4 n=3",
             ),
             (
                 "removed there, unchanged here: removed",
                 &[("a", "1"), ("b", "1")],
                 &[("a", "9"), ("b", "1")],
                 &[("a", "1")],
-                Some(&[("a", "9")]),
+                "a=9",
             ),
-            ("removed there, changed here: kept", &[("a", "1")], &[("a", "9")], &[], Some(&[("a", "9")])),
+            ("removed there, changed here: stays on its base", &[("a", "1")], &[("a", "9")], &[], "stays"),
         ];
         for (case, base, typed, server, expected) in table {
-            let got = rebased_fields(&draft(3, base, typed), &report(4, server));
-            assert_eq!(got, expected.map(fields), "{case}");
+            assert_eq!(after(&draft(3, base, typed), &report(4, server)), *expected, "{case}");
         }
     }
 
     #[test]
     fn only_a_newer_revision_of_the_same_report_moves_the_draft() {
-        let d = draft(3, &[("a", "1")], &[("a", "5")]);
+        let d = draft(3, &[("a", "1"), ("b", "1")], &[("a", "5"), ("b", "1")]);
         // (server revision, moves)
         for (revision, moves) in [(2, false), (3, false), (4, true), (10, true)] {
-            let r = report(revision, &[("a", "2")]);
+            let r = report(revision, &[("a", "1"), ("b", "2")]);
             assert_eq!(!matches!(rebase(&d, &r), Rebased::Unchanged), moves, "revision {revision}");
         }
-        let mut other = report(10, &[("a", "2")]);
+        let mut other = report(10, &[("a", "1"), ("b", "2")]);
         other.key = key("2020");
         assert_eq!(rebase(&d, &other), Rebased::Unchanged, "another period's report");
         // A draft on nothing yet (revision 0) moves onto the first revision.
         let fresh = draft(0, &[], &[("a", "5")]);
-        assert_eq!(rebased_fields(&fresh, &report(1, &[("b", "1")])), Some(fields(&[("a", "5"), ("b", "1")])));
+        assert_eq!(after(&fresh, &report(1, &[("b", "1")])), "a=5 b=1");
     }
 
     /// Found by the protocol property test: device B typed a value, device A (same base) typed
@@ -270,20 +298,21 @@ mod tests {
         let d = draft(3, &[("a", "1"), ("b", "1")], &[("a", "5"), ("b", "1")]);
         let mut r = report(5, &[("a", "7"), ("b", "1")]);
         r.conflicts = vec![conflict("a", Some("7"), Some("5"))];
-        assert_eq!(rebased_fields(&d, &r), None);
+        assert_eq!(after(&d, &r), "dropped");
         // The same with a change of its own elsewhere: that one stays.
         let d = draft(3, &[("a", "1"), ("b", "1")], &[("a", "5"), ("b", "2")]);
-        assert_eq!(rebased_fields(&d, &r), Some(fields(&[("a", "7"), ("b", "2")])));
+        assert_eq!(after(&d, &r), "a=7 b=2");
         // A deletion that lost is on the server too.
         let d = draft(3, &[("a", "1")], &[]);
         let mut r = report(5, &[("a", "7")]);
         r.conflicts = vec![conflict("a", Some("7"), None)];
-        assert_eq!(rebased_fields(&d, &r), None);
-        // A value typed here that is neither side of the field's conflict is still this device's.
+        assert_eq!(after(&d, &r), "dropped");
+        // A value typed here that is neither side of the field's conflict is still this device's
+        // (and changed there too: the draft stays for the server to merge).
         let d = draft(3, &[("a", "1")], &[("a", "6")]);
         let mut r = report(5, &[("a", "7")]);
         r.conflicts = vec![conflict("a", Some("7"), Some("5")), conflict("b", Some("6"), Some("6"))];
-        assert_eq!(rebased_fields(&d, &r), Some(fields(&[("a", "6")])));
+        assert_eq!(after(&d, &r), "stays");
     }
 
     fn edit(period: &str, typed: &[(&str, &str)], submit: bool, confirmed: &[&str]) -> ReportEdit {
