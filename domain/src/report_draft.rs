@@ -73,9 +73,10 @@ pub enum Rebased {
 ///   the server and is shown there for someone to pick: the draft takes the server's value, or
 ///   its next edit (any field left, «keep the saved value» pressed) would override the
 ///   conflict's other value without anyone choosing it;
-/// - a field changed here and on the server, differently, keeps the draft where it is (on its
-///   own base, showing what was typed): only the server's merge against that base can keep both
-///   values, as a conflict. Once its edit has been merged, the next pull moves it.
+/// - a field changed here and on the server, differently, or changed here with a conflict on it
+///   that arose after the draft's base, keeps the draft where it is (on its own base, showing
+///   what was typed): only the server's merge against that base keeps both values, and the
+///   conflict the device had not shown. Once its edit has been merged, the next pull moves it.
 pub fn rebase(draft: &ReportDraft, report: &StoredReport) -> Rebased {
     if draft.key != report.key || draft.base_revision >= report.revision {
         return Rebased::Unchanged;
@@ -86,14 +87,16 @@ pub fn rebase(draft: &ReportDraft, report: &StoredReport) -> Rebased {
     for key in keys {
         let (was, mine, theirs) = (draft.base_fields.get(key), draft.fields.get(key), report.fields.get(key));
         let server_has_it = report.conflicts.iter().any(|c| &c.field == key && c.lost.as_ref() == mine);
+        let conflict_since = report.conflicts.iter().any(|c| &c.field == key && c.revision > draft.base_revision);
         let value = if mine == was || mine == theirs || server_has_it {
             theirs
-        } else if theirs == was {
+        } else if theirs == was && !conflict_since {
             mine
         } else {
-            // Changed here and there, differently. Moved onto the server's revision, the draft
-            // would overwrite the server's value as if it had been seen; on its own base, the
-            // server's merge keeps both, as a conflict.
+            // Changed here and there, differently, or a conflict on the field arose there since.
+            // Moved onto the server's revision, the draft would overwrite the server's value, or
+            // answer the conflict, as if it had seen them; on its own base, the server's merge
+            // keeps both values, and the conflict, for someone to resolve.
             return Rebased::Unchanged;
         };
         if let Some(v) = value {
@@ -307,6 +310,15 @@ mod tests {
         let mut r = report(5, &[("a", "7")]);
         r.conflicts = vec![conflict("a", Some("7"), None)];
         assert_eq!(after(&d, &r), "dropped");
+        // Found by the protocol property test: typed here before a conflict on the field arose
+        // there (the value there unchanged). Moved, the draft's next edit would answer the
+        // conflict it never showed; it stays until its edit is merged.
+        let d = draft(3, &[("a", "7")], &[("a", "6")]);
+        let mut r = report(5, &[("a", "7")]);
+        r.conflicts = vec![conflict("a", Some("7"), Some("5"))];
+        assert_eq!(after(&d, &r), "stays");
+        r.conflicts[0].revision = 3;
+        assert_eq!(after(&d, &r), "a=6", "a conflict the draft's base already had");
         // A value typed here that is neither side of the field's conflict is still this device's
         // (and changed there too: the draft stays for the server to merge).
         let d = draft(3, &[("a", "1")], &[("a", "6")]);
