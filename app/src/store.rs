@@ -29,9 +29,9 @@ use gloo_storage::{LocalStorage, Storage};
 use opora_domain::api::{ApiError, LoginResponse};
 use opora_domain::diagnosis::{Draft, Submission};
 use opora_domain::form::FormDefinition;
-use opora_domain::merge::Fields;
 use opora_domain::org::UserProfile;
 use opora_domain::report::{FieldProblem, ReportForm, ReportKey, StoredReport, hold_back_unfit};
+use opora_domain::report_draft::{self, Rebased};
 use opora_domain::sync::{Change, Cursor, Outbox};
 use opora_domain::{DeviceId, FormId, SubmissionId, UserId};
 use serde::de::DeserializeOwned;
@@ -345,24 +345,7 @@ pub fn pending_by_user() -> Vec<(UserId, String, usize)> {
 
 // --- School reports --------------------------------------------------------------------------
 
-/// A report as typed on this device: its fields, and the server revision (and its fields) they
-/// started from, so the device's own changes can be told from the server's.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ReportDraft {
-    pub key: ReportKey,
-    pub form_version: u32,
-    pub base_revision: u32,
-    pub base_fields: Fields,
-    pub fields: Fields,
-    pub updated_at_ms: i64,
-}
-
-impl ReportDraft {
-    /// Whether this device has changes the server has not seen.
-    pub fn has_changes(&self) -> bool {
-        self.fields != self.base_fields
-    }
-}
+pub use opora_domain::report_draft::ReportDraft;
 
 pub fn put_report_form(form: &ReportForm) -> Result<(), WriteError> {
     set(&format!("{PREFIX}report_form.{}.{}", form.id, form.version), form)
@@ -404,62 +387,34 @@ pub fn put_report_draft(user: UserId, draft: &ReportDraft) -> Result<(), WriteEr
     set(&user_key(user, &format!("report_draft.{}", draft.key.id())), draft)
 }
 
-/// Keeps the server's copy of a report and moves this device's draft onto it: fields the device
-/// did not change take the server's value; fields it changed keep what was typed here until the
-/// server has them. A draft left with no changes of its own is removed.
+/// Keeps the server's copy of a report and moves this device's draft onto it
+/// ([`report_draft::rebase`]): fields the device did not change take the server's value; fields
+/// it changed keep what was typed here until the server has them. A draft left with no changes
+/// of its own is removed. The server's copy is written first: a page killed in between moves the
+/// draft when the same revision is pulled again.
 pub fn keep_server_report(user: UserId, report: &StoredReport) -> Result<(), WriteError> {
     set(&user_key(user, &format!("report.{}", report.key.id())), report)?;
-    let Some(mut draft) = report_draft(user, &report.key) else { return Ok(()) };
-    if draft.base_revision >= report.revision {
-        return Ok(());
-    }
-    let keys: std::collections::BTreeSet<String> =
-        draft.fields.keys().chain(draft.base_fields.keys()).chain(report.fields.keys()).cloned().collect();
-    let mut fields = Fields::new();
-    for key in keys {
-        let mine = draft.fields.get(&key);
-        let value = if mine == draft.base_fields.get(&key) { report.fields.get(&key) } else { mine };
-        if let Some(v) = value {
-            fields.insert(key, v.clone());
+    let Some(draft) = report_draft(user, &report.key) else { return Ok(()) };
+    match report_draft::rebase(&draft, report) {
+        Rebased::Unchanged => Ok(()),
+        Rebased::Moved(draft) => put_report_draft(user, &draft),
+        Rebased::NoChanges => {
+            remove(&user_key(user, &format!("report_draft.{}", report.key.id())));
+            Ok(())
         }
-    }
-    draft.fields = fields;
-    draft.base_fields = report.fields.clone();
-    draft.base_revision = report.revision;
-    draft.form_version = report.form_version;
-    if draft.has_changes() {
-        put_report_draft(user, &draft)
-    } else {
-        remove(&user_key(user, &format!("report_draft.{}", report.key.id())));
-        Ok(())
     }
 }
 
-/// Queues a report edit, replacing queued edits of the same report that are not submissions:
-/// an edit carries every field, so the newest one contains what the older ones did.
-pub fn enqueue_report(user: UserId, mut change: Change) -> Result<u64, WriteError> {
-    let mut replaced = Vec::new();
-    if let Change::SaveReport { edit } = &mut change {
-        let prefix = user_key(user, "outbox.");
-        for key in keys_with(&prefix) {
-            if let Some(Change::SaveReport { edit: queued }) = get::<Change>(&key)
-                && queued.key == edit.key
-                && !queued.submit
-            {
-                // The newer edit carries every field; only confirmations are not fields.
-                for field in queued.confirmed {
-                    if !edit.confirmed.contains(&field) {
-                        edit.confirmed.push(field);
-                    }
-                }
-                replaced.push(key);
-            }
-        }
-    }
+/// Queues a report edit, replacing queued edits of the same report that are not submissions
+/// ([`report_draft::queue_edit`]): an edit carries every field, so the newest one contains what
+/// the older ones did.
+pub fn enqueue_report(user: UserId, change: Change) -> Result<u64, WriteError> {
+    let Change::SaveReport { edit } = change else { return enqueue(user, change) };
+    let queueing = report_draft::queue_edit(&outbox(user).entries, edit);
     // Queued first, then the replaced ones removed: a full storage never loses both.
-    let seq = enqueue(user, change)?;
-    for key in replaced {
-        remove(&key);
+    let seq = enqueue(user, Change::SaveReport { edit: queueing.edit })?;
+    for replaced in queueing.replaces {
+        remove_from_outbox(user, replaced);
     }
     Ok(seq)
 }

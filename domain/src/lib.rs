@@ -18,6 +18,7 @@ pub mod merge;
 pub mod org;
 pub mod period;
 pub mod report;
+pub mod report_draft;
 pub mod roadmap;
 pub mod ru_input;
 pub mod scoring;

@@ -41,6 +41,11 @@ pub struct Conflict {
     pub lost: Option<String>,
     pub lost_author: UserId,
     pub lost_at_ms: i64,
+    /// The revision of the record that first held this conflict, set by whoever numbers
+    /// revisions; 0 when unknown (stored before it was recorded). An edit started from an
+    /// earlier revision was made without seeing it.
+    #[serde(default)]
+    pub revision: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,6 +73,7 @@ pub fn merge(base: &Fields, a: Edit<'_>, b: Edit<'_>) -> Merged {
                 lost: lost.cloned(),
                 lost_author: loser.author,
                 lost_at_ms: loser.at_ms,
+                revision: 0,
             });
             winner
         };
@@ -125,6 +131,7 @@ mod tests {
                 lost: Some("10".into()),
                 lost_author: user(1),
                 lost_at_ms: 5,
+                revision: 0,
             }]
         );
     }

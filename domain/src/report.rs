@@ -457,12 +457,13 @@ pub fn apply_edit(
                 Edit { fields: &edit.fields, author, at_ms: edit.at_ms },
             );
             let mut conflicts = current.conflicts.clone();
-            conflicts.extend(merged.conflicts);
+            conflicts.extend(merged.conflicts.into_iter().map(|c| Conflict { revision: current.revision + 1, ..c }));
             (merged.fields, conflicts)
         }
     };
     // A field this edit changed from what its device saw is this person's answer to an earlier
-    // conflict on it, unless the merge just produced a new conflict there.
+    // conflict on it, unless the merge just produced a new conflict there, or the conflict arose
+    // after the revision the edit started from: the device never showed it.
     let new_conflict_fields: Vec<String> = match current {
         Some(c) if c.revision != edit.base_revision => {
             conflicts[c.conflicts.len()..].iter().map(|x| x.field.clone()).collect()
@@ -471,6 +472,7 @@ pub fn apply_edit(
     };
     conflicts.retain(|c| {
         new_conflict_fields.contains(&c.field)
+            || c.revision > edit.base_revision
             || (edit.fields.get(&c.field) == base.get(&c.field) && !edit.confirmed.contains(&c.field))
     });
     let (_, problems) = read_report(form, &fields);
@@ -685,6 +687,39 @@ mod tests {
             apply_edit(&f, Some(&values(&[("share", "11")])), Some(&now), &confirm, UserId(uuid::Uuid::from_u128(1)));
         assert!(confirmed.conflicts.is_empty());
         assert_eq!(confirmed.fields["share"], "11");
+    }
+
+    /// Found by the protocol property test: an edit made on an earlier revision answered a
+    /// conflict that arose after it, one its device had never shown, and the conflict's other
+    /// value was gone.
+    #[test]
+    fn an_edit_does_not_resolve_a_conflict_it_never_saw() {
+        let f = form();
+        let (principal, deputy) = (UserId(uuid::Uuid::from_u128(1)), UserId(uuid::Uuid::from_u128(2)));
+        // Revision 1 has the share at 10; a late edit from nothing typed 12: revision 2 keeps 10
+        // and shows 12.
+        let rev1 = stored(1, &[("share", "10")], 1, 2000);
+        let late = apply_edit(&f, None, Some(&rev1), &edit(0, &[("share", "12")], 1000), deputy);
+        assert_eq!(late.conflicts.len(), 1);
+        assert_eq!(late.conflicts[0].revision, 2, "the conflict knows the revision it arose in");
+        let mut rev2 = stored(2, &[("share", "10")], 2, 3000);
+        rev2.conflicts = late.conflicts;
+        // A device still on revision 1, which had no conflict, types 11: 12 is still shown.
+        let stale = edit(1, &[("share", "11")], 4000);
+        let after = apply_edit(&f, Some(&values(&[("share", "10")])), Some(&rev2), &stale, principal);
+        assert_eq!(after.fields["share"], "11");
+        assert_eq!(after.conflicts.len(), 1, "{:?}", after.conflicts);
+        assert_eq!(after.conflicts[0].lost.as_deref(), Some("12"));
+        // Nor does a confirmation from there answer it.
+        let mut confirm = edit(1, &[("share", "10")], 4000);
+        confirm.confirmed = vec!["share".to_owned()];
+        assert_eq!(
+            apply_edit(&f, Some(&values(&[("share", "10")])), Some(&rev2), &confirm, principal).conflicts.len(),
+            1
+        );
+        // A device that has seen it (an edit on revision 2) answers it by typing over the field.
+        let seen = edit(2, &[("share", "11")], 5000);
+        assert!(apply_edit(&f, Some(&values(&[("share", "10")])), Some(&rev2), &seen, principal).conflicts.is_empty());
     }
 
     #[test]
