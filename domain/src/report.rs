@@ -385,6 +385,9 @@ pub struct AppliedEdit {
     pub problems: Vec<FieldProblem>,
     /// Fields of the edit that did not fit the form and were left as they were.
     pub held_back: Vec<FieldProblem>,
+    /// The edit's fields as merged, those held back replaced: what the device is taken to have
+    /// sent, the base its next edit from the same revision is merged against.
+    pub sent: Fields,
 }
 
 /// Refuses an edit that cannot come from the app: a period that is not one, fields the form does
@@ -435,7 +438,9 @@ pub fn hold_back_unfit(form: &ReportForm, fields: &Fields, base: &Fields) -> (Fi
 /// simply become the report; otherwise both sides are merged field by field against the
 /// revision the device started from (`base`), and fields both changed differently become
 /// conflicts, the other value kept for the user. An edit that changes a conflicted field, or
-/// confirms its kept value, resolves that conflict.
+/// confirms its kept value, resolves that conflict. `base` is what the device is known to have
+/// had: the revision it started from, or, when the same device already sent an edit from that
+/// revision, the fields that edit sent (its own earlier value is not another device's change).
 pub fn apply_edit(
     form: &ReportForm,
     base: Option<&Fields>,
@@ -477,7 +482,14 @@ pub fn apply_edit(
     });
     let (_, problems) = read_report(form, &fields);
     let submitted = edit.submit && problems.is_empty();
-    AppliedEdit { fields, conflicts, submitted, problems: if edit.submit { problems } else { Vec::new() }, held_back }
+    AppliedEdit {
+        fields,
+        conflicts,
+        submitted,
+        problems: if edit.submit { problems } else { Vec::new() },
+        held_back,
+        sent: edit.fields.clone(),
+    }
 }
 
 #[cfg(test)]

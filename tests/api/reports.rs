@@ -243,3 +243,37 @@ async fn edits_the_form_cannot_hold_are_refused_and_nothing_is_stored() {
     // A refusal is for good: replayed, it is the same refusal.
     assert_eq!(p.push(&app, device, 0, &unknown_field).await, Some(ErrorCode::InvalidInput));
 }
+
+#[tokio::test]
+async fn a_device_typing_on_while_its_edit_travels_does_not_conflict_with_itself() {
+    let app = TestApp::spawn().await;
+    let p = Principal::of_burakovo(&app).await;
+    let (device, other) = (new_device(), new_device());
+    // A new period's report. The device sends «-1», then, before it has pulled the result, «1»
+    // and another field: both of its edits start from revision 0.
+    let first = with(&p.demo.fields, &[("c1.count", "-1")]);
+    assert_eq!(p.push(&app, device, 0, &p.edit(0, first.clone(), false)).await, None);
+    // Meanwhile another device, which has revision 1, changes a different field.
+    let seen = p.stored(&app).await.unwrap();
+    assert_eq!(p.push(&app, other, 0, &p.edit(1, with(&seen.fields, &[("c8.current", "95 %")]), false)).await, None);
+    let second = with(&first, &[("c1.count", "1"), ("c2.current", "58")]);
+    assert_eq!(p.push(&app, device, 1, &p.edit(0, second.clone(), false)).await, None);
+    let stored = p.stored(&app).await.unwrap();
+    assert!(stored.conflicts.is_empty(), "its own earlier value is no one else's: {:?}", stored.conflicts);
+    assert_eq!(
+        (
+            stored.fields["c1.count"].as_str(),
+            stored.fields["c2.current"].as_str(),
+            stored.fields["c8.current"].as_str()
+        ),
+        ("1", "58", "95 %"),
+        "the device's latest values and the other device's change"
+    );
+
+    // A real concurrent change of the same field is still a conflict.
+    let changed = with(&stored.fields, &[("c3.current", "B")]);
+    assert_eq!(p.push(&app, other, 1, &p.edit(stored.revision, changed, false)).await, None);
+    assert_eq!(p.push(&app, device, 2, &p.edit(0, with(&second, &[("c3.current", "A")]), false)).await, None);
+    let stored = p.stored(&app).await.unwrap();
+    assert_eq!(stored.conflicts.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(), ["c3.current"]);
+}

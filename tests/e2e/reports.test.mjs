@@ -116,7 +116,8 @@ test('a principal fills the indicator card over two sessions, one offline; two d
   await b.getByRole('button', { name: 'Синхронизировать' }).click();
   await b.waitForFunction(() => document.querySelector('[data-field="c1.current"] input').value === '3 %');
   assert.equal(await field(b, 'c8.current').inputValue(), '95 %');
-  assert.equal(await a.getByTestId('conflicts').count(), 0, 'different fields: nothing to resolve');
+  const conflicts = a.getByTestId('conflicts');
+  assert.equal(await conflicts.count(), 0, `different fields: nothing to resolve, but: ${await conflicts.allTextContents()}`);
 
   // The amendment is sent; the department sees the card and the amendment side by side.
   await b.getByRole('button', { name: 'Проверить и отправить' }).click();

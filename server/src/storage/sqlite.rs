@@ -507,15 +507,41 @@ impl Storage for SqliteStorage {
             .fetch_optional(&mut *tx)
             .await?;
         let current = current.as_ref().map(report_from).transpose()?;
-        let base: Option<String> = sqlx::query_scalar(
-            "SELECT fields FROM report_revisions WHERE school_id = ? AND form_id = ? AND period = ? AND revision = ?",
-        )
-        .bind(k.school.to_string())
-        .bind(k.form.as_str())
-        .bind(&k.period)
-        .bind(i64::from(edit.base_revision))
-        .fetch_optional(&mut *tx)
-        .await?;
+        // What the device had: what it last sent from the same revision, if it already sent an
+        // edit from there (it typed on while that edit travelled); otherwise that revision.
+        let own_earlier: Option<String> = match change {
+            Some(key) => {
+                sqlx::query_scalar(
+                    "SELECT sent_fields FROM report_revisions
+                     WHERE school_id = ? AND form_id = ? AND period = ? AND device_id = ? AND edit_base = ?
+                       AND revision > ? AND sent_fields IS NOT NULL
+                     ORDER BY revision DESC LIMIT 1",
+                )
+                .bind(k.school.to_string())
+                .bind(k.form.as_str())
+                .bind(&k.period)
+                .bind(key.device.to_string())
+                .bind(i64::from(edit.base_revision))
+                .bind(i64::from(edit.base_revision))
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+            None => None,
+        };
+        let base: Option<String> = match own_earlier {
+            Some(sent) => Some(sent),
+            None => {
+                sqlx::query_scalar(
+                    "SELECT fields FROM report_revisions WHERE school_id = ? AND form_id = ? AND period = ? AND revision = ?",
+                )
+                .bind(k.school.to_string())
+                .bind(k.form.as_str())
+                .bind(&k.period)
+                .bind(i64::from(edit.base_revision))
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+        };
         let base: Option<Fields> = base
             .map(|b| {
                 serde_json::from_str(&b).map_err(|e| StorageError::Corrupt(format!("report_revisions.fields: {e}")))
@@ -545,8 +571,9 @@ impl Storage for SqliteStorage {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "INSERT INTO report_revisions (school_id, form_id, period, revision, fields, submitted, at, by_user)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO report_revisions (school_id, form_id, period, revision, fields, submitted, at, by_user,
+                                           device_id, edit_base, sent_fields)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(k.school.to_string())
         .bind(k.form.as_str())
@@ -556,6 +583,9 @@ impl Storage for SqliteStorage {
         .bind(applied.submitted)
         .bind(now_ms)
         .bind(author.to_string())
+        .bind(change.map(|key| key.device.to_string()))
+        .bind(change.map(|_| i64::from(edit.base_revision)))
+        .bind(change.map(|_| to_json(&applied.sent)))
         .execute(&mut *tx)
         .await?;
         sqlx::query("INSERT INTO change_log (kind, record_id, owner_user_id, at, owner_school_id) VALUES ('report', ?, NULL, ?, ?)")
