@@ -439,7 +439,20 @@ pub fn report_held_back(user: UserId, key: &ReportKey) -> Vec<FieldProblem> {
 
 /// The server accepted edit `seq` of this report: keeps what it held back (none clears it) and
 /// forgets refusals of earlier edits of the same report, which this one carried again.
-pub fn report_accepted(user: UserId, key: &ReportKey, seq: u64, held_back: &[FieldProblem]) -> Result<(), WriteError> {
+pub fn report_accepted(
+    user: UserId,
+    key: &ReportKey,
+    seq: u64,
+    held_back: &[FieldProblem],
+    base_revision: u32,
+    sent: &opora_domain::merge::Fields,
+) -> Result<(), WriteError> {
+    // The draft's base first: what the server now has from this device.
+    if let Some(moved) =
+        report_draft(user, key).and_then(|d| report_draft::acknowledged(&d, base_revision, sent, held_back))
+    {
+        put_report_draft(user, &moved)?;
+    }
     let stored_key = user_key(user, &format!("held_back.{}", key.id()));
     if held_back.is_empty() {
         remove(&stored_key);

@@ -217,7 +217,9 @@ fn perform(ctx: Ctx, user: UserId, write: LocalWrite) -> Result<(), Failure> {
         },
         LocalWrite::KeepReportForm { form } => store::put_report_form(&form),
         LocalWrite::KeepReport { report } => store::keep_server_report(user, &report),
-        LocalWrite::ReportAccepted { key, seq, held_back } => store::report_accepted(user, &key, seq, &held_back),
+        LocalWrite::ReportAccepted { key, seq, held_back, base_revision, sent } => {
+            store::report_accepted(user, &key, seq, &held_back, base_revision, &sent)
+        }
         LocalWrite::SetCursor { cursor } => store::set_cursor(user, cursor),
     };
     if ctx.report_write(result) {

@@ -54,6 +54,33 @@ impl ReportDraft {
     }
 }
 
+/// The server committed an edit this device sent from `base_revision` with the fields `sent`
+/// (`held_back` naming those it did not take). The server merges the device's next edit from the
+/// same revision against what it sent (its own earlier value is not another device's change), so
+/// the draft takes the same base: its `base_fields` become what was sent, except held-back
+/// fields, which keep their base. A draft no longer on that revision, or already there, is left
+/// alone (`None`). Without this, a device whose value the server took and someone later changed
+/// would keep sending its old value as a change of its own.
+pub fn acknowledged(
+    draft: &ReportDraft,
+    base_revision: u32,
+    sent: &Fields,
+    held_back: &[crate::report::FieldProblem],
+) -> Option<ReportDraft> {
+    if draft.base_revision != base_revision {
+        return None;
+    }
+    let mut base_fields = sent.clone();
+    for problem in held_back {
+        let key = problem.field.as_str();
+        match draft.base_fields.get(key) {
+            Some(value) => base_fields.insert(key.to_owned(), value.clone()),
+            None => base_fields.remove(key),
+        };
+    }
+    (base_fields != draft.base_fields).then(|| ReportDraft { base_fields, ..draft.clone() })
+}
+
 /// What a newer server copy of the report does to the device's draft.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Rebased {
@@ -428,5 +455,31 @@ mod tests {
         let d: ReportDraft = serde_json::from_str(stored).unwrap();
         assert_eq!(d, draft(3, &[("a", "1")], &[("a", "5"), ("b", "")]));
         assert_eq!(serde_json::to_string(&d).unwrap(), stored);
+    }
+
+    #[test]
+    fn an_acknowledged_edit_becomes_the_base_the_draft_is_compared_with() {
+        let key = ReportKey { school: crate::SchoolId(uuid::Uuid::nil()), form: "f".into(), period: "2025".into() };
+        let fields = |pairs: &[(&str, &str)]| -> Fields {
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        };
+        let draft = ReportDraft {
+            key,
+            form_version: 1,
+            base_revision: 0,
+            base_fields: fields(&[("long", "old")]),
+            fields: fields(&[("a", "1"), ("b", "2"), ("long", "x".repeat(600).as_str())]),
+            updated_at_ms: 0,
+        };
+        let sent = fields(&[("a", "1"), ("long", "old")]);
+        let held = vec![crate::report::FieldProblem { field: "long".into(), message: String::new() }];
+        let moved = acknowledged(&draft, 0, &sent, &held).expect("the base moves to what was sent");
+        assert_eq!(moved.base_fields, fields(&[("a", "1"), ("long", "old")]));
+        assert_eq!(moved.fields, draft.fields, "what was typed is untouched");
+        assert!(moved.has_changes(), "«b» and the held-back text are still to send");
+        assert_eq!(acknowledged(&draft, 3, &sent, &held), None, "an edit from another revision");
+        assert_eq!(acknowledged(&moved, 0, &sent, &held), None, "already there");
+        let all = acknowledged(&draft, 0, &draft.fields, &[]).unwrap();
+        assert!(!all.has_changes(), "everything typed was taken: nothing left to send");
     }
 }

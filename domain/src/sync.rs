@@ -253,6 +253,10 @@ pub enum LocalWrite {
         key: ReportKey,
         seq: u64,
         held_back: Vec<FieldProblem>,
+        /// The revision the edit started from and the fields it sent: the draft's new base
+        /// ([`crate::report_draft::acknowledged`]).
+        base_revision: u32,
+        sent: crate::merge::Fields,
     },
     SetCursor {
         cursor: Cursor,
@@ -270,7 +274,13 @@ pub fn plan_response(outbox: &Outbox, user: UserId, response: SyncResponse) -> V
                 writes.push(LocalWrite::KeepSubmission { submission, synced: true, rejected: None })
             }
             // The report itself comes back in the pull with its merged fields and new revision.
-            Change::SaveReport { edit } => writes.push(LocalWrite::ReportAccepted { key: edit.key, seq, held_back }),
+            Change::SaveReport { edit } => writes.push(LocalWrite::ReportAccepted {
+                key: edit.key,
+                seq,
+                held_back,
+                base_revision: edit.base_revision,
+                sent: edit.fields,
+            }),
         }
         writes.push(LocalWrite::RemoveFromOutbox { seq });
     }

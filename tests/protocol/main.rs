@@ -196,8 +196,13 @@ impl Device {
             ) => {}
             Write::Planned(LocalWrite::KeepReport { .. }) => unreachable!("split into ServerCopy and MoveDraft"),
             // The devices type only values that fit their fields: nothing may be held back.
-            Write::Planned(LocalWrite::ReportAccepted { held_back, .. }) => {
-                assert!(held_back.is_empty(), "a fitting field was held back: {held_back:?}")
+            Write::Planned(LocalWrite::ReportAccepted { held_back, base_revision, sent, .. }) => {
+                assert!(held_back.is_empty(), "a fitting field was held back: {held_back:?}");
+                if let Some(moved) =
+                    stored.draft.as_ref().and_then(|d| report_draft::acknowledged(d, base_revision, &sent, &held_back))
+                {
+                    stored.draft = Some(moved);
+                }
             }
             Write::ServerCopy(report) => stored.report = Some(report),
             Write::MoveDraft(report) => {
