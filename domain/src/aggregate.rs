@@ -283,6 +283,16 @@ pub fn release<'a>(received: &[Received<'a>], k: u32) -> Released<'a> {
         }
     }
 
+    released(&order, published, &live)
+}
+
+/// The published atoms (members as the indexes of their submissions in `order`) as figures'
+/// inputs, and each school's count of teachers with a live submission.
+fn released<'a>(
+    order: &[&Received<'a>],
+    published: HashMap<AtomKey, BTreeMap<UserId, usize>>,
+    live: &HashMap<UserId, Live>,
+) -> Released<'a> {
     let municipality_of: HashMap<SchoolId, MunicipalityId> = order.iter().map(|r| (r.school, r.municipality)).collect();
     let mut atoms: Vec<Atom<'a>> = published
         .into_iter()
@@ -643,31 +653,7 @@ mod tests {
                 }
             }
 
-            let municipality_of: HashMap<SchoolId, MunicipalityId> =
-                order.iter().map(|r| (r.school, r.municipality)).collect();
-            let mut atoms: Vec<Atom<'a>> = published
-                .into_iter()
-                .filter(|(_, members)| !members.is_empty())
-                .map(|(key, members)| {
-                    let municipality = match &key {
-                        AtomKey::Pool { municipality, .. } => *municipality,
-                        AtomKey::Cell { school, .. } => municipality_of[school],
-                    };
-                    let received: Vec<&Received<'a>> = members.values().map(|at| order[*at]).collect();
-                    Atom {
-                        key,
-                        municipality,
-                        schools: received.iter().map(|r| r.school).collect(),
-                        members: received.iter().map(|r| r.profile).collect(),
-                    }
-                })
-                .collect();
-            atoms.sort_by(|a, b| a.key.cmp(&b.key));
-            let mut submitted: HashMap<SchoolId, u32> = HashMap::new();
-            for l in live.values() {
-                *submitted.entry(order[l.at].school).or_default() += 1;
-            }
-            Released { atoms, submitted }
+            released(&order, published, &live)
         }
 
         #[test]
