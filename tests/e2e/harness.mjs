@@ -189,21 +189,26 @@ export async function queueSubmissions(page, count, subject = 'math', { random =
   }, { count, template, subject, random });
 }
 
-/** The self-diagnoses the server holds for `loginName`, asked directly (not through the app). */
-export async function serverSubmissions(serverUrl, loginName) {
+/** Every record the server's sync pull gives `loginName`, asked directly (not through the app). */
+export async function serverPulled(serverUrl, loginName) {
   const login = await fetch(`${serverUrl}/api/auth/login`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ login: loginName, password: DEMO_PASSWORD }),
   }).then((r) => r.json());
-  const ids = [];
+  const pulled = [];
   let cursor = 0;
   for (;;) {
     const res = await fetch(`${serverUrl}/api/sync`, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${login.token}` },
       body: JSON.stringify({ protocol: 1, device: crypto.randomUUID(), cursor, pull_limit: 500 }),
     }).then((r) => r.json());
-    for (const r of res.pulled) if (r.type === 'self_diagnosis') ids.push(r.stored.submission.id);
+    pulled.push(...res.pulled);
     cursor = res.cursor;
-    if (!res.more) return ids;
+    if (!res.more) return pulled;
   }
+}
+
+/** The self-diagnoses the server holds for `loginName`, asked directly (not through the app). */
+export async function serverSubmissions(serverUrl, loginName) {
+  return (await serverPulled(serverUrl, loginName)).filter((r) => r.type === 'self_diagnosis').map((r) => r.stored.submission.id);
 }

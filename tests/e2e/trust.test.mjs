@@ -4,7 +4,7 @@
 // until it is fixed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, login, screenshot, DEMO_PASSWORD, DESKTOP, PHONE } from './harness.mjs';
+import { startServer, launchBrowser, login, screenshot, serverPulled, DESKTOP, PHONE } from './harness.mjs';
 
 let server;
 let browser;
@@ -19,23 +19,8 @@ after(async () => {
 
 /** The school's report as the server holds it, asked directly (not through the app). */
 async function serverReport(loginName, form, period) {
-  const login = await fetch(`${server.url}/api/auth/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ login: loginName, password: DEMO_PASSWORD }),
-  }).then((r) => r.json());
-  let cursor = 0;
-  let found;
-  for (;;) {
-    const res = await fetch(`${server.url}/api/sync`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${login.token}` },
-      body: JSON.stringify({ protocol: 1, device: crypto.randomUUID(), cursor, pull_limit: 500 }),
-    }).then((r) => r.json());
-    for (const r of res.pulled) {
-      if (r.type === 'report' && r.report.key.form === form && r.report.key.period === period) found = r.report;
-    }
-    cursor = res.cursor;
-    if (!res.more) return found;
-  }
+  const pulled = await serverPulled(server.url, loginName);
+  return pulled.filter((r) => r.type === 'report' && r.report.key.form === form && r.report.key.period === period).at(-1)?.report;
 }
 
 const field = (page, id) => page.locator(`[data-field="${id}"]`).locator('input, textarea');
