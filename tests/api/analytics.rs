@@ -124,9 +124,23 @@ async fn dynamics_and_identification_explain_themselves() {
             now < before || (now == before && share(f, 2019, "high") > share(f, 2018, "high"))
         })
         .count();
-    let oge = choya.programme_dynamics.iter().find(|d| d.procedure == "oge.math").expect("ОГЭ, математика");
-    assert_eq!((oge.year, oge.schools as usize, oge.improved as usize), (2019, both.len(), improved));
+    // The old table's two columns are read as two academic years' reports: 2019 is «2018-2019».
+    let oge = choya
+        .programme_dynamics
+        .iter()
+        .find(|d| d.procedure == "oge.math" && d.year == 2019)
+        .expect("ОГЭ, математика 2019");
+    assert_eq!((oge.period.as_str(), oge.schools as usize, oge.improved as usize), ("2018-2019", both.len(), improved));
     assert_eq!((oge.target_percent, oge.meets_target()), (None, None));
+    // Every target year from 2021 to 2025 is listed, and says plainly that it has no data.
+    let later: Vec<(u32, Option<u32>, String)> = choya
+        .programme_dynamics
+        .iter()
+        .filter(|d| d.procedure == "oge.math" && d.year >= 2021)
+        .map(|d| (d.year, d.target_percent, d.verdict_ru()))
+        .collect();
+    assert_eq!(later.iter().map(|d| d.0).collect::<Vec<_>>(), [2021, 2022, 2023, 2024, 2025]);
+    assert!(later.iter().all(|d| d.1.is_some() && d.2.starts_with("нет данных")), "{later:?}");
 }
 
 #[tokio::test]
@@ -269,9 +283,13 @@ async fn the_monitoring_table_is_shown_for_the_chosen_year() {
 
     let earlier = analytics(&app, "spassk.otdel", "?period=2019").await.unwrap();
     assert_eq!((earlier.monitoring_period.as_deref(), earlier.indicators[0].schools), (Some("2019"), 6));
-    // A year nobody sent falls back to the latest.
-    let unknown = analytics(&app, "spassk.otdel", "?period=1999").await.unwrap();
+    // A year nobody sent falls back to the latest; what is not a period is refused.
+    let unknown = analytics(&app, "spassk.otdel", "?period=2030").await.unwrap();
     assert_eq!(unknown.monitoring_period.as_deref(), Some("2020"));
+    for bad in ["?period=1999", "?to=2025", "?from=2025-2027", "?to=%202025-2026"] {
+        let refused = analytics(&app, "spassk.otdel", bad).await.unwrap_err();
+        assert_eq!((refused.0, refused.1.code), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput), "{bad}");
+    }
 }
 
 #[tokio::test]

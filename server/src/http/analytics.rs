@@ -14,7 +14,9 @@ use axum::response::{IntoResponse, Response};
 use opora_domain::aggregate::Received;
 use opora_domain::analytics::{FormReports, IdentificationRules, Inputs, SchoolReport, build};
 use opora_domain::api::{AnalyticsScope, DepartmentAnalytics, ErrorCode, SchoolGroup};
+use opora_domain::history::{VersionedReport, upgrade_all};
 use opora_domain::org::Role;
+use opora_domain::period::{Period, PeriodKind};
 use opora_domain::report::ReportForm;
 use opora_domain::sheets::{self, Sheet, Value};
 use opora_domain::{FormId, MunicipalityId, RegionId};
@@ -29,6 +31,29 @@ pub struct AnalyticsQuery {
     group: SchoolGroup,
     /// The monitoring period; the latest when absent.
     period: Option<String>,
+    /// The two periods the dynamics compare, «2024-2025» and «2025-2026»; the latest with data
+    /// and the one before when absent. Anything that is not a period is refused.
+    from: Option<String>,
+    to: Option<String>,
+}
+
+impl AnalyticsQuery {
+    /// Periods enter here: each one is a period written the one way, or the request is refused.
+    fn checked(&self) -> AppResult<()> {
+        for text in [&self.period, &self.from, &self.to].into_iter().flatten() {
+            match opora_domain::period::normalise(text) {
+                Ok(p) if &p == text => {}
+                Ok(p) => return Err(AppError::detail(ErrorCode::InvalidInput, format!("Пишите период так: «{p}»."))),
+                Err(problem) => return Err(AppError::detail(ErrorCode::InvalidInput, problem)),
+            }
+        }
+        // The dynamics compare academic years, the period of the indicator card and of results.
+        for text in [&self.from, &self.to].into_iter().flatten() {
+            Period::parse_of_kind(text, PeriodKind::AcademicYear)
+                .map_err(|problem| AppError::detail(ErrorCode::InvalidInput, problem))?;
+        }
+        Ok(())
+    }
 }
 
 /// The report forms the views read, as shipped in `data/forms/reports`.
@@ -66,6 +91,7 @@ async fn scope(
 }
 
 async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -> AppResult<DepartmentAnalytics> {
+    query.checked()?;
     let (scope, municipalities) = scope(state, user, query).await?;
     let forms = state.store.latest_report_forms().await?;
     let self_diagnosis = state
@@ -90,12 +116,21 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
             if form.version == 0 {
                 continue;
             }
-            let sent = state.store.sent_reports(municipality_id, &form.id).await?;
-            reports.extend(sent.into_iter().map(|r| SchoolReport {
-                school: r.school,
-                period: r.period,
-                fields: r.fields,
-            }));
+            // Reports of earlier versions are read as the current one: one report per school and
+            // period, years taken out of field ids into periods (`history::upgrade_all`).
+            let sent: Vec<VersionedReport> = state
+                .store
+                .sent_reports(municipality_id, &form.id)
+                .await?
+                .into_iter()
+                .map(|r| VersionedReport {
+                    school: r.school,
+                    period: r.period,
+                    form_version: r.form_version,
+                    fields: r.fields,
+                })
+                .collect();
+            reports.extend(upgrade_all(form, &sent));
         }
         counts.extend(state.store.teacher_counts(municipality_id).await?);
         // Campaigns are a municipality's own; a region's view has none of them.
@@ -106,6 +141,7 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
             }
         }
     }
+    let membership = Vec::new();
     let reports = |i: usize| Some(FormReports { form: &loaded[i].0, reports: &loaded[i].1 });
     let today = crate::http::campaigns::today(state);
     let rules = IdentificationRules::default();
@@ -117,6 +153,9 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
         indicators: &state.indicators.indicators,
         monitoring: reports(0),
         monitoring_period: query.period.as_deref(),
+        compare_from: query.from.as_deref(),
+        compare_to: query.to.as_deref(),
+        membership: &membership,
         card: reports(1),
         assessment: reports(2),
         checklist: reports(3),
@@ -143,6 +182,8 @@ fn empty_form(id: &str) -> ReportForm {
         description: String::new(),
         sections: Vec::new(),
         part_of_whole: Vec::new(),
+        period_kind: None,
+        years_in_ids_of_versions: Vec::new(),
     }
 }
 
