@@ -37,6 +37,25 @@ pub struct IndicatorDef {
     /// Shown as «есть в N школах» rather than a mean: medals, vacancies, a psychologist.
     #[serde(default)]
     pub rare: bool,
+    /// A second figure seed 004 writes beside the mean for values that are rare at one end:
+    /// «0,2 в 2 школах» (the minimum and how many schools have it), «в 53 школах 0 или 1».
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub also: Option<RareCount>,
+}
+
+/// «школе» / «школах» after «в N»: в 1 школе, в 21 школе, в 2 школах, в 11 школах.
+fn schools_in(n: u32) -> &'static str {
+    if n % 10 == 1 && n % 100 != 11 { "школе" } else { "школах" }
+}
+
+/// Which rare value an indicator also counts schools for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RareCount {
+    /// How many schools have the minimum value: «0,2 в 2 школах».
+    AtMinimum,
+    /// How many schools have 0 or 1: «в 53 школах 0 или 1».
+    ZeroOrOne,
 }
 
 /// The read values of one school's report, by field id.
@@ -79,6 +98,27 @@ pub struct IndicatorStats {
     pub max: Option<f64>,
     /// Schools whose value is above zero: «есть в 6 школах», «0,045 (18 школ)».
     pub present_in: u32,
+    /// The definition's `also`: which rare value is counted, and in how many schools.
+    #[serde(default)]
+    pub also: Option<RareCount>,
+    #[serde(default)]
+    pub also_in: u32,
+}
+
+impl IndicatorStats {
+    /// The rare-event figure as seed 004 writes it, or `None` when the indicator has none.
+    pub fn rare_ru(&self) -> Option<String> {
+        let schools = |n: u32| format!("{n} {}", schools_in(n));
+        let shown = |v: f64| crate::report::format_number((v * 1000.0).round() / 1000.0);
+        match (self.rare, self.also) {
+            (true, _) => Some(format!("есть в {}", schools(self.present_in))),
+            (false, Some(RareCount::AtMinimum)) => {
+                self.min.map(|m| format!("{} в {}", shown(m), schools(self.also_in)))
+            }
+            (false, Some(RareCount::ZeroOrOne)) => Some(format!("в {} 0 или 1", schools(self.also_in))),
+            (false, None) => None,
+        }
+    }
 }
 
 pub fn indicator_stats(def: &IndicatorDef, schools: &[&ReadReport]) -> IndicatorStats {
@@ -100,6 +140,12 @@ pub fn indicator_stats(def: &IndicatorDef, schools: &[&ReadReport]) -> Indicator
         min: values.first().copied(),
         max: values.last().copied(),
         present_in: values.iter().filter(|v| **v > 1e-12).count() as u32,
+        also: def.also,
+        also_in: match def.also {
+            Some(RareCount::AtMinimum) => values.iter().filter(|v| (**v - values[0]).abs() < 1e-12).count() as u32,
+            Some(RareCount::ZeroOrOne) => values.iter().filter(|v| **v < 1.0 + 1e-12).count() as u32,
+            None => 0,
+        },
     }
 }
 
@@ -1072,6 +1118,7 @@ mod tests {
             part: part.iter().map(|s| (*s).to_owned()).collect(),
             whole: whole.iter().map(|s| (*s).to_owned()).collect(),
             rare,
+            also: None,
         };
         [
             def("share_4_5", &["students_4_5"], &["students"], false),
@@ -1101,6 +1148,15 @@ mod tests {
         // «есть в 2 школах»: medals where they are above zero; the school that left it empty has no value.
         assert_eq!((medals.schools, medals.present_in, medals.max), (3, 2, Some(2.0)));
         assert_eq!((psychologist.schools, psychologist.present_in), (4, 2), "«Наличие педагога-психолога: 2 школы»");
+        assert_eq!(medals.rare_ru().as_deref(), Some("есть в 2 школах"));
+        assert_eq!(share.rare_ru(), None);
+        // Seed 004: «0,2 в 2 школах» beside a mean, and «в 53 школах 0 или 1 мероприятие».
+        let [share_def, medals_def, _] = defs();
+        let at_minimum = indicator_stats(&IndicatorDef { also: Some(RareCount::AtMinimum), ..share_def }, &refs);
+        assert_eq!((at_minimum.also_in, at_minimum.rare_ru().as_deref()), (1, Some("0,07 в 1 школе")));
+        let events = IndicatorDef { also: Some(RareCount::ZeroOrOne), rare: false, ..medals_def };
+        let zero_or_one = indicator_stats(&events, &refs);
+        assert_eq!(zero_or_one.rare_ru().as_deref(), Some("в 2 школах 0 или 1"), "medals 1 and 0; 2 is more");
     }
 
     fn card() -> ReportForm {

@@ -197,12 +197,17 @@ async fn exports_open_in_russian_excel_with_numbers_as_numbers() {
     let csv = res.text().await.unwrap();
     assert!(csv.starts_with('\u{feff}'));
     let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
-    assert_eq!(lines[0], "Показатель;Школ с данными;Среднее;Медиана;Минимум;Максимум;Есть в школах");
+    assert_eq!(lines[0], "Показатель;Школ с данными;Среднее;Медиана;Минимум;Максимум;Есть в школах;Редкие значения");
     let a = analytics(&app, "spassk.otdel", "").await.unwrap();
     let mean = a.indicators[0].mean.unwrap();
     let expected = opora_domain::report::format_number(mean);
     assert!(lines[1].starts_with("Доля обучающихся, закончивших учебный год на «4», «5»;6;"), "{}", lines[1]);
     assert!(lines[1].contains(&format!(";{expected};")), "decimal comma, six decimals: {}", lines[1]);
+    // Rare events as seed 004 writes them, in the CSV too.
+    let medals =
+        lines.iter().find(|l| l.starts_with("Доля выпускников 11-х классов, получивших золотые медали (региональные)"));
+    assert!(medals.is_some_and(|l| l.ends_with(";есть в 2 школах")), "{medals:?}");
+    assert!(lines.iter().any(|l| l.contains(" 0 или 1")), "«в N школах 0 или 1»: {lines:?}");
 
     let res = app.request(Method::GET, "/api/department/analytics/export.xlsx", Some(&token)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
