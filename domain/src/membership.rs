@@ -136,6 +136,68 @@ pub fn propose(
         .collect()
 }
 
+/// `GET /api/department/membership`: one academic year's list with its decisions, the years on
+/// record, and the rules' proposal for the year after.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MembershipView {
+    pub municipality: crate::MunicipalityId,
+    /// «2025-2026».
+    pub year: String,
+    /// Whether the department recorded this year; otherwise the rows show today's flags.
+    pub decided: bool,
+    pub schools: Vec<MembershipRow>,
+    /// Schools in the programme each recorded year, oldest first: «2020-2021: 7».
+    pub years: Vec<(String, u32)>,
+    /// The year the proposal is for, and the proposal.
+    pub next_year: String,
+    pub proposals: Vec<Proposal>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MembershipRow {
+    pub school: SchoolRef,
+    pub flags: SchoolFlags,
+    /// The decision, when the year was decided for this school.
+    pub basis: Option<String>,
+    pub basis_date: Option<String>,
+    /// Against the year before, when the school is in the programme either year.
+    pub change: Option<Change>,
+}
+
+/// `POST /api/department/membership`: the department confirms or changes a year's list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DecideMembership {
+    /// For administrators; a municipal specialist always decides her own municipality's.
+    #[serde(default)]
+    pub municipality: Option<crate::MunicipalityId>,
+    /// «2026-2027».
+    pub year: String,
+    pub basis: String,
+    /// `YYYY-MM-DD` or «30.08.2026».
+    pub basis_date: String,
+    pub schools: Vec<(SchoolId, SchoolFlags)>,
+}
+
+/// A year's list as rows: the flags of that year, its decisions and the change from the year before.
+pub fn rows(decisions: &[MembershipDecision], year: u16, today: &[(SchoolRef, SchoolFlags)]) -> Vec<MembershipRow> {
+    let now = flags_in_year(decisions, year, today);
+    let before = flags_in_year(decisions, year.saturating_sub(1), today);
+    let changed: HashMap<SchoolId, Change> = changes(&before, &now).into_iter().collect();
+    today
+        .iter()
+        .map(|(school, _)| {
+            let decision = decisions.iter().find(|d| d.year == year && d.school == school.id);
+            MembershipRow {
+                school: school.clone(),
+                flags: now.get(&school.id).copied().unwrap_or_default(),
+                basis: decision.map(|d| d.basis.clone()),
+                basis_date: decision.map(|d| d.basis_date.clone()),
+                change: changed.get(&school.id).copied(),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -106,12 +106,13 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
         .iter()
         .map(|id| (forms.iter().find(|f| f.id.as_str() == *id).cloned().unwrap_or_else(|| empty_form(id)), Vec::new()))
         .collect();
-    let (mut schools, mut counts, mut campaigns) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut schools, mut counts, mut campaigns, mut membership) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     // The whole region's submissions whatever the scope: a school's figure is the same in every view.
     let received = received_in(state, scope.region, &self_diagnosis.id).await?;
     let submissions: Vec<Received<'_>> = received.iter().map(|r| r.as_received()).collect();
     for municipality_id in municipalities {
         schools.extend(state.store.school_flags(municipality_id).await?);
+        membership.extend(state.store.membership_of(municipality_id).await?);
         for (form, reports) in &mut loaded {
             if form.version == 0 {
                 continue;
@@ -141,7 +142,6 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
             }
         }
     }
-    let membership = Vec::new();
     let reports = |i: usize| Some(FormReports { form: &loaded[i].0, reports: &loaded[i].1 });
     let today = crate::http::campaigns::today(state);
     let rules = IdentificationRules::default();
@@ -172,6 +172,25 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
         year: today.get(..4).and_then(|y| y.parse().ok()).unwrap_or_default(),
         now_ms: state.now_ms(),
     }))
+}
+
+/// What the identification rules find for each school of a municipality, on the results of
+/// `year` («2025-2026») and the year before: the reasons the membership proposal gives.
+pub(crate) async fn identification(
+    state: &AppState,
+    user: &CurrentUser,
+    municipality: MunicipalityId,
+    year: &str,
+) -> AppResult<Vec<opora_domain::api::SchoolIdentification>> {
+    let query = AnalyticsQuery {
+        municipality: Some(municipality),
+        region: None,
+        group: SchoolGroup::All,
+        period: None,
+        from: None,
+        to: Some(year.to_owned()),
+    };
+    Ok(compute(state, user, &query).await?.identification)
 }
 
 fn empty_form(id: &str) -> ReportForm {
