@@ -11,6 +11,7 @@ mod input_checks;
 mod limits;
 mod matrix;
 mod membership;
+mod periods;
 mod privacy;
 mod proxy;
 mod reports;
