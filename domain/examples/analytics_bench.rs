@@ -200,7 +200,8 @@ fn main() {
         ("all views together (the endpoint)", "mcakd"),
     ];
     println!("  {:<44} {:>10} {:>10}", "view", "median", "worst");
-    for (name, views) in cases {
+    let only = std::env::var("OPORA_BENCH_ONLY").ok();
+    for (name, views) in cases.into_iter().filter(|(_, v)| only.as_deref().is_none_or(|o| o == *v)) {
         let input = inputs(views);
         let mut times: Vec<f64> = (0..7)
             .map(|_| {

@@ -296,30 +296,56 @@ pub struct ProcedureResult {
 }
 
 pub fn procedure_results(form: &ReportForm, fields: &Fields, period: Option<&Period>) -> Vec<ProcedureResult> {
-    let read = read(form, fields);
+    procedure_results_of(&procedure_fields(form), fields, period)
+}
+
+/// A fail-share field of the assessment form, with its procedure, its year when the id carries
+/// one, and its title: worked out once per form, not once per school.
+pub struct ProcedureField<'a> {
+    field: &'a crate::report::ReportField,
+    procedure: String,
+    year: Option<u32>,
+    title: String,
+}
+
+pub fn procedure_fields(form: &ReportForm) -> Vec<ProcedureField<'_>> {
     let mut out = Vec::new();
     for section in &form.sections {
         for field in &section.fields {
-            let id = field.id.as_str();
-            let Some(rest) = id.strip_suffix(".fail") else { continue };
+            let Some(rest) = field.id.as_str().strip_suffix(".fail") else { continue };
             let (procedure, year) = match crate::history::year_in_id(rest) {
-                Some((year, procedure)) => (procedure, u32::from(year)),
-                None => match period {
-                    Some(p) => (rest.to_owned(), p.target_year() as u32),
-                    None => continue,
-                },
+                Some((year, procedure)) => (procedure, Some(u32::from(year))),
+                None => (rest.to_owned(), None),
             };
-            let Some(fail_percent) = number(&read, id) else { continue };
             // «ВПР, математика» and the grade, when the procedure has one (`vpr.math.5`).
             let grade = procedure.strip_prefix(section.id.as_str()).and_then(|g| g.strip_prefix('.'));
             let title = match grade {
                 Some(g) if !g.is_empty() => format!("{}, {g} класс", section.title),
                 _ => section.title.clone(),
             };
-            out.push(ProcedureResult { procedure, title, year, fail_percent });
+            out.push(ProcedureField { field, procedure, year, title });
         }
     }
     out
+}
+
+pub fn procedure_results_of(
+    procedures: &[ProcedureField<'_>],
+    fields: &Fields,
+    period: Option<&Period>,
+) -> Vec<ProcedureResult> {
+    procedures
+        .iter()
+        .filter_map(|p| {
+            let year = p.year.or_else(|| period.map(|p| p.target_year() as u32))?;
+            let typed = fields.get(p.field.id.as_str()).map(String::as_str);
+            let fail_percent = match crate::report::read_field(p.field, typed).ok()?? {
+                CellValue::Measured { reading } => reading.value()?,
+                _ => return None,
+            };
+            Some(ProcedureResult { procedure: p.procedure.clone(), title: p.title.clone(), year, fail_percent })
+        })
+        .collect()
 }
 
 /// Why a school is flagged: which rule, with the values that triggered it, in Russian.
@@ -646,11 +672,24 @@ pub fn dynamics_against_targets(
 ) -> Vec<DynamicsAgainstTarget> {
     let kind = form.period_kind.unwrap_or(crate::period::PeriodKind::AcademicYear);
     let period_of = |year: i32| crate::history::period_of_year_column(u16::try_from(year).ok()?, kind);
-    let read: HashMap<(SchoolId, &str), ReadReport> =
-        reports.iter().map(|r| ((r.school, r.period.as_str()), read(form, &r.fields))).collect();
-    let data_years: Vec<i32> =
+    // Only the two fields a target needs are read, from the reports of the year and the year
+    // before of each year's ШНОР schools: reading whole reports would read every field of every
+    // school and year (the benchmark's five years at 2,000 schools).
+    let by_key: HashMap<(SchoolId, Period), &SchoolReport> =
+        reports.iter().filter_map(|r| Some(((r.school, Period::parse(&r.period).ok()?), r))).collect();
+    let field_value = |school: SchoolId, period: Period, field: Option<&crate::report::ReportField>| -> Option<f64> {
+        let (report, field) = (by_key.get(&(school, period))?, field?);
+        match crate::report::read_field(field, report.fields.get(field.id.as_str()).map(String::as_str)).ok()?? {
+            CellValue::Measured { reading } => reading.value(),
+            _ => None,
+        }
+    };
+    let mut data_years: Vec<i32> =
         reports.iter().filter_map(|r| begun_period(&r.period, today)).map(|p| p.target_year()).collect();
+    data_years.sort_unstable();
+    data_years.dedup();
     let mut out = Vec::new();
+    let mut low_by_year: HashMap<u16, HashSet<SchoolId>> = HashMap::new();
     for t in targets {
         let mut years: Vec<i32> = data_years.clone();
         if let (Some(first), Some(last)) =
@@ -660,22 +699,24 @@ pub fn dynamics_against_targets(
         }
         years.sort_unstable();
         years.dedup();
+        let fail_id = form.field(&ItemId::from(format!("{}.fail", t.procedure).as_str()));
+        let high_id = form.field(&ItemId::from(format!("{}.high", t.procedure).as_str()));
         for year in years {
             let (Some(period), Some(before)) = (period_of(year), period_of(year - 1)) else { continue };
-            let (now_key, before_key) = (period.to_string(), before.to_string());
-            let low = low_schools_of_year(period.academic_year());
-            let value = |school: SchoolId, key: &str, what: &str| {
-                number(read.get(&(school, key))?, &format!("{}.{what}", t.procedure))
-            };
+            let (now_key, before_key) = (period, before);
+            let low = low_by_year
+                .entry(period.academic_year())
+                .or_insert_with(|| low_schools_of_year(period.academic_year()));
             let (mut schools, mut improved) = (0, 0);
-            for school in &low {
-                let (Some(then), Some(now)) = (value(*school, &before_key, "fail"), value(*school, &now_key, "fail"))
+            for school in low.iter() {
+                let (Some(then), Some(now)) =
+                    (field_value(*school, before_key, fail_id), field_value(*school, now_key, fail_id))
                 else {
                     continue;
                 };
                 schools += 1;
                 let more_high = matches!(
-                    (value(*school, &before_key, "high"), value(*school, &now_key, "high")),
+                    (field_value(*school, before_key, high_id), field_value(*school, now_key, high_id)),
                     (Some(a), Some(b)) if b > a + 1e-9
                 );
                 if now < then - 1e-9 || ((now - then).abs() < 1e-9 && more_high) {
@@ -686,7 +727,7 @@ pub fn dynamics_against_targets(
                 procedure: t.procedure.clone(),
                 title: t.title.clone(),
                 year: year as u32,
-                period: now_key,
+                period: now_key.to_string(),
                 low_schools: low.len() as u32,
                 schools,
                 improved,
@@ -895,10 +936,19 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
                 continue;
             };
             let mut rows = card_dynamics(card.form, &report.fields);
-            let earlier = then.get(&school.id).map(|r| card_dynamics(card.form, &r.fields));
+            let earlier = then.get(&school.id);
             for row in &mut rows {
-                row.previous = match &earlier {
-                    Some(e) => e.iter().find(|d| d.criterion == row.criterion).and_then(|d| d.current),
+                row.previous = match earlier {
+                    // Only the earlier card's current value of the criterion is read.
+                    Some(e) => card.form.sections.iter().find(|s| s.id == row.criterion).and_then(|section| {
+                        let field = section.fields.iter().find(|f| f.id.as_str().ends_with(".current"))?;
+                        match crate::report::read_field(field, e.fields.get(field.id.as_str()).map(String::as_str))
+                            .ok()??
+                        {
+                            CellValue::Measured { reading } => reading.value(),
+                            _ => None,
+                        }
+                    }),
                     None if year_before_is_from => row.previous,
                     None => None,
                 };
@@ -933,17 +983,21 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
     // federal rule looks at two years), beside the groups the school is listed in that year.
     let assessment = inputs.assessment.map(|a| {
         let at = |p: Option<Period>| p.map(|p| crate::history::reports_for(a.reports, &p)).unwrap_or_default();
-        (a.form, at(compare_to), at(compare_to.and_then(|p| p.previous())))
+        (procedure_fields(a.form), at(compare_to), at(compare_to.and_then(|p| p.previous())))
     });
     let checklist = inputs.checklist.map(|c| (c.form, latest_by_school(c.reports, today)));
     let identification = schools
         .iter()
         .map(|(school, listed)| {
             let mut flags = Vec::new();
-            if let Some((form, now, before)) = &assessment {
+            if let Some((procedures, now, before)) = &assessment {
                 let mut results = Vec::new();
-                for r in [before.get(&school.id), now.get(&school.id)].into_iter().flatten() {
-                    results.extend(procedure_results(form, &r.fields, Period::parse(&r.period).ok().as_ref()));
+                for (r, p) in
+                    [(before.get(&school.id), compare_to.and_then(|p| p.previous())), (now.get(&school.id), compare_to)]
+                {
+                    if let Some(r) = r {
+                        results.extend(procedure_results_of(procedures, &r.fields, p.as_ref()));
+                    }
                 }
                 flags.extend(assessment_flags(&results, inputs.rules));
             }
@@ -1429,7 +1483,8 @@ mod tests {
             }
         };
         let rows = dynamics_against_targets(&form, &reports, &low, &[target], Some((2026, 11, 30)));
-        let by_year: Vec<(u32, &str, u32, u32, u32, Option<u32>, Option<bool>)> = rows
+        type Row<'a> = (u32, &'a str, u32, u32, u32, Option<u32>, Option<bool>);
+        let by_year: Vec<Row> = rows
             .iter()
             .map(|d| {
                 (d.year, d.period.as_str(), d.low_schools, d.schools, d.improved, d.target_percent, d.meets_target())

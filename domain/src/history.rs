@@ -74,7 +74,8 @@ pub fn upgrade(form: &ReportForm, report: &VersionedReport) -> Vec<SchoolReport>
 /// the later old report wins (a school corrects last year's figure in this year's table).
 pub fn upgrade_all(form: &ReportForm, reports: &[VersionedReport]) -> Vec<SchoolReport> {
     // (school, period) → (priority, report): direct reports first, then by the old report's period.
-    let mut best: HashMap<(SchoolId, String), ((bool, Option<(Date, u32)>), SchoolReport)> = HashMap::new();
+    type Priority = (bool, Option<(Date, u32)>);
+    let mut best: HashMap<(SchoolId, String), (Priority, SchoolReport)> = HashMap::new();
     for stored in reports {
         let split = form.period_kind.is_some() && form.years_in_ids_of_versions.contains(&stored.form_version);
         let source = Period::parse(&stored.period).ok().map(|p| (p.starts_on(), stored.form_version));
