@@ -66,6 +66,7 @@ fn main() {
     let card: ReportForm = load("data/forms/reports/indicator-card.v2.json");
     let assessment: ReportForm = load("data/forms/reports/assessment-results.v2.json");
     let checklist: ReportForm = load("data/forms/reports/identification-checklist.v1.json");
+    let cluster: ReportForm = load("data/forms/reports/cluster-monitoring.v2.json");
     #[derive(serde::Deserialize)]
     struct Indicators {
         indicators: Vec<IndicatorDef>,
@@ -118,6 +119,7 @@ fn main() {
         yearly(&assessment, &mut rng),
         reports_of(&checklist, &mut rng),
     );
+    let cm = reports_of(&cluster, &mut rng);
     // Membership decided each of the five years, a tenth of the schools changing every year.
     let membership: Vec<MembershipDecision> = YEARS
         .iter()
@@ -169,6 +171,7 @@ fn main() {
         schools: &schools,
         indicators: &indicators.indicators,
         monitoring: views.contains('m').then_some(FormReports { form: &monitoring, reports: &m }),
+        cluster_monitoring: views.contains('m').then_some(FormReports { form: &cluster, reports: &cm }),
         monitoring_period: None,
         compare_from: None,
         compare_to: None,
@@ -191,7 +194,7 @@ fn main() {
     // Each view alone (the deficits and topics need the profiles; the others run with none), then
     // everything as the endpoint does it, then the tables the exports and the screen are made of.
     let cases = [
-        ("indicators (seed 004's table) and clusters", "m"),
+        ("indicators, cluster monitoring and clusters", "m"),
         ("dynamics of two chosen years (cards)", "c"),
         ("targets per year over five years (ОГЭ/ЕГЭ)", "a"),
         ("dynamics + targets, five years of both", "ca"),

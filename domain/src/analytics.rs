@@ -492,6 +492,28 @@ pub fn roadmap_summary(form: &ReportForm, fields: &Fields, period: &str) -> Opti
     Some(roadmap::summarise(&items, &progress, quarter))
 }
 
+/// Every measured or yes/no field of the cluster-monitoring form as an indicator of its own,
+/// labelled with its section («Педагогические работники: Текучесть педагогических кадров»).
+pub fn cluster_indicator_defs(form: &ReportForm) -> Vec<IndicatorDef> {
+    form.sections
+        .iter()
+        .flat_map(|section| {
+            section
+                .fields
+                .iter()
+                .filter(|f| matches!(f.kind, ReportFieldKind::Value { .. } | ReportFieldKind::YesNo))
+                .map(move |f| IndicatorDef {
+                    id: f.id.to_string(),
+                    label: format!("{}: {}", section.title, f.label),
+                    part: vec![f.id.to_string()],
+                    whole: Vec::new(),
+                    rare: false,
+                    also: None,
+                })
+        })
+        .collect()
+}
+
 /// How many groups the department's view clusters schools into.
 pub const CLUSTERS: usize = 3;
 
@@ -746,12 +768,19 @@ pub struct YearTarget {
     pub percent: u32,
 }
 
-/// The share of the schools' teachers who completed the self-diagnosis, against this year's
-/// target (the latest target year not after it).
+/// The share of teachers who completed the self-diagnosis, against this year's target (the latest
+/// target year not after it), as the programme defines it (seed 002): teachers of the programme
+/// schools of the year shown (`teachers`, `completed`; every demo teacher teaches one of the six
+/// subjects), with all staff of all schools shown as the second figure (`all_teachers`,
+/// `all_completed`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Completion {
     pub teachers: u32,
     pub completed: u32,
+    #[serde(default)]
+    pub all_teachers: u32,
+    #[serde(default)]
+    pub all_completed: u32,
     pub year: i32,
     pub target: Option<YearTarget>,
 }
@@ -795,6 +824,10 @@ pub struct Inputs<'a> {
     pub schools: &'a [(SchoolRef, SchoolFlags)],
     pub indicators: &'a [IndicatorDef],
     pub monitoring: Option<FormReports<'a>>,
+    /// Seed 003's cluster monitoring (the organisation, its teachers, its students): its figures
+    /// for the monitoring period shown join seed 004's indicators in the clusters, and get their
+    /// own table.
+    pub cluster_monitoring: Option<FormReports<'a>>,
     /// Which monitoring period to show; the latest when `None`.
     pub monitoring_period: Option<&'a str>,
     /// The two periods the dynamics compare («2024-2025» against «2025-2026»); the latest with
@@ -904,21 +937,48 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         .filter(|p| monitoring_periods.iter().any(|q| q == p))
         .map(str::to_owned)
         .or_else(|| monitoring_periods.first().cloned());
-    let (indicators, clusters) = match (inputs.monitoring, &monitoring_period) {
-        (Some(m), Some(period)) => {
-            let sent: Vec<&SchoolReport> =
-                m.reports.iter().filter(|r| &r.period == period && in_view.contains(&r.school)).collect();
-            let read: Vec<ReadReport> = sent.iter().map(|r| read(m.form, &r.fields)).collect();
-            let refs: Vec<&ReadReport> = read.iter().collect();
-            let names: HashMap<SchoolId, &SchoolRef> = schools.iter().map(|(s, _)| (s.id, s)).collect();
-            let by_school: Vec<(SchoolRef, &ReadReport)> =
-                sent.iter().zip(&read).filter_map(|(r, read)| Some(((*names.get(&r.school)?).clone(), read))).collect();
-            (
-                inputs.indicators.iter().map(|d| indicator_stats(d, &refs)).collect(),
-                cluster_schools(inputs.indicators, &by_school, CLUSTERS),
-            )
+    // The monitoring period's reports of the schools shown, by school, for a form.
+    let of_period = |reports: Option<FormReports<'_>>, period: Option<&String>| -> HashMap<SchoolId, ReadReport> {
+        match (reports, period) {
+            (Some(m), Some(period)) => m
+                .reports
+                .iter()
+                .filter(|r| &r.period == period && in_view.contains(&r.school))
+                .map(|r| (r.school, read(m.form, &r.fields)))
+                .collect(),
+            _ => HashMap::new(),
         }
-        _ => (Vec::new(), Vec::new()),
+    };
+    let monitoring_read = of_period(inputs.monitoring, monitoring_period.as_ref());
+    let cluster_read = of_period(inputs.cluster_monitoring, monitoring_period.as_ref());
+    let cluster_defs = inputs.cluster_monitoring.map(|c| cluster_indicator_defs(c.form)).unwrap_or_default();
+    let stats_of = |defs: &[IndicatorDef], reads: &HashMap<SchoolId, ReadReport>| -> Vec<IndicatorStats> {
+        if reads.is_empty() {
+            return Vec::new();
+        }
+        let refs: Vec<&ReadReport> = reads.values().collect();
+        defs.iter().map(|d| indicator_stats(d, &refs)).collect()
+    };
+    let indicators = stats_of(inputs.indicators, &monitoring_read);
+    let cluster_indicators = stats_of(&cluster_defs, &cluster_read);
+    // Clusters over seed 004's indicators and seed 003's cluster figures together, per school.
+    let clusters = {
+        let mut merged: Vec<(SchoolRef, ReadReport)> = schools
+            .iter()
+            .filter_map(|(s, _)| {
+                let (m, c) = (monitoring_read.get(&s.id), cluster_read.get(&s.id));
+                if m.is_none() && c.is_none() {
+                    return None;
+                }
+                let mut read = m.cloned().unwrap_or_default();
+                read.extend(c.into_iter().flat_map(|c| c.iter().map(|(k, v)| (k.clone(), v.clone()))));
+                Some((s.clone(), read))
+            })
+            .collect();
+        merged.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+        let by_school: Vec<(SchoolRef, &ReadReport)> = merged.iter().map(|(s, r)| (s.clone(), r)).collect();
+        let defs: Vec<IndicatorDef> = inputs.indicators.iter().chain(&cluster_defs).cloned().collect();
+        cluster_schools(&defs, &by_school, CLUSTERS)
     };
 
     // Dynamics between the two compared periods: each school's card for exactly the later one
@@ -1080,9 +1140,13 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
             }
         })
         .collect();
+    let in_programme: Vec<SchoolId> =
+        schools.iter().filter(|(_, f)| f.low_results || f.unfavourable_conditions).map(|(s, _)| s.id).collect();
     let completion = Completion {
-        teachers: schools.iter().map(|(s, _)| counts.get(&s.id).copied().unwrap_or(0)).sum(),
-        completed: released.submitted_at(in_view.iter()),
+        teachers: in_programme.iter().map(|s| counts.get(s).copied().unwrap_or(0)).sum(),
+        completed: released.submitted_at(in_programme.iter()),
+        all_teachers: schools.iter().map(|(s, _)| counts.get(&s.id).copied().unwrap_or(0)).sum(),
+        all_completed: released.submitted_at(in_view.iter()),
         year: inputs.year,
         target: target_for(inputs.completion_targets, inputs.year),
     };
@@ -1129,6 +1193,7 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         monitoring_periods,
         monitoring_period,
         indicators,
+        cluster_indicators,
         clusters,
         card_period: compare_to.map(|p| p.to_string()),
         dynamics,
@@ -1350,7 +1415,14 @@ mod tests {
         assert_eq!(target_for(&targets, 2019), None);
         assert_eq!(target_for(&targets, 2023).map(|t| t.percent), Some(55), "the latest target year not after it");
         assert_eq!(target_for(&targets, 2026).map(|t| t.percent), Some(100));
-        let c = Completion { teachers: 20, completed: 11, year: 2021, target: target_for(&targets, 2021) };
+        let c = Completion {
+            teachers: 20,
+            completed: 11,
+            all_teachers: 26,
+            all_completed: 11,
+            year: 2021,
+            target: target_for(&targets, 2021),
+        };
         assert_eq!((c.share(), c.meets_target()), (Some(0.55), Some(true)), "exactly 55 % meets «не менее 55 %»");
         let c = Completion { completed: 10, ..c };
         assert_eq!(c.meets_target(), Some(false));
@@ -1558,6 +1630,7 @@ mod tests {
                 schools: &schools,
                 indicators: &[],
                 monitoring: None,
+                cluster_monitoring: None,
                 monitoring_period: None,
                 compare_from: from,
                 compare_to: to,

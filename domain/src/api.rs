@@ -494,7 +494,10 @@ pub struct DepartmentAnalytics {
     pub monitoring_periods: Vec<String>,
     pub monitoring_period: Option<String>,
     pub indicators: Vec<crate::analytics::IndicatorStats>,
-    /// Schools grouped by their monitoring indicators, for the same period.
+    /// Seed 003's cluster monitoring for the same period, field by field.
+    #[serde(default)]
+    pub cluster_indicators: Vec<crate::analytics::IndicatorStats>,
+    /// Schools grouped by their monitoring indicators and cluster monitoring, for the same period.
     pub clusters: Vec<crate::analytics::Cluster>,
     /// The later of the two periods the dynamics compare.
     pub card_period: Option<String>,

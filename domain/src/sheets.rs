@@ -361,14 +361,32 @@ pub fn campaigns(a: &DepartmentAnalytics) -> Sheet {
 
 pub fn completion(a: &DepartmentAnalytics) -> Sheet {
     let c = &a.completion;
-    let mut rows = vec![vec![
-        format!("{} ({})", a.scope.name, a.group.title_ru()).into(),
-        Value::Number(f64::from(c.teachers)),
-        Value::Number(f64::from(c.completed)),
-        Value::opt(c.share()),
-        c.target.map_or(Value::Empty, |t| Value::Number(f64::from(t.percent) / 100.0)),
-        c.meets_target().map_or(Value::Empty, Value::yes),
-    ]];
+    // The programme's figure first (its schools of the year shown), all staff second.
+    let all_share = (c.all_teachers > 0).then(|| f64::from(c.all_completed) / f64::from(c.all_teachers));
+    let mut rows = vec![
+        vec![
+            format!(
+                "{}: школы программы{} ({})",
+                a.scope.name,
+                a.membership_year.as_deref().map(|y| format!(" {y}")).unwrap_or_default(),
+                a.group.title_ru()
+            )
+            .into(),
+            Value::Number(f64::from(c.teachers)),
+            Value::Number(f64::from(c.completed)),
+            Value::opt(c.share()),
+            c.target.map_or(Value::Empty, |t| Value::Number(f64::from(t.percent) / 100.0)),
+            c.meets_target().map_or(Value::Empty, Value::yes),
+        ],
+        vec![
+            format!("{}: все педагоги всех школ ({})", a.scope.name, a.group.title_ru()).into(),
+            Value::Number(f64::from(c.all_teachers)),
+            Value::Number(f64::from(c.all_completed)),
+            Value::opt(all_share),
+            Value::Empty,
+            Value::Empty,
+        ],
+    ];
     rows.extend(a.deficits.iter().map(|r| {
         vec![
             r.school.name.as_str().into(),
@@ -421,7 +439,7 @@ pub fn clusters(a: &DepartmentAnalytics) -> Sheet {
     Sheet {
         name: "Кластеры".into(),
         title: format!(
-            "Группы школ со сходными показателями мониторинга{}",
+            "Группы школ со сходными показателями мониторинга и кластерного мониторинга{}",
             a.monitoring_period.as_deref().map(|p| format!(" за {p}")).unwrap_or_default()
         ),
         head: head(&["Группа", "Школ", "Школы", "Чем отличается"]),
@@ -446,6 +464,33 @@ pub fn clusters(a: &DepartmentAnalytics) -> Sheet {
     }
 }
 
+/// Seed 003's cluster monitoring (5.4), field by field across the schools shown.
+pub fn cluster_monitoring(a: &DepartmentAnalytics) -> Sheet {
+    Sheet {
+        name: "Кластерный мониторинг".into(),
+        title: format!(
+            "Кластерный мониторинг: организация, педагоги, обучающиеся{}",
+            a.monitoring_period.as_deref().map(|p| format!(" за {p}")).unwrap_or_default()
+        ),
+        head: head(&["Показатель", "Школ с данными", "Среднее", "Медиана", "Минимум", "Максимум"]),
+        rows: a
+            .cluster_indicators
+            .iter()
+            .map(|s| {
+                vec![
+                    s.label.as_str().into(),
+                    Value::Number(f64::from(s.schools)),
+                    Value::opt(s.mean),
+                    Value::opt(s.median),
+                    Value::opt(s.min),
+                    Value::opt(s.max),
+                ]
+            })
+            .collect(),
+        heat_from: None,
+    }
+}
+
 /// Every view, one sheet each, in the order of the department's page.
 pub fn all(a: &DepartmentAnalytics) -> Vec<Sheet> {
     vec![
@@ -461,6 +506,7 @@ pub fn all(a: &DepartmentAnalytics) -> Vec<Sheet> {
         deficits_by_subject(a),
         topics(a),
         clusters(a),
+        cluster_monitoring(a),
     ]
 }
 

@@ -98,10 +98,12 @@ async fn dynamics_and_identification_explain_themselves() {
         ("2019-Q2", 16, 17)
     );
     // Five of six teachers in each of six schools against seed 002's target (100 % from 2025).
-    let c = a.completion;
+    // Coverage as the programme defines it: teachers of the programme schools of the year shown
+    // (2025-2026: five schools, Полянская has left), all staff as the second figure.
+    let c = latest.completion;
     assert_eq!(
-        (c.teachers, c.completed, c.target.map(|t| t.percent), c.meets_target()),
-        (36, 30, Some(100), Some(false))
+        (c.teachers, c.completed, c.all_teachers, c.all_completed, c.target.map(|t| t.percent), c.meets_target()),
+        (30, 25, 36, 30, Some(100), Some(false))
     );
 
     // Чойский район: seed 002's tables trigger the federal rule, with the values behind it.
@@ -167,6 +169,9 @@ async fn groups_filter_every_view_and_small_groups_stay_hidden() {
     let all = analytics(&app, "chesma.otdel", "").await.unwrap();
     let low = analytics(&app, "chesma.otdel", "?group=low_results").await.unwrap();
     assert_eq!((all.identification.len(), low.identification.len()), (4, 3), "Чесменская СОШ is in neither group");
+    // The example: Чесма's coverage is 6 of the 18 teachers of its programme schools, 6 of 26 of all staff.
+    let c = all.completion;
+    assert_eq!((c.completed, c.teachers, c.all_completed, c.all_teachers), (6, 18, 6, 26));
     assert_eq!(low.deficits.len(), 3);
     // Two teachers of six completed in each Чесменский school: below the minimum of five.
     assert!(all.deficits.iter().all(|r| r.summary.areas.iter().all(|a| a.stat == AreaStat::Suppressed)));
@@ -176,7 +181,7 @@ async fn groups_filter_every_view_and_small_groups_stay_hidden() {
     assert!(spassk.deficits.iter().all(|r| r.summary.areas.iter().all(|a| matches!(a.stat, AreaStat::Shown { .. }))));
     // By subject: every completed self-diagnosis counted once, small subjects suppressed.
     let by_subject: u32 = spassk.deficits_by_subject.iter().map(|s| s.summary.completed).sum();
-    assert_eq!(by_subject, spassk.completion.completed);
+    assert_eq!(by_subject, spassk.completion.all_completed);
     for s in &spassk.deficits_by_subject {
         let shown = s.summary.areas.iter().any(|a| matches!(a.stat, AreaStat::Shown { .. }));
         assert_eq!(shown, s.summary.completed >= spassk.min_group, "{}: {}", s.subject, s.summary.completed);
@@ -254,7 +259,8 @@ async fn exports_open_in_russian_excel_with_numbers_as_numbers() {
             "Дефициты",
             "Дефициты по предметам",
             "Темы повышения квалификации",
-            "Кластеры"
+            "Кластеры",
+            "Кластерный мониторинг"
         ]
     );
     let sheet = book.worksheet_range("Показатели").unwrap();
@@ -307,7 +313,15 @@ async fn the_monitoring_table_is_shown_for_the_chosen_year() {
     let latest = analytics(&app, "spassk.otdel", "").await.unwrap();
     assert_eq!(latest.monitoring_periods, ["2025-2026", "2024-2025", "2020", "2019"], "newest first");
     assert_eq!(latest.monitoring_period.as_deref(), Some("2025-2026"));
+    // Seed 003's cluster monitoring of the same year: its own table, and the clusters use it.
+    let turnover = latest.cluster_indicators.iter().find(|r| r.id == "teachers.turnover").expect("a cluster figure");
+    assert_eq!(
+        (turnover.schools, turnover.label.as_str()),
+        (6, "Педагогические работники: Текучесть педагогических кадров")
+    );
+    assert_eq!(latest.clusters.iter().map(|c| c.schools.len()).sum::<usize>(), 6);
     let latest = analytics(&app, "spassk.otdel", "?period=2020").await.unwrap();
+    assert!(latest.cluster_indicators.is_empty(), "no cluster monitoring for 2020");
     let share = latest.indicators.iter().find(|r| r.id == "share_4_5").unwrap();
     assert_eq!(share.schools, 1);
     assert!((share.mean.unwrap() - 56.0 / 112.0).abs() < 1e-12);

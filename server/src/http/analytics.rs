@@ -61,6 +61,7 @@ const CARD: &str = "indicator-card";
 const ASSESSMENT: &str = "assessment-results";
 const CHECKLIST: &str = "identification-checklist";
 const ROADMAP: &str = "roadmap";
+const CLUSTER_MONITORING: &str = "cluster-monitoring";
 
 /// The municipalities a view covers: the one asked for (or the specialist's own), or, for a
 /// regional specialist (or an administrator naming a region) asking for none, the whole region.
@@ -99,7 +100,7 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
         .latest_form(&FormId::from(SELF_DIAGNOSIS_FORM))
         .await?
         .ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
-    const FORMS: [&str; 5] = ["", CARD, ASSESSMENT, CHECKLIST, ROADMAP];
+    const FORMS: [&str; 6] = ["", CARD, ASSESSMENT, CHECKLIST, ROADMAP, CLUSTER_MONITORING];
     let form_ids: Vec<&str> =
         FORMS.iter().map(|f| if f.is_empty() { state.indicators.form.as_str() } else { f }).collect();
     let mut loaded: Vec<(ReportForm, Vec<SchoolReport>)> = form_ids
@@ -152,6 +153,7 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
         schools: &schools,
         indicators: &state.indicators.indicators,
         monitoring: reports(0),
+        cluster_monitoring: reports(5),
         monitoring_period: query.period.as_deref(),
         compare_from: query.from.as_deref(),
         compare_to: query.to.as_deref(),
