@@ -100,7 +100,7 @@ pub fn Membership(user: UserId, municipality: Option<String>, year: String) -> i
                     </table>
                     <h3>{format!("Предложение правил выявления на {}", v.next_year)}</h3>
                     <table class="data" data-testid="proposals">
-                        <thead><tr><th>"Школа"</th><th>"Сейчас"</th><th>"ШНОР"</th><th>"ШФНСУ"</th><th>"Почему"</th></tr></thead>
+                        <thead><tr><th>"Школа"</th><th>"Сейчас"</th><th>"ШНОР"</th><th>"ШФНСУ"</th><th>"Предложение"</th></tr></thead>
                         <tbody>
                             {v.proposals.iter().map(|p| {
                                 let id = p.school.id;
@@ -115,12 +115,21 @@ pub fn Membership(user: UserId, municipality: Option<String>, year: String) -> i
                                         <td>{groups_ru(&p.now)}</td>
                                         <td><input type="checkbox" prop:checked=flag(true) on:change=move |ev| set(true, event_target_checked(&ev))/></td>
                                         <td><input type="checkbox" prop:checked=flag(false) on:change=move |ev| set(false, event_target_checked(&ev))/></td>
-                                        <td>{if p.reasons.is_empty() { "—".to_owned() } else { p.reasons.join("; ") }}</td>
+                                        <td>{match change_ru(p.change) {
+                                            "" => groups_ru(&p.proposed).to_owned(),
+                                            change => format!("{} ({change})", groups_ru(&p.proposed)),
+                                        }}</td>
                                     </tr>
                                 }
                             }).collect_view()}
                         </tbody>
                     </table>
+                    // The reasons in full, below the table: long texts would stretch a column.
+                    <ul data-testid="proposal-reasons">
+                        {v.proposals.iter().filter(|p| !p.reasons.is_empty()).map(|p| view! {
+                            <li><strong>{p.school.name.clone()}</strong>": "{p.reasons.join("; ")}</li>
+                        }).collect_view()}
+                    </ul>
                     <div class="actions">
                         <label>"Основание: " <input type="text" name="membership-basis" placeholder="Приказ № 301" prop:value=move || basis.get() on:input=move |ev| basis.set(event_target_value(&ev))/></label>
                         <label>" от " <input type="text" name="membership-date" placeholder="30.08.2026" prop:value=move || basis_date.get() on:input=move |ev| basis_date.set(event_target_value(&ev))/></label>
