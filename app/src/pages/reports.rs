@@ -50,10 +50,24 @@ fn ReportList(user: UserId) -> impl IntoView {
     };
     let chosen_form = RwSignal::new(String::new());
     let period = RwSignal::new(String::new());
+    let period_problem = RwSignal::new(None::<String>);
     let open = move |_| {
-        let (form, period) = (chosen_form.get_untracked(), period.get_untracked().trim().replace('/', "-"));
-        if !form.is_empty() && !period.is_empty() {
-            navigate(&format!("/reports/{form}/{period}"), Default::default());
+        let (form, typed) = (chosen_form.get_untracked(), period.get_untracked().trim().replace('/', "-"));
+        if form.is_empty() || typed.is_empty() {
+            return;
+        }
+        // The period is checked here as the server checks it: a period at all, of the form's kind.
+        let kind = forms.with_untracked(|fs| fs.iter().find(|f| f.id.as_str() == form).and_then(|f| f.period_kind));
+        let checked = match kind {
+            Some(kind) => opora_domain::period::Period::parse_of_kind(&typed, kind).map(|p| p.to_string()),
+            None => opora_domain::period::normalise(&typed),
+        };
+        match checked {
+            Ok(period) => {
+                period_problem.set(None);
+                navigate(&format!("/reports/{form}/{period}"), Default::default());
+            }
+            Err(problem) => period_problem.set(Some(problem)),
         }
     };
     view! {
@@ -97,6 +111,7 @@ fn ReportList(user: UserId) -> impl IntoView {
             <label class="field">"Период, например 2025-2026"
                 <input type="text" name="period" prop:value=move || period.get() on:input=move |ev| period.set(event_target_value(&ev))/>
             </label>
+            {move || period_problem.get().map(|p| view! { <p class="error-text" data-testid="period-problem">{p}</p> })}
             <div class="actions"><button class="btn primary" on:click=open>"Открыть"</button></div>
         </div>
     }
