@@ -145,8 +145,8 @@ async fn principals_see_their_municipalitys_campaigns_only() {
     let app = TestApp::spawn().await;
     let spassk = app.token("spassk.otdel").await;
     let chesma = app.token("chesma.otdel").await;
-    let ours = open(&app, &spassk, "monitoring", "2025", "2026-01-20").await.unwrap();
-    let theirs = open(&app, &chesma, "monitoring", "2025", "2026-01-25").await.unwrap();
+    let ours = open(&app, &spassk, "monitoring", "2025-2026", "2026-01-20").await.unwrap();
+    let theirs = open(&app, &chesma, "monitoring", "2025-2026", "2026-01-25").await.unwrap();
 
     let principal = app.token("burakovo.director").await;
     let owed: SchoolCampaigns = get(&app, &principal, "/api/school/campaigns").await.unwrap();
@@ -165,8 +165,8 @@ async fn principals_see_their_municipalitys_campaigns_only() {
 async fn reopening_moves_the_deadline_of_the_same_campaign() {
     let app = TestApp::spawn().await;
     let department = app.token("spassk.otdel").await;
-    let first = open(&app, &department, "assessment-results", "2019", "2019-09-01").await.unwrap();
-    let again = open(&app, &department, "assessment-results", "2019", "15.09.2019").await.unwrap();
+    let first = open(&app, &department, "assessment-results", "2018-2019", "2019-09-01").await.unwrap();
+    let again = open(&app, &department, "assessment-results", "2018-2019", "15.09.2019").await.unwrap();
     assert_eq!(again.id, first.id);
     assert_eq!(again.deadline, "2019-09-15");
     let list: DepartmentCampaigns = get(&app, &department, "/api/department/campaigns").await.unwrap();
@@ -181,8 +181,11 @@ async fn a_campaign_that_cannot_be_opened_is_explained() {
         ("no-such-form", "2025", "2026-01-20", "формы"),
         ("monitoring", "2025/2026", "2026-01-20", "Период"),
         ("monitoring", "", "2026-01-20", "Период"),
-        ("monitoring", "2025", "31.02.2026", "дата"),
-        ("monitoring", "2025", "скоро", "дата"),
+        ("monitoring", "2025-2026", "31.02.2026", "дата"),
+        ("monitoring", "2025-2026", "скоро", "дата"),
+        // The monitoring form is reported per academic year: a calendar year is not its period.
+        ("monitoring", "2025", "2026-01-20", "учебный год («2025-2026»)"),
+        ("roadmap", "2025-2026", "2026-01-20", "квартал («2025-Q1»)"),
     ] {
         let (status, error) = open(&app, &department, form, period, deadline).await.unwrap_err();
         assert_eq!(

@@ -79,8 +79,12 @@ pub async fn open(
     let Some(form) = forms.iter().find(|f| f.id == req.form) else {
         return Err(AppError::detail(ErrorCode::InvalidInput, "Такой формы отчёта нет."));
     };
-    let period =
-        opora_domain::period::normalise(&req.period).map_err(|e| AppError::detail(ErrorCode::InvalidInput, e))?;
+    // A campaign asks for reports of the form's current version: a period of its kind.
+    let period = match form.period_kind {
+        Some(kind) => opora_domain::period::Period::parse_of_kind(&req.period, kind).map(|p| p.to_string()),
+        None => opora_domain::period::normalise(&req.period),
+    }
+    .map_err(|e| AppError::detail(ErrorCode::InvalidInput, e))?;
     let Some(deadline) = read_date(&req.deadline) else {
         return Err(AppError::detail(ErrorCode::InvalidInput, "Срок сдачи — дата, например 31.05.2026."));
     };
