@@ -276,12 +276,55 @@ pub struct IdentificationRules {
     pub failed_procedures_in_a_year: u32,
     /// «Да» answers in the identification checklist that flag a school.
     pub checklist_yes: u32,
+    /// Seed 003's cluster monitoring of students' families (`students.low_income`, …): a share
+    /// at or above this (in %) in any of `social_fields` flags unfavourable social conditions.
+    #[serde(default = "default_social_percent")]
+    pub social_percent: f64,
+    #[serde(default = "default_social_fields")]
+    pub social_fields: Vec<String>,
+}
+
+fn default_social_percent() -> f64 {
+    30.0
+}
+
+fn default_social_fields() -> Vec<String> {
+    ["students.low_income", "students.risk_families", "students.risk_group"].map(str::to_owned).to_vec()
 }
 
 impl Default for IdentificationRules {
     fn default() -> Self {
-        IdentificationRules { fail_percent: 30.0, failed_procedures_in_a_year: 2, checklist_yes: 3 }
+        IdentificationRules {
+            fail_percent: 30.0,
+            failed_procedures_in_a_year: 2,
+            checklist_yes: 3,
+            social_percent: default_social_percent(),
+            social_fields: default_social_fields(),
+        }
     }
+}
+
+/// Unfavourable social conditions from a school's cluster monitoring (seed 003, 5.4, «Обучающиеся»):
+/// the shares of `rules.social_fields` at or above `rules.social_percent`, named with their values.
+pub fn social_flag(form: &ReportForm, fields: &Fields, rules: &IdentificationRules) -> Option<Flag> {
+    let read = read(form, fields);
+    let high: Vec<String> = rules
+        .social_fields
+        .iter()
+        .filter_map(|id| {
+            let value = number(&read, id)?;
+            let label = form.field(&ItemId::from(id.as_str()))?.label.clone();
+            (value >= rules.social_percent - 1e-9).then(|| format!("{label} — {}", percent(value)))
+        })
+        .collect();
+    (!high.is_empty()).then(|| Flag {
+        rule: format!(
+            "Неблагоприятные социальные условия (ШФНСУ): не менее {} по данным кластерного мониторинга",
+            percent(rules.social_percent)
+        ),
+        explanation: high.join("; "),
+        unfavourable: true,
+    })
 }
 
 /// One procedure's fail share in one year, from an assessment-results report: the year from the
@@ -353,6 +396,9 @@ pub fn procedure_results_of(
 pub struct Flag {
     pub rule: String,
     pub explanation: String,
+    /// A finding about social conditions (ШФНСУ) rather than results (ШНОР).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unfavourable: bool,
 }
 
 fn percent(v: f64) -> String {
@@ -380,6 +426,7 @@ pub fn assessment_flags(results: &[ProcedureResult], rules: &IdentificationRules
                     rules.failed_procedures_in_a_year
                 ),
                 explanation: format!("{year} год: {}", list.join("; ")),
+                unfavourable: false,
             });
         }
     }
@@ -403,6 +450,7 @@ pub fn assessment_flags(results: &[ProcedureResult], rules: &IdentificationRules
                     pair[1].year,
                     percent(pair[1].fail_percent)
                 ),
+                unfavourable: false,
             });
         }
     }
@@ -420,6 +468,7 @@ pub fn checklist_flag(form: &ReportForm, fields: &Fields, rules: &Identification
     (yes.len() as u32 >= rules.checklist_yes.max(1)).then(|| Flag {
         rule: format!("Не менее {} критериев из перечня (приложение 3)", rules.checklist_yes),
         explanation: format!("Отмечено {} из {}: {}", yes.len(), form.fields().count(), yes.join("; ")),
+        unfavourable: false,
     })
 }
 
@@ -1046,6 +1095,10 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         (procedure_fields(a.form), at(compare_to), at(compare_to.and_then(|p| p.previous())))
     });
     let checklist = inputs.checklist.map(|c| (c.form, latest_by_school(c.reports, today)));
+    // Social conditions from the cluster monitoring of exactly the year shown.
+    let social = inputs
+        .cluster_monitoring
+        .map(|c| (c.form, compare_to.map(|p| crate::history::reports_for(c.reports, &p)).unwrap_or_default()));
     let identification = schools
         .iter()
         .map(|(school, listed)| {
@@ -1065,6 +1118,11 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
                 && let Some(r) = latest.get(&school.id)
             {
                 flags.extend(checklist_flag(form, &r.fields, inputs.rules));
+            }
+            if let Some((form, reports)) = &social
+                && let Some(r) = reports.get(&school.id)
+            {
+                flags.extend(social_flag(form, &r.fields, inputs.rules));
             }
             SchoolIdentification { school: school.clone(), listed: *listed, flags }
         })
@@ -1682,6 +1740,29 @@ mod tests {
         let empty = view(None, Some("2019-2020"));
         assert!(empty.dynamics.iter().all(|d| d.no_report && d.rows.is_empty()));
         assert_eq!(empty.membership_year.as_deref(), Some("2019-2020"));
+    }
+
+    #[test]
+    fn cluster_monitoring_flags_unfavourable_social_conditions_with_its_values() {
+        let form: ReportForm = serde_json::from_value(serde_json::json!({
+            "id": "cluster-monitoring", "version": 2, "title": "Кластерный мониторинг", "period_kind": "academic_year",
+            "sections": [{ "id": "students", "title": "Обучающиеся", "fields": [
+                { "id": "students.low_income", "label": "Дети из малообеспеченных семей", "type": "value", "unit": "percent" },
+                { "id": "students.risk_families", "label": "Дети из семей группы риска", "type": "value", "unit": "percent" }
+            ]}]
+        }))
+        .unwrap();
+        let rules = IdentificationRules::default();
+        let flag =
+            social_flag(&form, &fields(&[("students.low_income", "41"), ("students.risk_families", "30")]), &rules)
+                .expect("41 % and 30 % are at or above 30 %");
+        assert!(flag.unfavourable);
+        assert_eq!(flag.explanation, "Дети из малообеспеченных семей — 41 %; Дети из семей группы риска — 30 %");
+        let calm = fields(&[("students.low_income", "29,9"), ("students.risk_families", "–")]);
+        assert_eq!(social_flag(&form, &calm, &rules), None, "below the threshold, or no value");
+        // Every measured field is an indicator of its own in the cluster table, labelled by section.
+        let defs = cluster_indicator_defs(&form);
+        assert_eq!(defs[0].label, "Обучающиеся: Дети из малообеспеченных семей");
     }
 
     fn read_only_form() -> ReportForm {

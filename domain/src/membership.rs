@@ -109,10 +109,11 @@ pub struct Proposal {
 }
 
 /// Next year's list from this year's membership and what the identification rules find in each
-/// school's latest reports: a school the rules flag is proposed as ШНОР with the findings as
-/// reasons; a ШНОР school the rules no longer flag is proposed to leave ШНОР («эффективный
-/// режим»). ШФНСУ is about a school's social conditions, which reports of results do not judge:
-/// it stays as decided. The department confirms or changes each line.
+/// school's latest reports: a school the rules flag on results is proposed as ШНОР, one flagged on
+/// social conditions (cluster monitoring) as ШФНСУ, with the findings as reasons; a ШНОР school
+/// the rules no longer flag on results is proposed to leave ШНОР («эффективный режим»). ШФНСУ is
+/// left only by the department's decision: conditions are not measured every year. The
+/// department confirms or changes each line.
 pub fn propose(
     schools: &[SchoolRef],
     now: &HashMap<SchoolId, SchoolFlags>,
@@ -123,7 +124,10 @@ pub fn propose(
         .map(|school| {
             let current = now.get(&school.id).copied().unwrap_or_default();
             let flags = findings.get(&school.id).map(Vec::as_slice).unwrap_or_default();
-            let proposed = SchoolFlags { low_results: !flags.is_empty(), ..current };
+            let proposed = SchoolFlags {
+                low_results: flags.iter().any(|f| !f.unfavourable),
+                unfavourable_conditions: current.unfavourable_conditions || flags.iter().any(|f| f.unfavourable),
+            };
             let mut reasons: Vec<String> = flags.iter().map(|f| format!("{}: {}", f.rule, f.explanation)).collect();
             if current.low_results && !proposed.low_results {
                 reasons.push("Правила выявления в последних отчётах школы не срабатывают: предлагается выход из ШНОР (эффективный режим).".to_owned());
@@ -257,12 +261,20 @@ mod tests {
 
     #[test]
     fn the_rules_propose_next_years_list_with_reasons() {
-        let schools = [school(1), school(2), school(3)];
+        let schools = [school(1), school(2), school(3), school(4)];
         let now = HashMap::from([(school(1).id, LOW), (school(2).id, NONE), (school(3).id, BOTH)]);
         let flag = Flag {
-            rule: "Два года подряд".into(), explanation: "ВПР, математика, 5 класс: 45 %, 57 %".into()
+            rule: "Два года подряд".into(),
+            explanation: "ВПР, математика, 5 класс: 45 %, 57 %".into(),
+            unfavourable: false,
         };
-        let findings = HashMap::from([(school(2).id, vec![flag]), (school(3).id, vec![])]);
+        let social = Flag {
+            rule: "ШФНСУ".into(),
+            explanation: "Дети из малообеспеченных семей — 41 %".into(),
+            unfavourable: true,
+        };
+        let findings =
+            HashMap::from([(school(2).id, vec![flag]), (school(3).id, vec![]), (school(4).id, vec![social])]);
         let p = propose(&schools, &now, &findings);
         assert_eq!((p[0].proposed, p[0].change), (NONE, Some(Change::Left)), "no findings: leaves ШНОР");
         assert!(p[0].reasons[0].contains("эффективный режим"));
@@ -270,5 +282,8 @@ mod tests {
         assert_eq!(p[1].reasons, ["Два года подряд: ВПР, математика, 5 класс: 45 %, 57 %"]);
         let unfavourable_only = SchoolFlags { low_results: false, unfavourable_conditions: true };
         assert_eq!((p[2].proposed, p[2].change), (unfavourable_only, Some(Change::Moved)), "ШФНСУ stays as decided");
+        // Social conditions found in the cluster monitoring propose ШФНСУ, not ШНОР.
+        assert_eq!((p[3].proposed, p[3].change), (unfavourable_only, Some(Change::Entered)));
+        assert_eq!(p[3].reasons, ["ШФНСУ: Дети из малообеспеченных семей — 41 %"]);
     }
 }

@@ -322,6 +322,11 @@ async fn the_monitoring_table_is_shown_for_the_chosen_year() {
     assert_eq!(latest.clusters.iter().map(|c| c.schools.len()).sum::<usize>(), 6);
     let latest = analytics(&app, "spassk.otdel", "?period=2020").await.unwrap();
     assert!(latest.cluster_indicators.is_empty(), "no cluster monitoring for 2020");
+    // The identification view reads the cluster monitoring's students' families for ШФНСУ.
+    let now = analytics(&app, "spassk.otdel", "").await.unwrap();
+    let social: Vec<&opora_domain::analytics::Flag> =
+        now.identification.iter().flat_map(|s| &s.flags).filter(|f| f.unfavourable).collect();
+    assert!(!social.is_empty() && social.iter().all(|f| f.explanation.contains("Дети ")), "{social:?}");
     let share = latest.indicators.iter().find(|r| r.id == "share_4_5").unwrap();
     assert_eq!(share.schools, 1);
     assert!((share.mean.unwrap() - 56.0 / 112.0).abs() < 1e-12);
