@@ -24,7 +24,6 @@ use opora_domain::form::FormDefinition;
 use std::future::Future;
 use std::sync::Arc;
 use storage::Storage;
-use storage::sqlite::SqliteStorage;
 
 /// What every handler gets.
 #[derive(Clone)]
@@ -79,11 +78,7 @@ pub fn system_now_ms() -> i64 {
 /// empty database with the demo organisations and accounts.
 pub async fn start(settings: Settings) -> anyhow::Result<AppState> {
     settings.check()?;
-    let store: Arc<dyn Storage> = if settings.database_url.starts_with("sqlite:") {
-        Arc::new(SqliteStorage::open(&settings.database_url).await?)
-    } else {
-        anyhow::bail!("unsupported database URL: only sqlite:// is built in");
-    };
+    let store = storage::open(&settings.database_url, settings.pool()).await?;
     let now = system_now_ms();
     let forms = forms::load_forms(store.as_ref(), &settings.forms_dir, now).await?;
     forms::load_report_forms(store.as_ref(), &settings.forms_dir.join("reports"), now).await?;

@@ -6,8 +6,12 @@
 //! The server's clock is the system clock plus an offset the test controls ([`TestApp::advance_clock`]),
 //! so sessions and login lock-outs can be expired without waiting.
 //!
+//! `OPORA_TEST_BACKEND=postgres` runs the same tests against PostgreSQL: a fresh database per
+//! test on a throwaway cluster ([`postgres`]).
+//!
 //! [`proxy`] is the fault-injecting TCP proxy the weak-link tests put between client and server.
 
+pub mod postgres;
 pub mod proxy;
 
 use opora_domain::api::{ApiError, LoginRequest, LoginResponse, SchoolSelfDiagnosisRow, SelfDiagnosisOverview};
@@ -75,6 +79,9 @@ impl TestApp {
             Settings::for_paths(format!("sqlite://{}/test.db", dir.path().display()), dist, PathBuf::from(FORMS_DIR));
         settings.demo_file = PathBuf::from(DEMO_FILE);
         settings.demo = true;
+        if postgres::backend_is_postgres() {
+            settings.database_url = postgres::fresh_database_url().await;
+        }
         configure(&mut settings);
 
         let clock_offset = Arc::new(AtomicI64::new(0));

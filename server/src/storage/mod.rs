@@ -4,6 +4,7 @@
 //! and a PostgreSQL backend is another implementation of the same trait with its own migrations
 //! folder. Errors narrow here to [`StorageError`]: callers never see sqlx types.
 
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -29,9 +30,52 @@ pub enum StorageError {
     /// A unique key is taken, e.g. a login: the caller's mistake, not ours.
     #[error("already exists: {0}")]
     AlreadyExists(String),
+    /// No database connection became free within the pool's acquire timeout: the server is
+    /// overloaded, not broken. Answered 503 with `Retry-After`, never a hang.
+    #[error("{op}: no database connection free")]
+    Busy { op: &'static str },
+    /// A database failure, with the storage operation it happened in.
+    #[error("{op}: {source}")]
+    Failed {
+        op: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+}
+
+impl StorageError {
+    pub fn failed(op: &'static str, source: sqlx::Error) -> Self {
+        StorageError::Database(source).during(op)
+    }
+
+    /// Labels a database failure with the operation it happened in. Errors callers match on
+    /// (`AlreadyExists`) and those already labelled stay as they are.
+    pub fn during(self, op: &'static str) -> Self {
+        match self {
+            StorageError::Database(sqlx::Error::PoolTimedOut) => StorageError::Busy { op },
+            StorageError::Database(source) => StorageError::Failed { op, source },
+            other => other,
+        }
+    }
+
+    /// Whether the server is only overloaded (the client should come back shortly).
+    pub fn is_busy(&self) -> bool {
+        matches!(self, StorageError::Busy { .. } | StorageError::Database(sqlx::Error::PoolTimedOut))
+    }
 }
 
 pub type Result<T> = std::result::Result<T, StorageError>;
+
+/// Opens the backend the URL's scheme names, applying its pending migrations: `sqlite:` (the
+/// embedded default) or `postgres:`/`postgresql:`.
+pub async fn open(url: &str, pool: postgres::PoolSettings) -> anyhow::Result<std::sync::Arc<dyn Storage>> {
+    let scheme = url.split(':').next().unwrap_or_default();
+    Ok(match scheme {
+        "sqlite" => std::sync::Arc::new(sqlite::SqliteStorage::open(url).await?),
+        "postgres" | "postgresql" => std::sync::Arc::new(postgres::PgStorage::open(url, pool).await?),
+        other => anyhow::bail!("unsupported database URL scheme {other:?}: sqlite:// or postgres://"),
+    })
+}
 
 /// A user as stored, with the secret the profile does not carry.
 #[derive(Clone, Debug)]

@@ -137,8 +137,7 @@ fn submission_from(row: &SqliteRow) -> Result<StoredSubmission> {
     })
 }
 
-#[async_trait]
-impl Storage for SqliteStorage {
+impl SqliteStorage {
     async fn is_empty(&self) -> Result<bool> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.reader).await?;
         Ok(n == 0)
@@ -1140,6 +1139,263 @@ impl Storage for SqliteStorage {
             .fetch_optional(&self.reader)
             .await?;
         row.as_ref().map(submission_from).transpose()
+    }
+}
+
+// Every operation labels its errors with its name (SQLite has no transient aborts to retry: its
+// single writer queues transactions instead).
+#[async_trait]
+impl Storage for SqliteStorage {
+    async fn is_empty(&self) -> Result<bool> {
+        SqliteStorage::is_empty(self).await.map_err(|e| e.during("is_empty"))
+    }
+
+    async fn insert_region(&self, id: RegionId, name: &str) -> Result<()> {
+        SqliteStorage::insert_region(self, id, name).await.map_err(|e| e.during("insert_region"))
+    }
+
+    async fn insert_municipality(&self, m: &MunicipalityRef) -> Result<()> {
+        SqliteStorage::insert_municipality(self, m).await.map_err(|e| e.during("insert_municipality"))
+    }
+
+    async fn insert_school(&self, s: &NewSchool) -> Result<()> {
+        SqliteStorage::insert_school(self, s).await.map_err(|e| e.during("insert_school"))
+    }
+
+    async fn insert_user(&self, u: &NewUser, now_ms: i64) -> Result<()> {
+        SqliteStorage::insert_user(self, u, now_ms).await.map_err(|e| e.during("insert_user"))
+    }
+
+    async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>> {
+        SqliteStorage::user_by_login(self, login).await.map_err(|e| e.during("user_by_login"))
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<UserRecord>> {
+        SqliteStorage::user(self, id).await.map_err(|e| e.during("user"))
+    }
+
+    async fn municipality(&self, id: MunicipalityId) -> Result<Option<MunicipalityRef>> {
+        SqliteStorage::municipality(self, id).await.map_err(|e| e.during("municipality"))
+    }
+
+    async fn schools_of(&self, municipality: MunicipalityId) -> Result<Vec<SchoolRef>> {
+        SqliteStorage::schools_of(self, municipality).await.map_err(|e| e.during("schools_of"))
+    }
+
+    async fn school(&self, id: SchoolId) -> Result<Option<SchoolRef>> {
+        SqliteStorage::school(self, id).await.map_err(|e| e.during("school"))
+    }
+
+    async fn municipalities_of(&self, region: RegionId) -> Result<Vec<MunicipalityRef>> {
+        SqliteStorage::municipalities_of(self, region).await.map_err(|e| e.during("municipalities_of"))
+    }
+
+    async fn teacher_counts(&self, municipality: MunicipalityId) -> Result<Vec<(SchoolId, u32)>> {
+        SqliteStorage::teacher_counts(self, municipality).await.map_err(|e| e.during("teacher_counts"))
+    }
+
+    async fn create_account(&self, u: &NewUser, code: Option<&NewCode>, audit: &NewAudit, now_ms: i64) -> Result<()> {
+        SqliteStorage::create_account(self, u, code, audit, now_ms).await.map_err(|e| e.during("create_account"))
+    }
+
+    async fn teachers_of(&self, school: SchoolId, form: &FormId) -> Result<Vec<TeacherAccount>> {
+        SqliteStorage::teachers_of(self, school, form).await.map_err(|e| e.during("teachers_of"))
+    }
+
+    async fn issue_code(&self, code: &NewCode, audit: &NewAudit, now_ms: i64) -> Result<()> {
+        SqliteStorage::issue_code(self, code, audit, now_ms).await.map_err(|e| e.during("issue_code"))
+    }
+
+    async fn code_owner(&self, code_hash: &str, now_ms: i64) -> Result<Option<UserId>> {
+        SqliteStorage::code_owner(self, code_hash, now_ms).await.map_err(|e| e.during("code_owner"))
+    }
+
+    async fn activate(&self, code_hash: &str, password_hash: &str, now_ms: i64) -> Result<Option<UserId>> {
+        SqliteStorage::activate(self, code_hash, password_hash, now_ms).await.map_err(|e| e.during("activate"))
+    }
+
+    async fn set_active(&self, user: UserId, active: bool, audit: &NewAudit, now_ms: i64) -> Result<()> {
+        SqliteStorage::set_active(self, user, active, audit, now_ms).await.map_err(|e| e.during("set_active"))
+    }
+
+    async fn set_password(&self, user: UserId, password_hash: &str, audit: &NewAudit, now_ms: i64) -> Result<()> {
+        SqliteStorage::set_password(self, user, password_hash, audit, now_ms)
+            .await
+            .map_err(|e| e.during("set_password"))
+    }
+
+    async fn store_report_form(&self, form: &ReportForm, now_ms: i64) -> Result<FormStored> {
+        SqliteStorage::store_report_form(self, form, now_ms).await.map_err(|e| e.during("store_report_form"))
+    }
+
+    async fn report_form(&self, id: &FormId, version: u32) -> Result<Option<ReportForm>> {
+        SqliteStorage::report_form(self, id, version).await.map_err(|e| e.during("report_form"))
+    }
+
+    async fn school_flags(&self, municipality: MunicipalityId) -> Result<Vec<(SchoolRef, SchoolFlags)>> {
+        SqliteStorage::school_flags(self, municipality).await.map_err(|e| e.during("school_flags"))
+    }
+
+    async fn sent_reports(&self, municipality: MunicipalityId, form: &FormId) -> Result<Vec<SentReport>> {
+        SqliteStorage::sent_reports(self, municipality, form).await.map_err(|e| e.during("sent_reports"))
+    }
+
+    async fn latest_report_forms(&self) -> Result<Vec<ReportForm>> {
+        SqliteStorage::latest_report_forms(self).await.map_err(|e| e.during("latest_report_forms"))
+    }
+
+    async fn report(&self, key: &ReportKey) -> Result<Option<StoredReport>> {
+        SqliteStorage::report(self, key).await.map_err(|e| e.during("report"))
+    }
+
+    async fn commit_report(
+        &self,
+        change: Option<ChangeKey>,
+        edit: &ReportEdit,
+        author: UserId,
+        decide: DecideEdit<'_>,
+        now_ms: i64,
+    ) -> Result<Outcome> {
+        SqliteStorage::commit_report(self, change, edit, author, decide, now_ms)
+            .await
+            .map_err(|e| e.during("commit_report"))
+    }
+
+    async fn report_revisions(&self, key: &ReportKey) -> Result<Vec<ReportRevision>> {
+        SqliteStorage::report_revisions(self, key).await.map_err(|e| e.during("report_revisions"))
+    }
+
+    async fn reports_of_municipality(
+        &self,
+        municipality: MunicipalityId,
+        form: &FormId,
+        period: &str,
+    ) -> Result<Vec<StoredReport>> {
+        SqliteStorage::reports_of_municipality(self, municipality, form, period)
+            .await
+            .map_err(|e| e.during("reports_of_municipality"))
+    }
+
+    async fn open_campaign(
+        &self,
+        campaign: &Campaign,
+        opened_by: UserId,
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<Campaign> {
+        SqliteStorage::open_campaign(self, campaign, opened_by, audit, now_ms)
+            .await
+            .map_err(|e| e.during("open_campaign"))
+    }
+
+    async fn campaigns_of(&self, municipality: MunicipalityId) -> Result<Vec<Campaign>> {
+        SqliteStorage::campaigns_of(self, municipality).await.map_err(|e| e.during("campaigns_of"))
+    }
+
+    async fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>> {
+        SqliteStorage::campaign(self, id).await.map_err(|e| e.during("campaign"))
+    }
+
+    async fn organisations(&self) -> Result<Organisations> {
+        SqliteStorage::organisations(self).await.map_err(|e| e.during("organisations"))
+    }
+
+    async fn import(&self, batch: &ImportBatch, now_ms: i64) -> Result<()> {
+        SqliteStorage::import(self, batch, now_ms).await.map_err(|e| e.during("import"))
+    }
+
+    async fn audit(&self, entry: &NewAudit, now_ms: i64) -> Result<()> {
+        SqliteStorage::audit(self, entry, now_ms).await.map_err(|e| e.during("audit"))
+    }
+
+    async fn audit_log(&self, before_seq: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>> {
+        SqliteStorage::audit_log(self, before_seq, limit).await.map_err(|e| e.during("audit_log"))
+    }
+
+    async fn principals_see_individual(&self, municipality: MunicipalityId) -> Result<bool> {
+        SqliteStorage::principals_see_individual(self, municipality)
+            .await
+            .map_err(|e| e.during("principals_see_individual"))
+    }
+
+    async fn set_principals_see_individual(
+        &self,
+        municipality: MunicipalityId,
+        allowed: bool,
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()> {
+        SqliteStorage::set_principals_see_individual(self, municipality, allowed, audit, now_ms)
+            .await
+            .map_err(|e| e.during("set_principals_see_individual"))
+    }
+
+    async fn create_session(&self, token_hash: &str, user: UserId, now_ms: i64, expires_at_ms: i64) -> Result<()> {
+        SqliteStorage::create_session(self, token_hash, user, now_ms, expires_at_ms)
+            .await
+            .map_err(|e| e.during("create_session"))
+    }
+
+    async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>> {
+        SqliteStorage::session(self, token_hash).await.map_err(|e| e.during("session"))
+    }
+
+    async fn extend_session(&self, token_hash: &str, expires_at_ms: i64) -> Result<()> {
+        SqliteStorage::extend_session(self, token_hash, expires_at_ms).await.map_err(|e| e.during("extend_session"))
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        SqliteStorage::delete_session(self, token_hash).await.map_err(|e| e.during("delete_session"))
+    }
+
+    async fn store_form(&self, form: &FormDefinition, now_ms: i64) -> Result<FormStored> {
+        SqliteStorage::store_form(self, form, now_ms).await.map_err(|e| e.during("store_form"))
+    }
+
+    async fn form(&self, form: &FormRef) -> Result<Option<FormDefinition>> {
+        SqliteStorage::form(self, form).await.map_err(|e| e.during("form"))
+    }
+
+    async fn latest_form(&self, id: &FormId) -> Result<Option<FormDefinition>> {
+        SqliteStorage::latest_form(self, id).await.map_err(|e| e.during("latest_form"))
+    }
+
+    async fn previous_change(&self, key: ChangeKey) -> Result<Option<PreviousChange>> {
+        SqliteStorage::previous_change(self, key).await.map_err(|e| e.during("previous_change"))
+    }
+
+    async fn commit_submission(&self, key: Option<ChangeKey>, new: &NewSubmission, now_ms: i64) -> Result<Committed> {
+        SqliteStorage::commit_submission(self, key, new, now_ms).await.map_err(|e| e.during("commit_submission"))
+    }
+
+    async fn record_rejection(&self, key: ChangeKey, user: UserId, outcome: &Outcome, now_ms: i64) -> Result<Outcome> {
+        SqliteStorage::record_rejection(self, key, user, outcome, now_ms)
+            .await
+            .map_err(|e| e.during("record_rejection"))
+    }
+
+    async fn submission(&self, id: opora_domain::SubmissionId) -> Result<Option<StoredSubmission>> {
+        SqliteStorage::submission(self, id).await.map_err(|e| e.during("submission"))
+    }
+
+    async fn pull(&self, scope: PullScope, cursor: Cursor, limit: u32) -> Result<PullPage> {
+        SqliteStorage::pull(self, scope, cursor, limit).await.map_err(|e| e.during("pull"))
+    }
+
+    async fn latest_profiles(&self, municipality: MunicipalityId, form: &FormId) -> Result<Vec<LatestProfile>> {
+        SqliteStorage::latest_profiles(self, municipality, form).await.map_err(|e| e.during("latest_profiles"))
+    }
+
+    async fn received_submissions(&self, region: RegionId, form: &FormId) -> Result<Vec<ReceivedSubmission>> {
+        SqliteStorage::received_submissions(self, region, form).await.map_err(|e| e.during("received_submissions"))
+    }
+
+    async fn readable_submission(
+        &self,
+        id: opora_domain::SubmissionId,
+        reader: UserId,
+    ) -> Result<Option<StoredSubmission>> {
+        SqliteStorage::readable_submission(self, id, reader).await.map_err(|e| e.during("readable_submission"))
     }
 }
 
