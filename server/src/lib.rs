@@ -87,9 +87,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<AppState> {
         demo::load(store.as_ref(), &settings.demo_file, &forms, now).await?;
     }
     Ok(AppState {
+        login_throttle: Throttle::for_store(&store),
+        activation_throttle: Throttle::for_store(&store),
         store,
-        login_throttle: Throttle::new(),
-        activation_throttle: Throttle::new(),
         settings: Arc::new(settings),
         clock: Arc::new(system_now_ms),
         forms: Default::default(),

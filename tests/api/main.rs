@@ -15,5 +15,6 @@ mod proxy;
 mod reports;
 mod self_diagnoses;
 mod static_files;
+mod storage;
 mod sync;
 mod throttle;

@@ -137,7 +137,18 @@ pub async fn fresh_database_url() -> String {
 pub async fn create_database(admin_url: &str) -> String {
     use sqlx::Connection;
     let name = format!("opora_t_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(admin_url).await.expect("connecting to the test PostgreSQL");
+    // A cluster just started accepts connections before it accepts logins ("starting up").
+    let started = Instant::now();
+    let mut conn = loop {
+        match sqlx::PgConnection::connect(admin_url).await {
+            Ok(conn) => break conn,
+            Err(e) if started.elapsed() < Duration::from_secs(30) => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("connecting to the test PostgreSQL: {e}"),
+        }
+    };
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("creating a test database");
     let _ = conn.close().await;
     with_database(admin_url, &name)

@@ -272,6 +272,25 @@ pub struct LatestProfile {
     pub profile: Profile,
 }
 
+/// One failed-attempt counter of the login and activation throttles (`crate::limiter`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ThrottleCounter {
+    pub failures: u32,
+    /// Attempts reserved and not yet recorded or released.
+    pub pending: u32,
+    pub window_start_ms: i64,
+    pub locked_until_ms: Option<i64>,
+    pub locked_at_ms: i64,
+    /// Attempts refused during the current lockout.
+    pub refused: u32,
+    pub subject: String,
+    pub client: String,
+}
+
+/// Changes throttle counters: gets the stored counter of each key (`None`: absent) and leaves
+/// what to store (`None`: delete).
+pub type ThrottleUpdate<'a> = &'a mut (dyn FnMut(&mut [Option<ThrottleCounter>]) + Send);
+
 #[async_trait]
 pub trait Storage: Send + Sync + 'static {
     // Organisations and accounts.
@@ -367,6 +386,20 @@ pub trait Storage: Send + Sync + 'static {
         audit: &NewAudit,
         now_ms: i64,
     ) -> Result<()>;
+
+    // Throttle counters, for backends several server processes share.
+    /// Whether the throttles must keep their counters here (several processes on one database)
+    /// rather than in each process's memory.
+    fn shares_throttles(&self) -> bool {
+        false
+    }
+    /// Runs `update` once on the counters of `keys` and stores the result, under a lock that
+    /// keeps any other process from changing those counters in between.
+    async fn update_throttle(&self, keys: &[String], update: ThrottleUpdate<'_>) -> Result<()>;
+    /// Deletes counters with nothing left to remember at `now_ms` (window and lockout over, no
+    /// attempt pending; or untouched for three windows, e.g. a slot a killed process never gave
+    /// back) and returns them.
+    async fn sweep_throttle(&self, now_ms: i64, window_ms: i64) -> Result<Vec<ThrottleCounter>>;
 
     // Sessions: only token hashes are stored.
     async fn create_session(&self, token_hash: &str, user: UserId, now_ms: i64, expires_at_ms: i64) -> Result<()>;

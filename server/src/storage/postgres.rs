@@ -32,6 +32,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres")
 /// cluster-wide equivalent of SQLite's single writer (see the module comment).
 const WRITE_LOCK: i64 = 0x6f70_6f72_61; // "opora"
 
+/// The first half of the advisory lock keys of throttle counters (the second is the key's hash).
+const THROTTLE_LOCK_CLASS: i32 = 0x7468; // "th"
+
 /// How many times a transaction PostgreSQL aborted (serialization failure, deadlock) is tried.
 const ATTEMPTS: u32 = 5;
 
@@ -1205,6 +1208,19 @@ impl PgStorage {
 // error says which operation it came from.
 #[async_trait]
 impl Storage for PgStorage {
+    fn shares_throttles(&self) -> bool {
+        true
+    }
+
+    async fn update_throttle(&self, keys: &[String], update: ThrottleUpdate<'_>) -> Result<()> {
+        // Not `retrying`: `update` runs once. A deadlock cannot happen (keys are locked in order).
+        PgStorage::update_throttle_once(self, keys, update).await.map_err(|e| e.during("update_throttle"))
+    }
+
+    async fn sweep_throttle(&self, now_ms: i64, window_ms: i64) -> Result<Vec<ThrottleCounter>> {
+        retrying("sweep_throttle", || PgStorage::sweep_throttle_once(self, now_ms, window_ms)).await
+    }
+
     async fn is_empty(&self) -> Result<bool> {
         retrying("is_empty", || PgStorage::is_empty(self)).await
     }
@@ -1444,6 +1460,102 @@ impl Storage for PgStorage {
     ) -> Result<Option<StoredSubmission>> {
         retrying("readable_submission", || PgStorage::readable_submission(self, id, reader)).await
     }
+}
+
+// Throttle counters: written by the limiter under the locks described in `update_throttle`.
+impl PgStorage {
+    async fn update_throttle_once(&self, keys: &[String], update: ThrottleUpdate<'_>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        // Per-key advisory locks (sorted: no deadlock between two attempts) also cover keys
+        // with no row yet, which `FOR UPDATE` cannot.
+        let mut sorted: Vec<&String> = keys.iter().collect();
+        sorted.sort();
+        sorted.dedup();
+        for key in sorted {
+            sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+                .bind(THROTTLE_LOCK_CLASS)
+                .bind(throttle_key(key))
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut rows = Vec::with_capacity(keys.len());
+        for key in keys {
+            let row = sqlx::query("SELECT * FROM throttle_counters WHERE key = $1 FOR UPDATE")
+                .bind(throttle_key(key))
+                .fetch_optional(&mut *tx)
+                .await?;
+            rows.push(row.as_ref().map(throttle_counter_from).transpose()?);
+        }
+        update(&mut rows);
+        for (key, row) in keys.iter().zip(&rows) {
+            match row {
+                Some(c) => {
+                    sqlx::query(
+                        "INSERT INTO throttle_counters
+                             (key, failures, pending, window_start, locked_until, locked_at, refused, subject, client)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                         ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, pending = excluded.pending,
+                             window_start = excluded.window_start, locked_until = excluded.locked_until,
+                             locked_at = excluded.locked_at, refused = excluded.refused",
+                    )
+                    .bind(throttle_key(key))
+                    .bind(i64::from(c.failures))
+                    .bind(i64::from(c.pending))
+                    .bind(c.window_start_ms)
+                    .bind(c.locked_until_ms)
+                    .bind(c.locked_at_ms)
+                    .bind(i64::from(c.refused))
+                    .bind(&c.subject)
+                    .bind(&c.client)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                None => {
+                    sqlx::query("DELETE FROM throttle_counters WHERE key = $1")
+                        .bind(throttle_key(key))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn sweep_throttle_once(&self, now_ms: i64, window_ms: i64) -> Result<Vec<ThrottleCounter>> {
+        let rows = sqlx::query(
+            "DELETE FROM throttle_counters
+             WHERE (pending = 0 AND CASE WHEN locked_until IS NULL THEN window_start + $2 <= $1
+                                         ELSE locked_until <= $1 END)
+                OR window_start + 3 * $2 <= $1
+             RETURNING *",
+        )
+        .bind(now_ms)
+        .bind(window_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(throttle_counter_from).collect()
+    }
+}
+
+/// A counter's key as stored: its SHA-256 in hex. Keys join a login and an address with NUL
+/// (which PostgreSQL's text cannot hold), and a hash bounds their size.
+fn throttle_key(key: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn throttle_counter_from(row: &PgRow) -> Result<ThrottleCounter> {
+    Ok(ThrottleCounter {
+        failures: row.try_get::<i64, _>("failures")? as u32,
+        pending: row.try_get::<i64, _>("pending")? as u32,
+        window_start_ms: row.try_get("window_start")?,
+        locked_until_ms: row.try_get("locked_until")?,
+        locked_at_ms: row.try_get("locked_at")?,
+        refused: row.try_get::<i64, _>("refused")? as u32,
+        subject: row.try_get("subject")?,
+        client: row.try_get("client")?,
+    })
 }
 
 /// Submissions their author may still read: those not sealed by a reset of her account.

@@ -1146,6 +1146,14 @@ impl SqliteStorage {
 // single writer queues transactions instead).
 #[async_trait]
 impl Storage for SqliteStorage {
+    async fn update_throttle(&self, keys: &[String], update: ThrottleUpdate<'_>) -> Result<()> {
+        SqliteStorage::update_throttle_once(self, keys, update).await.map_err(|e| e.during("update_throttle"))
+    }
+
+    async fn sweep_throttle(&self, now_ms: i64, window_ms: i64) -> Result<Vec<ThrottleCounter>> {
+        SqliteStorage::sweep_throttle_once(self, now_ms, window_ms).await.map_err(|e| e.during("sweep_throttle"))
+    }
+
     async fn is_empty(&self) -> Result<bool> {
         SqliteStorage::is_empty(self).await.map_err(|e| e.during("is_empty"))
     }
@@ -1397,6 +1405,91 @@ impl Storage for SqliteStorage {
     ) -> Result<Option<StoredSubmission>> {
         SqliteStorage::readable_submission(self, id, reader).await.map_err(|e| e.during("readable_submission"))
     }
+}
+
+// Throttle counters: written by the limiter under the locks described in `update_throttle`.
+impl SqliteStorage {
+    async fn update_throttle_once(&self, keys: &[String], update: ThrottleUpdate<'_>) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        // The single writer serialises this with every other write.
+        let mut rows = Vec::with_capacity(keys.len());
+        for key in keys {
+            let row = sqlx::query("SELECT * FROM throttle_counters WHERE key = ?")
+                .bind(throttle_key(key))
+                .fetch_optional(&mut *tx)
+                .await?;
+            rows.push(row.as_ref().map(throttle_counter_from).transpose()?);
+        }
+        update(&mut rows);
+        for (key, row) in keys.iter().zip(&rows) {
+            match row {
+                Some(c) => {
+                    sqlx::query(
+                        "INSERT INTO throttle_counters
+                             (key, failures, pending, window_start, locked_until, locked_at, refused, subject, client)
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                         ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, pending = excluded.pending,
+                             window_start = excluded.window_start, locked_until = excluded.locked_until,
+                             locked_at = excluded.locked_at, refused = excluded.refused",
+                    )
+                    .bind(throttle_key(key))
+                    .bind(i64::from(c.failures))
+                    .bind(i64::from(c.pending))
+                    .bind(c.window_start_ms)
+                    .bind(c.locked_until_ms)
+                    .bind(c.locked_at_ms)
+                    .bind(i64::from(c.refused))
+                    .bind(&c.subject)
+                    .bind(&c.client)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                None => {
+                    sqlx::query("DELETE FROM throttle_counters WHERE key = ?")
+                        .bind(throttle_key(key))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn sweep_throttle_once(&self, now_ms: i64, window_ms: i64) -> Result<Vec<ThrottleCounter>> {
+        let rows = sqlx::query(
+            "DELETE FROM throttle_counters
+             WHERE (pending = 0 AND CASE WHEN locked_until IS NULL THEN window_start + ?2 <= ?1
+                                         ELSE locked_until <= ?1 END)
+                OR window_start + 3 * ?2 <= ?1
+             RETURNING *",
+        )
+        .bind(now_ms)
+        .bind(window_ms)
+        .fetch_all(&self.writer)
+        .await?;
+        rows.iter().map(throttle_counter_from).collect()
+    }
+}
+
+/// A counter's key as stored: its SHA-256 in hex. Keys join a login and an address with NUL
+/// (which PostgreSQL's text cannot hold), and a hash bounds their size.
+fn throttle_key(key: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn throttle_counter_from(row: &SqliteRow) -> Result<ThrottleCounter> {
+    Ok(ThrottleCounter {
+        failures: row.try_get::<i64, _>("failures")? as u32,
+        pending: row.try_get::<i64, _>("pending")? as u32,
+        window_start_ms: row.try_get("window_start")?,
+        locked_until_ms: row.try_get("locked_until")?,
+        locked_at_ms: row.try_get("locked_at")?,
+        refused: row.try_get::<i64, _>("refused")? as u32,
+        subject: row.try_get("subject")?,
+        client: row.try_get("client")?,
+    })
 }
 
 /// Submissions their author may still read: those not sealed by a reset of her account.
