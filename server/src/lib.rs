@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod auth;
+mod changes;
 pub mod config;
 pub mod demo;
 mod diagnoses;
@@ -14,6 +15,7 @@ pub mod forms;
 mod http;
 mod limiter;
 pub mod reports;
+mod scope;
 pub mod storage;
 
 pub use config::Settings;

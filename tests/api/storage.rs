@@ -46,3 +46,64 @@ async fn throttle_counters_are_stored_updated_deleted_and_swept() {
     assert_eq!(swept, [ThrottleCounter { refused: 3, ..counter(5, 2_000) }]);
     store.update_throttle(&keys, &mut |rows| assert_eq!(rows, [None, None], "deleted and swept")).await.unwrap();
 }
+
+/// Many devices of one teacher push at once while another of her devices keeps pulling small
+/// pages: with several connections committing concurrently, a change numbered before another may
+/// commit after it, and a pull taken in between must not step over it. The puller ends with
+/// every acknowledged submission, each exactly once.
+#[tokio::test]
+async fn a_puller_misses_nothing_while_many_devices_push_at_once() {
+    use opora_domain::sync::{Cursor, Outcome, Pulled};
+    use opora_tests::{complete_submission, new_device, pushed, sync_request};
+    use std::collections::HashSet;
+    use std::sync::Arc;
+
+    const DEVICES: usize = 16;
+    const EACH: u64 = 6;
+    let app = Arc::new(TestApp::spawn().await);
+    let token = Arc::new(app.token("burakovo.t1").await);
+    let form = Arc::new(app.form().await);
+    let writers: Vec<_> = (0..DEVICES)
+        .map(|_| {
+            let (app, token, form) = (Arc::clone(&app), Arc::clone(&token), Arc::clone(&form));
+            tokio::spawn(async move {
+                let device = new_device();
+                let mut acked = Vec::new();
+                for seq in 1..=EACH {
+                    let submission = complete_submission(&form, "math");
+                    let res = app.sync(&token, &sync_request(device, vec![pushed(seq, &submission)], Cursor(0))).await;
+                    let res = res.expect("a push");
+                    assert_eq!(res.acks[0].outcome, Outcome::Applied);
+                    acked.push(submission.id);
+                }
+                acked
+            })
+        })
+        .collect();
+    let puller = new_device();
+    let mut cursor = Cursor(0);
+    let mut pulled = Vec::new();
+    let mut pull = async |cursor: &mut Cursor| {
+        let mut request = sync_request(puller, vec![], *cursor);
+        request.pull_limit = 3;
+        let res = app.sync(&token, &request).await.expect("a pull");
+        pulled.extend(res.pulled.into_iter().filter_map(|p| match p {
+            Pulled::SelfDiagnosis { stored } => Some(stored.submission.id),
+            _ => None,
+        }));
+        *cursor = res.cursor;
+        res.more
+    };
+    while !writers.iter().all(|w| w.is_finished()) {
+        pull(&mut cursor).await;
+    }
+    while pull(&mut cursor).await {}
+    let mut acked = HashSet::new();
+    for writer in writers {
+        acked.extend(writer.await.expect("a writer"));
+    }
+    assert_eq!(acked.len(), DEVICES * EACH as usize);
+    let unique: HashSet<_> = pulled.iter().copied().collect();
+    assert_eq!(unique.len(), pulled.len(), "every record pulled once");
+    assert_eq!(unique, acked, "the puller has every acknowledged submission");
+}

@@ -486,17 +486,10 @@ impl SqliteStorage {
         now_ms: i64,
     ) -> Result<Outcome> {
         let mut tx = self.writer.begin().await?;
-        if let Some(key) = change {
-            let previous: Option<String> =
-                sqlx::query_scalar("SELECT outcome FROM applied_changes WHERE device_id = ? AND seq = ?")
-                    .bind(key.device.to_string())
-                    .bind(key.seq as i64)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let Some(previous) = previous {
-                return serde_json::from_str(&previous)
-                    .map_err(|e| StorageError::Corrupt(format!("applied_changes.outcome: {e}")));
-            }
+        if let Some(key) = change
+            && let Some(previous) = previous_outcome(&mut tx, key, author).await?
+        {
+            return Ok(previous);
         }
         let k = &edit.key;
         let current = sqlx::query(&format!("{REPORT_SELECT} WHERE school_id = ? AND form_id = ? AND period = ?"))
@@ -906,18 +899,10 @@ impl SqliteStorage {
 
     async fn commit_submission(&self, key: Option<ChangeKey>, new: &NewSubmission, now_ms: i64) -> Result<Committed> {
         let mut tx = self.writer.begin().await?;
-        if let Some(key) = key {
-            let previous: Option<String> =
-                sqlx::query_scalar("SELECT outcome FROM applied_changes WHERE device_id = ? AND seq = ?")
-                    .bind(key.device.to_string())
-                    .bind(key.seq as i64)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let Some(previous) = previous {
-                let outcome = serde_json::from_str(&previous)
-                    .map_err(|e| StorageError::Corrupt(format!("applied_changes.outcome: {e}")))?;
-                return Ok(Committed::Replayed(outcome));
-            }
+        if let Some(key) = key
+            && let Some(previous) = previous_outcome(&mut tx, key, new.stored.teacher).await?
+        {
+            return Ok(Committed::Replayed(previous));
         }
         let s = &new.stored.submission;
         let owner: Option<String> = sqlx::query_scalar("SELECT teacher_id FROM self_diagnoses WHERE id = ?")
@@ -967,15 +952,8 @@ impl SqliteStorage {
 
     async fn record_rejection(&self, key: ChangeKey, user: UserId, outcome: &Outcome, now_ms: i64) -> Result<Outcome> {
         let mut tx = self.writer.begin().await?;
-        let previous: Option<String> =
-            sqlx::query_scalar("SELECT outcome FROM applied_changes WHERE device_id = ? AND seq = ?")
-                .bind(key.device.to_string())
-                .bind(key.seq as i64)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if let Some(previous) = previous {
-            return serde_json::from_str(&previous)
-                .map_err(|e| StorageError::Corrupt(format!("applied_changes.outcome: {e}")));
+        if let Some(previous) = previous_outcome(&mut tx, key, user).await? {
+            return Ok(previous);
         }
         insert_applied(&mut tx, key, user, outcome, now_ms).await?;
         tx.commit().await?;
@@ -1536,6 +1514,25 @@ async fn log_change(
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// The outcome recorded under `key`, read inside the committing transaction (under the write
+/// lock): the backend's half of idempotency (`crate::changes`). Another account's key is refused.
+async fn previous_outcome(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    key: ChangeKey,
+    user: UserId,
+) -> Result<Option<Outcome>> {
+    let row = sqlx::query("SELECT user_id, outcome FROM applied_changes WHERE device_id = ? AND seq = ?")
+        .bind(key.device.to_string())
+        .bind(key.seq as i64)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    if parse::<UserId>(&row, "user_id")? != user {
+        return Ok(Some(Outcome::Rejected { error: ApiError::new(ErrorCode::Conflict) }));
+    }
+    Ok(Some(json(&row, "outcome")?))
 }
 
 async fn insert_applied(
