@@ -10,6 +10,7 @@ mod department;
 mod input_checks;
 mod limits;
 mod matrix;
+mod multi_process;
 mod privacy;
 mod proxy;
 mod reports;

@@ -13,6 +13,7 @@
 
 pub mod postgres;
 pub mod proxy;
+pub mod servers;
 
 use opora_domain::api::{ApiError, LoginRequest, LoginResponse, SchoolSelfDiagnosisRow, SelfDiagnosisOverview};
 use opora_domain::diagnosis::{Answers, StoredSubmission, Submission};
