@@ -291,53 +291,174 @@ pub struct ThrottleCounter {
 /// what to store (`None`: delete).
 pub type ThrottleUpdate<'a> = &'a mut (dyn FnMut(&mut [Option<ThrottleCounter>]) + Send);
 
+/// Everything the server stores, one trait per aggregate; each backend implements all of them
+/// (`sqlite/`, `postgres/`, one file per aggregate). Handlers hold an `Arc<dyn Storage>`.
+pub trait Storage:
+    AccountStore
+    + SessionStore
+    + FormStore
+    + DiagnosisStore
+    + ReportStore
+    + CampaignStore
+    + ChangeStore
+    + AuditStore
+    + 'static
+{
+}
+
+impl<
+    T: AccountStore
+        + SessionStore
+        + FormStore
+        + DiagnosisStore
+        + ReportStore
+        + CampaignStore
+        + ChangeStore
+        + AuditStore
+        + 'static,
+> Storage for T
+{
+}
+
+/// Organisations and accounts: regions, municipalities, schools, users, activation codes, imports.
 #[async_trait]
-pub trait Storage: Send + Sync + 'static {
-    // Organisations and accounts.
+pub trait AccountStore: Send + Sync {
     async fn is_empty(&self) -> Result<bool>;
+
     async fn insert_region(&self, id: RegionId, name: &str) -> Result<()>;
+
     async fn insert_municipality(&self, m: &MunicipalityRef) -> Result<()>;
+
     async fn insert_school(&self, s: &NewSchool) -> Result<()>;
+
     async fn insert_user(&self, u: &NewUser, now_ms: i64) -> Result<()>;
+
     async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>>;
+
     async fn user(&self, id: UserId) -> Result<Option<UserRecord>>;
+
     async fn municipality(&self, id: MunicipalityId) -> Result<Option<MunicipalityRef>>;
+
     async fn schools_of(&self, municipality: MunicipalityId) -> Result<Vec<SchoolRef>>;
+
     async fn school(&self, id: SchoolId) -> Result<Option<SchoolRef>>;
+
     async fn municipalities_of(&self, region: RegionId) -> Result<Vec<MunicipalityRef>>;
+
     /// Teachers with an active account, per school of the municipality.
     async fn teacher_counts(&self, municipality: MunicipalityId) -> Result<Vec<(SchoolId, u32)>>;
 
-    // Accounts managed by principals and the administrator.
     /// Creates an account, with its first activation code and an audit line, in one transaction.
     /// A taken login is [`StorageError::AlreadyExists`].
     async fn create_account(&self, u: &NewUser, code: Option<&NewCode>, audit: &NewAudit, now_ms: i64) -> Result<()>;
+
     /// The school's teachers, with the time of each one's latest submission of `form`.
     async fn teachers_of(&self, school: SchoolId, form: &FormId) -> Result<Vec<TeacherAccount>>;
+
     /// Replaces any unused code of the user with this one.
     async fn issue_code(&self, code: &NewCode, audit: &NewAudit, now_ms: i64) -> Result<()>;
+
     /// Whose account a live (unused, unexpired, account active) code opens.
     async fn code_owner(&self, code_hash: &str, now_ms: i64) -> Result<Option<UserId>>;
+
     /// Uses a code: sets the password, ends the user's other sessions, marks the code used. On an
     /// account that already had a password it also seals her earlier submissions from the account.
     /// `None` if the code is unknown, used, expired, or its account is disabled.
     async fn activate(&self, code_hash: &str, password_hash: &str, now_ms: i64) -> Result<Option<UserId>>;
+
     /// Switches an account off (ending its sessions) or on.
     async fn set_active(&self, user: UserId, active: bool, audit: &NewAudit, now_ms: i64) -> Result<()>;
+
     /// Sets a password directly (the administrator's reset), ends the user's sessions and seals her
     /// earlier submissions from the account.
     async fn set_password(&self, user: UserId, password_hash: &str, audit: &NewAudit, now_ms: i64) -> Result<()>;
 
-    // School reports.
-    async fn store_report_form(&self, form: &ReportForm, now_ms: i64) -> Result<FormStored>;
-    async fn report_form(&self, id: &FormId, version: u32) -> Result<Option<ReportForm>>;
     /// A municipality's schools with their programme groups (ШНОР, ШФНСУ), by name.
     async fn school_flags(&self, municipality: MunicipalityId) -> Result<Vec<(SchoolRef, SchoolFlags)>>;
-    /// The latest sent revision of every report of `form` in the municipality, every period.
-    async fn sent_reports(&self, municipality: MunicipalityId, form: &FormId) -> Result<Vec<SentReport>>;
+
+    async fn organisations(&self) -> Result<Organisations>;
+
+    /// Writes a whole import or nothing. A taken login is [`StorageError::AlreadyExists`].
+    async fn import(&self, batch: &ImportBatch, now_ms: i64) -> Result<()>;
+}
+
+/// Sessions (only token hashes) and the throttles' counters: what several server processes must share.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Whether the throttles must keep their counters here (several processes on one database)
+    /// rather than in each process's memory.
+    fn shares_throttles(&self) -> bool {
+        false
+    }
+
+    /// Runs `update` once on the counters of `keys` and stores the result, under a lock that
+    /// keeps any other process from changing those counters in between.
+    async fn update_throttle(&self, keys: &[String], update: ThrottleUpdate<'_>) -> Result<()>;
+
+    /// Deletes counters with nothing left to remember at `now_ms` (window and lockout over, no
+    /// attempt pending; or untouched for three windows, e.g. a slot a killed process never gave
+    /// back) and returns them.
+    async fn sweep_throttle(&self, now_ms: i64, window_ms: i64) -> Result<Vec<ThrottleCounter>>;
+
+    async fn create_session(&self, token_hash: &str, user: UserId, now_ms: i64, expires_at_ms: i64) -> Result<()>;
+
+    async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>>;
+
+    async fn extend_session(&self, token_hash: &str, expires_at_ms: i64) -> Result<()>;
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+}
+
+/// Form definitions, self-diagnosis and report forms: a published version never changes.
+#[async_trait]
+pub trait FormStore: Send + Sync {
+    async fn store_report_form(&self, form: &ReportForm, now_ms: i64) -> Result<FormStored>;
+
+    async fn report_form(&self, id: &FormId, version: u32) -> Result<Option<ReportForm>>;
+
     /// The newest version of every report form.
     async fn latest_report_forms(&self) -> Result<Vec<ReportForm>>;
+
+    async fn store_form(&self, form: &FormDefinition, now_ms: i64) -> Result<FormStored>;
+
+    async fn form(&self, form: &FormRef) -> Result<Option<FormDefinition>>;
+
+    async fn latest_form(&self, id: &FormId) -> Result<Option<FormDefinition>>;
+}
+
+/// Teachers' self-diagnoses: committing, reading back, and what aggregates are released from.
+#[async_trait]
+pub trait DiagnosisStore: Send + Sync {
+    /// Commits a submission, and with a key the idempotency record, in one transaction.
+    async fn commit_submission(&self, key: Option<ChangeKey>, new: &NewSubmission, now_ms: i64) -> Result<Committed>;
+
+    async fn submission(&self, id: opora_domain::SubmissionId) -> Result<Option<StoredSubmission>>;
+
+    /// Each active teacher's latest submission (by receipt): the individual results a principal
+    /// sees where her municipality allows it. Never for aggregates: see `received_submissions`.
+    async fn latest_profiles(&self, municipality: MunicipalityId, form: &FormId) -> Result<Vec<LatestProfile>>;
+
+    /// Every submission of `form` made at a school of the region, whatever the account's state
+    /// today, in the server's order of receipt: what every aggregate is released from.
+    async fn received_submissions(&self, region: RegionId, form: &FormId) -> Result<Vec<ReceivedSubmission>>;
+
+    /// A submission as its author may read it: `None` for anyone else, and for submissions sealed
+    /// by a reset of her account (a new activation code used, an administrator's new password).
+    async fn readable_submission(
+        &self,
+        id: opora_domain::SubmissionId,
+        reader: UserId,
+    ) -> Result<Option<StoredSubmission>>;
+}
+
+/// School reports: current state, revisions, merges under an idempotency key.
+#[async_trait]
+pub trait ReportStore: Send + Sync {
+    /// The latest sent revision of every report of `form` in the municipality, every period.
+    async fn sent_reports(&self, municipality: MunicipalityId, form: &FormId) -> Result<Vec<SentReport>>;
+
     async fn report(&self, key: &ReportKey) -> Result<Option<StoredReport>>;
+
     /// Applies an edit under its idempotency key in one transaction: reads the current report and
     /// the edit's base revision, stores what `decide` returns as the next revision.
     async fn commit_report(
@@ -348,7 +469,9 @@ pub trait Storage: Send + Sync + 'static {
         decide: DecideEdit<'_>,
         now_ms: i64,
     ) -> Result<Outcome>;
+
     async fn report_revisions(&self, key: &ReportKey) -> Result<Vec<ReportRevision>>;
+
     /// Every report of `form` for `period` in the municipality, current state.
     async fn reports_of_municipality(
         &self,
@@ -356,7 +479,11 @@ pub trait Storage: Send + Sync + 'static {
         form: &FormId,
         period: &str,
     ) -> Result<Vec<StoredReport>>;
+}
 
+/// Reporting campaigns of a municipality.
+#[async_trait]
+pub trait CampaignStore: Send + Sync {
     /// Opens a campaign, or moves the deadline of the one already open for the same municipality,
     /// form and period; returns the stored campaign.
     async fn open_campaign(
@@ -366,19 +493,34 @@ pub trait Storage: Send + Sync + 'static {
         audit: &NewAudit,
         now_ms: i64,
     ) -> Result<Campaign>;
+
     /// A municipality's campaigns, newest first.
     async fn campaigns_of(&self, municipality: MunicipalityId) -> Result<Vec<Campaign>>;
+
     async fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>>;
+}
 
-    async fn organisations(&self) -> Result<Organisations>;
-    /// Writes a whole import or nothing. A taken login is [`StorageError::AlreadyExists`].
-    async fn import(&self, batch: &ImportBatch, now_ms: i64) -> Result<()>;
+/// The change log: idempotency records of pushed changes and pulls by cursor.
+#[async_trait]
+pub trait ChangeStore: Send + Sync {
+    async fn previous_change(&self, key: ChangeKey) -> Result<Option<PreviousChange>>;
 
-    // Audit log and privacy.
+    /// Records a refused change under its key so a replay gets the same answer.
+    async fn record_rejection(&self, key: ChangeKey, user: UserId, outcome: &Outcome, now_ms: i64) -> Result<Outcome>;
+
+    async fn pull(&self, scope: PullScope, cursor: Cursor, limit: u32) -> Result<PullPage>;
+}
+
+/// The audit log and the municipality's privacy setting.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
     async fn audit(&self, entry: &NewAudit, now_ms: i64) -> Result<()>;
+
     /// Newest first, before `before_seq` when given.
     async fn audit_log(&self, before_seq: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>>;
+
     async fn principals_see_individual(&self, municipality: MunicipalityId) -> Result<bool>;
+
     async fn set_principals_see_individual(
         &self,
         municipality: MunicipalityId,
@@ -386,51 +528,4 @@ pub trait Storage: Send + Sync + 'static {
         audit: &NewAudit,
         now_ms: i64,
     ) -> Result<()>;
-
-    // Throttle counters, for backends several server processes share.
-    /// Whether the throttles must keep their counters here (several processes on one database)
-    /// rather than in each process's memory.
-    fn shares_throttles(&self) -> bool {
-        false
-    }
-    /// Runs `update` once on the counters of `keys` and stores the result, under a lock that
-    /// keeps any other process from changing those counters in between.
-    async fn update_throttle(&self, keys: &[String], update: ThrottleUpdate<'_>) -> Result<()>;
-    /// Deletes counters with nothing left to remember at `now_ms` (window and lockout over, no
-    /// attempt pending; or untouched for three windows, e.g. a slot a killed process never gave
-    /// back) and returns them.
-    async fn sweep_throttle(&self, now_ms: i64, window_ms: i64) -> Result<Vec<ThrottleCounter>>;
-
-    // Sessions: only token hashes are stored.
-    async fn create_session(&self, token_hash: &str, user: UserId, now_ms: i64, expires_at_ms: i64) -> Result<()>;
-    async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>>;
-    async fn extend_session(&self, token_hash: &str, expires_at_ms: i64) -> Result<()>;
-    async fn delete_session(&self, token_hash: &str) -> Result<()>;
-
-    // Forms.
-    async fn store_form(&self, form: &FormDefinition, now_ms: i64) -> Result<FormStored>;
-    async fn form(&self, form: &FormRef) -> Result<Option<FormDefinition>>;
-    async fn latest_form(&self, id: &FormId) -> Result<Option<FormDefinition>>;
-
-    // Self-diagnoses and sync.
-    async fn previous_change(&self, key: ChangeKey) -> Result<Option<PreviousChange>>;
-    /// Commits a submission, and with a key the idempotency record, in one transaction.
-    async fn commit_submission(&self, key: Option<ChangeKey>, new: &NewSubmission, now_ms: i64) -> Result<Committed>;
-    /// Records a refused change under its key so a replay gets the same answer.
-    async fn record_rejection(&self, key: ChangeKey, user: UserId, outcome: &Outcome, now_ms: i64) -> Result<Outcome>;
-    async fn submission(&self, id: opora_domain::SubmissionId) -> Result<Option<StoredSubmission>>;
-    async fn pull(&self, scope: PullScope, cursor: Cursor, limit: u32) -> Result<PullPage>;
-    /// Each active teacher's latest submission (by receipt): the individual results a principal
-    /// sees where her municipality allows it. Never for aggregates: see `received_submissions`.
-    async fn latest_profiles(&self, municipality: MunicipalityId, form: &FormId) -> Result<Vec<LatestProfile>>;
-    /// Every submission of `form` made at a school of the region, whatever the account's state
-    /// today, in the server's order of receipt: what every aggregate is released from.
-    async fn received_submissions(&self, region: RegionId, form: &FormId) -> Result<Vec<ReceivedSubmission>>;
-    /// A submission as its author may read it: `None` for anyone else, and for submissions sealed
-    /// by a reset of her account (a new activation code used, an administrator's new password).
-    async fn readable_submission(
-        &self,
-        id: opora_domain::SubmissionId,
-        reader: UserId,
-    ) -> Result<Option<StoredSubmission>>;
 }
