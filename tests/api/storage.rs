@@ -107,3 +107,66 @@ async fn a_puller_misses_nothing_while_many_devices_push_at_once() {
     assert_eq!(unique.len(), pulled.len(), "every record pulled once");
     assert_eq!(unique, acked, "the puller has every acknowledged submission");
 }
+
+/// A server whose database connections are all busy answers at once that it is overloaded (503,
+/// `Retry-After`, a JSON body the app retries on) instead of keeping the client waiting, and the
+/// request that held the connection still completes. PostgreSQL only: its pool is a setting.
+#[tokio::test]
+async fn an_exhausted_pool_is_answered_503_with_retry_after_never_a_hang() {
+    use opora_domain::api::ErrorCode;
+    use opora_domain::sync::{Cursor, Outcome};
+    use opora_tests::{complete_submission, new_device, pushed, sync_request};
+    use sqlx::Connection;
+
+    if !opora_tests::postgres::backend_is_postgres() {
+        eprintln!("skipped: the pool size is a PostgreSQL setting");
+        return;
+    }
+    let app = TestApp::spawn_with(|s| {
+        s.database_pool_size = 1;
+        s.database_acquire_timeout_secs = 0.2;
+    })
+    .await;
+    let token = app.token("burakovo.t1").await;
+    let submission = complete_submission(&app.form().await, "math");
+    // Another process holds the write lock: the push takes the only connection and waits on it.
+    let mut other = sqlx::PgConnection::connect(&app.state.settings.database_url).await.unwrap();
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(opora_server::storage::postgres::WRITE_LOCK)
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let push = {
+        let request = sync_request(new_device(), vec![pushed(1, &submission)], Cursor(0));
+        let (base, token) = (app.base_url.clone(), token.clone());
+        tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{base}/api/sync"))
+                .bearer_auth(token)
+                .json(&request)
+                .send()
+                .await
+                .unwrap()
+                .json::<opora_domain::sync::SyncResponse>()
+                .await
+                .unwrap()
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    let res = app.get_raw("/api/auth/me", Some(&token)).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(3), "answered, not hung");
+    assert_eq!(res.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("2"));
+    let refusal = opora_tests::refusal(res).await;
+    assert_eq!(refusal.1.code, ErrorCode::Overloaded);
+    assert!(refusal.1.code.is_transient(), "the app sends it again");
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(opora_server::storage::postgres::WRITE_LOCK)
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let pushed = push.await.unwrap();
+    assert_eq!(pushed.acks[0].outcome, Outcome::Applied, "the waiting push committed once the lock was free");
+    assert!(app.is_stored(submission.id).await);
+}
