@@ -251,7 +251,8 @@ impl Throttle {
                         .sweep_throttle(now_ms, WINDOW_MS)
                         .await?
                         .iter()
-                        .filter_map(|c| (c.refused > 0).then(|| c.finished())),
+                        .filter(|c| c.refused > 0)
+                        .map(|c| c.finished()),
                 );
             }
         }

@@ -60,7 +60,7 @@ async fn two_servers_share_one_database_and_a_killed_one_loses_nothing_acknowled
     }
     // Pullers, one more device per teacher, alternate servers until B is killed.
     let mut pulled: Vec<Vec<opora_domain::SubmissionId>> = vec![Vec::new(); TEACHERS];
-    let mut cursors = vec![Cursor(0); TEACHERS];
+    let mut cursors = [Cursor(0); TEACHERS];
     let pull_devices: Vec<_> = (0..TEACHERS).map(|_| new_device()).collect();
     let mut round = 0;
     loop {

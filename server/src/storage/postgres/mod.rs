@@ -39,7 +39,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres")
 
 /// The key of the transaction-scoped advisory lock every write transaction takes first: the
 /// cluster-wide equivalent of SQLite's single writer (see the module comment).
-pub const WRITE_LOCK: i64 = 0x6f70_6f72_61; // "opora"
+pub const WRITE_LOCK: i64 = 0x006f_706f_7261; // "opora"
 
 /// The first half of the advisory lock keys of throttle counters (the second is the key's hash).
 const THROTTLE_LOCK_CLASS: i32 = 0x7468; // "th"
