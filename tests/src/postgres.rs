@@ -86,13 +86,15 @@ impl Cluster {
             .args(["-c", &format!("full_page_writes={durability}")])
             .args(["-c", &format!("max_connections={}", options.max_connections)]);
         // The watchdog: starts the server, waits for this process to end, then stops the server
-        // (fast shutdown) and removes the folder. It outlives a killed test binary.
+        // (fast shutdown, signalled to the postmaster itself: `runuser` does not pass signals on)
+        // and removes the folder. It outlives a killed test binary.
         let server = shell_words(&postgres);
         let script = format!(
             "{server} >{log} 2>&1 & pg=$!; while kill -0 {parent} 2>/dev/null && kill -0 $pg 2>/dev/null; do sleep 1; done; \
-             kill -INT $pg 2>/dev/null; wait $pg; rm -rf {dir}",
+             kill -INT \"$(head -n 1 {pidfile} 2>/dev/null)\" 2>/dev/null; wait $pg; rm -rf {dir}",
             log = quote(&dir.join("server.log")),
             parent = std::process::id(),
+            pidfile = quote(&data.join("postmaster.pid")),
             dir = quote(&dir),
         );
         Command::new("sh")
