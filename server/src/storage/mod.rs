@@ -1,8 +1,12 @@
-//! Storage behind a trait, one implementation per database backend.
+//! Storage behind one trait per aggregate, two backends implementing all of them.
 //!
-//! Handlers and services see only [`Storage`]; SQLite ([`sqlite::SqliteStorage`]) is the default
-//! and a PostgreSQL backend is another implementation of the same trait with its own migrations
-//! folder. Errors narrow here to [`StorageError`]: callers never see sqlx types.
+//! Handlers and services see only [`Storage`], the sum of the aggregate traits ([`AccountStore`],
+//! [`SessionStore`], [`FormStore`], [`DiagnosisStore`], [`ReportStore`], [`CampaignStore`],
+//! [`ChangeStore`], [`AuditStore`]). [`open`] picks the backend by the URL's scheme: SQLite
+//! ([`sqlite::SqliteStorage`], the embedded default) or PostgreSQL ([`postgres::PgStorage`],
+//! several server processes on one database). Each backend is a folder with one file per
+//! aggregate and its own append-only migrations. Errors narrow here to [`StorageError`], labelled
+//! with the operation that failed: callers never see sqlx types.
 
 pub mod postgres;
 pub mod sqlite;
