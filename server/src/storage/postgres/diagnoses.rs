@@ -19,11 +19,22 @@ impl PgStorage {
             Some(owner) if owner == new.stored.teacher.to_string() => Committed::AlreadyStored,
             Some(_) => Committed::IdTaken,
             None => {
+                // One statement for the submission, its change-log line, its audit line and the
+                // idempotency record: the write lock is held for one round trip, not four.
                 sqlx::query(
-                    "INSERT INTO self_diagnoses (id, teacher_id, school_id, form_id, form_version, subject, answers,
-                        profile, started_at, submitted_at, received_at, receipt_seq)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-                             (SELECT COALESCE(MAX(receipt_seq), 0) + 1 FROM self_diagnoses))",
+                    "WITH stored AS (
+                         INSERT INTO self_diagnoses (id, teacher_id, school_id, form_id, form_version, subject, answers,
+                             profile, started_at, submitted_at, received_at, receipt_seq)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+                                 (SELECT COALESCE(MAX(receipt_seq), 0) + 1 FROM self_diagnoses))),
+                     logged AS (
+                         INSERT INTO change_log (seq, kind, record_id, owner_user_id, at)
+                         VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM change_log), 'self_diagnosis', $1, $2, $12)),
+                     audited AS (
+                         INSERT INTO audit_log (at, actor_id, action, subject, detail)
+                         VALUES ($12, $2, 'self_diagnosis.submitted', $1, $13))
+                     INSERT INTO applied_changes (device_id, seq, user_id, outcome, applied_at)
+                     SELECT $14, $15, $2, $16, $12 WHERE $14 IS NOT NULL",
                 )
                 .bind(s.id.to_string())
                 .bind(new.stored.teacher.to_string())
@@ -36,13 +47,15 @@ impl PgStorage {
                 .bind(s.started_at_ms)
                 .bind(s.submitted_at_ms)
                 .bind(new.stored.received_at_ms)
+                .bind(now_ms)
+                .bind(format!("{}@{}", s.form.id, s.form.version))
+                .bind(key.map(|k| k.device.to_string()))
+                .bind(key.map(|k| k.seq as i64))
+                .bind(to_json(&Outcome::Applied))
                 .execute(&mut *tx)
                 .await?;
-                log_change(&mut tx, "self_diagnosis", &s.id.to_string(), Some(new.stored.teacher), now_ms).await?;
-                let audit = NewAudit::new(Some(new.stored.teacher), "self_diagnosis.submitted", s.id)
-                    .detail(format!("{}@{}", s.form.id, s.form.version));
-                insert_audit(&mut tx, &audit, now_ms).await?;
-                Committed::Inserted
+                tx.commit().await?;
+                return Ok(Committed::Inserted);
             }
         };
         if let Some(key) = key {
