@@ -46,6 +46,9 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// The request did not arrive in time (a stalled body); sending it again may succeed.
     RequestTimeout,
+    /// The server has no database connection free right now (503 with `Retry-After`): nothing
+    /// was stored; sending the same request again shortly may succeed.
+    Overloaded,
     /// A code this build does not know (sent by a newer server). Stays last (`serde(other)`).
     #[serde(other)]
     Unknown,
@@ -92,13 +95,23 @@ impl ErrorCode {
             ErrorCode::RequestTimeout => {
                 "Данные передавались слишком долго. Они сохранены на устройстве, отправим их ещё раз."
             }
+            ErrorCode::Overloaded => {
+                "Сервер сейчас перегружен. Данные сохранены на устройстве, отправим их через минуту."
+            }
         }
     }
 
     /// Whether retrying the same request later can succeed. Permanent errors must be shown to the
     /// user instead of retried forever.
     pub fn is_transient(self) -> bool {
-        matches!(self, ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::Unknown | ErrorCode::RequestTimeout)
+        matches!(
+            self,
+            ErrorCode::RateLimited
+                | ErrorCode::Internal
+                | ErrorCode::Unknown
+                | ErrorCode::RequestTimeout
+                | ErrorCode::Overloaded
+        )
     }
 }
 

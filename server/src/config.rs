@@ -9,9 +9,17 @@ pub struct Settings {
     /// Address to listen on.
     #[arg(long, env = "OPORA_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
-    /// Database URL; `sqlite://FILE` is created if missing.
+    /// Database URL; `sqlite://FILE` is created if missing; `postgres://USER:PASSWORD@HOST/DB`
+    /// uses PostgreSQL (the database must exist; migrations are applied at start).
     #[arg(long, env = "OPORA_DATABASE_URL", default_value = "sqlite://opora.db")]
     pub database_url: String,
+    /// PostgreSQL only: connections this process opens at most.
+    #[arg(long, env = "OPORA_DATABASE_POOL_SIZE", default_value_t = 16)]
+    pub database_pool_size: u32,
+    /// PostgreSQL only: seconds a request waits for a free connection before it is answered
+    /// 503 with `Retry-After` (the database is overloaded; the app retries).
+    #[arg(long, env = "OPORA_DATABASE_ACQUIRE_TIMEOUT_SECS", default_value_t = 5.0)]
+    pub database_acquire_timeout_secs: f64,
     /// The built app (`cargo xtask build` writes it).
     #[arg(long, env = "OPORA_DIST_DIR", default_value = "dist")]
     pub dist_dir: PathBuf,
@@ -66,6 +74,8 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("addr", &self.addr)
             .field("database", &format_args!("{scheme}://…"))
+            .field("database_pool_size", &self.database_pool_size)
+            .field("database_acquire_timeout_secs", &self.database_acquire_timeout_secs)
             .field("dist_dir", &self.dist_dir)
             .field("forms_dir", &self.forms_dir)
             .field("demo", &self.demo)
@@ -87,6 +97,8 @@ impl Settings {
         Settings {
             addr: "127.0.0.1:0".parse().expect("valid address"),
             database_url,
+            database_pool_size: 16,
+            database_acquire_timeout_secs: 5.0,
             dist_dir,
             forms_dir,
             demo_file: PathBuf::from("data/demo/organisations.json"),
@@ -104,10 +116,15 @@ impl Settings {
 
     /// Refuses settings the server cannot run with.
     pub fn check(&self) -> anyhow::Result<()> {
-        for (name, secs) in [("header timeout", self.header_timeout_secs), ("body timeout", self.body_timeout_secs)] {
+        for (name, secs) in [
+            ("header timeout", self.header_timeout_secs),
+            ("body timeout", self.body_timeout_secs),
+            ("database acquire timeout", self.database_acquire_timeout_secs),
+        ] {
             anyhow::ensure!(secs.is_finite() && secs > 0.0 && secs <= 86_400.0, "{name}: {secs} s is not a timeout");
         }
         anyhow::ensure!(self.max_connections > 0, "max connections: at least one");
+        anyhow::ensure!(self.database_pool_size > 0, "database pool size: at least one");
         anyhow::ensure!(
             self.login_attempts > 0 && self.login_attempts_per_client > 0 && self.activation_attempts_per_client > 0,
             "attempt limits: at least one"
@@ -118,6 +135,16 @@ impl Settings {
     /// How long a client may take to send a request's headers.
     pub fn header_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs_f64(self.header_timeout_secs.clamp(0.001, 86_400.0))
+    }
+
+    /// The PostgreSQL pool's size and acquire timeout.
+    pub fn pool(&self) -> crate::storage::postgres::PoolSettings {
+        crate::storage::postgres::PoolSettings {
+            max_connections: self.database_pool_size,
+            acquire_timeout: std::time::Duration::from_secs_f64(
+                self.database_acquire_timeout_secs.clamp(0.001, 86_400.0),
+            ),
+        }
     }
 
     /// How long a client may take to send a request's body.

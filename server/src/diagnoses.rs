@@ -40,31 +40,26 @@ pub async fn prepare(
     }))
 }
 
-/// Applies one pushed change under its idempotency key and returns the outcome to acknowledge.
-/// A replay (same device and sequence number) gets the outcome recorded the first time.
+/// Applies one pushed submission under its idempotency key (`changes::apply_once`).
 pub async fn apply_pushed(
     state: &AppState,
     user: &UserProfile,
     key: ChangeKey,
     submission: Submission,
 ) -> AppResult<Outcome> {
-    if let Some(previous) = state.store.previous_change(key).await? {
-        if previous.user_id != user.id {
-            // Another account's key: never reveal or reuse its outcome.
-            return Ok(Outcome::Rejected { error: ApiError::new(ErrorCode::Conflict) });
+    crate::changes::apply_once(state, user, key, || async {
+        let now = state.now_ms();
+        match prepare(state, user, submission).await? {
+            Ok(new) => Ok(match state.store.commit_submission(Some(key), &new, now).await? {
+                Committed::Inserted | Committed::AlreadyStored => Outcome::Applied,
+                Committed::Replayed(outcome) => outcome,
+                Committed::IdTaken => Outcome::Rejected { error: ApiError::new(ErrorCode::Conflict) },
+            }),
+            Err(error) => {
+                let outcome = Outcome::Rejected { error };
+                Ok(state.store.record_rejection(key, user.id, &outcome, now).await?)
+            }
         }
-        return Ok(previous.outcome);
-    }
-    let now = state.now_ms();
-    match prepare(state, user, submission).await? {
-        Ok(new) => Ok(match state.store.commit_submission(Some(key), &new, now).await? {
-            Committed::Inserted | Committed::AlreadyStored => Outcome::Applied,
-            Committed::Replayed(outcome) => outcome,
-            Committed::IdTaken => Outcome::Rejected { error: ApiError::new(ErrorCode::Conflict) },
-        }),
-        Err(error) => {
-            let outcome = Outcome::Rejected { error };
-            Ok(state.store.record_rejection(key, user.id, &outcome, now).await?)
-        }
-    }
+    })
+    .await
 }

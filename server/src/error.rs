@@ -31,6 +31,9 @@ impl AppError {
     }
 }
 
+/// Seconds a client is asked to wait after a 503 for an exhausted database pool.
+const OVERLOADED_RETRY_AFTER_SECS: &str = "2";
+
 pub fn status_of(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::MalformedRequest => StatusCode::BAD_REQUEST,
@@ -54,6 +57,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Internal | ErrorCode::Unknown => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+        ErrorCode::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 
@@ -68,6 +72,7 @@ pub fn code_of_status(status: StatusCode) -> ErrorCode {
         StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
         StatusCode::TOO_MANY_REQUESTS => ErrorCode::RateLimited,
+        StatusCode::SERVICE_UNAVAILABLE => ErrorCode::Overloaded,
         s if s.is_server_error() => ErrorCode::Internal,
         _ => ErrorCode::MalformedRequest,
     }
@@ -77,12 +82,24 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let body = match self {
             AppError::Api(e) => e,
+            // The database pool had no connection free in time, however the error travelled.
+            AppError::Internal(cause) if cause.downcast_ref::<StorageError>().is_some_and(StorageError::is_busy) => {
+                tracing::warn!(error = %cause, "overloaded: no database connection free");
+                ApiError::new(ErrorCode::Overloaded)
+            }
             AppError::Internal(cause) => {
                 tracing::error!(error = ?cause, "request failed");
                 ApiError::new(ErrorCode::Internal)
             }
         };
-        (status_of(body.code), axum::Json(body)).into_response()
+        let mut response = (status_of(body.code), axum::Json(body.clone())).into_response();
+        if body.code == ErrorCode::Overloaded {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(OVERLOADED_RETRY_AFTER_SECS),
+            );
+        }
+        response
     }
 }
 

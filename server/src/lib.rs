@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod auth;
+mod changes;
 pub mod config;
 pub mod demo;
 mod diagnoses;
@@ -14,6 +15,7 @@ pub mod forms;
 mod http;
 mod limiter;
 pub mod reports;
+mod scope;
 pub mod storage;
 
 pub use config::Settings;
@@ -24,7 +26,6 @@ use opora_domain::form::FormDefinition;
 use std::future::Future;
 use std::sync::Arc;
 use storage::Storage;
-use storage::sqlite::SqliteStorage;
 
 /// What every handler gets.
 #[derive(Clone)]
@@ -79,11 +80,7 @@ pub fn system_now_ms() -> i64 {
 /// empty database with the demo organisations and accounts.
 pub async fn start(settings: Settings) -> anyhow::Result<AppState> {
     settings.check()?;
-    let store: Arc<dyn Storage> = if settings.database_url.starts_with("sqlite:") {
-        Arc::new(SqliteStorage::open(&settings.database_url).await?)
-    } else {
-        anyhow::bail!("unsupported database URL: only sqlite:// is built in");
-    };
+    let store = storage::open(&settings.database_url, settings.pool()).await?;
     let now = system_now_ms();
     let forms = forms::load_forms(store.as_ref(), &settings.forms_dir, now).await?;
     forms::load_report_forms(store.as_ref(), &settings.forms_dir.join("reports"), now).await?;
@@ -92,9 +89,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<AppState> {
         demo::load(store.as_ref(), &settings.demo_file, &forms, now).await?;
     }
     Ok(AppState {
+        login_throttle: Throttle::for_store(&store),
+        activation_throttle: Throttle::for_store(&store),
         store,
-        login_throttle: Throttle::new(),
-        activation_throttle: Throttle::new(),
         settings: Arc::new(settings),
         clock: Arc::new(system_now_ms),
         forms: Default::default(),

@@ -18,10 +18,16 @@
 //! ([`Throttle::finished`]), so an audit trail of a flood is two rows per counter, not one per
 //! request.
 //!
-//! The counters live in this process's memory. Several server processes would need them in the
-//! database: the methods here (reserve, record, release, finished) are the whole interface.
+//! Where the counters live: in this process's memory with SQLite (one server process per
+//! database file), in the database with PostgreSQL ([`Storage::shares_throttles`]), so that
+//! several server processes behind one proxy count the same attempts: a guesser cannot multiply
+//! his attempts by the number of servers. The rules above are the same code either way: each
+//! operation loads the counters of its limits, applies them, and stores them back under a lock
+//! that covers every process ([`Storage::update_throttle`]).
 
+use crate::storage::{Storage, StorageError, ThrottleCounter};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// How long failures count, and how long a counter that reached its limit stays locked.
@@ -81,20 +87,10 @@ pub enum Outcome {
     Succeeded,
 }
 
-#[derive(Debug)]
-struct Counter {
-    failures: u32,
-    /// Attempts reserved and not yet recorded or released.
-    pending: u32,
-    window_start_ms: i64,
-    locked_until_ms: Option<i64>,
-    locked_at_ms: i64,
-    refused: u32,
-    subject: String,
-    client: String,
-}
+/// One counter: failures in its window, attempts still being checked, its lockout.
+type Counter = ThrottleCounter;
 
-impl Counter {
+impl ThrottleCounter {
     fn new(limit: &Limit, now_ms: i64) -> Self {
         Counter {
             failures: 0,
@@ -149,32 +145,21 @@ impl Counter {
     }
 }
 
-#[derive(Default)]
-struct Inner {
-    counters: HashMap<String, Counter>,
-    finished: Vec<Finished>,
-    last_sweep_ms: i64,
+/// Where the counters are kept.
+#[derive(Clone)]
+enum Counters {
+    Memory(Arc<Mutex<HashMap<String, Counter>>>),
+    Shared(Arc<dyn Storage>),
 }
 
-impl Inner {
-    /// Forgets counters with nothing to remember, once a minute or when there are too many.
-    fn sweep(&mut self, now_ms: i64) {
-        if now_ms - self.last_sweep_ms < SWEEP_EVERY_MS && self.counters.len() < MAX_COUNTERS {
-            return;
-        }
-        self.last_sweep_ms = now_ms;
-        let finished = &mut self.finished;
-        self.counters.retain(|_, c| {
-            finished.extend(c.expire(now_ms));
-            !c.idle()
-        });
-    }
-}
-
-/// Failed-attempt counters, shared by every request of this process.
-#[derive(Clone, Default)]
+/// Failed-attempt counters, shared by every request of this process and, with a database that
+/// holds them, of every process.
+#[derive(Clone)]
 pub struct Throttle {
-    inner: Arc<Mutex<Inner>>,
+    counters: Counters,
+    /// Ended lockouts not yet reported (`finished`).
+    finished: Arc<Mutex<Vec<Finished>>>,
+    last_sweep_ms: Arc<AtomicI64>,
 }
 
 /// A slot on each of an attempt's limits, held while the attempt is checked. Dropping it without
@@ -185,107 +170,230 @@ pub struct Reservation {
     limits: Vec<Limit>,
 }
 
+type Result<T> = std::result::Result<T, StorageError>;
+
 impl Throttle {
-    pub fn new() -> Self {
-        Throttle::default()
+    /// Counters in this process's memory.
+    pub fn in_memory() -> Self {
+        Throttle {
+            counters: Counters::Memory(Default::default()),
+            finished: Default::default(),
+            last_sweep_ms: Default::default(),
+        }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    /// Counters where `store` says they belong: in the database when several processes share it.
+    pub fn for_store(store: &Arc<dyn Storage>) -> Self {
+        if store.shares_throttles() {
+            Throttle { counters: Counters::Shared(Arc::clone(store)), ..Throttle::in_memory() }
+        } else {
+            Throttle::in_memory()
+        }
+    }
+
+    /// Runs `apply` on the counters of `keys` (absent ones are not in the map; what `apply` leaves
+    /// in the map is stored, what it removes is deleted), atomically across every process that
+    /// shares them.
+    async fn with_counters<R: Send>(
+        &self,
+        keys: &[String],
+        apply: impl FnOnce(&mut HashMap<String, Counter>) -> R + Send,
+    ) -> Result<R> {
+        match &self.counters {
+            Counters::Memory(map) => Ok(apply(&mut map.lock().unwrap_or_else(|e| e.into_inner()))),
+            Counters::Shared(store) => {
+                let mut apply = Some(apply);
+                let mut result = None;
+                store
+                    .update_throttle(keys, &mut |rows: &mut [Option<Counter>]| {
+                        let mut map: HashMap<String, Counter> = keys
+                            .iter()
+                            .zip(rows.iter_mut())
+                            .filter_map(|(k, c)| Some((k.clone(), c.take()?)))
+                            .collect();
+                        if let Some(apply) = apply.take() {
+                            result = Some(apply(&mut map));
+                        }
+                        for (key, row) in keys.iter().zip(rows.iter_mut()) {
+                            *row = map.remove(key);
+                        }
+                    })
+                    .await?;
+                Ok(result.expect("update_throttle calls its update once"))
+            }
+        }
+    }
+
+    /// Forgets counters with nothing to remember, once a minute (per process) or, in memory, when
+    /// there are too many; ended lockouts that refused attempts are kept for [`Throttle::finished`].
+    async fn sweep(&self, now_ms: i64) -> Result<()> {
+        let due = now_ms - self.last_sweep_ms.load(Ordering::Relaxed) >= SWEEP_EVERY_MS;
+        let mut ended = Vec::new();
+        match &self.counters {
+            Counters::Memory(map) => {
+                let mut counters = map.lock().unwrap_or_else(|e| e.into_inner());
+                if !due && counters.len() < MAX_COUNTERS {
+                    return Ok(());
+                }
+                self.last_sweep_ms.store(now_ms, Ordering::Relaxed);
+                counters.retain(|_, c| {
+                    ended.extend(c.expire(now_ms));
+                    !c.idle()
+                });
+            }
+            Counters::Shared(store) => {
+                if !due {
+                    return Ok(());
+                }
+                self.last_sweep_ms.store(now_ms, Ordering::Relaxed);
+                ended.extend(
+                    store
+                        .sweep_throttle(now_ms, WINDOW_MS)
+                        .await?
+                        .iter()
+                        .filter(|c| c.refused > 0)
+                        .map(|c| c.finished()),
+                );
+            }
+        }
+        self.finished.lock().unwrap_or_else(|e| e.into_inner()).extend(ended);
+        Ok(())
     }
 
     /// Reserves a slot on every limit, or none if any of them is full: locked, or its failures
     /// and pending attempts already reach its `max`.
-    pub fn reserve(&self, limits: &[Limit], now_ms: i64) -> Result<Reservation, Refused> {
-        let mut inner = self.lock();
-        inner.sweep(now_ms);
-        let Inner { counters, finished, .. } = &mut *inner;
-        // Checked first, created only for a reserved attempt: a flood of refused requests with
-        // made-up names leaves no counters behind.
-        for limit in limits {
-            let Some(counter) = counters.get_mut(&limit.key) else { continue };
-            finished.extend(counter.expire(now_ms));
-            let retry_after_ms = match counter.locked_until_ms {
-                Some(until) => Some(until - now_ms),
-                None if counter.failures + counter.pending >= limit.max => {
-                    // Full only with attempts still being checked: they may yet succeed.
-                    Some((counter.window_start_ms + WINDOW_MS - now_ms).max(1000))
+    pub async fn reserve(&self, limits: &[Limit], now_ms: i64) -> Result<std::result::Result<Reservation, Refused>> {
+        self.sweep(now_ms).await?;
+        let keys: Vec<String> = limits.iter().map(|l| l.key.clone()).collect();
+        let (decision, ended) = self
+            .with_counters(&keys, |counters| {
+                let mut ended = Vec::new();
+                // Checked first, created only for a reserved attempt: a flood of refused requests
+                // with made-up names leaves no counters behind.
+                for limit in limits {
+                    let Some(counter) = counters.get_mut(&limit.key) else { continue };
+                    ended.extend(counter.expire(now_ms));
+                    let retry_after_ms = match counter.locked_until_ms {
+                        Some(until) => Some(until - now_ms),
+                        None if counter.failures + counter.pending >= limit.max => {
+                            // Full only with attempts still being checked: they may yet succeed.
+                            Some((counter.window_start_ms + WINDOW_MS - now_ms).max(1000))
+                        }
+                        None => None,
+                    };
+                    if let Some(retry_after_ms) = retry_after_ms {
+                        counter.refused += 1;
+                        let refused = Refused {
+                            retry_after_ms,
+                            first: counter.refused == 1,
+                            subject: counter.subject.clone(),
+                            client: counter.client.clone(),
+                            failures: counter.failures,
+                        };
+                        return (Err(refused), ended);
+                    }
                 }
-                None => None,
-            };
-            if let Some(retry_after_ms) = retry_after_ms {
-                counter.refused += 1;
-                return Err(Refused {
-                    retry_after_ms,
-                    first: counter.refused == 1,
-                    subject: counter.subject.clone(),
-                    client: counter.client.clone(),
-                    failures: counter.failures,
-                });
-            }
-        }
-        for limit in limits {
-            counters.entry(limit.key.clone()).or_insert_with(|| Counter::new(limit, now_ms)).pending += 1;
-        }
-        Ok(Reservation { throttle: self.clone(), limits: limits.to_vec() })
+                for limit in limits {
+                    counters.entry(limit.key.clone()).or_insert_with(|| Counter::new(limit, now_ms)).pending += 1;
+                }
+                (Ok(()), ended)
+            })
+            .await?;
+        self.finished.lock().unwrap_or_else(|e| e.into_inner()).extend(ended);
+        Ok(decision.map(|()| Reservation { throttle: self.clone(), limits: limits.to_vec() }))
     }
 
     /// Settles a reservation with the attempt's outcome. A failure that brings a counter to its
     /// `max` locks it for [`WINDOW_MS`] from `now_ms`.
-    pub fn record(&self, mut reservation: Reservation, outcome: Outcome, now_ms: i64) {
+    pub async fn record(&self, mut reservation: Reservation, outcome: Outcome, now_ms: i64) -> Result<()> {
         let limits = std::mem::take(&mut reservation.limits);
-        let mut inner = self.lock();
-        for limit in limits {
-            let Some(counter) = inner.counters.get_mut(&limit.key) else { continue };
-            counter.pending = counter.pending.saturating_sub(1);
-            match outcome {
-                Outcome::Failed => {
-                    counter.failures += 1;
-                    if counter.failures >= limit.max && counter.locked_until_ms.is_none() {
-                        counter.locked_until_ms = Some(now_ms + WINDOW_MS);
-                        counter.locked_at_ms = now_ms;
+        let keys: Vec<String> = limits.iter().map(|l| l.key.clone()).collect();
+        self.with_counters(&keys, |counters| {
+            for limit in limits {
+                let Some(counter) = counters.get_mut(&limit.key) else { continue };
+                counter.pending = counter.pending.saturating_sub(1);
+                match outcome {
+                    Outcome::Failed => {
+                        counter.failures += 1;
+                        if counter.failures >= limit.max && counter.locked_until_ms.is_none() {
+                            counter.locked_until_ms = Some(now_ms + WINDOW_MS);
+                            counter.locked_at_ms = now_ms;
+                        }
                     }
+                    Outcome::Succeeded if limit.cleared_by_success && counter.locked_until_ms.is_none() => {
+                        counter.failures = 0
+                    }
+                    Outcome::Succeeded => {}
                 }
-                Outcome::Succeeded if limit.cleared_by_success && counter.locked_until_ms.is_none() => {
-                    counter.failures = 0
-                }
-                Outcome::Succeeded => {}
             }
-        }
+        })
+        .await
     }
 
     /// Gives a reservation's slots back without counting the attempt (it was never judged).
-    pub fn release(&self, mut reservation: Reservation) {
-        self.release_limits(std::mem::take(&mut reservation.limits));
+    pub async fn release(&self, mut reservation: Reservation) -> Result<()> {
+        self.release_limits(std::mem::take(&mut reservation.limits)).await
     }
 
-    fn release_limits(&self, limits: Vec<Limit>) {
+    async fn release_limits(&self, limits: Vec<Limit>) -> Result<()> {
         if limits.is_empty() {
-            return;
+            return Ok(());
         }
-        let mut inner = self.lock();
-        for limit in limits {
-            if let Some(counter) = inner.counters.get_mut(&limit.key) {
-                counter.pending = counter.pending.saturating_sub(1);
+        let keys: Vec<String> = limits.iter().map(|l| l.key.clone()).collect();
+        self.with_counters(&keys, |counters| {
+            for key in &keys {
+                if let Some(counter) = counters.get_mut(key) {
+                    counter.pending = counter.pending.saturating_sub(1);
+                }
             }
-        }
+        })
+        .await
     }
 
     /// Lockouts that ended since the last call and refused attempts, each once.
     pub fn finished(&self) -> Vec<Finished> {
-        std::mem::take(&mut self.lock().finished)
+        std::mem::take(&mut self.finished.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// How many counters are held (for tests of the memory bound).
+    /// How many counters are held in memory (for tests of the memory bound).
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.lock().counters.len()
+        match &self.counters {
+            Counters::Memory(map) => map.lock().unwrap_or_else(|e| e.into_inner()).len(),
+            Counters::Shared(_) => 0,
+        }
     }
 }
 
 impl Drop for Reservation {
+    /// An attempt abandoned on the way (an error, a dropped request) gives its slots back. In
+    /// memory at once; in the database from a task, as `drop` cannot wait (if that fails, the
+    /// sweep forgets the pending slot after a few windows).
     fn drop(&mut self) {
-        self.throttle.release_limits(std::mem::take(&mut self.limits));
+        let limits = std::mem::take(&mut self.limits);
+        if limits.is_empty() {
+            return;
+        }
+        let throttle = self.throttle.clone();
+        match &throttle.counters {
+            Counters::Memory(map) => {
+                let mut counters = map.lock().unwrap_or_else(|e| e.into_inner());
+                for limit in limits {
+                    if let Some(counter) = counters.get_mut(&limit.key) {
+                        counter.pending = counter.pending.saturating_sub(1);
+                    }
+                }
+            }
+            Counters::Shared(_) => {
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    runtime.spawn(async move {
+                        if let Err(e) = throttle.release_limits(limits).await {
+                            tracing::warn!(error = %e, "releasing a throttle reservation failed");
+                        }
+                    });
+                }
+            }
+        }
     }
 }
 
@@ -293,18 +401,42 @@ impl Drop for Reservation {
 mod tests {
     use super::*;
 
+    /// The in-memory throttle driven synchronously: its futures never wait.
+    struct T(Throttle, tokio::runtime::Runtime);
+
+    impl T {
+        fn new() -> T {
+            T(Throttle::in_memory(), tokio::runtime::Builder::new_current_thread().build().unwrap())
+        }
+        fn reserve(&self, limits: &[Limit], now: i64) -> std::result::Result<Reservation, Refused> {
+            self.1.block_on(self.0.reserve(limits, now)).unwrap()
+        }
+        fn record(&self, r: Reservation, outcome: Outcome, now: i64) {
+            self.1.block_on(self.0.record(r, outcome, now)).unwrap()
+        }
+        fn release(&self, r: Reservation) {
+            self.1.block_on(self.0.release(r)).unwrap()
+        }
+        fn finished(&self) -> Vec<Finished> {
+            self.0.finished()
+        }
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+    }
+
     fn limit(key: &str, max: u32) -> Limit {
         Limit { key: key.into(), max, cleared_by_success: true, subject: key.into(), client: "c".into() }
     }
 
-    fn fail(t: &Throttle, limits: &[Limit], now: i64) {
+    fn fail(t: &T, limits: &[Limit], now: i64) {
         let r = t.reserve(limits, now).expect("a slot");
         t.record(r, Outcome::Failed, now);
     }
 
     #[test]
     fn a_counter_locks_at_its_limit_for_a_whole_window() {
-        let t = Throttle::new();
+        let t = T::new();
         let a = [limit("a", 3)];
         for i in 0..3 {
             fail(&t, &a, i * 1000);
@@ -319,7 +451,7 @@ mod tests {
 
     #[test]
     fn reserved_slots_count_until_recorded_so_parallel_attempts_cannot_pass_together() {
-        let t = Throttle::new();
+        let t = T::new();
         let a = [limit("a", 10)];
         for _ in 0..9 {
             fail(&t, &a, 0);
@@ -334,7 +466,7 @@ mod tests {
 
     #[test]
     fn a_dropped_or_released_reservation_counts_for_nothing() {
-        let t = Throttle::new();
+        let t = T::new();
         let a = [limit("a", 1)];
         drop(t.reserve(&a, 0).expect("a slot"));
         let r = t.reserve(&a, 0).expect("the slot came back");
@@ -345,7 +477,7 @@ mod tests {
 
     #[test]
     fn reserving_is_all_or_nothing() {
-        let t = Throttle::new();
+        let t = T::new();
         let wide = limit("client", 1);
         fail(&t, std::slice::from_ref(&wide), 0);
         // The client's counter is locked: the account's gets no slot either.
@@ -355,7 +487,7 @@ mod tests {
 
     #[test]
     fn a_success_clears_only_the_counters_it_should() {
-        let t = Throttle::new();
+        let t = T::new();
         let acct = limit("acct", 2);
         let client = Limit { cleared_by_success: false, ..limit("client", 2) };
         let both = [acct.clone(), client.clone()];
@@ -369,7 +501,7 @@ mod tests {
 
     #[test]
     fn an_ended_lockout_is_reported_once_with_its_refusals() {
-        let t = Throttle::new();
+        let t = T::new();
         let a = [limit("a", 1)];
         fail(&t, &a, 0);
         for _ in 0..5 {
@@ -383,7 +515,7 @@ mod tests {
 
     #[test]
     fn stale_counters_are_forgotten() {
-        let t = Throttle::new();
+        let t = T::new();
         for i in 0..100 {
             fail(&t, &[limit(&format!("k{i}"), 10)], 0);
         }

@@ -15,19 +15,18 @@ fn may_edit(user: &UserProfile, edit: &ReportEdit) -> bool {
     user.role == Role::Principal && user.school.as_ref().is_some_and(|s| s.id == edit.key.school)
 }
 
-/// Applies one pushed report edit under its idempotency key; a replay gets the recorded outcome.
+/// Applies one pushed report edit under its idempotency key (`changes::apply_once`).
 pub async fn apply_pushed(
     state: &AppState,
     user: &UserProfile,
     key: ChangeKey,
     edit: ReportEdit,
 ) -> AppResult<Outcome> {
-    if let Some(previous) = state.store.previous_change(key).await? {
-        if previous.user_id != user.id {
-            return Ok(Outcome::Rejected { error: ApiError::new(ErrorCode::Conflict) });
-        }
-        return Ok(previous.outcome);
-    }
+    crate::changes::apply_once(state, user, key, || apply_new(state, user, key, edit)).await
+}
+
+/// Checks and commits an edit whose key was not seen before.
+async fn apply_new(state: &AppState, user: &UserProfile, key: ChangeKey, edit: ReportEdit) -> AppResult<Outcome> {
     let now = state.now_ms();
     let refuse = |error: ApiError| async move {
         let outcome = Outcome::Rejected { error };

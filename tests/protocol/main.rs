@@ -318,6 +318,9 @@ impl Env {
         );
         settings.demo = true;
         settings.demo_file = DEMO_FILE.into();
+        if opora_tests::postgres::backend_is_postgres() {
+            settings.database_url = opora_tests::postgres::fresh_database_url().await;
+        }
         let state = opora_server::start(settings.clone()).await.unwrap();
         let teacher = state.store.user_by_login("burakovo.t1").await.unwrap().unwrap();
         let school = teacher.profile.school.unwrap();

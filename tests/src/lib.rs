@@ -6,9 +6,14 @@
 //! The server's clock is the system clock plus an offset the test controls ([`TestApp::advance_clock`]),
 //! so sessions and login lock-outs can be expired without waiting.
 //!
+//! `OPORA_TEST_BACKEND=postgres` runs the same tests against PostgreSQL: a fresh database per
+//! test on a throwaway cluster ([`postgres`]).
+//!
 //! [`proxy`] is the fault-injecting TCP proxy the weak-link tests put between client and server.
 
+pub mod postgres;
 pub mod proxy;
+pub mod servers;
 
 use opora_domain::api::{ApiError, LoginRequest, LoginResponse, SchoolSelfDiagnosisRow, SelfDiagnosisOverview};
 use opora_domain::diagnosis::{Answers, StoredSubmission, Submission};
@@ -75,6 +80,9 @@ impl TestApp {
             Settings::for_paths(format!("sqlite://{}/test.db", dir.path().display()), dist, PathBuf::from(FORMS_DIR));
         settings.demo_file = PathBuf::from(DEMO_FILE);
         settings.demo = true;
+        if postgres::backend_is_postgres() {
+            settings.database_url = postgres::fresh_database_url().await;
+        }
         configure(&mut settings);
 
         let clock_offset = Arc::new(AtomicI64::new(0));

@@ -2,7 +2,7 @@
 
 use crate::run_cmd;
 use anyhow::{Context, Result, bail};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub fn ensure_wasm_target() -> Result<()> {
@@ -32,11 +32,8 @@ pub fn ensure_lint_tools() -> Result<()> {
     Ok(())
 }
 
-/// Debian's Chromium for the end-to-end tests. Never a browser downloaded by a test tool.
-pub fn ensure_chromium() -> Result<()> {
-    if Path::new("/usr/bin/chromium").exists() {
-        return Ok(());
-    }
+/// Installs Debian packages with apt-get (through sudo when not root).
+fn apt_install(packages: &[&str]) -> Result<()> {
     let root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
     let apt = |args: &[&str]| {
         let mut cmd = if root {
@@ -50,12 +47,49 @@ pub fn ensure_chromium() -> Result<()> {
         run_cmd(&mut cmd)
     };
     apt(&["update"])?;
-    apt(&["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
-        .context("installing Debian's chromium")?;
+    apt(&[&["install", "-y", "--no-install-recommends"][..], packages].concat())
+}
+
+/// Debian's Chromium for the end-to-end tests. Never a browser downloaded by a test tool.
+pub fn ensure_chromium() -> Result<()> {
+    if Path::new("/usr/bin/chromium").exists() {
+        return Ok(());
+    }
+    apt_install(&["chromium", "chromium-driver"]).context("installing Debian's chromium")?;
     if !Path::new("/usr/bin/chromium").exists() {
         bail!("chromium was installed but /usr/bin/chromium is missing");
     }
     Ok(())
+}
+
+/// The directory of PostgreSQL's programs (`initdb`, `postgres`, `pg_ctl`): `pg_config --bindir`,
+/// else the newest `/usr/lib/postgresql/*/bin`.
+pub fn postgres_bindir() -> Option<PathBuf> {
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output()
+        && out.status.success()
+    {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if dir.join("initdb").exists() {
+            return Some(dir);
+        }
+    }
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|bin| bin.join("initdb").exists())
+        .collect();
+    found.sort();
+    found.pop()
+}
+
+/// Debian's PostgreSQL for the tests against the second backend, installed when missing (the
+/// tests start their own throwaway cluster; no system cluster is used).
+pub fn ensure_postgres() -> Result<PathBuf> {
+    if let Some(bin) = postgres_bindir() {
+        return Ok(bin);
+    }
+    apt_install(&["postgresql"]).context("installing Debian's postgresql")?;
+    postgres_bindir().context("postgresql was installed but initdb is missing")
 }
 
 /// The end-to-end suite's npm packages, exactly as locked.

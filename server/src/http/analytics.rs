@@ -6,7 +6,8 @@
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, Json, Query};
-use crate::http::department::{SELF_DIAGNOSIS_FORM, received_in, visible_municipality};
+use crate::http::department::{SELF_DIAGNOSIS_FORM, received_in};
+use crate::scope::{visible_municipality, visible_region};
 use crate::storage::NewAudit;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
@@ -77,10 +78,7 @@ async fn scope(
             _ => false,
         };
     if whole_region {
-        let region = match user.profile.role {
-            Role::Regional => user.profile.region.ok_or_else(|| AppError::code(ErrorCode::Forbidden))?,
-            _ => query.region.ok_or_else(|| AppError::code(ErrorCode::NotFound))?,
-        };
+        let region = visible_region(user, query.region)?;
         let name = state.store.organisations().await?.regions.into_iter().find(|(id, _)| *id == region).map(|(_, n)| n);
         let name = name.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
         let municipalities = state.store.municipalities_of(region).await?.into_iter().map(|m| m.id).collect();

@@ -106,7 +106,8 @@ pub async fn login(
         return Err(AppError::code(ErrorCode::InvalidCredentials));
     }
     // The slot is taken before the (slow) check: parallel guesses cannot all pass the limit.
-    let reservation = match state.login_throttle.reserve(&login_limits(&state, &login, &client), state.now_ms()) {
+    let reservation = match state.login_throttle.reserve(&login_limits(&state, &login, &client), state.now_ms()).await?
+    {
         Ok(reservation) => reservation,
         Err(refused) => {
             audit_throttle(&state, &state.login_throttle, "login.throttled", Some(&refused)).await?;
@@ -122,13 +123,13 @@ pub async fn login(
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     let (Some(user), true) = (user, ok) else {
-        state.login_throttle.record(reservation, Outcome::Failed, state.now_ms());
+        state.login_throttle.record(reservation, Outcome::Failed, state.now_ms()).await?;
         tracing::info!(login = %login, "login refused");
         let audit = NewAudit::new(None, "login.refused", &login).detail(client);
         state.store.audit(&audit, state.now_ms()).await?;
         return Err(AppError::code(ErrorCode::InvalidCredentials));
     };
-    state.login_throttle.record(reservation, Outcome::Succeeded, state.now_ms());
+    state.login_throttle.record(reservation, Outcome::Succeeded, state.now_ms()).await?;
     let response = open_session(&state, user.profile).await?;
     state.store.audit(&NewAudit::new(Some(response.user.id), "login", response.user.id), state.now_ms()).await?;
     Ok(Json(response))
@@ -153,7 +154,7 @@ pub async fn activate(
         client: client.clone(),
     }];
     let throttle = &state.activation_throttle;
-    let reservation = match throttle.reserve(&limits, now) {
+    let reservation = match throttle.reserve(&limits, now).await? {
         Ok(reservation) => reservation,
         Err(refused) => {
             audit_throttle(&state, throttle, "account.activation_throttled", Some(&refused)).await?;
@@ -162,11 +163,11 @@ pub async fn activate(
     };
     audit_throttle(&state, throttle, "account.activation_throttled", None).await?;
     let Some(code) = normalise_code(&req.code) else {
-        throttle.record(reservation, Outcome::Failed, now);
+        throttle.record(reservation, Outcome::Failed, now).await?;
         return Err(AppError::code(ErrorCode::InvalidActivationCode));
     };
     let refused = |reservation| async {
-        throttle.record(reservation, Outcome::Failed, now);
+        throttle.record(reservation, Outcome::Failed, now).await?;
         state
             .store
             .audit(&NewAudit::new(None, "account.activation_refused", "code").detail(client.clone()), now)
@@ -181,7 +182,7 @@ pub async fn activate(
     let user = state.store.user(owner).await?.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
     if let Err(why) = check_new_password(&user.profile.login, &req.password) {
         // The code was right: not a guess.
-        throttle.release(reservation);
+        throttle.release(reservation).await?;
         return Err(AppError::detail(ErrorCode::WeakPassword, why));
     }
     let password = req.password;
@@ -192,7 +193,7 @@ pub async fn activate(
     if state.store.activate(&code_hash, &hash, now).await? != Some(owner) {
         return Err(refused(reservation).await?);
     }
-    throttle.record(reservation, Outcome::Succeeded, now);
+    throttle.record(reservation, Outcome::Succeeded, now).await?;
     let response = open_session(&state, user.profile).await?;
     Ok(Json(response))
 }

@@ -8,7 +8,8 @@
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, Json, Path, Query};
-use crate::http::department::{MunicipalityQuery, visible_municipality};
+use crate::http::department::MunicipalityQuery;
+use crate::scope::visible_municipality;
 use crate::storage::{NewAudit, ReportRevision};
 use axum::extract::State;
 use opora_domain::api::{

@@ -6,6 +6,7 @@
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, Json, Query};
+use crate::scope::{visible_municipality, visible_region};
 use crate::storage::NewAudit;
 use axum::extract::State;
 use opora_domain::aggregate::{Received, Released, release, summarise_atoms};
@@ -38,43 +39,6 @@ pub fn area_titles(form: &FormDefinition) -> (Vec<AreaId>, Vec<AreaTitle>) {
     let ids = form.sections.iter().map(|s| s.id.clone()).collect();
     let titles = form.sections.iter().map(|s| AreaTitle { id: s.id.clone(), title: s.title.clone() }).collect();
     (ids, titles)
-}
-
-/// Which municipality this user may see: a municipal specialist her own, a regional one any of
-/// her region's, an administrator any. Teachers and principals none.
-pub(crate) async fn visible_municipality(
-    state: &AppState,
-    user: &CurrentUser,
-    wanted: Option<MunicipalityId>,
-) -> AppResult<MunicipalityId> {
-    let own = user.profile.municipality.as_ref().map(|m| m.id);
-    match user.profile.role {
-        Role::Municipal => {
-            let own = own.ok_or_else(|| AppError::code(ErrorCode::Forbidden))?;
-            match wanted {
-                Some(other) if other != own => Err(AppError::code(ErrorCode::Forbidden)),
-                _ => Ok(own),
-            }
-        }
-        Role::Admin => {
-            let id = wanted.or(own).ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
-            state.store.municipality(id).await?.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
-            Ok(id)
-        }
-        Role::Regional => {
-            let wanted = wanted.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
-            let m = state.store.municipality(wanted).await?.ok_or_else(|| AppError::code(ErrorCode::Forbidden))?;
-            if Some(m.region_id) != own_region(user) {
-                return Err(AppError::code(ErrorCode::Forbidden));
-            }
-            Ok(wanted)
-        }
-        Role::Teacher | Role::Principal => Err(AppError::code(ErrorCode::Forbidden)),
-    }
-}
-
-fn own_region(user: &CurrentUser) -> Option<RegionId> {
-    user.profile.region
 }
 
 /// Every self-diagnosis submitted at a school of the region, in the server's order of receipt:
@@ -154,17 +118,7 @@ pub async fn region_self_diagnosis(
     user: CurrentUser,
     Query(query): Query<RegionQuery>,
 ) -> AppResult<Json<RegionSelfDiagnosis>> {
-    let region = match user.profile.role {
-        Role::Regional => {
-            let own = own_region(&user).ok_or_else(|| AppError::code(ErrorCode::Forbidden))?;
-            match query.region {
-                Some(other) if other != own => return Err(AppError::code(ErrorCode::Forbidden)),
-                _ => own,
-            }
-        }
-        Role::Admin => query.region.or_else(|| own_region(&user)).ok_or_else(|| AppError::code(ErrorCode::NotFound))?,
-        _ => return Err(AppError::code(ErrorCode::Forbidden)),
-    };
+    let region = visible_region(&user, query.region)?;
     let form = self_diagnosis_form(&state).await?;
     let (areas, titles) = area_titles(&form);
     let min_group = state.settings.min_group;

@@ -5,7 +5,7 @@
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, Json, Query};
-use crate::http::department::visible_municipality;
+use crate::scope::visible_municipality;
 use crate::storage::NewAudit;
 use axum::extract::State;
 use opora_domain::api::ErrorCode;

@@ -1,9 +1,14 @@
-//! Storage behind a trait, one implementation per database backend.
+//! Storage behind one trait per aggregate, two backends implementing all of them.
 //!
-//! Handlers and services see only [`Storage`]; SQLite ([`sqlite::SqliteStorage`]) is the default
-//! and a PostgreSQL backend is another implementation of the same trait with its own migrations
-//! folder. Errors narrow here to [`StorageError`]: callers never see sqlx types.
+//! Handlers and services see only [`Storage`], the sum of the aggregate traits ([`AccountStore`],
+//! [`SessionStore`], [`FormStore`], [`DiagnosisStore`], [`ReportStore`], [`CampaignStore`],
+//! [`ChangeStore`], [`AuditStore`]). [`open`] picks the backend by the URL's scheme: SQLite
+//! ([`sqlite::SqliteStorage`], the embedded default) or PostgreSQL ([`postgres::PgStorage`],
+//! several server processes on one database). Each backend is a folder with one file per
+//! aggregate and its own append-only migrations. Errors narrow here to [`StorageError`], labelled
+//! with the operation that failed: callers never see sqlx types.
 
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -11,6 +16,7 @@ use opora_domain::api::{AuditEntry, TeacherAccount};
 use opora_domain::campaign::Campaign;
 use opora_domain::diagnosis::StoredSubmission;
 use opora_domain::form::FormDefinition;
+use opora_domain::membership::MembershipDecision;
 use opora_domain::merge::Fields;
 use opora_domain::org::{MunicipalityRef, Role, SchoolFlags, SchoolRef, UserProfile};
 use opora_domain::report::{AppliedEdit, ReportEdit, ReportForm, ReportKey, StoredReport};
@@ -29,9 +35,52 @@ pub enum StorageError {
     /// A unique key is taken, e.g. a login: the caller's mistake, not ours.
     #[error("already exists: {0}")]
     AlreadyExists(String),
+    /// No database connection became free within the pool's acquire timeout: the server is
+    /// overloaded, not broken. Answered 503 with `Retry-After`, never a hang.
+    #[error("{op}: no database connection free")]
+    Busy { op: &'static str },
+    /// A database failure, with the storage operation it happened in.
+    #[error("{op}: {source}")]
+    Failed {
+        op: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+}
+
+impl StorageError {
+    pub fn failed(op: &'static str, source: sqlx::Error) -> Self {
+        StorageError::Database(source).during(op)
+    }
+
+    /// Labels a database failure with the operation it happened in. Errors callers match on
+    /// (`AlreadyExists`) and those already labelled stay as they are.
+    pub fn during(self, op: &'static str) -> Self {
+        match self {
+            StorageError::Database(sqlx::Error::PoolTimedOut) => StorageError::Busy { op },
+            StorageError::Database(source) => StorageError::Failed { op, source },
+            other => other,
+        }
+    }
+
+    /// Whether the server is only overloaded (the client should come back shortly).
+    pub fn is_busy(&self) -> bool {
+        matches!(self, StorageError::Busy { .. } | StorageError::Database(sqlx::Error::PoolTimedOut))
+    }
 }
 
 pub type Result<T> = std::result::Result<T, StorageError>;
+
+/// Opens the backend the URL's scheme names, applying its pending migrations: `sqlite:` (the
+/// embedded default) or `postgres:`/`postgresql:`.
+pub async fn open(url: &str, pool: postgres::PoolSettings) -> anyhow::Result<std::sync::Arc<dyn Storage>> {
+    let scheme = url.split(':').next().unwrap_or_default();
+    Ok(match scheme {
+        "sqlite" => std::sync::Arc::new(sqlite::SqliteStorage::open(url).await?),
+        "postgres" | "postgresql" => std::sync::Arc::new(postgres::PgStorage::open(url, pool).await?),
+        other => anyhow::bail!("unsupported database URL scheme {other:?}: sqlite:// or postgres://"),
+    })
+}
 
 /// A user as stored, with the secret the profile does not carry.
 #[derive(Clone, Debug)]
@@ -228,66 +277,200 @@ pub struct LatestProfile {
     pub profile: Profile,
 }
 
+/// One failed-attempt counter of the login and activation throttles (`crate::limiter`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ThrottleCounter {
+    pub failures: u32,
+    /// Attempts reserved and not yet recorded or released.
+    pub pending: u32,
+    pub window_start_ms: i64,
+    pub locked_until_ms: Option<i64>,
+    pub locked_at_ms: i64,
+    /// Attempts refused during the current lockout.
+    pub refused: u32,
+    pub subject: String,
+    pub client: String,
+}
+
+/// Changes throttle counters: gets the stored counter of each key (`None`: absent) and leaves
+/// what to store (`None`: delete).
+pub type ThrottleUpdate<'a> = &'a mut (dyn FnMut(&mut [Option<ThrottleCounter>]) + Send);
+
+/// Everything the server stores, one trait per aggregate; each backend implements all of them
+/// (`sqlite/`, `postgres/`, one file per aggregate). Handlers hold an `Arc<dyn Storage>`.
+pub trait Storage:
+    AccountStore
+    + SessionStore
+    + FormStore
+    + DiagnosisStore
+    + ReportStore
+    + CampaignStore
+    + ChangeStore
+    + AuditStore
+    + 'static
+{
+}
+
+impl<
+    T: AccountStore
+        + SessionStore
+        + FormStore
+        + DiagnosisStore
+        + ReportStore
+        + CampaignStore
+        + ChangeStore
+        + AuditStore
+        + 'static,
+> Storage for T
+{
+}
+
+/// Organisations and accounts: regions, municipalities, schools, users, activation codes, imports.
 #[async_trait]
-pub trait Storage: Send + Sync + 'static {
-    // Organisations and accounts.
+pub trait AccountStore: Send + Sync {
     async fn is_empty(&self) -> Result<bool>;
+
     async fn insert_region(&self, id: RegionId, name: &str) -> Result<()>;
+
     async fn insert_municipality(&self, m: &MunicipalityRef) -> Result<()>;
+
     async fn insert_school(&self, s: &NewSchool) -> Result<()>;
+
     async fn insert_user(&self, u: &NewUser, now_ms: i64) -> Result<()>;
+
     async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>>;
+
     async fn user(&self, id: UserId) -> Result<Option<UserRecord>>;
+
     async fn municipality(&self, id: MunicipalityId) -> Result<Option<MunicipalityRef>>;
+
     async fn schools_of(&self, municipality: MunicipalityId) -> Result<Vec<SchoolRef>>;
+
     async fn school(&self, id: SchoolId) -> Result<Option<SchoolRef>>;
+
     async fn municipalities_of(&self, region: RegionId) -> Result<Vec<MunicipalityRef>>;
+
     /// Teachers with an active account, per school of the municipality.
     async fn teacher_counts(&self, municipality: MunicipalityId) -> Result<Vec<(SchoolId, u32)>>;
 
-    // Accounts managed by principals and the administrator.
     /// Creates an account, with its first activation code and an audit line, in one transaction.
     /// A taken login is [`StorageError::AlreadyExists`].
     async fn create_account(&self, u: &NewUser, code: Option<&NewCode>, audit: &NewAudit, now_ms: i64) -> Result<()>;
+
     /// The school's teachers, with the time of each one's latest submission of `form`.
     async fn teachers_of(&self, school: SchoolId, form: &FormId) -> Result<Vec<TeacherAccount>>;
+
     /// Replaces any unused code of the user with this one.
     async fn issue_code(&self, code: &NewCode, audit: &NewAudit, now_ms: i64) -> Result<()>;
+
     /// Whose account a live (unused, unexpired, account active) code opens.
     async fn code_owner(&self, code_hash: &str, now_ms: i64) -> Result<Option<UserId>>;
+
     /// Uses a code: sets the password, ends the user's other sessions, marks the code used. On an
     /// account that already had a password it also seals her earlier submissions from the account.
     /// `None` if the code is unknown, used, expired, or its account is disabled.
     async fn activate(&self, code_hash: &str, password_hash: &str, now_ms: i64) -> Result<Option<UserId>>;
+
     /// Switches an account off (ending its sessions) or on.
     async fn set_active(&self, user: UserId, active: bool, audit: &NewAudit, now_ms: i64) -> Result<()>;
+
     /// Sets a password directly (the administrator's reset), ends the user's sessions and seals her
     /// earlier submissions from the account.
     async fn set_password(&self, user: UserId, password_hash: &str, audit: &NewAudit, now_ms: i64) -> Result<()>;
 
-    // School reports.
-    async fn store_report_form(&self, form: &ReportForm, now_ms: i64) -> Result<FormStored>;
-    async fn report_form(&self, id: &FormId, version: u32) -> Result<Option<ReportForm>>;
     /// A municipality's schools with their programme groups (ШНОР, ШФНСУ), by name.
     async fn school_flags(&self, municipality: MunicipalityId) -> Result<Vec<(SchoolRef, SchoolFlags)>>;
-    // Programme membership by academic year (issue 11), kept together: read a municipality's
-    // decisions of every year, and record (insert or replace) decisions with their audit line in
-    // one transaction.
-    async fn membership_of(
-        &self,
-        municipality: MunicipalityId,
-    ) -> Result<Vec<opora_domain::membership::MembershipDecision>>;
-    async fn decide_membership(
-        &self,
-        decisions: &[opora_domain::membership::MembershipDecision],
-        audit: &NewAudit,
-        now_ms: i64,
-    ) -> Result<()>;
-    /// The latest sent revision of every report of `form` in the municipality, every period.
-    async fn sent_reports(&self, municipality: MunicipalityId, form: &FormId) -> Result<Vec<SentReport>>;
+
+    /// Programme membership by academic year (issue 11): a municipality's decisions of every year.
+    async fn membership_of(&self, municipality: MunicipalityId) -> Result<Vec<MembershipDecision>>;
+
+    /// Records decisions (insert or replace on school and year) with their audit line in one
+    /// transaction.
+    async fn decide_membership(&self, decisions: &[MembershipDecision], audit: &NewAudit, now_ms: i64) -> Result<()>;
+
+    async fn organisations(&self) -> Result<Organisations>;
+
+    /// Writes a whole import or nothing. A taken login is [`StorageError::AlreadyExists`].
+    async fn import(&self, batch: &ImportBatch, now_ms: i64) -> Result<()>;
+}
+
+/// Sessions (only token hashes) and the throttles' counters: what several server processes must share.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Whether the throttles must keep their counters here (several processes on one database)
+    /// rather than in each process's memory.
+    fn shares_throttles(&self) -> bool {
+        false
+    }
+
+    /// Runs `update` once on the counters of `keys` and stores the result, under a lock that
+    /// keeps any other process from changing those counters in between.
+    async fn update_throttle(&self, keys: &[String], update: ThrottleUpdate<'_>) -> Result<()>;
+
+    /// Deletes counters with nothing left to remember at `now_ms` (window and lockout over, no
+    /// attempt pending; or untouched for three windows, e.g. a slot a killed process never gave
+    /// back) and returns them.
+    async fn sweep_throttle(&self, now_ms: i64, window_ms: i64) -> Result<Vec<ThrottleCounter>>;
+
+    async fn create_session(&self, token_hash: &str, user: UserId, now_ms: i64, expires_at_ms: i64) -> Result<()>;
+
+    async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>>;
+
+    async fn extend_session(&self, token_hash: &str, expires_at_ms: i64) -> Result<()>;
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+}
+
+/// Form definitions, self-diagnosis and report forms: a published version never changes.
+#[async_trait]
+pub trait FormStore: Send + Sync {
+    async fn store_report_form(&self, form: &ReportForm, now_ms: i64) -> Result<FormStored>;
+
+    async fn report_form(&self, id: &FormId, version: u32) -> Result<Option<ReportForm>>;
+
     /// The newest version of every report form.
     async fn latest_report_forms(&self) -> Result<Vec<ReportForm>>;
+
+    async fn store_form(&self, form: &FormDefinition, now_ms: i64) -> Result<FormStored>;
+
+    async fn form(&self, form: &FormRef) -> Result<Option<FormDefinition>>;
+
+    async fn latest_form(&self, id: &FormId) -> Result<Option<FormDefinition>>;
+}
+
+/// Teachers' self-diagnoses: committing, reading back, and what aggregates are released from.
+#[async_trait]
+pub trait DiagnosisStore: Send + Sync {
+    /// Commits a submission, and with a key the idempotency record, in one transaction.
+    async fn commit_submission(&self, key: Option<ChangeKey>, new: &NewSubmission, now_ms: i64) -> Result<Committed>;
+
+    async fn submission(&self, id: opora_domain::SubmissionId) -> Result<Option<StoredSubmission>>;
+
+    /// Each active teacher's latest submission (by receipt): the individual results a principal
+    /// sees where her municipality allows it. Never for aggregates: see `received_submissions`.
+    async fn latest_profiles(&self, municipality: MunicipalityId, form: &FormId) -> Result<Vec<LatestProfile>>;
+
+    /// Every submission of `form` made at a school of the region, whatever the account's state
+    /// today, in the server's order of receipt: what every aggregate is released from.
+    async fn received_submissions(&self, region: RegionId, form: &FormId) -> Result<Vec<ReceivedSubmission>>;
+
+    /// A submission as its author may read it: `None` for anyone else, and for submissions sealed
+    /// by a reset of her account (a new activation code used, an administrator's new password).
+    async fn readable_submission(
+        &self,
+        id: opora_domain::SubmissionId,
+        reader: UserId,
+    ) -> Result<Option<StoredSubmission>>;
+}
+
+/// School reports: current state, revisions, merges under an idempotency key.
+#[async_trait]
+pub trait ReportStore: Send + Sync {
+    /// The latest sent revision of every report of `form` in the municipality, every period.
+    async fn sent_reports(&self, municipality: MunicipalityId, form: &FormId) -> Result<Vec<SentReport>>;
+
     async fn report(&self, key: &ReportKey) -> Result<Option<StoredReport>>;
+
     /// Applies an edit under its idempotency key in one transaction: reads the current report and
     /// the edit's base revision, stores what `decide` returns as the next revision.
     async fn commit_report(
@@ -298,7 +481,9 @@ pub trait Storage: Send + Sync + 'static {
         decide: DecideEdit<'_>,
         now_ms: i64,
     ) -> Result<Outcome>;
+
     async fn report_revisions(&self, key: &ReportKey) -> Result<Vec<ReportRevision>>;
+
     /// Every report of `form` for `period` in the municipality, current state.
     async fn reports_of_municipality(
         &self,
@@ -306,7 +491,11 @@ pub trait Storage: Send + Sync + 'static {
         form: &FormId,
         period: &str,
     ) -> Result<Vec<StoredReport>>;
+}
 
+/// Reporting campaigns of a municipality.
+#[async_trait]
+pub trait CampaignStore: Send + Sync {
     /// Opens a campaign, or moves the deadline of the one already open for the same municipality,
     /// form and period; returns the stored campaign.
     async fn open_campaign(
@@ -316,19 +505,34 @@ pub trait Storage: Send + Sync + 'static {
         audit: &NewAudit,
         now_ms: i64,
     ) -> Result<Campaign>;
+
     /// A municipality's campaigns, newest first.
     async fn campaigns_of(&self, municipality: MunicipalityId) -> Result<Vec<Campaign>>;
+
     async fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>>;
+}
 
-    async fn organisations(&self) -> Result<Organisations>;
-    /// Writes a whole import or nothing. A taken login is [`StorageError::AlreadyExists`].
-    async fn import(&self, batch: &ImportBatch, now_ms: i64) -> Result<()>;
+/// The change log: idempotency records of pushed changes and pulls by cursor.
+#[async_trait]
+pub trait ChangeStore: Send + Sync {
+    async fn previous_change(&self, key: ChangeKey) -> Result<Option<PreviousChange>>;
 
-    // Audit log and privacy.
+    /// Records a refused change under its key so a replay gets the same answer.
+    async fn record_rejection(&self, key: ChangeKey, user: UserId, outcome: &Outcome, now_ms: i64) -> Result<Outcome>;
+
+    async fn pull(&self, scope: PullScope, cursor: Cursor, limit: u32) -> Result<PullPage>;
+}
+
+/// The audit log and the municipality's privacy setting.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
     async fn audit(&self, entry: &NewAudit, now_ms: i64) -> Result<()>;
+
     /// Newest first, before `before_seq` when given.
     async fn audit_log(&self, before_seq: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>>;
+
     async fn principals_see_individual(&self, municipality: MunicipalityId) -> Result<bool>;
+
     async fn set_principals_see_individual(
         &self,
         municipality: MunicipalityId,
@@ -336,37 +540,4 @@ pub trait Storage: Send + Sync + 'static {
         audit: &NewAudit,
         now_ms: i64,
     ) -> Result<()>;
-
-    // Sessions: only token hashes are stored.
-    async fn create_session(&self, token_hash: &str, user: UserId, now_ms: i64, expires_at_ms: i64) -> Result<()>;
-    async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>>;
-    async fn extend_session(&self, token_hash: &str, expires_at_ms: i64) -> Result<()>;
-    async fn delete_session(&self, token_hash: &str) -> Result<()>;
-
-    // Forms.
-    async fn store_form(&self, form: &FormDefinition, now_ms: i64) -> Result<FormStored>;
-    async fn form(&self, form: &FormRef) -> Result<Option<FormDefinition>>;
-    async fn latest_form(&self, id: &FormId) -> Result<Option<FormDefinition>>;
-
-    // Self-diagnoses and sync.
-    async fn previous_change(&self, key: ChangeKey) -> Result<Option<PreviousChange>>;
-    /// Commits a submission, and with a key the idempotency record, in one transaction.
-    async fn commit_submission(&self, key: Option<ChangeKey>, new: &NewSubmission, now_ms: i64) -> Result<Committed>;
-    /// Records a refused change under its key so a replay gets the same answer.
-    async fn record_rejection(&self, key: ChangeKey, user: UserId, outcome: &Outcome, now_ms: i64) -> Result<Outcome>;
-    async fn submission(&self, id: opora_domain::SubmissionId) -> Result<Option<StoredSubmission>>;
-    async fn pull(&self, scope: PullScope, cursor: Cursor, limit: u32) -> Result<PullPage>;
-    /// Each active teacher's latest submission (by receipt): the individual results a principal
-    /// sees where her municipality allows it. Never for aggregates: see `received_submissions`.
-    async fn latest_profiles(&self, municipality: MunicipalityId, form: &FormId) -> Result<Vec<LatestProfile>>;
-    /// Every submission of `form` made at a school of the region, whatever the account's state
-    /// today, in the server's order of receipt: what every aggregate is released from.
-    async fn received_submissions(&self, region: RegionId, form: &FormId) -> Result<Vec<ReceivedSubmission>>;
-    /// A submission as its author may read it: `None` for anyone else, and for submissions sealed
-    /// by a reset of her account (a new activation code used, an administrator's new password).
-    async fn readable_submission(
-        &self,
-        id: opora_domain::SubmissionId,
-        reader: UserId,
-    ) -> Result<Option<StoredSubmission>>;
 }

@@ -1,0 +1,466 @@
+//! Organisations and accounts: regions, municipalities, schools, users, activation codes, imports.
+
+use super::*;
+
+impl PgStorage {
+    async fn is_empty(&self) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?;
+        Ok(n == 0)
+    }
+
+    async fn insert_region(&self, id: RegionId, name: &str) -> Result<()> {
+        insert_region_row(&self.pool, id, name).await
+    }
+
+    async fn insert_municipality(&self, m: &MunicipalityRef) -> Result<()> {
+        insert_municipality_row(&self.pool, m).await
+    }
+
+    async fn insert_school(&self, s: &NewSchool) -> Result<()> {
+        insert_school_row(&self.pool, s).await
+    }
+
+    async fn insert_user(&self, u: &NewUser, now_ms: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        insert_user_row(&mut tx, u, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>> {
+        let row = sqlx::query(&format!("{USER_SELECT} WHERE lower(u.login) = lower($1)"))
+            .bind(login)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_record).transpose()
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<UserRecord>> {
+        let row = sqlx::query(&format!("{USER_SELECT} WHERE u.id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_record).transpose()
+    }
+
+    async fn municipality(&self, id: MunicipalityId) -> Result<Option<MunicipalityRef>> {
+        let row = sqlx::query("SELECT id, name, region_id FROM municipalities WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(MunicipalityRef { id: parse(&r, "id")?, name: r.try_get("name")?, region_id: parse(&r, "region_id")? })
+        })
+        .transpose()
+    }
+
+    async fn schools_of(&self, municipality: MunicipalityId) -> Result<Vec<SchoolRef>> {
+        let rows =
+            sqlx::query("SELECT id, name, municipality_id FROM schools WHERE municipality_id = $1 ORDER BY name")
+                .bind(municipality.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SchoolRef {
+                    id: parse(r, "id")?,
+                    name: r.try_get("name")?,
+                    municipality_id: parse(r, "municipality_id")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn teacher_counts(&self, municipality: MunicipalityId) -> Result<Vec<(SchoolId, u32)>> {
+        let rows = sqlx::query(
+            "SELECT s.id, COUNT(u.id) AS teachers
+             FROM schools s LEFT JOIN users u ON u.school_id = s.id AND u.role = 'teacher'
+                 -- A teacher who submitted stays counted when her account is switched off, as her
+                 -- submission does: switching an account off and on must not move any figure.
+                 AND (u.active OR EXISTS (SELECT 1 FROM self_diagnoses d WHERE d.teacher_id = u.id))
+             WHERE s.municipality_id = $1 GROUP BY s.id",
+        )
+        .bind(municipality.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((parse(r, "id")?, r.try_get::<i64, _>("teachers")? as u32))).collect()
+    }
+
+    async fn school(&self, id: SchoolId) -> Result<Option<SchoolRef>> {
+        let row = sqlx::query("SELECT id, name, municipality_id FROM schools WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(SchoolRef {
+                id: parse(&r, "id")?,
+                name: r.try_get("name")?,
+                municipality_id: parse(&r, "municipality_id")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn municipalities_of(&self, region: RegionId) -> Result<Vec<MunicipalityRef>> {
+        let rows = sqlx::query("SELECT id, name, region_id FROM municipalities WHERE region_id = $1 ORDER BY name")
+            .bind(region.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MunicipalityRef { id: parse(r, "id")?, name: r.try_get("name")?, region_id: parse(r, "region_id")? })
+            })
+            .collect()
+    }
+
+    async fn create_account(&self, u: &NewUser, code: Option<&NewCode>, audit: &NewAudit, now_ms: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        insert_user_row(&mut tx, u, now_ms).await?;
+        if let Some(code) = code {
+            insert_code(&mut tx, code, now_ms).await?;
+        }
+        insert_audit(&mut tx, audit, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn teachers_of(&self, school: SchoolId, form: &FormId) -> Result<Vec<TeacherAccount>> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.login, u.full_name, u.active, u.password_hash IS NOT NULL AS activated,
+                    (SELECT MAX(d.submitted_at) FROM self_diagnoses d
+                     WHERE d.teacher_id = u.id AND d.form_id = $1) AS last_submitted
+             FROM users u WHERE u.school_id = $2 AND u.role = 'teacher'
+             ORDER BY lower(u.full_name)",
+        )
+        .bind(form.as_str())
+        .bind(school.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let status = match (r.try_get::<bool, _>("active")?, r.try_get::<bool, _>("activated")?) {
+                    (false, _) => AccountStatus::Disabled,
+                    (true, false) => AccountStatus::AwaitingActivation,
+                    (true, true) => AccountStatus::Active,
+                };
+                Ok(TeacherAccount {
+                    id: parse(r, "id")?,
+                    login: r.try_get("login")?,
+                    full_name: r.try_get("full_name")?,
+                    status,
+                    last_submitted_at_ms: r.try_get("last_submitted")?,
+                    submitted: r.try_get::<Option<i64>, _>("last_submitted")?.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    async fn issue_code(&self, code: &NewCode, audit: &NewAudit, now_ms: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        insert_code(&mut tx, code, now_ms).await?;
+        insert_audit(&mut tx, audit, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn code_owner(&self, code_hash: &str, now_ms: i64) -> Result<Option<UserId>> {
+        let user: Option<String> =
+            sqlx::query_scalar(LIVE_CODE_OWNER).bind(code_hash).bind(now_ms).fetch_optional(&self.pool).await?;
+        user.map(|u| u.parse().map_err(|_| StorageError::Corrupt(format!("activation_codes.user_id {u}")))).transpose()
+    }
+
+    async fn activate(&self, code_hash: &str, password_hash: &str, now_ms: i64) -> Result<Option<UserId>> {
+        let mut tx = self.begin_write().await?;
+        let user: Option<String> =
+            sqlx::query_scalar(LIVE_CODE_OWNER).bind(code_hash).bind(now_ms).fetch_optional(&mut *tx).await?;
+        let Some(user) = user else { return Ok(None) };
+        // A code used on an account that already had a password: whoever chose the new one may not
+        // be the teacher (a principal issues codes), so her earlier answers are sealed from it.
+        let had_password: bool = sqlx::query_scalar("SELECT password_hash IS NOT NULL FROM users WHERE id = $1")
+            .bind(&user)
+            .fetch_one(&mut *tx)
+            .await?;
+        if had_password {
+            seal_answers(&mut tx, &user, now_ms).await?;
+        }
+        sqlx::query("UPDATE activation_codes SET used_at = $1 WHERE code_hash = $2")
+            .bind(now_ms)
+            .bind(code_hash)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(&user)
+            .execute(&mut *tx)
+            .await?;
+        // Whoever knew the old password is logged out everywhere.
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(&user).execute(&mut *tx).await?;
+        let user_id: UserId =
+            user.parse().map_err(|_| StorageError::Corrupt(format!("activation_codes.user_id {user}")))?;
+        insert_audit(&mut tx, &NewAudit::new(Some(user_id), "account.activated", user_id), now_ms).await?;
+        tx.commit().await?;
+        Ok(Some(user_id))
+    }
+
+    async fn set_active(&self, user: UserId, active: bool, audit: &NewAudit, now_ms: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+            .bind(active)
+            .bind(user.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if !active {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.to_string()).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM activation_codes WHERE user_id = $1 AND used_at IS NULL")
+                .bind(user.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        insert_audit(&mut tx, audit, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_password(&self, user: UserId, password_hash: &str, audit: &NewAudit, now_ms: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        // The administrator chose this password, not the teacher: her earlier answers are sealed.
+        seal_answers(&mut tx, &user.to_string(), now_ms).await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(user.to_string())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.to_string()).execute(&mut *tx).await?;
+        insert_audit(&mut tx, audit, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn school_flags(&self, municipality: MunicipalityId) -> Result<Vec<(SchoolRef, SchoolFlags)>> {
+        let rows = sqlx::query(
+            "SELECT id, name, municipality_id, low_results, unfavourable FROM schools WHERE municipality_id = $1 ORDER BY name",
+        )
+        .bind(municipality.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    SchoolRef {
+                        id: parse(r, "id")?,
+                        name: r.try_get("name")?,
+                        municipality_id: parse(r, "municipality_id")?,
+                    },
+                    SchoolFlags {
+                        low_results: r.try_get("low_results")?,
+                        unfavourable_conditions: r.try_get("unfavourable")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    async fn membership_of(&self, municipality: MunicipalityId) -> Result<Vec<MembershipDecision>> {
+        let rows = sqlx::query(
+            "SELECT m.school_id, m.year, m.low_results, m.unfavourable, m.basis, m.basis_date
+             FROM programme_membership m JOIN schools s ON s.id = m.school_id
+             WHERE s.municipality_id = $1 ORDER BY m.year, s.name",
+        )
+        .bind(municipality.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MembershipDecision {
+                    school: parse(r, "school_id")?,
+                    year: u16::try_from(r.try_get::<i32, _>("year")?).unwrap_or_default(),
+                    flags: SchoolFlags {
+                        low_results: r.try_get("low_results")?,
+                        unfavourable_conditions: r.try_get("unfavourable")?,
+                    },
+                    basis: r.try_get("basis")?,
+                    basis_date: r.try_get("basis_date")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn decide_membership(&self, decisions: &[MembershipDecision], audit: &NewAudit, now_ms: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        for d in decisions {
+            sqlx::query(
+                "INSERT INTO programme_membership
+                     (school_id, year, low_results, unfavourable, basis, basis_date, decided_by, decided_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (school_id, year) DO UPDATE SET low_results = excluded.low_results,
+                     unfavourable = excluded.unfavourable, basis = excluded.basis,
+                     basis_date = excluded.basis_date, decided_by = excluded.decided_by,
+                     decided_at = excluded.decided_at",
+            )
+            .bind(d.school.to_string())
+            .bind(i32::from(d.year))
+            .bind(d.flags.low_results)
+            .bind(d.flags.unfavourable_conditions)
+            .bind(&d.basis)
+            .bind(&d.basis_date)
+            .bind(audit.actor.map(|a| a.to_string()))
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert_audit(&mut tx, audit, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn organisations(&self) -> Result<Organisations> {
+        let regions = sqlx::query("SELECT id, name FROM regions").fetch_all(&self.pool).await?;
+        let municipalities =
+            sqlx::query("SELECT id, name, region_id FROM municipalities").fetch_all(&self.pool).await?;
+        let schools = sqlx::query("SELECT id, name, municipality_id FROM schools").fetch_all(&self.pool).await?;
+        Ok(Organisations {
+            regions: regions.iter().map(|r| Ok((parse(r, "id")?, r.try_get("name")?))).collect::<Result<_>>()?,
+            municipalities: municipalities
+                .iter()
+                .map(|r| {
+                    Ok(MunicipalityRef {
+                        id: parse(r, "id")?,
+                        name: r.try_get("name")?,
+                        region_id: parse(r, "region_id")?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+            schools: schools
+                .iter()
+                .map(|r| {
+                    Ok(SchoolRef {
+                        id: parse(r, "id")?,
+                        name: r.try_get("name")?,
+                        municipality_id: parse(r, "municipality_id")?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+        })
+    }
+
+    async fn import(&self, batch: &ImportBatch, now_ms: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        for (id, name) in &batch.regions {
+            insert_region_row(&mut *tx, *id, name).await?;
+        }
+        for m in &batch.municipalities {
+            insert_municipality_row(&mut *tx, m).await?;
+        }
+        for s in &batch.schools {
+            insert_school_row(&mut *tx, s).await?;
+        }
+        for (u, code) in &batch.users {
+            insert_user_row(&mut tx, u, now_ms).await?;
+            insert_code(&mut tx, code, now_ms).await?;
+        }
+        if let Some(audit) = &batch.audit {
+            insert_audit(&mut tx, audit, now_ms).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AccountStore for PgStorage {
+    async fn is_empty(&self) -> Result<bool> {
+        retrying("is_empty", || PgStorage::is_empty(self)).await
+    }
+
+    async fn insert_region(&self, id: RegionId, name: &str) -> Result<()> {
+        retrying("insert_region", || PgStorage::insert_region(self, id, name)).await
+    }
+
+    async fn insert_municipality(&self, m: &MunicipalityRef) -> Result<()> {
+        retrying("insert_municipality", || PgStorage::insert_municipality(self, m)).await
+    }
+
+    async fn insert_school(&self, s: &NewSchool) -> Result<()> {
+        retrying("insert_school", || PgStorage::insert_school(self, s)).await
+    }
+
+    async fn insert_user(&self, u: &NewUser, now_ms: i64) -> Result<()> {
+        retrying("insert_user", || PgStorage::insert_user(self, u, now_ms)).await
+    }
+
+    async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>> {
+        retrying("user_by_login", || PgStorage::user_by_login(self, login)).await
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<UserRecord>> {
+        retrying("user", || PgStorage::user(self, id)).await
+    }
+
+    async fn municipality(&self, id: MunicipalityId) -> Result<Option<MunicipalityRef>> {
+        retrying("municipality", || PgStorage::municipality(self, id)).await
+    }
+
+    async fn schools_of(&self, municipality: MunicipalityId) -> Result<Vec<SchoolRef>> {
+        retrying("schools_of", || PgStorage::schools_of(self, municipality)).await
+    }
+
+    async fn school(&self, id: SchoolId) -> Result<Option<SchoolRef>> {
+        retrying("school", || PgStorage::school(self, id)).await
+    }
+
+    async fn municipalities_of(&self, region: RegionId) -> Result<Vec<MunicipalityRef>> {
+        retrying("municipalities_of", || PgStorage::municipalities_of(self, region)).await
+    }
+
+    async fn teacher_counts(&self, municipality: MunicipalityId) -> Result<Vec<(SchoolId, u32)>> {
+        retrying("teacher_counts", || PgStorage::teacher_counts(self, municipality)).await
+    }
+
+    async fn create_account(&self, u: &NewUser, code: Option<&NewCode>, audit: &NewAudit, now_ms: i64) -> Result<()> {
+        retrying("create_account", || PgStorage::create_account(self, u, code, audit, now_ms)).await
+    }
+
+    async fn teachers_of(&self, school: SchoolId, form: &FormId) -> Result<Vec<TeacherAccount>> {
+        retrying("teachers_of", || PgStorage::teachers_of(self, school, form)).await
+    }
+
+    async fn issue_code(&self, code: &NewCode, audit: &NewAudit, now_ms: i64) -> Result<()> {
+        retrying("issue_code", || PgStorage::issue_code(self, code, audit, now_ms)).await
+    }
+
+    async fn code_owner(&self, code_hash: &str, now_ms: i64) -> Result<Option<UserId>> {
+        retrying("code_owner", || PgStorage::code_owner(self, code_hash, now_ms)).await
+    }
+
+    async fn activate(&self, code_hash: &str, password_hash: &str, now_ms: i64) -> Result<Option<UserId>> {
+        retrying("activate", || PgStorage::activate(self, code_hash, password_hash, now_ms)).await
+    }
+
+    async fn set_active(&self, user: UserId, active: bool, audit: &NewAudit, now_ms: i64) -> Result<()> {
+        retrying("set_active", || PgStorage::set_active(self, user, active, audit, now_ms)).await
+    }
+
+    async fn set_password(&self, user: UserId, password_hash: &str, audit: &NewAudit, now_ms: i64) -> Result<()> {
+        retrying("set_password", || PgStorage::set_password(self, user, password_hash, audit, now_ms)).await
+    }
+
+    async fn school_flags(&self, municipality: MunicipalityId) -> Result<Vec<(SchoolRef, SchoolFlags)>> {
+        retrying("school_flags", || PgStorage::school_flags(self, municipality)).await
+    }
+
+    async fn membership_of(&self, municipality: MunicipalityId) -> Result<Vec<MembershipDecision>> {
+        retrying("membership_of", || PgStorage::membership_of(self, municipality)).await
+    }
+
+    async fn decide_membership(&self, decisions: &[MembershipDecision], audit: &NewAudit, now_ms: i64) -> Result<()> {
+        retrying("decide_membership", || PgStorage::decide_membership(self, decisions, audit, now_ms)).await
+    }
+
+    async fn organisations(&self) -> Result<Organisations> {
+        retrying("organisations", || PgStorage::organisations(self)).await
+    }
+
+    async fn import(&self, batch: &ImportBatch, now_ms: i64) -> Result<()> {
+        retrying("import", || PgStorage::import(self, batch, now_ms)).await
+    }
+}

@@ -1,0 +1,171 @@
+//! Teachers' self-diagnoses: committing, reading back, and what aggregates are released from.
+
+use super::*;
+
+impl PgStorage {
+    async fn commit_submission(&self, key: Option<ChangeKey>, new: &NewSubmission, now_ms: i64) -> Result<Committed> {
+        let mut tx = self.begin_write().await?;
+        if let Some(key) = key
+            && let Some(previous) = previous_outcome(&mut tx, key, new.stored.teacher).await?
+        {
+            return Ok(Committed::Replayed(previous));
+        }
+        let s = &new.stored.submission;
+        let owner: Option<String> = sqlx::query_scalar("SELECT teacher_id FROM self_diagnoses WHERE id = $1")
+            .bind(s.id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let committed = match owner {
+            Some(owner) if owner == new.stored.teacher.to_string() => Committed::AlreadyStored,
+            Some(_) => Committed::IdTaken,
+            None => {
+                // One statement for the submission, its change-log line, its audit line and the
+                // idempotency record: the write lock is held for one round trip, not four.
+                sqlx::query(
+                    "WITH stored AS (
+                         INSERT INTO self_diagnoses (id, teacher_id, school_id, form_id, form_version, subject, answers,
+                             profile, started_at, submitted_at, received_at, receipt_seq)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+                                 (SELECT COALESCE(MAX(receipt_seq), 0) + 1 FROM self_diagnoses))),
+                     logged AS (
+                         INSERT INTO change_log (seq, kind, record_id, owner_user_id, at)
+                         VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM change_log), 'self_diagnosis', $1, $2, $12)),
+                     audited AS (
+                         INSERT INTO audit_log (at, actor_id, action, subject, detail)
+                         VALUES ($12, $2, 'self_diagnosis.submitted', $1, $13))
+                     INSERT INTO applied_changes (device_id, seq, user_id, outcome, applied_at)
+                     SELECT $14, $15, $2, $16, $12 WHERE $14 IS NOT NULL",
+                )
+                .bind(s.id.to_string())
+                .bind(new.stored.teacher.to_string())
+                .bind(new.school_id.map(|id| id.to_string()))
+                .bind(s.form.id.as_str())
+                .bind(i64::from(s.form.version))
+                .bind(s.subject.as_str())
+                .bind(to_json(&s.answers))
+                .bind(to_json(&new.profile))
+                .bind(s.started_at_ms)
+                .bind(s.submitted_at_ms)
+                .bind(new.stored.received_at_ms)
+                .bind(now_ms)
+                .bind(format!("{}@{}", s.form.id, s.form.version))
+                .bind(key.map(|k| k.device.to_string()))
+                .bind(key.map(|k| k.seq as i64))
+                .bind(to_json(&Outcome::Applied))
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                return Ok(Committed::Inserted);
+            }
+        };
+        if let Some(key) = key {
+            let outcome = match committed {
+                Committed::IdTaken => Outcome::Rejected { error: ApiError::new(ErrorCode::Conflict) },
+                _ => Outcome::Applied,
+            };
+            insert_applied(&mut tx, key, new.stored.teacher, &outcome, now_ms).await?;
+        }
+        tx.commit().await?;
+        Ok(committed)
+    }
+
+    async fn submission(&self, id: SubmissionId) -> Result<Option<StoredSubmission>> {
+        let row = sqlx::query("SELECT * FROM self_diagnoses WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(submission_from).transpose()
+    }
+
+    async fn latest_profiles(&self, municipality: MunicipalityId, form: &FormId) -> Result<Vec<LatestProfile>> {
+        let rows = sqlx::query(
+            "SELECT teacher_id, school_id, submitted_at, profile FROM (
+                SELECT d.teacher_id, d.school_id, d.submitted_at, d.profile,
+                       ROW_NUMBER() OVER (PARTITION BY d.teacher_id ORDER BY d.receipt_seq DESC) AS rn
+                FROM self_diagnoses d
+                JOIN schools s ON s.id = d.school_id
+                -- Her latest is the one the server received last: the phone's clock is
+                -- information, not order.
+                -- A teacher whose account is switched off (she left) no longer counts.
+                JOIN users u ON u.id = d.teacher_id AND u.active
+                WHERE s.municipality_id = $1 AND d.form_id = $2) AS ranked
+             WHERE rn = 1",
+        )
+        .bind(municipality.to_string())
+        .bind(form.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(LatestProfile {
+                    teacher: parse(r, "teacher_id")?,
+                    school: parse(r, "school_id")?,
+                    submitted_at_ms: r.try_get("submitted_at")?,
+                    profile: json(r, "profile")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn received_submissions(&self, region: RegionId, form: &FormId) -> Result<Vec<ReceivedSubmission>> {
+        let rows = sqlx::query(
+            "SELECT d.receipt_seq, d.teacher_id, d.school_id, s.municipality_id, d.profile
+             FROM self_diagnoses d
+             JOIN schools s ON s.id = d.school_id
+             JOIN municipalities m ON m.id = s.municipality_id
+             WHERE m.region_id = $1 AND d.form_id = $2
+             ORDER BY d.receipt_seq",
+        )
+        .bind(region.to_string())
+        .bind(form.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReceivedSubmission {
+                    receipt: r.try_get("receipt_seq")?,
+                    teacher: parse(r, "teacher_id")?,
+                    school: parse(r, "school_id")?,
+                    municipality: parse(r, "municipality_id")?,
+                    profile: json(r, "profile")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn readable_submission(&self, id: SubmissionId, reader: UserId) -> Result<Option<StoredSubmission>> {
+        let row = sqlx::query(&format!("{READABLE_SUBMISSION} WHERE d.id = $1 AND d.teacher_id = $2"))
+            .bind(id.to_string())
+            .bind(reader.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(submission_from).transpose()
+    }
+}
+
+#[async_trait]
+impl DiagnosisStore for PgStorage {
+    async fn commit_submission(&self, key: Option<ChangeKey>, new: &NewSubmission, now_ms: i64) -> Result<Committed> {
+        retrying("commit_submission", || PgStorage::commit_submission(self, key, new, now_ms)).await
+    }
+
+    async fn submission(&self, id: opora_domain::SubmissionId) -> Result<Option<StoredSubmission>> {
+        retrying("submission", || PgStorage::submission(self, id)).await
+    }
+
+    async fn latest_profiles(&self, municipality: MunicipalityId, form: &FormId) -> Result<Vec<LatestProfile>> {
+        retrying("latest_profiles", || PgStorage::latest_profiles(self, municipality, form)).await
+    }
+
+    async fn received_submissions(&self, region: RegionId, form: &FormId) -> Result<Vec<ReceivedSubmission>> {
+        retrying("received_submissions", || PgStorage::received_submissions(self, region, form)).await
+    }
+
+    async fn readable_submission(
+        &self,
+        id: opora_domain::SubmissionId,
+        reader: UserId,
+    ) -> Result<Option<StoredSubmission>> {
+        retrying("readable_submission", || PgStorage::readable_submission(self, id, reader)).await
+    }
+}

@@ -1,0 +1,126 @@
+//! Form definitions, self-diagnosis and report forms: a published version never changes.
+
+use super::*;
+
+impl PgStorage {
+    async fn latest_report_forms(&self) -> Result<Vec<ReportForm>> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT definition FROM report_forms f
+             WHERE version = (SELECT MAX(version) FROM report_forms g WHERE g.form_id = f.form_id)
+             ORDER BY form_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|d| {
+                serde_json::from_str(d).map_err(|e| StorageError::Corrupt(format!("report_forms.definition: {e}")))
+            })
+            .collect()
+    }
+
+    async fn store_report_form(&self, form: &ReportForm, now_ms: i64) -> Result<FormStored> {
+        let mut tx = self.begin_write().await?;
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT definition FROM report_forms WHERE form_id = $1 AND version = $2")
+                .bind(form.id.as_str())
+                .bind(i64::from(form.version))
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(existing) = existing {
+            let same = serde_json::from_str::<ReportForm>(&existing).is_ok_and(|e| &e == form);
+            return Ok(if same { FormStored::AlreadyIdentical } else { FormStored::Conflicts });
+        }
+        sqlx::query("INSERT INTO report_forms (form_id, version, definition, loaded_at) VALUES ($1, $2, $3, $4)")
+            .bind(form.id.as_str())
+            .bind(i64::from(form.version))
+            .bind(to_json(form))
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO change_log (seq, kind, record_id, owner_user_id, at, audience) VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM change_log), 'report_form', $1, NULL, $2, 'principal')")
+            .bind(format!("{}@{}", form.id, form.version))
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(FormStored::Inserted)
+    }
+
+    async fn report_form(&self, id: &FormId, version: u32) -> Result<Option<ReportForm>> {
+        let row = sqlx::query("SELECT definition FROM report_forms WHERE form_id = $1 AND version = $2")
+            .bind(id.as_str())
+            .bind(i64::from(version))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| json(&r, "definition")).transpose()
+    }
+
+    async fn store_form(&self, form: &FormDefinition, now_ms: i64) -> Result<FormStored> {
+        let mut tx = self.begin_write().await?;
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT definition FROM forms WHERE form_id = $1 AND version = $2")
+                .bind(form.id.as_str())
+                .bind(i64::from(form.version))
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(existing) = existing {
+            // Compare parsed definitions, not text: reformatting a file is not a new version.
+            let same = serde_json::from_str::<FormDefinition>(&existing).is_ok_and(|e| &e == form);
+            return Ok(if same { FormStored::AlreadyIdentical } else { FormStored::Conflicts });
+        }
+        sqlx::query("INSERT INTO forms (form_id, version, definition, loaded_at) VALUES ($1, $2, $3, $4)")
+            .bind(form.id.as_str())
+            .bind(i64::from(form.version))
+            .bind(to_json(form))
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        log_change(&mut tx, "form", &form_key(&form.form_ref()), None, now_ms).await?;
+        tx.commit().await?;
+        Ok(FormStored::Inserted)
+    }
+
+    async fn form(&self, form: &FormRef) -> Result<Option<FormDefinition>> {
+        let row = sqlx::query("SELECT definition FROM forms WHERE form_id = $1 AND version = $2")
+            .bind(form.id.as_str())
+            .bind(i64::from(form.version))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| json(&r, "definition")).transpose()
+    }
+
+    async fn latest_form(&self, id: &FormId) -> Result<Option<FormDefinition>> {
+        let row = sqlx::query("SELECT definition FROM forms WHERE form_id = $1 ORDER BY version DESC LIMIT 1")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| json(&r, "definition")).transpose()
+    }
+}
+
+#[async_trait]
+impl FormStore for PgStorage {
+    async fn store_report_form(&self, form: &ReportForm, now_ms: i64) -> Result<FormStored> {
+        retrying("store_report_form", || PgStorage::store_report_form(self, form, now_ms)).await
+    }
+
+    async fn report_form(&self, id: &FormId, version: u32) -> Result<Option<ReportForm>> {
+        retrying("report_form", || PgStorage::report_form(self, id, version)).await
+    }
+
+    async fn latest_report_forms(&self) -> Result<Vec<ReportForm>> {
+        retrying("latest_report_forms", || PgStorage::latest_report_forms(self)).await
+    }
+
+    async fn store_form(&self, form: &FormDefinition, now_ms: i64) -> Result<FormStored> {
+        retrying("store_form", || PgStorage::store_form(self, form, now_ms)).await
+    }
+
+    async fn form(&self, form: &FormRef) -> Result<Option<FormDefinition>> {
+        retrying("form", || PgStorage::form(self, form)).await
+    }
+
+    async fn latest_form(&self, id: &FormId) -> Result<Option<FormDefinition>> {
+        retrying("latest_form", || PgStorage::latest_form(self, id)).await
+    }
+}

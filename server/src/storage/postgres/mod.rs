@@ -1,0 +1,411 @@
+//! The PostgreSQL backend: several server processes on one database (`docs/deployment.md`).
+//!
+//! Same tables and behaviour as the SQLite backend, its own migrations (`migrations/postgres`).
+//! Durability: a commit PostgreSQL acknowledged is durable (`synchronous_commit` on, the
+//! default); the server acknowledges a change only after its commit returned.
+//! Concurrency: every write transaction first takes one transaction-scoped advisory lock
+//! ([`WRITE_LOCK`]), held until it commits or rolls back: the cluster-wide counterpart of SQLite's
+//! single writer, whatever process the transaction runs in. Change-log seqs and receipt numbers
+//! are assigned as MAX + 1 under that lock, so they are gapless and become visible in commit
+//! order: a pull never skips a change numbered before one it already saw. Idempotency checks
+//! (read the key, then write) cannot race either. Reads take no lock and run in parallel on the
+//! pool. Sessions are plain rows written without the lock.
+//! Aborted transactions (serialization failure, deadlock) are retried ([`retrying`]); a pool with
+//! no connection free within its acquire timeout is [`StorageError::Busy`] (503).
+
+use super::*;
+use opora_domain::SubmissionId;
+use opora_domain::api::{AccountStatus, ApiError, ErrorCode};
+use opora_domain::diagnosis::Submission;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{PgPool, Row};
+use std::str::FromStr;
+use std::time::Duration;
+
+mod accounts;
+mod audit;
+mod campaigns;
+mod changes;
+mod diagnoses;
+mod forms;
+mod reports;
+mod sessions;
+
+pub struct PgStorage {
+    pool: PgPool,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// The key of the transaction-scoped advisory lock every write transaction takes first: the
+/// cluster-wide equivalent of SQLite's single writer (see the module comment).
+pub const WRITE_LOCK: i64 = 0x006f_706f_7261; // "opora"
+
+/// The first half of the advisory lock keys of throttle counters (the second is the key's hash).
+const THROTTLE_LOCK_CLASS: i32 = 0x7468; // "th"
+
+/// How many times a transaction PostgreSQL aborted (serialization failure, deadlock) is tried.
+const ATTEMPTS: u32 = 5;
+
+/// The pool: its size and how long a request waits for a connection before the server answers
+/// 503 (`StorageError::Busy`).
+#[derive(Clone, Copy, Debug)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl PgStorage {
+    /// Connects to `url` (`postgres://user:password@host/db`) and applies pending migrations.
+    /// Several server processes may start at once: sqlx's migrator takes an advisory lock, so
+    /// one applies the migrations and the others wait and find them applied.
+    pub async fn open(url: &str, pool: PoolSettings) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url).map_err(|e| StorageError::failed("connect", e))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(pool.max_connections.max(1))
+            .acquire_timeout(pool.acquire_timeout)
+            .connect_with(options)
+            .await
+            .map_err(|e| StorageError::failed("connect", e))?;
+        MIGRATOR.run(&pool).await?;
+        Ok(PgStorage { pool })
+    }
+
+    /// A write transaction holding the write lock until it commits or rolls back.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
+        Ok(tx)
+    }
+}
+
+/// Runs `attempt` again when PostgreSQL aborted it for a serialization failure (40001) or a
+/// deadlock (40P01), at most [`ATTEMPTS`] times with a short growing pause; every other outcome
+/// is returned as it is, labelled with the operation.
+async fn retrying<T, F, Fut>(op: &'static str, mut attempt: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut tried = 0;
+    loop {
+        tried += 1;
+        match attempt().await {
+            Err(StorageError::Database(sqlx::Error::Database(e)))
+                if tried < ATTEMPTS && matches!(e.code().as_deref(), Some("40001" | "40P01")) =>
+            {
+                tracing::debug!(op, tried, code = ?e.code(), "transaction aborted by PostgreSQL, retrying");
+                tokio::time::sleep(Duration::from_millis(5 << tried)).await;
+            }
+            other => return other.map_err(|e| e.during(op)),
+        }
+    }
+}
+
+fn parse<T: FromStr>(row: &PgRow, column: &str) -> Result<T> {
+    let text: String = row.try_get(column)?;
+    text.parse().map_err(|_| StorageError::Corrupt(format!("{column} = {text:?}")))
+}
+
+fn parse_opt<T: FromStr>(row: &PgRow, column: &str) -> Result<Option<T>> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|t| t.parse().map_err(|_| StorageError::Corrupt(format!("{column} = {t:?}")))).transpose()
+}
+
+fn json<T: serde::de::DeserializeOwned>(row: &PgRow, column: &str) -> Result<T> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|e| StorageError::Corrupt(format!("{column}: {e}")))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("domain types serialise")
+}
+
+const USER_SELECT: &str = "
+    SELECT u.id, u.login, u.full_name, u.role, u.password_hash, u.active,
+           u.school_id, s.name AS school_name,
+           m.id AS municipality_id, m.name AS municipality_name, m.region_id,
+           COALESCE(u.region_id, m.region_id) AS user_region
+    FROM users u
+    LEFT JOIN schools s ON s.id = u.school_id
+    LEFT JOIN municipalities m ON m.id = COALESCE(u.municipality_id, s.municipality_id)";
+
+const REPORT_SELECT: &str = "SELECT school_id, form_id, period, form_version, revision, fields, submitted_revision,
+        conflicts, updated_at, updated_by FROM reports";
+
+fn report_from(row: &PgRow) -> Result<StoredReport> {
+    Ok(StoredReport {
+        key: ReportKey {
+            school: parse(row, "school_id")?,
+            form: FormId(row.try_get("form_id")?),
+            period: row.try_get("period")?,
+        },
+        form_version: row.try_get::<i64, _>("form_version")? as u32,
+        revision: row.try_get::<i64, _>("revision")? as u32,
+        fields: json(row, "fields")?,
+        submitted_revision: row.try_get::<Option<i64>, _>("submitted_revision")?.map(|r| r as u32),
+        conflicts: json(row, "conflicts")?,
+        updated_at_ms: row.try_get("updated_at")?,
+        updated_by: parse(row, "updated_by")?,
+    })
+}
+
+/// The account a code opens, if the code is unused, unexpired and the account is not disabled.
+const LIVE_CODE_OWNER: &str = "SELECT c.user_id FROM activation_codes c JOIN users u ON u.id = c.user_id
+     WHERE c.code_hash = $1 AND c.used_at IS NULL AND c.expires_at > $2 AND u.active";
+
+fn user_record(row: &PgRow) -> Result<UserRecord> {
+    let role: String = row.try_get("role")?;
+    let role = Role::parse(&role).ok_or_else(|| StorageError::Corrupt(format!("role {role}")))?;
+    let municipality = match parse_opt::<MunicipalityId>(row, "municipality_id")? {
+        Some(id) => {
+            Some(MunicipalityRef { id, name: row.try_get("municipality_name")?, region_id: parse(row, "region_id")? })
+        }
+        None => None,
+    };
+    let school = match (parse_opt::<SchoolId>(row, "school_id")?, &municipality) {
+        (Some(id), Some(m)) => Some(SchoolRef { id, name: row.try_get("school_name")?, municipality_id: m.id }),
+        _ => None,
+    };
+    Ok(UserRecord {
+        profile: UserProfile {
+            id: parse(row, "id")?,
+            login: row.try_get("login")?,
+            full_name: row.try_get("full_name")?,
+            role,
+            school,
+            municipality,
+            region: parse_opt(row, "user_region")?,
+        },
+        password_hash: row.try_get("password_hash")?,
+        active: row.try_get("active")?,
+    })
+}
+
+fn submission_from(row: &PgRow) -> Result<StoredSubmission> {
+    Ok(StoredSubmission {
+        submission: Submission {
+            id: parse(row, "id")?,
+            form: FormRef {
+                id: FormId(row.try_get("form_id")?),
+                version: row.try_get::<i64, _>("form_version")? as u32,
+            },
+            subject: opora_domain::SubjectCode(row.try_get("subject")?),
+            answers: json(row, "answers")?,
+            started_at_ms: row.try_get("started_at")?,
+            submitted_at_ms: row.try_get("submitted_at")?,
+        },
+        teacher: parse(row, "teacher_id")?,
+        received_at_ms: row.try_get("received_at")?,
+    })
+}
+
+/// A counter's key as stored: its SHA-256 in hex. Keys join a login and an address with NUL
+/// (which PostgreSQL's text cannot hold), and a hash bounds their size.
+fn throttle_key(key: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn throttle_counter_from(row: &PgRow) -> Result<ThrottleCounter> {
+    Ok(ThrottleCounter {
+        failures: row.try_get::<i64, _>("failures")? as u32,
+        pending: row.try_get::<i64, _>("pending")? as u32,
+        window_start_ms: row.try_get("window_start")?,
+        locked_until_ms: row.try_get("locked_until")?,
+        locked_at_ms: row.try_get("locked_at")?,
+        refused: row.try_get::<i64, _>("refused")? as u32,
+        subject: row.try_get("subject")?,
+        client: row.try_get("client")?,
+    })
+}
+
+/// Submissions their author may still read: those not sealed by a reset of her account.
+const READABLE_SUBMISSION: &str = "SELECT d.* FROM self_diagnoses d JOIN users u ON u.id = d.teacher_id
+     AND d.receipt_seq > u.answers_sealed_through";
+
+/// Seals a teacher's submissions received so far from her account's future sessions, with an
+/// audit line (the number of submissions, never their content).
+async fn seal_answers(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, user: &str, now_ms: i64) -> Result<()> {
+    let (through, sealed): (i64, i64) =
+        sqlx::query_as("SELECT COALESCE(MAX(receipt_seq), 0), COUNT(*) FROM self_diagnoses WHERE teacher_id = $1")
+            .bind(user)
+            .fetch_one(&mut **tx)
+            .await?;
+    if sealed == 0 {
+        return Ok(());
+    }
+    sqlx::query("UPDATE users SET answers_sealed_through = GREATEST(answers_sealed_through, $1) WHERE id = $2")
+        .bind(through)
+        .bind(user)
+        .execute(&mut **tx)
+        .await?;
+    let audit = NewAudit::new(None, "account.answers_sealed", user)
+        .detail(format!("самодиагностик закрыто от новой сессии: {sealed}"));
+    insert_audit(tx, &audit, now_ms).await
+}
+
+fn form_key(form: &FormRef) -> String {
+    format!("{}@{}", form.id, form.version)
+}
+
+async fn log_change(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    kind: &str,
+    record_id: &str,
+    owner: Option<UserId>,
+    now_ms: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO change_log (seq, kind, record_id, owner_user_id, at) VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM change_log), $1, $2, $3, $4)")
+        .bind(kind)
+        .bind(record_id)
+        .bind(owner.map(|id| id.to_string()))
+        .bind(now_ms)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The outcome recorded under `key`, read inside the committing transaction (under the write
+/// lock): the backend's half of idempotency (`crate::changes`). Another account's key is refused.
+async fn previous_outcome(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    key: ChangeKey,
+    user: UserId,
+) -> Result<Option<Outcome>> {
+    let row = sqlx::query("SELECT user_id, outcome FROM applied_changes WHERE device_id = $1 AND seq = $2")
+        .bind(key.device.to_string())
+        .bind(key.seq as i64)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    if parse::<UserId>(&row, "user_id")? != user {
+        return Ok(Some(Outcome::Rejected { error: ApiError::new(ErrorCode::Conflict) }));
+    }
+    Ok(Some(json(&row, "outcome")?))
+}
+
+async fn insert_applied(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    key: ChangeKey,
+    user: UserId,
+    outcome: &Outcome,
+    now_ms: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO applied_changes (device_id, seq, user_id, outcome, applied_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(key.device.to_string())
+    .bind(key.seq as i64)
+    .bind(user.to_string())
+    .bind(to_json(outcome))
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_code(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, code: &NewCode, now_ms: i64) -> Result<()> {
+    // One live code per user: a reissued code makes the lost one worthless.
+    sqlx::query("DELETE FROM activation_codes WHERE user_id = $1 AND used_at IS NULL")
+        .bind(code.user.to_string())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO activation_codes (code_hash, user_id, issued_by, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&code.code_hash)
+    .bind(code.user.to_string())
+    .bind(code.issued_by.map(|id| id.to_string()))
+    .bind(now_ms)
+    .bind(code.expires_at_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+// Rows written both by single calls and inside larger transactions (the import): one statement
+// each, run on whichever executor the caller holds.
+
+async fn insert_region_row<'e>(e: impl sqlx::PgExecutor<'e>, id: RegionId, name: &str) -> Result<()> {
+    sqlx::query("INSERT INTO regions (id, name) VALUES ($1, $2)").bind(id.to_string()).bind(name).execute(e).await?;
+    Ok(())
+}
+
+async fn insert_municipality_row<'e>(e: impl sqlx::PgExecutor<'e>, m: &MunicipalityRef) -> Result<()> {
+    sqlx::query("INSERT INTO municipalities (id, region_id, name) VALUES ($1, $2, $3)")
+        .bind(m.id.to_string())
+        .bind(m.region_id.to_string())
+        .bind(&m.name)
+        .execute(e)
+        .await?;
+    Ok(())
+}
+
+async fn insert_school_row<'e>(e: impl sqlx::PgExecutor<'e>, s: &NewSchool) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO schools (id, municipality_id, name, low_results, unfavourable) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(s.id.to_string())
+    .bind(s.municipality_id.to_string())
+    .bind(&s.name)
+    .bind(s.flags.low_results)
+    .bind(s.flags.unfavourable_conditions)
+    .execute(e)
+    .await?;
+    Ok(())
+}
+
+/// The account and its change-log line, so its owner's devices pull the profile. A taken login
+/// is [`StorageError::AlreadyExists`].
+async fn insert_user_row(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, u: &NewUser, now_ms: i64) -> Result<()> {
+    let inserted = sqlx::query(
+        "INSERT INTO users (id, login, full_name, role, school_id, municipality_id, region_id, password_hash, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(u.id.to_string())
+    .bind(&u.login)
+    .bind(&u.full_name)
+    .bind(u.role.as_str())
+    .bind(u.school_id.map(|id| id.to_string()))
+    .bind(u.municipality_id.map(|id| id.to_string()))
+    .bind(u.region_id.map(|id| id.to_string()))
+    .bind(&u.password_hash)
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await;
+    match inserted {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(StorageError::AlreadyExists(u.login.clone()));
+        }
+        other => other?,
+    };
+    log_change(tx, "profile", &u.id.to_string(), Some(u.id), now_ms).await
+}
+
+const CAMPAIGN_SELECT: &str =
+    "SELECT id, municipality_id, form_id, form_title, period, deadline, opened_at FROM campaigns";
+
+fn campaign_from(row: &PgRow) -> Result<Campaign> {
+    Ok(Campaign {
+        id: parse(row, "id")?,
+        municipality: parse(row, "municipality_id")?,
+        form: FormId(row.try_get("form_id")?),
+        form_title: row.try_get("form_title")?,
+        period: row.try_get("period")?,
+        deadline: row.try_get("deadline")?,
+        opened_at_ms: row.try_get("opened_at")?,
+    })
+}
+
+async fn insert_audit(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, entry: &NewAudit, now_ms: i64) -> Result<()> {
+    sqlx::query("INSERT INTO audit_log (at, actor_id, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
+        .bind(now_ms)
+        .bind(entry.actor.map(|id| id.to_string()))
+        .bind(entry.action)
+        .bind(&entry.subject)
+        .bind(&entry.detail)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,353 @@
+//! The SQLite backend: the default, embedded, one file on disk.
+//!
+//! Durability: WAL journal with `synchronous = FULL`, so a commit that returned is on disk and
+//! survives a power cut; the server acknowledges a change only after its commit returned.
+//! Concurrency: all writes go through a pool of one connection, so write transactions queue in
+//! the application instead of failing with SQLITE_BUSY; reads use a separate pool and see the
+//! last committed snapshot.
+
+use super::*;
+use opora_domain::SubmissionId;
+use opora_domain::api::{AccountStatus, ApiError, ErrorCode};
+use opora_domain::diagnosis::Submission;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+mod accounts;
+mod audit;
+mod campaigns;
+mod changes;
+mod diagnoses;
+mod forms;
+mod reports;
+mod sessions;
+
+pub struct SqliteStorage {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+impl SqliteStorage {
+    /// Opens (creating if needed) the database at `url` (`sqlite://path/to/file.db`) and applies
+    /// pending migrations.
+    pub async fn open(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+        MIGRATOR.run(&writer).await?;
+        let reader = SqlitePoolOptions::new().max_connections(4).connect_with(options.read_only(true)).await?;
+        Ok(SqliteStorage { writer, reader })
+    }
+}
+
+fn parse<T: FromStr>(row: &SqliteRow, column: &str) -> Result<T> {
+    let text: String = row.try_get(column)?;
+    text.parse().map_err(|_| StorageError::Corrupt(format!("{column} = {text:?}")))
+}
+
+fn parse_opt<T: FromStr>(row: &SqliteRow, column: &str) -> Result<Option<T>> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|t| t.parse().map_err(|_| StorageError::Corrupt(format!("{column} = {t:?}")))).transpose()
+}
+
+fn json<T: serde::de::DeserializeOwned>(row: &SqliteRow, column: &str) -> Result<T> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|e| StorageError::Corrupt(format!("{column}: {e}")))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("domain types serialise")
+}
+
+const USER_SELECT: &str = "
+    SELECT u.id, u.login, u.full_name, u.role, u.password_hash, u.active,
+           u.school_id, s.name AS school_name,
+           m.id AS municipality_id, m.name AS municipality_name, m.region_id,
+           COALESCE(u.region_id, m.region_id) AS user_region
+    FROM users u
+    LEFT JOIN schools s ON s.id = u.school_id
+    LEFT JOIN municipalities m ON m.id = COALESCE(u.municipality_id, s.municipality_id)";
+
+const REPORT_SELECT: &str = "SELECT school_id, form_id, period, form_version, revision, fields, submitted_revision,
+        conflicts, updated_at, updated_by FROM reports";
+
+fn report_from(row: &SqliteRow) -> Result<StoredReport> {
+    Ok(StoredReport {
+        key: ReportKey {
+            school: parse(row, "school_id")?,
+            form: FormId(row.try_get("form_id")?),
+            period: row.try_get("period")?,
+        },
+        form_version: row.try_get::<i64, _>("form_version")? as u32,
+        revision: row.try_get::<i64, _>("revision")? as u32,
+        fields: json(row, "fields")?,
+        submitted_revision: row.try_get::<Option<i64>, _>("submitted_revision")?.map(|r| r as u32),
+        conflicts: json(row, "conflicts")?,
+        updated_at_ms: row.try_get("updated_at")?,
+        updated_by: parse(row, "updated_by")?,
+    })
+}
+
+/// The account a code opens, if the code is unused, unexpired and the account is not disabled.
+const LIVE_CODE_OWNER: &str = "SELECT c.user_id FROM activation_codes c JOIN users u ON u.id = c.user_id
+     WHERE c.code_hash = ? AND c.used_at IS NULL AND c.expires_at > ? AND u.active = 1";
+
+fn user_record(row: &SqliteRow) -> Result<UserRecord> {
+    let role: String = row.try_get("role")?;
+    let role = Role::parse(&role).ok_or_else(|| StorageError::Corrupt(format!("role {role}")))?;
+    let municipality = match parse_opt::<MunicipalityId>(row, "municipality_id")? {
+        Some(id) => {
+            Some(MunicipalityRef { id, name: row.try_get("municipality_name")?, region_id: parse(row, "region_id")? })
+        }
+        None => None,
+    };
+    let school = match (parse_opt::<SchoolId>(row, "school_id")?, &municipality) {
+        (Some(id), Some(m)) => Some(SchoolRef { id, name: row.try_get("school_name")?, municipality_id: m.id }),
+        _ => None,
+    };
+    Ok(UserRecord {
+        profile: UserProfile {
+            id: parse(row, "id")?,
+            login: row.try_get("login")?,
+            full_name: row.try_get("full_name")?,
+            role,
+            school,
+            municipality,
+            region: parse_opt(row, "user_region")?,
+        },
+        password_hash: row.try_get("password_hash")?,
+        active: row.try_get("active")?,
+    })
+}
+
+fn submission_from(row: &SqliteRow) -> Result<StoredSubmission> {
+    Ok(StoredSubmission {
+        submission: Submission {
+            id: parse(row, "id")?,
+            form: FormRef {
+                id: FormId(row.try_get("form_id")?),
+                version: row.try_get::<i64, _>("form_version")? as u32,
+            },
+            subject: opora_domain::SubjectCode(row.try_get("subject")?),
+            answers: json(row, "answers")?,
+            started_at_ms: row.try_get("started_at")?,
+            submitted_at_ms: row.try_get("submitted_at")?,
+        },
+        teacher: parse(row, "teacher_id")?,
+        received_at_ms: row.try_get("received_at")?,
+    })
+}
+
+/// A counter's key as stored: its SHA-256 in hex. Keys join a login and an address with NUL
+/// (which PostgreSQL's text cannot hold), and a hash bounds their size.
+fn throttle_key(key: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn throttle_counter_from(row: &SqliteRow) -> Result<ThrottleCounter> {
+    Ok(ThrottleCounter {
+        failures: row.try_get::<i64, _>("failures")? as u32,
+        pending: row.try_get::<i64, _>("pending")? as u32,
+        window_start_ms: row.try_get("window_start")?,
+        locked_until_ms: row.try_get("locked_until")?,
+        locked_at_ms: row.try_get("locked_at")?,
+        refused: row.try_get::<i64, _>("refused")? as u32,
+        subject: row.try_get("subject")?,
+        client: row.try_get("client")?,
+    })
+}
+
+/// Submissions their author may still read: those not sealed by a reset of her account.
+const READABLE_SUBMISSION: &str = "SELECT d.* FROM self_diagnoses d JOIN users u ON u.id = d.teacher_id
+     AND d.receipt_seq > u.answers_sealed_through";
+
+/// Seals a teacher's submissions received so far from her account's future sessions, with an
+/// audit line (the number of submissions, never their content).
+async fn seal_answers(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, user: &str, now_ms: i64) -> Result<()> {
+    let (through, sealed): (i64, i64) =
+        sqlx::query_as("SELECT COALESCE(MAX(receipt_seq), 0), COUNT(*) FROM self_diagnoses WHERE teacher_id = ?")
+            .bind(user)
+            .fetch_one(&mut **tx)
+            .await?;
+    if sealed == 0 {
+        return Ok(());
+    }
+    sqlx::query("UPDATE users SET answers_sealed_through = MAX(answers_sealed_through, ?) WHERE id = ?")
+        .bind(through)
+        .bind(user)
+        .execute(&mut **tx)
+        .await?;
+    let audit = NewAudit::new(None, "account.answers_sealed", user)
+        .detail(format!("самодиагностик закрыто от новой сессии: {sealed}"));
+    insert_audit(tx, &audit, now_ms).await
+}
+
+fn form_key(form: &FormRef) -> String {
+    format!("{}@{}", form.id, form.version)
+}
+
+async fn log_change(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    kind: &str,
+    record_id: &str,
+    owner: Option<UserId>,
+    now_ms: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO change_log (kind, record_id, owner_user_id, at) VALUES (?, ?, ?, ?)")
+        .bind(kind)
+        .bind(record_id)
+        .bind(owner.map(|id| id.to_string()))
+        .bind(now_ms)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The outcome recorded under `key`, read inside the committing transaction (under the write
+/// lock): the backend's half of idempotency (`crate::changes`). Another account's key is refused.
+async fn previous_outcome(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    key: ChangeKey,
+    user: UserId,
+) -> Result<Option<Outcome>> {
+    let row = sqlx::query("SELECT user_id, outcome FROM applied_changes WHERE device_id = ? AND seq = ?")
+        .bind(key.device.to_string())
+        .bind(key.seq as i64)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    if parse::<UserId>(&row, "user_id")? != user {
+        return Ok(Some(Outcome::Rejected { error: ApiError::new(ErrorCode::Conflict) }));
+    }
+    Ok(Some(json(&row, "outcome")?))
+}
+
+async fn insert_applied(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    key: ChangeKey,
+    user: UserId,
+    outcome: &Outcome,
+    now_ms: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO applied_changes (device_id, seq, user_id, outcome, applied_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(key.device.to_string())
+        .bind(key.seq as i64)
+        .bind(user.to_string())
+        .bind(to_json(outcome))
+        .bind(now_ms)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn insert_code(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, code: &NewCode, now_ms: i64) -> Result<()> {
+    // One live code per user: a reissued code makes the lost one worthless.
+    sqlx::query("DELETE FROM activation_codes WHERE user_id = ? AND used_at IS NULL")
+        .bind(code.user.to_string())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO activation_codes (code_hash, user_id, issued_by, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&code.code_hash)
+    .bind(code.user.to_string())
+    .bind(code.issued_by.map(|id| id.to_string()))
+    .bind(now_ms)
+    .bind(code.expires_at_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+// Rows written both by single calls and inside larger transactions (the import): one statement
+// each, run on whichever executor the caller holds.
+
+async fn insert_region_row<'e>(e: impl sqlx::SqliteExecutor<'e>, id: RegionId, name: &str) -> Result<()> {
+    sqlx::query("INSERT INTO regions (id, name) VALUES (?, ?)").bind(id.to_string()).bind(name).execute(e).await?;
+    Ok(())
+}
+
+async fn insert_municipality_row<'e>(e: impl sqlx::SqliteExecutor<'e>, m: &MunicipalityRef) -> Result<()> {
+    sqlx::query("INSERT INTO municipalities (id, region_id, name) VALUES (?, ?, ?)")
+        .bind(m.id.to_string())
+        .bind(m.region_id.to_string())
+        .bind(&m.name)
+        .execute(e)
+        .await?;
+    Ok(())
+}
+
+async fn insert_school_row<'e>(e: impl sqlx::SqliteExecutor<'e>, s: &NewSchool) -> Result<()> {
+    sqlx::query("INSERT INTO schools (id, municipality_id, name, low_results, unfavourable) VALUES (?, ?, ?, ?, ?)")
+        .bind(s.id.to_string())
+        .bind(s.municipality_id.to_string())
+        .bind(&s.name)
+        .bind(s.flags.low_results)
+        .bind(s.flags.unfavourable_conditions)
+        .execute(e)
+        .await?;
+    Ok(())
+}
+
+/// The account and its change-log line, so its owner's devices pull the profile. A taken login
+/// is [`StorageError::AlreadyExists`].
+async fn insert_user_row(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, u: &NewUser, now_ms: i64) -> Result<()> {
+    let inserted = sqlx::query(
+        "INSERT INTO users (id, login, full_name, role, school_id, municipality_id, region_id, password_hash, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(u.id.to_string())
+    .bind(&u.login)
+    .bind(&u.full_name)
+    .bind(u.role.as_str())
+    .bind(u.school_id.map(|id| id.to_string()))
+    .bind(u.municipality_id.map(|id| id.to_string()))
+    .bind(u.region_id.map(|id| id.to_string()))
+    .bind(&u.password_hash)
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await;
+    match inserted {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(StorageError::AlreadyExists(u.login.clone()));
+        }
+        other => other?,
+    };
+    log_change(tx, "profile", &u.id.to_string(), Some(u.id), now_ms).await
+}
+
+const CAMPAIGN_SELECT: &str =
+    "SELECT id, municipality_id, form_id, form_title, period, deadline, opened_at FROM campaigns";
+
+fn campaign_from(row: &SqliteRow) -> Result<Campaign> {
+    Ok(Campaign {
+        id: parse(row, "id")?,
+        municipality: parse(row, "municipality_id")?,
+        form: FormId(row.try_get("form_id")?),
+        form_title: row.try_get("form_title")?,
+        period: row.try_get("period")?,
+        deadline: row.try_get("deadline")?,
+        opened_at_ms: row.try_get("opened_at")?,
+    })
+}
+
+async fn insert_audit(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, entry: &NewAudit, now_ms: i64) -> Result<()> {
+    sqlx::query("INSERT INTO audit_log (at, actor_id, action, subject, detail) VALUES (?, ?, ?, ?, ?)")
+        .bind(now_ms)
+        .bind(entry.actor.map(|id| id.to_string()))
+        .bind(entry.action)
+        .bind(&entry.subject)
+        .bind(&entry.detail)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
