@@ -175,6 +175,7 @@ for (const [size, viewport] of SIZES) {
     const context = await browser.newContext({ ...viewport, acceptDownloads: true });
     const page = await context.newPage();
     await login(page, server.url, 'spassk.otdel');
+    await page.goto(`${server.url}/department`);
     await page.locator('[data-testid="overview"]').waitFor();
     await page.getByTestId('status').getByText('Всё отправлено').waitFor({ timeout: 20_000 });
     await check(page, 'department', size);
@@ -184,7 +185,9 @@ for (const [size, viewport] of SIZES) {
     }
 
     // A campaign for the demo's sent indicator cards, its schools and one school's report.
-    const period = size === 'desk' ? '2018-2019' : '2018-2019';
+    const period = '2018-2019';
+    await page.getByTestId('campaigns').or(page.getByText('Отдел образования пока не открыл')).first().waitFor();
+    await page.waitForTimeout(500);
     const row = page.locator(`[data-testid="campaigns"] tr[data-row="indicator-card ${period}"]`);
     if (!(await row.count())) {
       await page.locator('select[name="campaign-form"]').selectOption('indicator-card');
@@ -287,7 +290,8 @@ async function xlsxIsStyled(page) {
 }
 
 test('loading says how much of the app has come, once; a principal\'s login fetches the office pages at once', async () => {
-  const context = await browser.newContext(PHONE);
+  // No service worker: its fetches would not be slowed down with the page's.
+  const context = await browser.newContext({ ...PHONE, serviceWorkers: 'block' });
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');

@@ -227,7 +227,7 @@ fn ReportEditor(user: UserId, key: ReportKey, form: ReportForm) -> impl IntoView
         store::report_trouble(user, &key.get_value())
     };
     view! {
-        <div class="card">
+        <div class="card desk">
             <h1>{form.get_value().title}</h1>
             <p>{format!("Период: {}", key.get_value().period)}</p>
             {move || server().map(|r| {
@@ -381,7 +381,14 @@ fn SectionsTable(
     set_field: impl Fn(String, String) + Copy + Send + Sync + 'static,
     on_leave: Callback<()>,
 ) -> impl IntoView {
-    let head = columns.iter().map(|c| view! { <th scope="col">{c.clone()}</th> }).collect_view();
+    // A hint every criterion shares is said once, under its column's heading, not in every cell.
+    let head = columns
+        .iter()
+        .map(|c| {
+            let hint = sections.iter().find_map(|s| s.fields.iter().find(|f| &f.label == c)).and_then(|f| f.hint.clone());
+            view! { <th scope="col">{c.clone()}{hint.map(|h| view! { <span class="hint">{h}</span> })}</th> }
+        })
+        .collect_view();
     let rows = sections
         .into_iter()
         .map(|section| {
