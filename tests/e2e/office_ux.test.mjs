@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { unzipSync, strFromU8 } from 'fflate';
-import { startServer, launchBrowser, login, screenshot, PHONE } from './harness.mjs';
+import { startServer, launchBrowser, login, screenshot, queueSubmissions, PHONE } from './harness.mjs';
 
 const DESK = { viewport: { width: 1280, height: 800 }, locale: 'ru-RU' };
 const SIZES = [['desk', DESK], ['phone', PHONE]];
@@ -317,4 +317,38 @@ test('loading says how much of the app has come, once; a principal\'s login fetc
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
   await page.getByRole('link', { name: 'Отчёты школы' }).waitFor({ timeout: 120_000 });
   await context.close();
+});
+
+test("a teacher's home has no storage warning with nothing waiting; her result opens with a summary and her plan prints on one A4 page", async () => {
+  const page = await (await browser.newContext(PHONE)).newPage();
+  await login(page, server.url, 'antonovka.t1');
+  // A finished self-diagnosis, queued as the app queues it; once it is sent nothing waits.
+  await queueSubmissions(page, 1, 'math', { random: true });
+  await page.reload();
+  await page.getByTestId('status').getByText('Всё отправлено').waitFor({ timeout: 20_000 });
+  const result = page.getByRole('link', { name: /^Самодиагностика от / }).first();
+  await result.waitFor({ timeout: 20_000 });
+  assert.equal(await page.getByText('Данные на этом устройстве').count(), 0, 'no storage card with nothing waiting');
+  assert.equal(await page.getByText('не откладывайте отправку').count(), 0);
+  await screenshot(page, 'teacher-home-phone');
+  const [status, header] = await Promise.all([page.getByTestId('status').boundingBox(), page.locator('.topbar').boundingBox()]);
+  assert.ok(status.height + header.height <= 740 / 5, `header and status take ${status.height + header.height} px of 740`);
+  await result.click();
+  const summary = page.getByTestId('summary');
+  await summary.waitFor();
+  assert.deepEqual((await summary.locator('.summary-line strong').allTextContents()).map((t) => t.trim()),
+    ['Сильные стороны:', 'Зоны роста:', 'Дефициты:']);
+  const folded = page.locator('details.plan-area');
+  assert.ok((await folded.count()) > 0, 'topics folded per area');
+  assert.equal(await page.locator('details.plan-area[open]').count(), 0);
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  assert.ok(height < 3000, `the result page is ${height} px long`);
+  assert.deepEqual(await layoutProblems(page, { phone: true }), []);
+  await screenshot(page, 'teacher-result-phone');
+  // «Мой план развития» on paper: every area open, one A4 page.
+  await page.evaluate(() => document.querySelectorAll('details.plan-area').forEach((d) => { d.open = true; }));
+  await page.emulateMedia({ media: 'print' });
+  const pdf = (await page.pdf({ format: 'A4' })).toString('latin1');
+  const pages = pdf.match(/\/Type\s*\/Page[^s]/g)?.length;
+  assert.equal(pages, 1, 'the plan prints on one page');
 });
