@@ -199,3 +199,11 @@ pub async fn open_campaign(token: &str, campaign: &NewCampaign) -> Result<Campai
 pub async fn get_bytes(path: &str, token: &str) -> Result<Vec<u8>, Failure> {
     send(reqwest::Method::GET, path, Some(token), None).await
 }
+
+/// The department confirms or changes a year's programme membership.
+pub async fn decide_membership(
+    token: &str,
+    decision: &opora_domain::membership::DecideMembership,
+) -> Result<opora_domain::membership::MembershipView, Failure> {
+    post("/api/department/membership", Some(token), decision).await
+}

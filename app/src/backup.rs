@@ -3,9 +3,9 @@
 //! that the browser not evict Opora's data.
 
 use crate::ctx::Ctx;
+use crate::fmt;
 use crate::store;
 use crate::util::now_ms;
-use crate::fmt;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};

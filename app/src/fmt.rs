@@ -44,7 +44,10 @@ pub fn count(n: u32) -> String {
 
 /// «23.11.2026, 14:05» in the user's time zone.
 pub fn datetime(ms: i64) -> String {
-    locale_string(ms, &[("day", "2-digit"), ("month", "2-digit"), ("year", "numeric"), ("hour", "2-digit"), ("minute", "2-digit")])
+    locale_string(
+        ms,
+        &[("day", "2-digit"), ("month", "2-digit"), ("year", "numeric"), ("hour", "2-digit"), ("minute", "2-digit")],
+    )
 }
 
 /// «30 ноября 2026 г.»: the date of a printed document.

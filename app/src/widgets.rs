@@ -2,10 +2,10 @@
 
 use crate::api;
 use crate::ctx::use_ctx;
+use crate::fmt;
 use crate::store;
 use crate::sync::sync_now;
 use crate::util::plural;
-use crate::fmt;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;

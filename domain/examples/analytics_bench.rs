@@ -10,6 +10,7 @@ use opora_domain::analytics::{FormReports, IdentificationRules, IndicatorDef, In
 use opora_domain::api::SchoolGroup;
 use opora_domain::diagnosis::Answers;
 use opora_domain::form::FormDefinition;
+use opora_domain::membership::MembershipDecision;
 use opora_domain::merge::Fields;
 use opora_domain::org::{MunicipalityRef, SchoolFlags, SchoolRef};
 use opora_domain::report::ReportForm;
@@ -62,8 +63,8 @@ fn main() {
     let mut rng = Rng(0x5eed_2026_0b0a);
     let self_diagnosis: FormDefinition = load("data/forms/self-diagnosis.v1.json");
     let monitoring: ReportForm = load("data/forms/reports/monitoring.v1.json");
-    let card: ReportForm = load("data/forms/reports/indicator-card.v1.json");
-    let assessment: ReportForm = load("data/forms/reports/assessment-results.v1.json");
+    let card: ReportForm = load("data/forms/reports/indicator-card.v2.json");
+    let assessment: ReportForm = load("data/forms/reports/assessment-results.v2.json");
     let checklist: ReportForm = load("data/forms/reports/identification-checklist.v1.json");
     #[derive(serde::Deserialize)]
     struct Indicators {
@@ -99,12 +100,37 @@ fn main() {
             .map(|(s, _)| SchoolReport { school: s.id, period: "2025".into(), fields: fill(form, rng) })
             .collect()
     };
+    // Cards and assessment results for five academic years, every school every year.
+    const YEARS: [&str; 5] = ["2021-2022", "2022-2023", "2023-2024", "2024-2025", "2025-2026"];
+    let yearly = |form: &ReportForm, rng: &mut Rng| -> Vec<SchoolReport> {
+        YEARS
+            .iter()
+            .flat_map(|year| {
+                let mut reports = reports_of(form, rng);
+                reports.iter_mut().for_each(|r| r.period = (*year).into());
+                reports
+            })
+            .collect()
+    };
     let (m, c, a, k) = (
         reports_of(&monitoring, &mut rng),
-        reports_of(&card, &mut rng),
-        reports_of(&assessment, &mut rng),
+        yearly(&card, &mut rng),
+        yearly(&assessment, &mut rng),
         reports_of(&checklist, &mut rng),
     );
+    // Membership decided each of the five years, a tenth of the schools changing every year.
+    let membership: Vec<MembershipDecision> = YEARS
+        .iter()
+        .enumerate()
+        .flat_map(|(y, _)| schools.iter().map(move |(s, f)| (y, s.id, *f)))
+        .map(|(y, school, f)| MembershipDecision {
+            school,
+            year: 2021 + y as u16,
+            flags: SchoolFlags { low_results: f.low_results ^ (school.0.as_u128() % 10 == y as u128), ..f },
+            basis: "Приказ № 1".into(),
+            basis_date: "2021-08-30".into(),
+        })
+        .collect();
     let subjects: Vec<SubjectCode> =
         ["russian", "math", "physics", "geography", "social", "primary"].map(SubjectCode::from).to_vec();
     let profiles: Vec<(SchoolId, Profile)> = (0..TEACHERS)
@@ -131,7 +157,7 @@ fn main() {
         .collect();
     let counts: Vec<(SchoolId, u32)> = schools.iter().map(|(s, _)| (s.id, (TEACHERS / SCHOOLS) as u32 + 2)).collect();
     println!(
-        "\nAnalytics benchmark: {SCHOOLS} schools in one view, {TEACHERS} teachers' self-diagnoses (generated in {:.1} s)",
+        "\nAnalytics benchmark: {SCHOOLS} schools in one view, five academic years of cards and assessment results, {TEACHERS} teachers' self-diagnoses (generated in {:.1} s)",
         started.elapsed().as_secs_f64()
     );
 
@@ -144,6 +170,9 @@ fn main() {
         indicators: &indicators.indicators,
         monitoring: views.contains('m').then_some(FormReports { form: &monitoring, reports: &m }),
         monitoring_period: None,
+        compare_from: None,
+        compare_to: None,
+        membership: &membership,
         card: views.contains('c').then_some(FormReports { form: &card, reports: &c }),
         assessment: views.contains('a').then_some(FormReports { form: &assessment, reports: &a }),
         checklist: views.contains('k').then_some(FormReports { form: &checklist, reports: &k }),
@@ -163,7 +192,9 @@ fn main() {
     // everything as the endpoint does it, then the tables the exports and the screen are made of.
     let cases = [
         ("indicators (seed 004's table) and clusters", "m"),
-        ("dynamics against targets", "c"),
+        ("dynamics of two chosen years (cards)", "c"),
+        ("targets per year over five years (ОГЭ/ЕГЭ)", "a"),
+        ("dynamics + targets, five years of both", "ca"),
         ("identification (rules + checklist)", "ak"),
         ("deficits and development topics", "d"),
         ("all views together (the endpoint)", "mcakd"),

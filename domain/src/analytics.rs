@@ -37,6 +37,25 @@ pub struct IndicatorDef {
     /// Shown as «есть в N школах» rather than a mean: medals, vacancies, a psychologist.
     #[serde(default)]
     pub rare: bool,
+    /// A second figure seed 004 writes beside the mean for values that are rare at one end:
+    /// «0,2 в 2 школах» (the minimum and how many schools have it), «в 53 школах 0 или 1».
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub also: Option<RareCount>,
+}
+
+/// «школе» / «школах» after «в N»: в 1 школе, в 21 школе, в 2 школах, в 11 школах.
+fn schools_in(n: u32) -> &'static str {
+    if n % 10 == 1 && n % 100 != 11 { "школе" } else { "школах" }
+}
+
+/// Which rare value an indicator also counts schools for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RareCount {
+    /// How many schools have the minimum value: «0,2 в 2 школах».
+    AtMinimum,
+    /// How many schools have 0 or 1: «в 53 школах 0 или 1».
+    ZeroOrOne,
 }
 
 /// The read values of one school's report, by field id.
@@ -79,6 +98,27 @@ pub struct IndicatorStats {
     pub max: Option<f64>,
     /// Schools whose value is above zero: «есть в 6 школах», «0,045 (18 школ)».
     pub present_in: u32,
+    /// The definition's `also`: which rare value is counted, and in how many schools.
+    #[serde(default)]
+    pub also: Option<RareCount>,
+    #[serde(default)]
+    pub also_in: u32,
+}
+
+impl IndicatorStats {
+    /// The rare-event figure as seed 004 writes it, or `None` when the indicator has none.
+    pub fn rare_ru(&self) -> Option<String> {
+        let schools = |n: u32| format!("{n} {}", schools_in(n));
+        let shown = |v: f64| crate::report::format_number((v * 1000.0).round() / 1000.0);
+        match (self.rare, self.also) {
+            (true, _) => Some(format!("есть в {}", schools(self.present_in))),
+            (false, Some(RareCount::AtMinimum)) => {
+                self.min.map(|m| format!("{} в {}", shown(m), schools(self.also_in)))
+            }
+            (false, Some(RareCount::ZeroOrOne)) => Some(format!("в {} 0 или 1", schools(self.also_in))),
+            (false, None) => None,
+        }
+    }
 }
 
 pub fn indicator_stats(def: &IndicatorDef, schools: &[&ReadReport]) -> IndicatorStats {
@@ -100,6 +140,12 @@ pub fn indicator_stats(def: &IndicatorDef, schools: &[&ReadReport]) -> Indicator
         min: values.first().copied(),
         max: values.last().copied(),
         present_in: values.iter().filter(|v| **v > 1e-12).count() as u32,
+        also: def.also,
+        also_in: match def.also {
+            Some(RareCount::AtMinimum) => values.iter().filter(|v| (**v - values[0]).abs() < 1e-12).count() as u32,
+            Some(RareCount::ZeroOrOne) => values.iter().filter(|v| **v < 1.0 + 1e-12).count() as u32,
+            None => 0,
+        },
     }
 }
 
@@ -238,8 +284,9 @@ impl Default for IdentificationRules {
     }
 }
 
-/// One procedure's fail share in one year, from an assessment-results report, whose fields are
-/// named `<procedure>.<year>.fail` (`vpr.math.5.2019.fail`, `oge.math.2018.fail`).
+/// One procedure's fail share in one year, from an assessment-results report: the year from the
+/// report's period (`oge.math.fail` in «2018-2019» is the ОГЭ of 2019), or, in the first version of
+/// the form, from the field id (`vpr.math.5.2019.fail`, `oge.math.2018.fail`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProcedureResult {
     pub procedure: String,
@@ -248,22 +295,28 @@ pub struct ProcedureResult {
     pub fail_percent: f64,
 }
 
-pub fn procedure_results(form: &ReportForm, fields: &Fields) -> Vec<ProcedureResult> {
+pub fn procedure_results(form: &ReportForm, fields: &Fields, period: Option<&Period>) -> Vec<ProcedureResult> {
     let read = read(form, fields);
     let mut out = Vec::new();
     for section in &form.sections {
         for field in &section.fields {
             let id = field.id.as_str();
             let Some(rest) = id.strip_suffix(".fail") else { continue };
-            let Some((procedure, year)) = rest.rsplit_once('.') else { continue };
-            let (Ok(year), Some(fail_percent)) = (year.parse::<u32>(), number(&read, id)) else { continue };
+            let (procedure, year) = match crate::history::year_in_id(rest) {
+                Some((year, procedure)) => (procedure, u32::from(year)),
+                None => match period {
+                    Some(p) => (rest.to_owned(), p.target_year() as u32),
+                    None => continue,
+                },
+            };
+            let Some(fail_percent) = number(&read, id) else { continue };
             // «ВПР, математика» and the grade, when the procedure has one (`vpr.math.5`).
             let grade = procedure.strip_prefix(section.id.as_str()).and_then(|g| g.strip_prefix('.'));
             let title = match grade {
                 Some(g) if !g.is_empty() => format!("{}, {g} класс", section.title),
                 _ => section.title.clone(),
             };
-            out.push(ProcedureResult { procedure: procedure.to_owned(), title, year, fail_percent });
+            out.push(ProcedureResult { procedure, title, year, fail_percent });
         }
     }
     out
@@ -535,13 +588,22 @@ pub struct DynamicsTarget {
     pub targets: Vec<YearTarget>,
 }
 
-/// Against one such target: among the schools with results for both years, how many improved
-/// from `year − 1` to `year` (fewer «2», or as many and more high results).
+/// Against one such target, for one year: among the year's ШНОР schools (the membership of that
+/// year) with results for the year and the year before, how many improved (fewer «2», or as many
+/// and more high results). A year with no such school says so (`schools == 0`) and never meets
+/// a target.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DynamicsAgainstTarget {
     pub procedure: String,
     pub title: String,
+    /// The calendar year of the results (ОГЭ 2025).
     pub year: u32,
+    /// The reports' period holding that year's results, «2024-2025».
+    #[serde(default)]
+    pub period: String,
+    /// ШНОР schools in view that year, with or without results.
+    #[serde(default)]
+    pub low_schools: u32,
     pub schools: u32,
     pub improved: u32,
     /// The target for `year` (the latest target year not after it), in percent.
@@ -557,56 +619,82 @@ impl DynamicsAgainstTarget {
         let target = self.target_percent?;
         (self.schools > 0).then(|| u64::from(self.improved) * 100 >= u64::from(self.schools) * u64::from(target))
     }
+
+    /// «да», «нет», or why there is no verdict, in Russian: what the table and exports print.
+    pub fn verdict_ru(&self) -> String {
+        match (self.target_percent, self.meets_target()) {
+            (_, Some(true)) => "да".to_owned(),
+            (_, Some(false)) => "нет".to_owned(),
+            (None, _) => "цель на этот год не установлена".to_owned(),
+            (Some(_), None) if self.low_schools == 0 => {
+                "нет данных: в этом году нет ШНОР среди показанных школ".to_owned()
+            }
+            (Some(_), None) => "нет данных: нет результатов ШНОР за этот и предыдущий год".to_owned(),
+        }
+    }
 }
 
-/// Each procedure's share of schools with positive dynamics in the latest year the schools'
-/// assessment reports have together with the year before.
+/// Each procedure's share of ШНОР schools with positive dynamics, for every year from the first
+/// target year to the last (and any other year with results), each year with that year's
+/// membership. `reports` are the assessment reports as the current version (`history::upgrade_all`).
 pub fn dynamics_against_targets(
     form: &ReportForm,
-    reports: &[&Fields],
+    reports: &[SchoolReport],
+    low_schools_of_year: &dyn Fn(u16) -> HashSet<SchoolId>,
     targets: &[DynamicsTarget],
+    today: Option<Date>,
 ) -> Vec<DynamicsAgainstTarget> {
-    let read: Vec<ReadReport> = reports.iter().map(|f| read(form, f)).collect();
-    let share =
-        |r: &ReadReport, procedure: &str, year: u32, what: &str| number(r, &format!("{procedure}.{year}.{what}"));
-    targets
-        .iter()
-        .filter_map(|t| {
-            // Years this procedure has in the form: `oge.math.2019.fail` → 2019.
-            let mut years: Vec<u32> = form
-                .fields()
-                .filter_map(|f| {
-                    f.id.as_str().strip_prefix(&format!("{}.", t.procedure))?.strip_suffix(".fail")?.parse().ok()
-                })
-                .collect();
-            years.sort_unstable();
-            let year = *years.iter().rev().find(|y| years.contains(&(**y - 1)))?;
+    let kind = form.period_kind.unwrap_or(crate::period::PeriodKind::AcademicYear);
+    let period_of = |year: i32| crate::history::period_of_year_column(u16::try_from(year).ok()?, kind);
+    let read: HashMap<(SchoolId, &str), ReadReport> =
+        reports.iter().map(|r| ((r.school, r.period.as_str()), read(form, &r.fields))).collect();
+    let data_years: Vec<i32> =
+        reports.iter().filter_map(|r| begun_period(&r.period, today)).map(|p| p.target_year()).collect();
+    let mut out = Vec::new();
+    for t in targets {
+        let mut years: Vec<i32> = data_years.clone();
+        if let (Some(first), Some(last)) =
+            (t.targets.iter().map(|y| y.year).min(), t.targets.iter().map(|y| y.year).max())
+        {
+            years.extend(first..=last);
+        }
+        years.sort_unstable();
+        years.dedup();
+        for year in years {
+            let (Some(period), Some(before)) = (period_of(year), period_of(year - 1)) else { continue };
+            let (now_key, before_key) = (period.to_string(), before.to_string());
+            let low = low_schools_of_year(period.academic_year());
+            let value = |school: SchoolId, key: &str, what: &str| {
+                number(read.get(&(school, key))?, &format!("{}.{what}", t.procedure))
+            };
             let (mut schools, mut improved) = (0, 0);
-            for r in &read {
-                let (Some(before), Some(now)) =
-                    (share(r, &t.procedure, year - 1, "fail"), share(r, &t.procedure, year, "fail"))
+            for school in &low {
+                let (Some(then), Some(now)) = (value(*school, &before_key, "fail"), value(*school, &now_key, "fail"))
                 else {
                     continue;
                 };
                 schools += 1;
                 let more_high = matches!(
-                    (share(r, &t.procedure, year - 1, "high"), share(r, &t.procedure, year, "high")),
+                    (value(*school, &before_key, "high"), value(*school, &now_key, "high")),
                     (Some(a), Some(b)) if b > a + 1e-9
                 );
-                if now < before - 1e-9 || ((now - before).abs() < 1e-9 && more_high) {
+                if now < then - 1e-9 || ((now - then).abs() < 1e-9 && more_high) {
                     improved += 1;
                 }
             }
-            Some(DynamicsAgainstTarget {
+            out.push(DynamicsAgainstTarget {
                 procedure: t.procedure.clone(),
                 title: t.title.clone(),
-                year,
+                year: year as u32,
+                period: now_key,
+                low_schools: low.len() as u32,
                 schools,
                 improved,
-                target_percent: target_for(&t.targets, year as i32).map(|c| c.percent),
-            })
-        })
-        .collect()
+                target_percent: target_for(&t.targets, year).map(|c| c.percent),
+            });
+        }
+    }
+    out
 }
 
 /// A programme's target share for one year (seed 002, Раздел IV): teachers who completed the
@@ -635,7 +723,8 @@ impl Completion {
     pub fn meets_target(&self) -> Option<bool> {
         let target = self.target?;
         // A group with no teachers has met nothing: «да» there would be a false comfort.
-        (self.teachers > 0).then(|| u64::from(self.completed) * 100 >= u64::from(self.teachers) * u64::from(target.percent))
+        (self.teachers > 0)
+            .then(|| u64::from(self.completed) * 100 >= u64::from(self.teachers) * u64::from(target.percent))
     }
 }
 
@@ -669,6 +758,15 @@ pub struct Inputs<'a> {
     pub monitoring: Option<FormReports<'a>>,
     /// Which monitoring period to show; the latest when `None`.
     pub monitoring_period: Option<&'a str>,
+    /// The two periods the dynamics compare («2024-2025» against «2025-2026»); the latest with
+    /// cards and the one before when `None`. The later one's year decides programme membership.
+    pub compare_from: Option<&'a str>,
+    pub compare_to: Option<&'a str>,
+    /// The department's decisions on programme membership by year; `schools` carry today's flags,
+    /// read for years nobody decided (`membership::flags_in_year`).
+    pub membership: &'a [crate::membership::MembershipDecision],
+    /// Indicator cards and assessment results as their current form versions
+    /// (`history::upgrade_all`): one report per school and period.
     pub card: Option<FormReports<'a>>,
     pub assessment: Option<FormReports<'a>>,
     pub checklist: Option<FormReports<'a>>,
@@ -710,16 +808,45 @@ fn latest_by_school(reports: &[SchoolReport], today: Option<Date>) -> HashMap<Sc
     latest.into_iter().map(|(school, (_, r))| (school, r)).collect()
 }
 
-/// Computes every view for the schools of `inputs.group`.
+/// Computes every view for the schools of `inputs.group`, as members of the programme in the
+/// academic year of the later compared period.
 pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
-    let schools: Vec<&(SchoolRef, SchoolFlags)> =
-        inputs.schools.iter().filter(|(_, f)| inputs.group.includes(f)).collect();
+    let today = date_of_iso(inputs.today);
+    let everyone: HashSet<SchoolId> = inputs.schools.iter().map(|(s, _)| s.id).collect();
+
+    // The periods with cards or assessment results, and the two compared.
+    let mut periods: Vec<Period> = [inputs.card, inputs.assessment]
+        .iter()
+        .flatten()
+        .flat_map(|f| crate::history::periods_with_data(f.reports, &everyone, today))
+        .collect();
+    periods.sort_unstable_by_key(|p| std::cmp::Reverse((p.starts_on(), *p)));
+    periods.dedup();
+    let card_periods: Vec<Period> =
+        inputs.card.map(|c| crate::history::periods_with_data(c.reports, &everyone, today)).unwrap_or_default();
+    let (compare_from, compare_to) = crate::history::chosen_pair(
+        if card_periods.is_empty() { &periods } else { &card_periods },
+        inputs.compare_from,
+        inputs.compare_to,
+    );
+    // Membership of the year shown: the later compared period's, or this academic year's.
+    let membership_year = compare_to
+        .map(|p| p.academic_year())
+        .or_else(|| today.map(|(y, m, _)| if m >= 9 { y as u16 } else { (y - 1) as u16 }));
+    let flags_of_year = |year: u16| crate::membership::flags_in_year(inputs.membership, year, inputs.schools);
+    let shown_flags = membership_year.map(flags_of_year).unwrap_or_default();
+    let flags_of = |id: &SchoolId| shown_flags.get(id).copied().unwrap_or_default();
+    let schools: Vec<(SchoolRef, SchoolFlags)> = inputs
+        .schools
+        .iter()
+        .map(|(s, _)| (s.clone(), flags_of(&s.id)))
+        .filter(|(_, f)| inputs.group.includes(f))
+        .collect();
     let in_view: HashSet<SchoolId> = schools.iter().map(|(s, _)| s.id).collect();
     let groups = GroupCounts::count(schools.iter().map(|(_, f)| (f.low_results, f.unfavourable_conditions)));
 
     // Seed 004's table, for one monitoring period: the latest begun one unless another is asked
     // for.
-    let today = date_of_iso(inputs.today);
     let mut begun: Vec<Period> = inputs
         .monitoring
         .map(|m| {
@@ -755,47 +882,72 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         _ => (Vec::new(), Vec::new()),
     };
 
-    // Dynamics from each school's latest indicator card.
-    let (mut dynamics, mut card_period) = (Vec::new(), None::<String>);
-    if let Some(card) = inputs.card {
-        let latest = latest_by_school(card.reports, today);
+    // Dynamics between the two compared periods: each school's card for exactly the later one
+    // («нет отчёта» without it, never an older card), its values against the earlier period's
+    // card; without that card, against the previous year's value the school wrote on this one
+    // (seed 000's «результат прошлого года»), and only when the earlier period is that year.
+    let mut dynamics = Vec::new();
+    if let (Some(card), Some(to)) = (inputs.card, compare_to) {
+        let now = crate::history::reports_for(card.reports, &to);
+        let then = compare_from.map(|p| crate::history::reports_for(card.reports, &p)).unwrap_or_default();
+        let year_before_is_from = compare_from.is_some() && compare_from == to.previous();
         for (school, _) in &schools {
-            if let Some(r) = latest.get(&school.id) {
-                if card_period.as_ref().is_none_or(|p| &r.period > p) {
-                    card_period = Some(r.period.clone());
-                }
-                dynamics.push(SchoolDynamics { school: school.clone(), rows: card_dynamics(card.form, &r.fields) });
+            let Some(report) = now.get(&school.id) else {
+                dynamics.push(SchoolDynamics { school: school.clone(), rows: Vec::new(), no_report: true });
+                continue;
+            };
+            let mut rows = card_dynamics(card.form, &report.fields);
+            let earlier = then.get(&school.id).map(|r| card_dynamics(card.form, &r.fields));
+            for row in &mut rows {
+                row.previous = match &earlier {
+                    Some(e) => e.iter().find(|d| d.criterion == row.criterion).and_then(|d| d.current),
+                    None if year_before_is_from => row.previous,
+                    None => None,
+                };
+                row.improved = match (row.previous, row.current) {
+                    (Some(p), Some(c)) => improved(row.lower_is_better, p, c),
+                    _ => None,
+                };
             }
+            dynamics.push(SchoolDynamics { school: school.clone(), rows, no_report: false });
         }
     }
     let per_school: Vec<Vec<Dynamics>> = dynamics.iter().map(|d| d.rows.clone()).collect();
     let dynamics_summary = summarise_dynamics(&per_school);
 
-    // Positive dynamics of ШНОР schools against the programme's targets (seed 002).
+    // Positive dynamics of ШНОР schools against the programme's targets (seed 002), every year
+    // with that year's ШНОР schools among those shown.
     let programme_dynamics = match inputs.assessment {
         Some(a) => {
-            let latest = latest_by_school(a.reports, today);
-            let low: Vec<&Fields> = schools
-                .iter()
-                .filter(|(_, f)| f.low_results)
-                .filter_map(|(s, _)| latest.get(&s.id).map(|r| &r.fields))
-                .collect();
-            dynamics_against_targets(a.form, &low, inputs.dynamics_targets)
+            let low_of_year = |year: u16| -> HashSet<SchoolId> {
+                flags_of_year(year)
+                    .into_iter()
+                    .filter(|(id, f)| f.low_results && in_view.contains(id) && inputs.group.includes(&flags_of(id)))
+                    .map(|(id, _)| id)
+                    .collect()
+            };
+            dynamics_against_targets(a.form, a.reports, &low_of_year, inputs.dynamics_targets, today)
         }
         None => Vec::new(),
     };
 
-    // Identification by the rules, beside the groups the school is listed in.
-    let assessment = inputs.assessment.map(|a| (a.form, latest_by_school(a.reports, today)));
+    // Identification by the rules on the later compared period and the one before it (the
+    // federal rule looks at two years), beside the groups the school is listed in that year.
+    let assessment = inputs.assessment.map(|a| {
+        let at = |p: Option<Period>| p.map(|p| crate::history::reports_for(a.reports, &p)).unwrap_or_default();
+        (a.form, at(compare_to), at(compare_to.and_then(|p| p.previous())))
+    });
     let checklist = inputs.checklist.map(|c| (c.form, latest_by_school(c.reports, today)));
     let identification = schools
         .iter()
         .map(|(school, listed)| {
             let mut flags = Vec::new();
-            if let Some((form, latest)) = &assessment
-                && let Some(r) = latest.get(&school.id)
-            {
-                flags.extend(assessment_flags(&procedure_results(form, &r.fields), inputs.rules));
+            if let Some((form, now, before)) = &assessment {
+                let mut results = Vec::new();
+                for r in [before.get(&school.id), now.get(&school.id)].into_iter().flatten() {
+                    results.extend(procedure_results(form, &r.fields, Period::parse(&r.period).ok().as_ref()));
+                }
+                flags.extend(assessment_flags(&results, inputs.rules));
             }
             if let Some((form, latest)) = &checklist
                 && let Some(r) = latest.get(&school.id)
@@ -918,11 +1070,15 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         groups,
         campaigns,
         completion,
+        periods: periods.iter().map(Period::to_string).collect(),
+        compare_from: compare_from.map(|p| p.to_string()),
+        membership_year: membership_year.map(crate::membership::year_label),
+        membership_decided: membership_year.is_some_and(|y| crate::membership::decided(inputs.membership, y)),
         monitoring_periods,
         monitoring_period,
         indicators,
         clusters,
-        card_period,
+        card_period: compare_to.map(|p| p.to_string()),
         dynamics,
         dynamics_summary,
         programme_dynamics,
@@ -964,6 +1120,7 @@ mod tests {
             part: part.iter().map(|s| (*s).to_owned()).collect(),
             whole: whole.iter().map(|s| (*s).to_owned()).collect(),
             rare,
+            also: None,
         };
         [
             def("share_4_5", &["students_4_5"], &["students"], false),
@@ -993,6 +1150,15 @@ mod tests {
         // «есть в 2 школах»: medals where they are above zero; the school that left it empty has no value.
         assert_eq!((medals.schools, medals.present_in, medals.max), (3, 2, Some(2.0)));
         assert_eq!((psychologist.schools, psychologist.present_in), (4, 2), "«Наличие педагога-психолога: 2 школы»");
+        assert_eq!(medals.rare_ru().as_deref(), Some("есть в 2 школах"));
+        assert_eq!(share.rare_ru(), None);
+        // Seed 004: «0,2 в 2 школах» beside a mean, and «в 53 школах 0 или 1 мероприятие».
+        let [share_def, medals_def, _] = defs();
+        let at_minimum = indicator_stats(&IndicatorDef { also: Some(RareCount::AtMinimum), ..share_def }, &refs);
+        assert_eq!((at_minimum.also_in, at_minimum.rare_ru().as_deref()), (1, Some("0,07 в 1 школе")));
+        let events = IndicatorDef { also: Some(RareCount::ZeroOrOne), rare: false, ..medals_def };
+        let zero_or_one = indicator_stats(&events, &refs);
+        assert_eq!(zero_or_one.rare_ru().as_deref(), Some("в 2 школах 0 или 1"), "medals 1 and 0; 2 is more");
     }
 
     fn card() -> ReportForm {
@@ -1087,6 +1253,7 @@ mod tests {
                 ("oge.math.2019.fail", "13"),
                 ("oge.math.2018.fail", "–"),
             ]),
+            None,
         );
         assert_eq!(results.len(), 3, "«–» is no result, and «high» is not a fail share");
         let flags = assessment_flags(&results, &rules);
@@ -1097,6 +1264,7 @@ mod tests {
         let results = procedure_results(
             &assessment(),
             &fields(&[("vpr.math.5.2019.fail", "30"), ("oge.math.2019.fail", "31,5"), ("oge.math.2018.fail", "29,9")]),
+            None,
         );
         let flags = assessment_flags(&results, &rules);
         assert_eq!(flags.len(), 1, "{flags:?}");
@@ -1107,6 +1275,7 @@ mod tests {
         let results = procedure_results(
             &assessment(),
             &fields(&[("vpr.math.5.2019.fail", "29"), ("vpr.math.5.2018.fail", "29"), ("oge.math.2019.fail", "10")]),
+            None,
         );
         assert!(assessment_flags(&results, &rules).is_empty());
     }
@@ -1204,25 +1373,200 @@ mod tests {
         assert_eq!(roadmap_summary(&form, &f, "2019"), None, "not a quarter");
     }
 
+    /// The assessment form without years in its ids: one report per school and academic year.
+    fn assessment_by_period() -> ReportForm {
+        serde_json::from_value(serde_json::json!({
+            "id": "a", "version": 2, "title": "Результаты", "period_kind": "academic_year",
+            "sections": [{ "id": "oge.math", "title": "ОГЭ, математика", "fields": [
+                { "id": "oge.math.fail", "label": "Доля «2», %", "type": "value", "unit": "percent" },
+                { "id": "oge.math.high", "label": "Доля высоких, %", "type": "value", "unit": "percent" }
+            ]}]
+        }))
+        .unwrap()
+    }
+
+    fn school(n: u128) -> SchoolId {
+        SchoolId(uuid::Uuid::from_u128(n))
+    }
+
+    fn results(rows: &[(u128, &str, &str)]) -> Vec<SchoolReport> {
+        rows.iter()
+            .map(|(s, period, fail)| SchoolReport {
+                school: school(*s),
+                period: (*period).into(),
+                fields: fields(&[("oge.math.fail", fail)]),
+            })
+            .collect()
+    }
+
     #[test]
-    fn positive_dynamics_are_counted_against_the_years_target() {
-        let form = assessment();
-        // Seed 002's target for ОГЭ, математика: 2021 — 20 %, … The demo years are 2018 and 2019.
-        let target = |from: i32| DynamicsTarget {
+    fn positive_dynamics_are_judged_every_year_with_that_years_members() {
+        let form = assessment_by_period();
+        // Seed 002: ОГЭ, математика — 2021: 20 %, 2022: 30 %, … 2025: 60 %.
+        let target = DynamicsTarget {
             procedure: "oge.math".into(),
             title: "ОГЭ, математика".into(),
-            targets: vec![YearTarget { year: from, percent: 20 }],
+            targets: [(2021, 20), (2022, 30), (2023, 40), (2024, 50), (2025, 60)]
+                .map(|(year, percent)| YearTarget { year, percent })
+                .to_vec(),
         };
-        let schools = [
-            fields(&[("oge.math.2018.fail", "20"), ("oge.math.2019.fail", "13")]), // fewer «2»: better
-            fields(&[("oge.math.2018.fail", "5"), ("oge.math.2019.fail", "10")]),  // worse
-            fields(&[("oge.math.2018.fail", "–"), ("oge.math.2019.fail", "0")]),   // no 2018: not counted
+        let reports = results(&[
+            (1, "2020-2021", "20"),
+            (1, "2021-2022", "13"), // better
+            (2, "2020-2021", "5"),
+            (2, "2021-2022", "10"), // worse
+            (3, "2021-2022", "0"),  // no 2020-2021: not counted
+            (1, "2022-2023", "10"), // better, but school 1 left the programme in 2022-2023
+            (2, "2022-2023", "30"),
+            (4, "2022-2023", "1"), // school 4 joined in 2022-2023 without results the year before
+            (1, "2023-2024", "9"),
+            (2, "2023-2024", "20"), // better
+            (4, "2023-2024", "0"),  // better
+        ]);
+        // Schools 1–3 in ШНОР until 2021-2022; then 2 stays and 4 enters.
+        let low = |year: u16| -> HashSet<SchoolId> {
+            match year {
+                ..=2021 => [school(1), school(2), school(3)].into(),
+                _ => [school(2), school(4)].into(),
+            }
+        };
+        let rows = dynamics_against_targets(&form, &reports, &low, &[target], Some((2026, 11, 30)));
+        let by_year: Vec<(u32, &str, u32, u32, u32, Option<u32>, Option<bool>)> = rows
+            .iter()
+            .map(|d| {
+                (d.year, d.period.as_str(), d.low_schools, d.schools, d.improved, d.target_percent, d.meets_target())
+            })
+            .collect();
+        assert_eq!(
+            by_year,
+            [
+                (2021, "2020-2021", 3, 0, 0, Some(20), None), // the first year with results: nothing before it
+                (2022, "2021-2022", 3, 2, 1, Some(30), Some(true)), // 1 of 2 = 50 % ≥ 30 %
+                (2023, "2022-2023", 2, 1, 0, Some(40), Some(false)), // school 2 worse; school 4 had no year before
+                (2024, "2023-2024", 2, 2, 2, Some(50), Some(true)),
+                (2025, "2024-2025", 2, 0, 0, Some(60), None), // a year with no reports at all
+            ]
+        );
+        assert_eq!(rows[4].verdict_ru(), "нет данных: нет результатов ШНОР за этот и предыдущий год");
+        // An empty group never meets a target.
+        let none = dynamics_against_targets(&form, &reports, &|_| HashSet::new(), &[rows_target()], None);
+        assert!(none.iter().all(|d| d.meets_target().is_none() && d.schools == 0));
+        assert!(none.iter().any(|d| d.verdict_ru().starts_with("нет данных: в этом году нет ШНОР")));
+    }
+
+    fn rows_target() -> DynamicsTarget {
+        DynamicsTarget {
+            procedure: "oge.math".into(),
+            title: "ОГЭ, математика".into(),
+            targets: vec![YearTarget { year: 2022, percent: 0 }],
+        }
+    }
+
+    #[test]
+    fn dynamics_compare_the_chosen_periods_and_never_an_older_card() {
+        let form = card();
+        let rf = read_only_form();
+        let sd = self_diagnosis_form();
+        let schools: Vec<(SchoolRef, SchoolFlags)> = (1..=3)
+            .map(|n| {
+                (
+                    SchoolRef {
+                        id: school(n),
+                        name: format!("Школа {n}"),
+                        municipality_id: crate::MunicipalityId(uuid::Uuid::nil()),
+                    },
+                    SchoolFlags { low_results: true, unfavourable_conditions: false },
+                )
+            })
+            .collect();
+        let card_report = |s: u128, period: &str, c3: &str, previous: &str| SchoolReport {
+            school: school(s),
+            period: period.into(),
+            fields: fields(&[("c3.current", c3), ("c1.current", "5"), ("c1.previous", previous)]),
+        };
+        let cards = [
+            card_report(1, "2023-2024", "60", ""),
+            card_report(1, "2024-2025", "64", ""),
+            card_report(1, "2025-2026", "70", "7"),
+            card_report(2, "2023-2024", "50", ""),
+            card_report(2, "2024-2025", "55", ""),  // nothing for 2025-2026
+            card_report(3, "2025-2026", "40", "9"), // joined late: no earlier card, wrote last year's value
         ];
-        let refs: Vec<&Fields> = schools.iter().collect();
-        let [d] = dynamics_against_targets(&form, &refs, &[target(2019)]).try_into().unwrap();
-        assert_eq!((d.year, d.schools, d.improved, d.target_percent), (2019, 2, 1, Some(20)));
-        assert_eq!((d.share(), d.meets_target()), (Some(0.5), Some(true)));
-        let [later] = dynamics_against_targets(&form, &refs, &[target(2021)]).try_into().unwrap();
-        assert_eq!((later.target_percent, later.meets_target()), (None, None), "no target yet for 2019");
+        let rules = IdentificationRules::default();
+        let view = |from: Option<&str>, to: Option<&str>| {
+            build(&Inputs {
+                scope: crate::api::AnalyticsScope {
+                    name: "Район".into(),
+                    municipality: None,
+                    region: crate::RegionId(uuid::Uuid::nil()),
+                },
+                group: crate::api::SchoolGroup::All,
+                min_group: 5,
+                schools: &schools,
+                indicators: &[],
+                monitoring: None,
+                monitoring_period: None,
+                compare_from: from,
+                compare_to: to,
+                membership: &[],
+                card: Some(FormReports { form: &form, reports: &cards }),
+                assessment: None,
+                checklist: Some(FormReports { form: &rf, reports: &[] }),
+                roadmap: None,
+                rules: &rules,
+                self_diagnosis: &sd,
+                teacher_counts: &[],
+                submissions: &[],
+                completion_targets: &[],
+                dynamics_targets: &[],
+                campaigns: &[],
+                today: "2026-11-30",
+                year: 2026,
+                now_ms: 0,
+            })
+        };
+        let row = |a: &DepartmentAnalytics, s: u128| {
+            let d = a.dynamics.iter().find(|d| d.school.id == school(s)).unwrap();
+            (
+                d.no_report,
+                d.rows.iter().find(|r| r.criterion == "c1").map(|r| (r.previous, r.current)),
+                d.rows.iter().find(|r| r.criterion == "c3").map(|r| (r.previous, r.current)),
+            )
+        };
+        // Default: the latest period with cards against the one before.
+        let latest = view(None, None);
+        assert_eq!(
+            (latest.compare_from.as_deref(), latest.card_period.as_deref()),
+            (Some("2024-2025"), Some("2025-2026"))
+        );
+        assert_eq!(latest.periods, ["2025-2026", "2024-2025", "2023-2024"]);
+        assert_eq!(row(&latest, 1), (false, Some((Some(5.0), Some(5.0))), Some((Some(64.0), Some(70.0)))));
+        assert_eq!(row(&latest, 2), (true, None, None), "«нет отчёта», not 2024-2025's figures");
+        assert_eq!(row(&latest, 3).2, Some((None, Some(40.0))), "no earlier card: no earlier value");
+        assert_eq!(row(&latest, 3).1, Some((Some(9.0), Some(5.0))), "last year's value as the school wrote it");
+        // Any two periods: 2023-2024 against 2025-2026 skips a year; the school's «previous» is not that year.
+        let wide = view(Some("2023-2024"), Some("2025-2026"));
+        assert_eq!(row(&wide, 1).2, Some((Some(60.0), Some(70.0))));
+        assert_eq!(row(&wide, 3).1, Some((None, Some(5.0))), "the card's «previous» is 2024-2025, not 2023-2024");
+        // An earlier year: school 2 has its card there.
+        let earlier = view(Some("2023-2024"), Some("2024-2025"));
+        assert_eq!(row(&earlier, 2), (false, Some((Some(5.0), Some(5.0))), Some((Some(50.0), Some(55.0)))));
+        assert_eq!(row(&earlier, 3), (true, None, None));
+        // A period nobody reported for: every school reads «нет отчёта».
+        let empty = view(None, Some("2019-2020"));
+        assert!(empty.dynamics.iter().all(|d| d.no_report && d.rows.is_empty()));
+        assert_eq!(empty.membership_year.as_deref(), Some("2019-2020"));
+    }
+
+    fn read_only_form() -> ReportForm {
+        serde_json::from_value(serde_json::json!({ "id": "c", "version": 1, "title": "Перечень", "sections": [] }))
+            .unwrap()
+    }
+
+    fn self_diagnosis_form() -> FormDefinition {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/forms/self-diagnosis.v1.json"))
+                .unwrap();
+        serde_json::from_str(&text).unwrap()
     }
 }

@@ -412,6 +412,9 @@ impl SchoolGroup {
 pub struct SchoolDynamics {
     pub school: SchoolRef,
     pub rows: Vec<crate::analytics::Dynamics>,
+    /// The school sent no card for the period shown: «нет отчёта», and no older card instead.
+    #[serde(default)]
+    pub no_report: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -475,12 +478,25 @@ pub struct DepartmentAnalytics {
     #[serde(default)]
     pub campaigns: Vec<CampaignStanding>,
     pub completion: crate::analytics::Completion,
+    /// Periods with indicator cards or assessment results, newest first: what the period pickers offer.
+    #[serde(default)]
+    pub periods: Vec<String>,
+    /// The earlier of the two periods the dynamics compare; the later is `card_period`.
+    #[serde(default)]
+    pub compare_from: Option<String>,
+    /// The academic year whose programme membership every view uses, «2025-2026».
+    #[serde(default)]
+    pub membership_year: Option<String>,
+    /// Whether the department recorded membership for that year; otherwise today's flags are used.
+    #[serde(default)]
+    pub membership_decided: bool,
     /// Periods of monitoring reports sent, newest first, and the one shown.
     pub monitoring_periods: Vec<String>,
     pub monitoring_period: Option<String>,
     pub indicators: Vec<crate::analytics::IndicatorStats>,
     /// Schools grouped by their monitoring indicators, for the same period.
     pub clusters: Vec<crate::analytics::Cluster>,
+    /// The later of the two periods the dynamics compare.
     pub card_period: Option<String>,
     pub dynamics: Vec<SchoolDynamics>,
     pub dynamics_summary: Vec<crate::analytics::DynamicsSummary>,

@@ -26,6 +26,31 @@ pub enum Period {
     Half(u16, u8),
 }
 
+/// The kind of period a report form is filled for: every report of the form names a period of
+/// this kind, so a school's reports of one form line up as a series.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeriodKind {
+    Year,
+    AcademicYear,
+    Quarter,
+    SchoolQuarter,
+    Half,
+}
+
+impl PeriodKind {
+    /// How to write such a period, for refusals: «учебный год («2025-2026»)».
+    pub fn describe_ru(self) -> &'static str {
+        match self {
+            PeriodKind::Year => "календарный год («2025»)",
+            PeriodKind::AcademicYear => "учебный год («2025-2026»)",
+            PeriodKind::Quarter => "квартал («2025-Q1»)",
+            PeriodKind::SchoolQuarter => "четверть учебного года («2025-2026-Q1»)",
+            PeriodKind::Half => "полугодие учебного года («2025-2026-H1»)",
+        }
+    }
+}
+
 /// A (year, month, day) date, months and days from 1.
 pub type Date = (i32, u32, u32);
 
@@ -65,6 +90,58 @@ impl Period {
         match period {
             Some(p) if YEARS.contains(&p.first_year()) && YEARS.contains(&(p.first_year() + 1)) => Ok(p),
             _ => refuse(),
+        }
+    }
+
+    pub fn kind(&self) -> PeriodKind {
+        match self {
+            Period::Year(_) => PeriodKind::Year,
+            Period::AcademicYear(_) => PeriodKind::AcademicYear,
+            Period::Quarter(..) => PeriodKind::Quarter,
+            Period::SchoolQuarter(..) => PeriodKind::SchoolQuarter,
+            Period::Half(..) => PeriodKind::Half,
+        }
+    }
+
+    /// Reads a period and checks it is of `kind`: a form for academic years takes no «2025».
+    pub fn parse_of_kind(text: &str, kind: PeriodKind) -> Result<Period, String> {
+        let period = Period::parse(text)?;
+        if period.kind() != kind {
+            return Err(format!("Период «{period}» не подходит: этот отчёт сдаётся за {}.", kind.describe_ru()));
+        }
+        Ok(period)
+    }
+
+    /// The period of the same kind just before this one: what «прошлый год» means for it.
+    pub fn previous(&self) -> Option<Period> {
+        let previous = match *self {
+            Period::Year(y) => Period::Year(y.checked_sub(1)?),
+            Period::AcademicYear(y) => Period::AcademicYear(y.checked_sub(1)?),
+            Period::Quarter(y, 1) => Period::Quarter(y.checked_sub(1)?, 4),
+            Period::Quarter(y, q) => Period::Quarter(y, q - 1),
+            Period::SchoolQuarter(y, 1) => Period::SchoolQuarter(y.checked_sub(1)?, 4),
+            Period::SchoolQuarter(y, q) => Period::SchoolQuarter(y, q - 1),
+            Period::Half(y, 1) => Period::Half(y.checked_sub(1)?, 2),
+            Period::Half(y, h) => Period::Half(y, h - 1),
+        };
+        YEARS.contains(&previous.first_year()).then_some(previous)
+    }
+
+    /// The academic year the period begins in, by its first year: «2025-2026» for «2025-2026-Q3»,
+    /// «2024-2025» for the calendar year «2025» (its January is in that academic year). Programme
+    /// membership is decided per academic year, so this is the membership a view of the period uses.
+    pub fn academic_year(&self) -> u16 {
+        let (y, m, _) = self.starts_on();
+        let y = y as u16;
+        if m >= 9 { y } else { y - 1 }
+    }
+
+    /// The calendar year a programme's yearly target for this period is read for: the year an
+    /// academic year ends in (ОГЭ and ЕГЭ of «2024-2025» are those of 2025), a calendar year itself.
+    pub fn target_year(&self) -> i32 {
+        match *self {
+            Period::AcademicYear(y) | Period::SchoolQuarter(y, _) | Period::Half(y, _) => i32::from(y) + 1,
+            Period::Year(y) | Period::Quarter(y, _) => i32::from(y),
         }
     }
 
@@ -184,6 +261,29 @@ mod tests {
         for (text, today, begun) in cases {
             assert_eq!(Period::parse(text).unwrap().has_begun(*today), *begun, "{text} on {today:?}");
         }
+    }
+
+    #[test]
+    fn periods_know_their_kind_the_one_before_and_their_academic_year() {
+        let cases: &[(&str, PeriodKind, Option<&str>, u16, i32)] = &[
+            ("2025-2026", PeriodKind::AcademicYear, Some("2024-2025"), 2025, 2026),
+            ("2025", PeriodKind::Year, Some("2024"), 2024, 2025),
+            ("2025-Q1", PeriodKind::Quarter, Some("2024-Q4"), 2024, 2025),
+            ("2025-Q4", PeriodKind::Quarter, Some("2025-Q3"), 2025, 2025),
+            ("2025-2026-Q1", PeriodKind::SchoolQuarter, Some("2024-2025-Q4"), 2025, 2026),
+            ("2025-2026-Q3", PeriodKind::SchoolQuarter, Some("2025-2026-Q2"), 2025, 2026),
+            ("2025-2026-H1", PeriodKind::Half, Some("2024-2025-H2"), 2025, 2026),
+            ("2000-2001", PeriodKind::AcademicYear, None, 2000, 2001),
+        ];
+        for (text, kind, previous, academic, target) in cases {
+            let p = Period::parse(text).unwrap();
+            assert_eq!(p.kind(), *kind, "{text}");
+            assert_eq!(p.previous().map(|p| p.to_string()).as_deref(), *previous, "{text}");
+            assert_eq!((p.academic_year(), p.target_year()), (*academic, *target), "{text}");
+        }
+        assert!(Period::parse_of_kind("2025-2026", PeriodKind::AcademicYear).is_ok());
+        let refused = Period::parse_of_kind("2025", PeriodKind::AcademicYear).unwrap_err();
+        assert!(refused.contains("учебный год («2025-2026»)"), "{refused}");
     }
 
     #[test]

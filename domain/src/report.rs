@@ -24,6 +24,14 @@ pub struct ReportForm {
     /// Fields whose value cannot exceed another's: a part and its whole.
     #[serde(default)]
     pub part_of_whole: Vec<PartOfWhole>,
+    /// The kind of period every report of this version is for. Versions published before periods
+    /// were declared have none and take any period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_kind: Option<crate::period::PeriodKind>,
+    /// Earlier versions of this form whose field ids carried a year (`oge.math.2019.fail`): their
+    /// reports are read as one report of this version per year (`crate::history::upgrade`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub years_in_ids_of_versions: Vec<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -227,6 +235,10 @@ impl ReportForm {
             if field.id.as_str().contains('#') {
                 return Err(format!("field {}: '#' separates a table's row", field.id));
             }
+            // A form that declares its period keeps years out of its ids: the period says the year.
+            if self.period_kind.is_some() && crate::history::year_in_id(field.id.as_str()).is_some() {
+                return Err(format!("field {} names a year; the report's period says which year it is", field.id));
+            }
         }
         for pw in &self.part_of_whole {
             for id in [&pw.part, &pw.whole] {
@@ -394,6 +406,9 @@ pub struct AppliedEdit {
 /// not have, absurd sizes. A field whose text does not fit it is not a reason to refuse the edit:
 /// see [`hold_back_unfit`].
 pub fn check_edit(form: &ReportForm, edit: &ReportEdit) -> Result<(), String> {
+    if let Some(kind) = form.period_kind {
+        crate::period::Period::parse_of_kind(&edit.key.period, kind)?;
+    }
     match crate::period::normalise(&edit.key.period) {
         Ok(period) if period == edit.key.period => {}
         Ok(period) => return Err(format!("period «{}» must be written «{period}»", edit.key.period)),

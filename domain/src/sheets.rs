@@ -92,7 +92,16 @@ pub fn indicators(a: &DepartmentAnalytics) -> Sheet {
             a.monitoring_period.as_deref().map(|p| format!(" за {p}")).unwrap_or_default(),
             a.group.title_ru()
         ),
-        head: head(&["Показатель", "Школ с данными", "Среднее", "Медиана", "Минимум", "Максимум", "Есть в школах"]),
+        head: head(&[
+            "Показатель",
+            "Школ с данными",
+            "Среднее",
+            "Медиана",
+            "Минимум",
+            "Максимум",
+            "Есть в школах",
+            "Редкие значения",
+        ]),
         rows: a
             .indicators
             .iter()
@@ -105,6 +114,7 @@ pub fn indicators(a: &DepartmentAnalytics) -> Sheet {
                     Value::opt(s.min),
                     Value::opt(s.max),
                     Value::Number(f64::from(s.present_in)),
+                    s.rare_ru().map_or(Value::Empty, Value::Text),
                 ]
             })
             .collect(),
@@ -115,10 +125,15 @@ pub fn indicators(a: &DepartmentAnalytics) -> Sheet {
 pub fn programme_dynamics(a: &DepartmentAnalytics) -> Sheet {
     Sheet {
         name: "Цели программы".into(),
-        title: "Доля ШНОР с положительной динамикой результатов против целевых показателей программы".into(),
+        title: format!(
+            "Доля ШНОР с положительной динамикой результатов против целевых показателей программы, по годам ({})",
+            a.group.title_ru()
+        ),
         head: head(&[
             "Процедура",
             "Год",
+            "Учебный год",
+            "ШНОР в этом году",
             "Школ с результатами двух лет",
             "С положительной динамикой",
             "Доля",
@@ -132,11 +147,13 @@ pub fn programme_dynamics(a: &DepartmentAnalytics) -> Sheet {
                 vec![
                     d.title.as_str().into(),
                     Value::Number(f64::from(d.year)),
+                    d.period.as_str().into(),
+                    Value::Number(f64::from(d.low_schools)),
                     Value::Number(f64::from(d.schools)),
                     Value::Number(f64::from(d.improved)),
                     Value::share(d.share()),
                     d.target_percent.map_or_else(|| "не установлена".into(), |t| Value::Share(f64::from(t) / 100.0)),
-                    d.meets_target().map_or(Value::Empty, Value::yes),
+                    d.verdict_ru().into(),
                 ]
             })
             .collect(),
@@ -147,6 +164,12 @@ pub fn programme_dynamics(a: &DepartmentAnalytics) -> Sheet {
 pub fn dynamics(a: &DepartmentAnalytics) -> Sheet {
     let mut rows = Vec::new();
     for school in &a.dynamics {
+        // A school without a card for the period says so, never shows an older card.
+        if school.no_report {
+            let mut row: Vec<Value> = vec![school.school.name.as_str().into(), "нет отчёта".into()];
+            row.resize(7, Value::Empty);
+            rows.push(row);
+        }
         for d in &school.rows {
             rows.push(vec![
                 school.school.name.as_str().into(),
@@ -167,10 +190,19 @@ pub fn dynamics(a: &DepartmentAnalytics) -> Sheet {
     Sheet {
         name: "Динамика".into(),
         title: format!(
-            "Динамика и целевые значения{}",
-            a.card_period.as_deref().map(|p| format!(" за {p}")).unwrap_or_default()
+            "Динамика и целевые значения{}{}",
+            a.card_period.as_deref().map(|p| format!(" за {p}")).unwrap_or_default(),
+            a.compare_from.as_deref().map(|p| format!(" против {p}")).unwrap_or_default()
         ),
-        head: head(&["Школа", "Критерий", "Прошлый год", "Текущий", "Ожидаемый", "Цель достигнута", "Динамика"]),
+        head: vec![
+            "Школа".into(),
+            "Критерий".into(),
+            a.compare_from.clone().unwrap_or_else(|| "Прошлый год".into()),
+            a.card_period.clone().unwrap_or_else(|| "Текущий".into()),
+            "Ожидаемый".into(),
+            "Цель достигнута".into(),
+            "Динамика".into(),
+        ],
         rows,
         heat_from: None,
     }

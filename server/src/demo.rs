@@ -6,11 +6,13 @@ use crate::storage::{NewSchool, NewSubmission, NewUser, Storage};
 use anyhow::Context;
 use opora_domain::diagnosis::{Answers, StoredSubmission, Submission};
 use opora_domain::form::{FormDefinition, FormKind};
+use opora_domain::merge::Fields;
 use opora_domain::org::{MunicipalityRef, Role, SchoolFlags};
 use opora_domain::report::{ReportEdit, ReportKey, apply_edit};
 use opora_domain::scoring::score;
 use opora_domain::{MunicipalityId, RegionId, SchoolId, SubmissionId, UserId};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::Path;
 use uuid::Uuid;
 
@@ -94,6 +96,7 @@ pub async fn load(store: &dyn Storage, path: &Path, forms: &[FormDefinition], no
             let mut department = user(format!("{}.otdel", m.key), &m.department, Role::Municipal);
             department.municipality_id = Some(municipality.id);
             store.insert_user(&department, now_ms).await?;
+            let mut school_ids = std::collections::HashMap::new();
             for (s_index, s) in m.schools.iter().enumerate() {
                 let school_id = SchoolId(Uuid::new_v4());
                 store
@@ -111,10 +114,14 @@ pub async fn load(store: &dyn Storage, path: &Path, forms: &[FormDefinition], no
                 principal.school_id = Some(school_id);
                 store.insert_user(&principal, now_ms).await?;
                 for reports in &demo_reports {
-                    if let Some(fields) = reports.cards.get(&s.key) {
-                        submit_demo_report(store, reports, school_id, principal.id, fields, now_ms).await?;
+                    for (period, cards) in reports.by_period() {
+                        if let Some(fields) = cards.get(&s.key) {
+                            submit_demo_report(store, &reports.form, period, school_id, principal.id, fields, now_ms)
+                                .await?;
+                        }
                     }
                 }
+                school_ids.insert(s.key.clone(), school_id);
                 for (t_index, name) in s.teachers.iter().enumerate() {
                     let mut teacher = user(format!("{}.t{}", s.key, t_index + 1), name, Role::Teacher);
                     teacher.school_id = Some(school_id);
@@ -131,6 +138,7 @@ pub async fn load(store: &dyn Storage, path: &Path, forms: &[FormDefinition], no
                     }
                 }
             }
+            load_membership(store, path, &m.key, &school_ids, now_ms).await?;
         }
         store.insert_user(&regional, now_ms).await?;
     }
@@ -140,15 +148,95 @@ pub async fn load(store: &dyn Storage, path: &Path, forms: &[FormDefinition], no
 
 /// A school report file beside the demo organisations (`data/demo/indicator-cards.json`, …):
 /// the seed documents' figures as principals would type them, by school key.
+///
+/// A file holds one period (`period` and `cards`) or several (`periods`: period → cards), the
+/// latter for the years of a programme (some of them invented, as each file's comment says).
 #[derive(Deserialize)]
 struct DemoReports {
     form: opora_domain::FormRef,
-    period: String,
-    cards: std::collections::BTreeMap<String, opora_domain::merge::Fields>,
+    #[serde(default)]
+    period: Option<String>,
+    #[serde(default)]
+    cards: BTreeMap<String, Fields>,
+    #[serde(default)]
+    periods: BTreeMap<String, BTreeMap<String, Fields>>,
 }
 
-const DEMO_REPORT_FILES: [&str; 5] =
-    ["indicator-cards.json", "assessment-results.json", "monitoring.json", "identification.json", "roadmaps.json"];
+impl DemoReports {
+    fn by_period(&self) -> Vec<(&str, &BTreeMap<String, Fields>)> {
+        let single = self.period.as_deref().map(|p| (p, &self.cards));
+        single.into_iter().chain(self.periods.iter().map(|(p, c)| (p.as_str(), c))).collect()
+    }
+}
+
+const DEMO_REPORT_FILES: [&str; 9] = [
+    "indicator-cards.json",
+    "indicator-cards-years.json",
+    "assessment-results.json",
+    "assessment-results-years.json",
+    "monitoring.json",
+    "monitoring-years.json",
+    "cluster-monitoring.json",
+    "identification.json",
+    "roadmaps.json",
+];
+
+/// `membership.json` beside the demo organisations: each municipality's (by key) decisions per
+/// academic year, a school's groups as `low`, `unfavourable`, `both` or `none`.
+#[derive(Deserialize)]
+struct DemoMembershipYear {
+    year: String,
+    basis: String,
+    basis_date: String,
+    schools: BTreeMap<String, String>,
+}
+
+async fn load_membership(
+    store: &dyn Storage,
+    organisations: &Path,
+    municipality: &str,
+    schools: &std::collections::HashMap<String, SchoolId>,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    let path = organisations.parent().unwrap_or(Path::new(".")).join("membership.json");
+    if !path.exists() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut all: BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let Some(years) = all.remove(municipality) else { return Ok(()) };
+    let years: Vec<DemoMembershipYear> = serde_json::from_value(years)?;
+    for y in years {
+        let Ok(opora_domain::period::Period::AcademicYear(year)) = opora_domain::period::Period::parse(&y.year) else {
+            anyhow::bail!("membership.json: «{}» is not an academic year", y.year);
+        };
+        let decisions = y
+            .schools
+            .iter()
+            .map(|(key, groups)| {
+                let school = *schools.get(key).with_context(|| format!("membership.json: no school {key}"))?;
+                let (low_results, unfavourable_conditions) = match groups.as_str() {
+                    "low" => (true, false),
+                    "unfavourable" => (false, true),
+                    "both" => (true, true),
+                    "none" => (false, false),
+                    other => anyhow::bail!("membership.json: groups «{other}»"),
+                };
+                Ok(opora_domain::membership::MembershipDecision {
+                    school,
+                    year,
+                    flags: SchoolFlags { low_results, unfavourable_conditions },
+                    basis: y.basis.clone(),
+                    basis_date: y.basis_date.clone(),
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let audit = crate::storage::NewAudit::new(None, "membership.decided", municipality).detail("демо-данные");
+        store.decide_membership(&decisions, &audit, now_ms).await?;
+    }
+    Ok(())
+}
 
 fn read_demo_reports(organisations: &Path) -> anyhow::Result<Vec<DemoReports>> {
     let dir = organisations.parent().unwrap_or(Path::new("."));
@@ -167,25 +255,29 @@ fn read_demo_reports(organisations: &Path) -> anyhow::Result<Vec<DemoReports>> {
 /// commit as a real one.
 async fn submit_demo_report(
     store: &dyn Storage,
-    reports: &DemoReports,
+    form_ref: &opora_domain::FormRef,
+    period: &str,
     school: SchoolId,
     principal: UserId,
-    fields: &opora_domain::merge::Fields,
+    fields: &Fields,
     now_ms: i64,
 ) -> anyhow::Result<()> {
     let form = store
-        .report_form(&reports.form.id, reports.form.version)
+        .report_form(&form_ref.id, form_ref.version)
         .await?
-        .with_context(|| format!("demo reports name an unknown report form {}", reports.form))?;
+        .with_context(|| format!("demo reports name an unknown report form {form_ref}"))?;
     let edit = ReportEdit {
-        key: ReportKey { school, form: reports.form.id.clone(), period: reports.period.clone() },
-        form_version: reports.form.version,
+        key: ReportKey { school, form: form_ref.id.clone(), period: period.to_owned() },
+        form_version: form_ref.version,
         base_revision: 0,
         fields: fields.clone(),
         submit: true,
         at_ms: now_ms,
         confirmed: Vec::new(),
     };
+    // Demo data passes the same checks as a principal's edit: a period of the form's kind, known fields.
+    opora_domain::report::check_edit(&form, &edit)
+        .map_err(|problem| anyhow::anyhow!("demo report {} for {period}: {problem}", form_ref))?;
     let decide = |base: Option<&opora_domain::merge::Fields>, current: Option<&opora_domain::report::StoredReport>| {
         apply_edit(&form, base, current, &edit, principal)
     };

@@ -29,7 +29,7 @@ fn num(fields: &Fields, id: &str) -> f64 {
 #[tokio::test]
 async fn the_indicator_table_is_computed_from_what_schools_sent() {
     let app = TestApp::spawn().await;
-    let a = analytics(&app, "spassk.otdel", "").await.unwrap();
+    let a = analytics(&app, "spassk.otdel", "?period=2019").await.unwrap();
     assert_eq!(a.monitoring_period.as_deref(), Some("2019"));
     // The share finishing with «4» and «5», computed here from the demo file independently.
     let mut shares: Vec<f64> =
@@ -61,8 +61,9 @@ async fn the_indicator_table_is_computed_from_what_schools_sent() {
 #[tokio::test]
 async fn dynamics_and_identification_explain_themselves() {
     let app = TestApp::spawn().await;
-    let a = analytics(&app, "spassk.otdel", "").await.unwrap();
-    assert_eq!(a.card_period.as_deref(), Some("2018-2019"));
+    // Seed 000's cards are of 2018-2019; against the year before, each card's own «previous».
+    let a = analytics(&app, "spassk.otdel", "?to=2018-2019").await.unwrap();
+    assert_eq!((a.compare_from.as_deref(), a.card_period.as_deref()), (Some("2017-2018"), Some("2018-2019")));
     let burakovo = a.dynamics.iter().find(|d| d.school.name == "Бураковская СОШ").unwrap();
     let ege = burakovo.rows.iter().find(|r| r.criterion == "c3").unwrap();
     // Seed 000: ЕГЭ по русскому 63 against 69 a year before, target «Более 70».
@@ -82,7 +83,13 @@ async fn dynamics_and_identification_explain_themselves() {
     assert_eq!(kimovka.len(), 1);
     assert!(kimovka[0].explanation.starts_with("Отмечено 5 из 6"), "{}", kimovka[0].explanation);
     assert!(flagged("Полянская СОШ").is_empty());
-    assert_eq!(a.groups.formula_ru(), "6 = 6 + 0 + 0 (ШНОР + ШФНСУ + обе группы)");
+    // Groups as seed 004 counts them, with each year's membership: all six ШНОР in 2023-2024
+    // (the demo's decisions); in 2025-2026 Полянская has left, Болгарская is in both groups.
+    let earlier = analytics(&app, "spassk.otdel", "?to=2023-2024").await.unwrap();
+    assert_eq!(earlier.groups.formula_ru(), "6 = 6 + 0 + 0 (ШНОР + ШФНСУ + обе группы)");
+    let latest = analytics(&app, "spassk.otdel", "").await.unwrap();
+    assert_eq!(latest.membership_year.as_deref(), Some("2025-2026"));
+    assert_eq!(latest.groups.formula_ru(), "5 = 3 + 1 + 1 (ШНОР + ШФНСУ + обе группы)");
     // Бураковская's roadmap (seed 000's plan execution): 16 of 17 measures done, one reported by a link only.
     let roadmap = a.roadmaps.iter().find(|r| r.school.name == "Бураковская СОШ").expect("the demo roadmap");
     let s = roadmap.summary;
@@ -98,7 +105,7 @@ async fn dynamics_and_identification_explain_themselves() {
     );
 
     // Чойский район: seed 002's tables trigger the federal rule, with the values behind it.
-    let choya = analytics(&app, "choya.otdel", "").await.unwrap();
+    let choya = analytics(&app, "choya.otdel", "?to=2018-2019").await.unwrap();
     let flags = &choya.identification.iter().find(|s| s.school.name == "МОУ «Чойская СОШ»").unwrap().flags;
     assert!(
         flags.iter().any(|f| f.explanation == "ВПР, математика, 5 класс: 2018 год — 45 %, 2019 год — 57 %"),
@@ -110,23 +117,48 @@ async fn dynamics_and_identification_explain_themselves() {
 
     // Seed 002's programme targets: ШНОР schools with fewer «2» in ОГЭ математика in 2019 than in
     // 2018, counted here from the demo file independently. No target is set for 2019 (from 2021).
-    let tables = demo("assessment-results.json");
-    let share = |f: &Fields, year: u32, what: &str| {
-        f.get(&format!("oge.math.{year}.{what}")).and_then(|v| v.replace(',', ".").parse::<f64>().ok())
+    // The seed's two columns are the demo's reports for 2017-2018 and 2018-2019.
+    #[derive(serde::Deserialize)]
+    struct ByPeriod {
+        periods: BTreeMap<String, BTreeMap<String, Fields>>,
+    }
+    let text = std::fs::read_to_string(format!("{}/../data/demo/assessment-results.json", env!("CARGO_MANIFEST_DIR")));
+    let tables = serde_json::from_str::<ByPeriod>(&text.unwrap()).unwrap().periods;
+    let share = |school: &str, year: u32, what: &str| {
+        let period = format!("{}-{year}", year - 1);
+        tables.get(&period)?.get(school)?.get(&format!("oge.math.{what}"))?.replace(',', ".").parse::<f64>().ok()
     };
-    let both: Vec<&Fields> =
-        tables.values().filter(|f| share(f, 2018, "fail").is_some() && share(f, 2019, "fail").is_some()).collect();
+    let schools: Vec<&String> = tables["2018-2019"].keys().collect();
+    let both: Vec<&&String> =
+        schools.iter().filter(|s| share(s, 2018, "fail").is_some() && share(s, 2019, "fail").is_some()).collect();
     // Fewer «2», or as many and more high results.
     let improved = both
         .iter()
-        .filter(|f| {
-            let (before, now) = (share(f, 2018, "fail").unwrap(), share(f, 2019, "fail").unwrap());
-            now < before || (now == before && share(f, 2019, "high") > share(f, 2018, "high"))
+        .filter(|s| {
+            let (before, now) = (share(s, 2018, "fail").unwrap(), share(s, 2019, "fail").unwrap());
+            now < before || (now == before && share(s, 2019, "high") > share(s, 2018, "high"))
         })
         .count();
-    let oge = choya.programme_dynamics.iter().find(|d| d.procedure == "oge.math").expect("ОГЭ, математика");
-    assert_eq!((oge.year, oge.schools as usize, oge.improved as usize), (2019, both.len(), improved));
+    // The old table's two columns are read as two academic years' reports: 2019 is «2018-2019».
+    let oge = choya
+        .programme_dynamics
+        .iter()
+        .find(|d| d.procedure == "oge.math" && d.year == 2019)
+        .expect("ОГЭ, математика 2019");
+    assert_eq!((oge.period.as_str(), oge.schools as usize, oge.improved as usize), ("2018-2019", both.len(), improved));
     assert_eq!((oge.target_percent, oge.meets_target()), (None, None));
+    // Every target year from 2021 to 2025 is listed: 2021 to 2023 say plainly that they have no
+    // data (no results from 2019-2020 to 2021-2022 to compare with); from 2024 the demo's invented
+    // results of 2022-2023 on are judged, 2026 against the last target (2025's).
+    let later: Vec<(u32, Option<u32>, u32, String)> = choya
+        .programme_dynamics
+        .iter()
+        .filter(|d| d.procedure == "oge.math" && d.year >= 2021)
+        .map(|d| (d.year, d.target_percent, d.schools, d.verdict_ru()))
+        .collect();
+    assert_eq!(later.iter().map(|d| d.0).collect::<Vec<_>>(), [2021, 2022, 2023, 2024, 2025, 2026]);
+    assert!(later[..3].iter().all(|d| d.1.is_some() && d.3.starts_with("нет данных")), "{later:?}");
+    assert!(later[3..].iter().all(|d| d.2 > 0 && (d.3 == "да" || d.3 == "нет")), "{later:?}");
 }
 
 #[tokio::test]
@@ -175,22 +207,34 @@ async fn only_the_department_and_those_above_it_see_the_analytics() {
 async fn exports_open_in_russian_excel_with_numbers_as_numbers() {
     let app = TestApp::spawn().await;
     let token = app.token("spassk.otdel").await;
-    let res =
-        app.request(Method::GET, "/api/department/analytics/export.csv?sheet=2", Some(&token)).send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/api/department/analytics/export.csv?sheet=2&period=2019", Some(&token))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
     assert!(res.headers()["content-disposition"].to_str().unwrap().contains("filename*=UTF-8''"));
     let csv = res.text().await.unwrap();
     assert!(csv.starts_with('\u{feff}'));
     let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
-    assert_eq!(lines[0], "Показатель;Школ с данными;Среднее;Медиана;Минимум;Максимум;Есть в школах");
-    let a = analytics(&app, "spassk.otdel", "").await.unwrap();
+    assert_eq!(lines[0], "Показатель;Школ с данными;Среднее;Медиана;Минимум;Максимум;Есть в школах;Редкие значения");
+    let a = analytics(&app, "spassk.otdel", "?period=2019").await.unwrap();
     let mean = a.indicators[0].mean.unwrap();
     let expected = opora_domain::report::format_number(mean);
     assert!(lines[1].starts_with("Доля обучающихся, закончивших учебный год на «4», «5»;6;"), "{}", lines[1]);
     assert!(lines[1].contains(&format!(";{expected};")), "decimal comma, six decimals: {}", lines[1]);
+    // Rare events as seed 004 writes them, in the CSV too.
+    let medals =
+        lines.iter().find(|l| l.starts_with("Доля выпускников 11-х классов, получивших золотые медали (региональные)"));
+    assert!(medals.is_some_and(|l| l.ends_with(";есть в 2 школах")), "{medals:?}");
+    assert!(lines.iter().any(|l| l.contains(" 0 или 1")), "«в N школах 0 или 1»: {lines:?}");
 
-    let res = app.request(Method::GET, "/api/department/analytics/export.xlsx", Some(&token)).send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/api/department/analytics/export.xlsx?period=2019", Some(&token))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let bytes = res.bytes().await.unwrap();
     use calamine::{Data, Reader, Xlsx};
@@ -261,17 +305,22 @@ async fn the_monitoring_table_is_shown_for_the_chosen_year() {
     assert_eq!(res.acks[0].outcome, Outcome::Applied);
 
     let latest = analytics(&app, "spassk.otdel", "").await.unwrap();
-    assert_eq!(latest.monitoring_periods, ["2020", "2019"]);
-    assert_eq!(latest.monitoring_period.as_deref(), Some("2020"));
+    assert_eq!(latest.monitoring_periods, ["2025-2026", "2024-2025", "2020", "2019"], "newest first");
+    assert_eq!(latest.monitoring_period.as_deref(), Some("2025-2026"));
+    let latest = analytics(&app, "spassk.otdel", "?period=2020").await.unwrap();
     let share = latest.indicators.iter().find(|r| r.id == "share_4_5").unwrap();
     assert_eq!(share.schools, 1);
     assert!((share.mean.unwrap() - 56.0 / 112.0).abs() < 1e-12);
 
     let earlier = analytics(&app, "spassk.otdel", "?period=2019").await.unwrap();
     assert_eq!((earlier.monitoring_period.as_deref(), earlier.indicators[0].schools), (Some("2019"), 6));
-    // A year nobody sent falls back to the latest.
-    let unknown = analytics(&app, "spassk.otdel", "?period=1999").await.unwrap();
-    assert_eq!(unknown.monitoring_period.as_deref(), Some("2020"));
+    // A year nobody sent falls back to the latest; what is not a period is refused.
+    let unknown = analytics(&app, "spassk.otdel", "?period=2030").await.unwrap();
+    assert_eq!(unknown.monitoring_period.as_deref(), Some("2025-2026"));
+    for bad in ["?period=1999", "?to=2025", "?from=2025-2027", "?to=%202025-2026"] {
+        let refused = analytics(&app, "spassk.otdel", bad).await.unwrap_err();
+        assert_eq!((refused.0, refused.1.code), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput), "{bad}");
+    }
 }
 
 #[tokio::test]

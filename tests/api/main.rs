@@ -10,6 +10,8 @@ mod department;
 mod input_checks;
 mod limits;
 mod matrix;
+mod membership;
+mod periods;
 mod privacy;
 mod proxy;
 mod reports;

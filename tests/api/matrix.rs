@@ -234,6 +234,26 @@ async fn every_role_reaches_exactly_what_its_scope_allows() {
             allowed: &["municipal", "regional", "admin"],
         },
         Call {
+            name: "a year's programme membership",
+            method: Method::GET,
+            path: format!("/api/department/membership?municipality={spassk}&year=2025-2026"),
+            body: None,
+            allowed: &["municipal", "regional", "admin"],
+        },
+        Call {
+            name: "decide a year's programme membership",
+            method: Method::POST,
+            path: "/api/department/membership".into(),
+            body: Some(serde_json::json!({
+                "municipality": spassk,
+                "year": "2026-2027",
+                "basis": "Приказ № 1",
+                "basis_date": "30.08.2026",
+                "schools": [[school_id, { "low_results": true, "unfavourable_conditions": false }]]
+            })),
+            allowed: &["municipal", "admin"],
+        },
+        Call {
             name: "the audit log",
             method: Method::GET,
             path: "/api/admin/audit".into(),

@@ -94,7 +94,7 @@ test('the department opens every view, exports XLSX and CSV with the same figure
   const text = csv.bytes.toString('utf8');
   assert.equal(text.charCodeAt(0), 0xfeff, 'a BOM');
   const lines = text.slice(1).split('\r\n');
-  assert.equal(lines[0], 'Показатель;Школ с данными;Среднее;Медиана;Минимум;Максимум;Есть в школах');
+  assert.equal(lines[0], 'Показатель;Школ с данными;Среднее;Медиана;Минимум;Максимум;Есть в школах;Редкие значения');
   const cells = lines[1].split(';');
   assert.equal(cells[0], shown[0]);
   assert.ok(Math.abs(Number(cells[2].replace(',', '.')) - book.cells.C4.number) < 1e-6, 'the same mean (six decimals), decimal comma');

@@ -215,24 +215,61 @@ fn the_demo_assessment_results_reproduce_seed_002_tables_1_and_2() {
     let seed = seed_assessment_tables();
     assert_eq!(seed.len(), 5 * 32, "5 schools × (8 ВПР + 8 ГИА columns) × 2 figures");
     let form: ReportForm = serde_json::from_str(
-        &std::fs::read_to_string(format!("{ROOT}/data/forms/reports/assessment-results.v1.json")).unwrap(),
+        &std::fs::read_to_string(format!("{ROOT}/data/forms/reports/assessment-results.v2.json")).unwrap(),
     )
     .unwrap();
     form.check().unwrap();
-    let demo: DemoCards =
+    // The seed's year columns are periods now: the column of 2019 is the report for «2018-2019».
+    #[derive(Deserialize)]
+    struct DemoPeriods {
+        periods: BTreeMap<String, BTreeMap<String, ReportValues>>,
+    }
+    let demo: DemoPeriods =
         serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}/data/demo/assessment-results.json")).unwrap())
             .unwrap();
-    for (_, key) in CHOYA_SCHOOLS {
-        let (read, problems) = read_report(&form, &demo.cards[key]);
-        assert!(problems.is_empty(), "{key}: {problems:?}");
-        assert_eq!(read.len(), 32, "{key}: every field of the form is filled");
+    assert_eq!(demo.periods.keys().collect::<Vec<_>>(), ["2017-2018", "2018-2019"]);
+    for cards in demo.periods.values() {
+        for (_, key) in CHOYA_SCHOOLS {
+            let (read, problems) = read_report(&form, &cards[key]);
+            assert!(problems.is_empty(), "{key}: {problems:?}");
+            assert_eq!(read.len(), 16, "{key}: every field of the form is filled");
+        }
     }
     for ((key, field), printed) in &seed {
         let expected = read_value(Unit::Percent, printed).unwrap();
-        let (read, _) = read_report(&form, &demo.cards[key]);
-        match read.get(&ItemId::from(field.as_str())) {
-            Some(CellValue::Measured { reading }) => assert_eq!(reading, &expected, "{key} {field}"),
+        let (year, id) = opora_domain::history::year_in_id(field).expect("the seed's columns carry a year");
+        let period = opora_domain::history::period_of_year_column(year, form.period_kind.unwrap()).unwrap();
+        let (read, _) = read_report(&form, &demo.periods[&period.to_string()][key]);
+        match read.get(&ItemId::from(id.as_str())) {
+            Some(CellValue::Measured { reading }) => {
+                assert_eq!(reading, &expected, "{key} {field} as {id} in {period}")
+            }
             other => panic!("{key} {field}: the form has no such value ({other:?})"),
+        }
+    }
+}
+
+/// The seed's tables as the first version of the form held them (both years in one report, years
+/// in the field ids), read through the shared crate's mapping, give the same reports as the demo.
+#[test]
+fn the_first_versions_year_columns_map_to_the_demos_periods() {
+    let seed = seed_assessment_tables();
+    let form: ReportForm = serde_json::from_str(
+        &std::fs::read_to_string(format!("{ROOT}/data/forms/reports/assessment-results.v2.json")).unwrap(),
+    )
+    .unwrap();
+    let school = opora_domain::SchoolId(uuid::Uuid::nil());
+    for (_, key) in CHOYA_SCHOOLS {
+        let old = opora_domain::history::VersionedReport {
+            school,
+            period: "2019".into(),
+            form_version: 1,
+            fields: seed.iter().filter(|((k, _), _)| k == key).map(|((_, f), v)| (f.clone(), v.clone())).collect(),
+        };
+        let upgraded = opora_domain::history::upgrade(&form, &old);
+        assert_eq!(upgraded.iter().map(|r| r.period.as_str()).collect::<Vec<_>>(), ["2017-2018", "2018-2019"]);
+        for r in &upgraded {
+            assert_eq!(r.fields.len(), 16, "{key} {}", r.period);
         }
     }
 }
@@ -254,11 +291,17 @@ fn every_report_form_in_data_reports_is_sound() {
         names,
         [
             "assessment-results.v1.json",
+            "assessment-results.v2.json",
             "cluster-monitoring.v1.json",
+            "cluster-monitoring.v2.json",
             "identification-checklist.v1.json",
+            "identification-checklist.v2.json",
             "indicator-card.v1.json",
+            "indicator-card.v2.json",
             "monitoring.v1.json",
-            "roadmap.v1.json"
+            "monitoring.v2.json",
+            "roadmap.v1.json",
+            "roadmap.v2.json"
         ]
     );
 }

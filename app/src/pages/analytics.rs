@@ -32,15 +32,47 @@ pub fn Analytics() -> impl IntoView {
     let who = use_ctx().who();
     let query = use_query_map();
     move || {
-        let (group, municipality, period) =
-            query.with(|q| (q.get("group").unwrap_or_else(|| "all".into()), q.get("municipality"), q.get("period")));
+        let chosen = query.with(|q| Chosen {
+            group: q.get("group").unwrap_or_else(|| "all".into()),
+            municipality: q.get("municipality"),
+            period: q.get("period"),
+            from: q.get("from"),
+            to: q.get("to"),
+        });
         match who.get() {
             None => view! { <Redirect path="/login"/> }.into_any(),
-            Some((user, Role::Municipal | Role::Regional | Role::Admin)) => {
-                view! { <Views user group municipality period/> }.into_any()
-            }
+            Some((user, Role::Municipal | Role::Regional | Role::Admin)) => view! { <Views user chosen/> }.into_any(),
             Some(_) => view! { <div class="card"><p>"Этот раздел — для отдела образования."</p></div> }.into_any(),
         }
+    }
+}
+
+/// What the department chose to see: the group, the municipality, the monitoring period and the
+/// two academic years the dynamics compare (the latest with data and the one before when absent).
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Chosen {
+    group: String,
+    municipality: Option<String>,
+    period: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+impl Chosen {
+    fn query(&self) -> String {
+        let mut query = format!("group={}", self.group);
+        for (name, value) in
+            [("municipality", &self.municipality), ("period", &self.period), ("from", &self.from), ("to", &self.to)]
+        {
+            if let Some(v) = value {
+                query.push_str(&format!("&{name}={v}"));
+            }
+        }
+        query
+    }
+
+    fn href(&self) -> String {
+        format!("/department/analytics?{}", self.query())
     }
 }
 
@@ -80,15 +112,9 @@ fn table_of(sheet: &Sheet, index: usize, min_group: u32) -> Table {
 const HEAT_CLASSES: [&str; 4] = ["num heat-0", "num heat-1", "num heat-2", "num heat-3"];
 
 #[component]
-fn Views(user: UserId, group: String, municipality: Option<String>, period: Option<String>) -> impl IntoView {
+fn Views(user: UserId, chosen: Chosen) -> impl IntoView {
     let ctx = use_ctx();
-    let mut query = format!("group={group}");
-    if let Some(m) = &municipality {
-        query.push_str(&format!("&municipality={m}"));
-    }
-    if let Some(p) = &period {
-        query.push_str(&format!("&period={p}"));
-    }
+    let query = chosen.query();
     let name = format!("analytics.{}", query.replace(['=', '&'], "."));
     let (view, refresh) = cached_view::<DepartmentAnalytics>(user, &name, format!("/api/department/analytics?{query}"));
     let generated = Signal::derive(move || view.data.with(|d| d.as_ref().map(|d| d.generated_at_ms)));
@@ -119,21 +145,27 @@ fn Views(user: UserId, group: String, municipality: Option<String>, period: Opti
             exporting.set(false);
         });
     };
-    let chosen = group.clone();
+    let group = chosen.group.clone();
     let link = {
-        let municipality = municipality.clone();
-        move |g: &str| match &municipality {
-            Some(m) => format!("/department/analytics?group={g}&municipality={m}"),
-            None => format!("/department/analytics?group={g}"),
+        let chosen = chosen.clone();
+        move |g: &str| Chosen { group: g.to_owned(), ..chosen.clone() }.href()
+    };
+    let period_link = {
+        let chosen = chosen.clone();
+        move |p: &str| Chosen { period: Some(p.to_owned()), ..chosen.clone() }.href()
+    };
+    // The year shown sets the membership every view uses; picking it compares it with the year before.
+    let year_link = {
+        let chosen = chosen.clone();
+        move |p: &str| Chosen { to: Some(p.to_owned()), from: None, ..chosen.clone() }.href()
+    };
+    let from_link = {
+        let chosen = chosen.clone();
+        move |to: &str, from: &str| {
+            Chosen { to: Some(to.to_owned()), from: Some(from.to_owned()), ..chosen.clone() }.href()
         }
     };
-    let period_link = move |p: &str| {
-        let mut href = format!("/department/analytics?group={group}&period={p}");
-        if let Some(m) = &municipality {
-            href.push_str(&format!("&municipality={m}"));
-        }
-        href
-    };
+    let membership_municipality = chosen.municipality.clone();
     view! {
         <p><A href="/department">"← Отдел образования"</A></p>
         <div class="card desk">
@@ -158,7 +190,7 @@ fn Views(user: UserId, group: String, municipality: Option<String>, period: Opti
             }))}
             <p class="actions no-print">
                 {GROUPS.iter().map(|(key, g)| {
-                    let class = if *key == chosen { "btn small primary" } else { "btn small" };
+                    let class = if *key == group { "btn small primary" } else { "btn small" };
                     view! { <A href=link(key) attr:class=class>{g.title_ru()}</A> }
                 }).collect_view()}
             </p>
@@ -176,6 +208,34 @@ fn Views(user: UserId, group: String, municipality: Option<String>, period: Opti
                     </p>
                 }
             }))}
+            {move || view.data.with(|d| d.as_ref().filter(|d| !d.periods.is_empty()).map(|d| {
+                let to = d.card_period.clone().unwrap_or_default();
+                let from = d.compare_from.clone().unwrap_or_default();
+                let (year_link, from_link) = (year_link.clone(), from_link.clone());
+                let earlier: Vec<String> = d.periods.iter().filter(|p| **p < to).cloned().collect();
+                let membership = match (&d.membership_year, d.membership_decided) {
+                    (Some(y), true) => format!("Состав программы — на {y} учебный год, по приказам отдела."),
+                    (Some(y), false) => format!("Состав программы на {y}: решений за этот год нет, показаны текущие отметки школ."),
+                    (None, _) => String::new(),
+                };
+                view! {
+                    <p class="actions" data-testid="years">
+                        "Учебный год: "
+                        {d.periods.clone().into_iter().map(|p| {
+                            let class = if p == to { "btn small primary" } else { "btn small" };
+                            view! { <A href=year_link(&p) attr:class=class>{p}</A> }
+                        }).collect_view()}
+                    </p>
+                    <p class="actions" data-testid="compare-with">
+                        {format!("Динамика {to} — сравнить с: ")}
+                        {earlier.into_iter().map(|p| {
+                            let class = if p == from { "btn small primary" } else { "btn small" };
+                            view! { <A href=from_link(&to, &p) attr:class=class>{p}</A> }
+                        }).collect_view()}
+                    </p>
+                    <p data-testid="membership-year">{membership}</p>
+                }
+            }))}
             <Freshness generated_at=generated loading=view.loading error=view.error refresh/>
             <div class="actions">
                 <button class="btn" disabled=move || exporting.get() || !ctx.online.get() on:click=export_xlsx>"Скачать XLSX (все таблицы)"</button>
@@ -183,6 +243,9 @@ fn Views(user: UserId, group: String, municipality: Option<String>, period: Opti
             </div>
         </div>
         {move || view.data.get().map(|d| view! { <Charts analytics=d/> })}
+        {move || view.data.with(|d| d.as_ref().and_then(|d| d.membership_year.clone())).map(|year| {
+            view! { <super::membership::Membership user municipality=membership_municipality.clone() year/> }
+        })}
         {move || view.data.get().map(|d| {
             let name = d.scope.name.clone();
             sheets::all(&d).into_iter().enumerate().map(|(i, sheet)| {
@@ -292,7 +355,8 @@ fn dynamics_matrix(a: &DepartmentAnalytics) -> impl IntoView + use<> {
             }
         }
     }
-    let number = |title: &str, i: usize| title.split_once(". ").map_or_else(|| (i + 1).to_string(), |(n, _)| n.to_owned());
+    let number =
+        |title: &str, i: usize| title.split_once(". ").map_or_else(|| (i + 1).to_string(), |(n, _)| n.to_owned());
     let head = criteria
         .iter()
         .enumerate()
@@ -342,7 +406,13 @@ fn dynamics_matrix(a: &DepartmentAnalytics) -> impl IntoView + use<> {
         .enumerate()
         .map(|(i, (_, title))| view! { <li value=number(title, i)>{title.split_once(". ").map_or(title.as_str(), |(_, t)| t).to_owned()}</li> })
         .collect_view();
+    let compared = match (&a.compare_from, &a.card_period) {
+        (Some(from), Some(to)) => format!("Текущее значение за {to}; направление — против {from}."),
+        (None, Some(to)) => format!("Значения за {to}."),
+        _ => String::new(),
+    };
     view! {
+        <p class="muted" data-testid="dynamics-periods">{compared}</p>
         <p class="legend">
             <span class="dyn-up">"▲ улучшение"</span>
             <span class="dyn-down">"▼ ухудшение"</span>

@@ -6,10 +6,10 @@
 use super::{Freshness, cached_view};
 use crate::api;
 use crate::ctx::use_ctx;
+use crate::fmt;
 use crate::store;
 use crate::table::{Cell, DataTable, Row, Table};
 use crate::util::today;
-use crate::fmt;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{A, Redirect};

@@ -4,9 +4,9 @@
 use super::{Freshness, cached_view};
 use crate::api;
 use crate::ctx::use_ctx;
+use crate::fmt;
 use crate::store;
 use crate::table::{Cell, DataTable, Row, Table};
-use crate::fmt;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{A, Redirect};
@@ -212,9 +212,16 @@ fn OverviewTable(overview: SelfDiagnosisOverview) -> impl IntoView {
         rows: overview
             .schools
             .iter()
-            .map(|r| summary_row(r.school.name.clone(), Cell::text(r.school.name.clone()), &r.summary, overview.min_group))
+            .map(|r| {
+                summary_row(r.school.name.clone(), Cell::text(r.school.name.clone()), &r.summary, overview.min_group)
+            })
             .collect(),
-        foot: Some(summary_row("total".to_owned(), Cell::text("Всего по муниципалитету"), &overview.total, overview.min_group)),
+        foot: Some(summary_row(
+            "total".to_owned(),
+            Cell::text("Всего по муниципалитету"),
+            &overview.total,
+            overview.min_group,
+        )),
         testid: Some("overview"),
     };
     view! {

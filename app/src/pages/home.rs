@@ -2,8 +2,8 @@
 
 use super::SELF_DIAGNOSIS;
 use crate::ctx::use_ctx;
-use crate::store;
 use crate::fmt;
+use crate::store;
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
 use opora_domain::diagnosis::unanswered_required;

@@ -12,6 +12,8 @@ pub mod diagnosis;
 pub mod home;
 pub mod login;
 #[cfg(feature = "office")]
+pub mod membership;
+#[cfg(feature = "office")]
 pub mod reports;
 pub mod result;
 #[cfg(feature = "office")]

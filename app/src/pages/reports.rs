@@ -7,10 +7,10 @@
 //! stays as typed. Sending to the department goes through a review of every problem.
 
 use crate::ctx::use_ctx;
+use crate::fmt;
 use crate::store::{self, ReportDraft};
 use crate::sync::sync_now;
 use crate::util::now_ms;
-use crate::fmt;
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -385,7 +385,8 @@ fn SectionsTable(
     let head = columns
         .iter()
         .map(|c| {
-            let hint = sections.iter().find_map(|s| s.fields.iter().find(|f| &f.label == c)).and_then(|f| f.hint.clone());
+            let hint =
+                sections.iter().find_map(|s| s.fields.iter().find(|f| &f.label == c)).and_then(|f| f.hint.clone());
             view! { <th scope="col">{c.clone()}{hint.map(|h| view! { <span class="hint">{h}</span> })}</th> }
         })
         .collect_view();

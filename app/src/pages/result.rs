@@ -2,8 +2,8 @@
 //! offline, and equals what the server computes.
 
 use crate::ctx::use_ctx;
-use crate::store;
 use crate::fmt;
+use crate::store;
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
 use leptos_router::hooks::use_params_map;

@@ -6,10 +6,10 @@
 use super::{CachedView, Freshness, cached_view};
 use crate::api;
 use crate::ctx::use_ctx;
+use crate::fmt;
 use crate::pages::department::{share, stat_cell};
 use crate::table::{Cell, DataTable, Row, Table};
 use leptos::ev::SubmitEvent;
-use crate::fmt;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;

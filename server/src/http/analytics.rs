@@ -14,7 +14,9 @@ use axum::response::{IntoResponse, Response};
 use opora_domain::aggregate::Received;
 use opora_domain::analytics::{FormReports, IdentificationRules, Inputs, SchoolReport, build};
 use opora_domain::api::{AnalyticsScope, DepartmentAnalytics, ErrorCode, SchoolGroup};
+use opora_domain::history::{VersionedReport, upgrade_all};
 use opora_domain::org::Role;
+use opora_domain::period::{Period, PeriodKind};
 use opora_domain::report::ReportForm;
 use opora_domain::sheets::{self, Sheet, Value};
 use opora_domain::{FormId, MunicipalityId, RegionId};
@@ -29,6 +31,29 @@ pub struct AnalyticsQuery {
     group: SchoolGroup,
     /// The monitoring period; the latest when absent.
     period: Option<String>,
+    /// The two periods the dynamics compare, «2024-2025» and «2025-2026»; the latest with data
+    /// and the one before when absent. Anything that is not a period is refused.
+    from: Option<String>,
+    to: Option<String>,
+}
+
+impl AnalyticsQuery {
+    /// Periods enter here: each one is a period written the one way, or the request is refused.
+    fn checked(&self) -> AppResult<()> {
+        for text in [&self.period, &self.from, &self.to].into_iter().flatten() {
+            match opora_domain::period::normalise(text) {
+                Ok(p) if &p == text => {}
+                Ok(p) => return Err(AppError::detail(ErrorCode::InvalidInput, format!("Пишите период так: «{p}»."))),
+                Err(problem) => return Err(AppError::detail(ErrorCode::InvalidInput, problem)),
+            }
+        }
+        // The dynamics compare academic years, the period of the indicator card and of results.
+        for text in [&self.from, &self.to].into_iter().flatten() {
+            Period::parse_of_kind(text, PeriodKind::AcademicYear)
+                .map_err(|problem| AppError::detail(ErrorCode::InvalidInput, problem))?;
+        }
+        Ok(())
+    }
 }
 
 /// The report forms the views read, as shipped in `data/forms/reports`.
@@ -66,6 +91,7 @@ async fn scope(
 }
 
 async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -> AppResult<DepartmentAnalytics> {
+    query.checked()?;
     let (scope, municipalities) = scope(state, user, query).await?;
     let forms = state.store.latest_report_forms().await?;
     let self_diagnosis = state
@@ -80,22 +106,32 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
         .iter()
         .map(|id| (forms.iter().find(|f| f.id.as_str() == *id).cloned().unwrap_or_else(|| empty_form(id)), Vec::new()))
         .collect();
-    let (mut schools, mut counts, mut campaigns) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut schools, mut counts, mut campaigns, mut membership) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     // The whole region's submissions whatever the scope: a school's figure is the same in every view.
     let received = received_in(state, scope.region, &self_diagnosis.id).await?;
     let submissions: Vec<Received<'_>> = received.iter().map(|r| r.as_received()).collect();
     for municipality_id in municipalities {
         schools.extend(state.store.school_flags(municipality_id).await?);
+        membership.extend(state.store.membership_of(municipality_id).await?);
         for (form, reports) in &mut loaded {
             if form.version == 0 {
                 continue;
             }
-            let sent = state.store.sent_reports(municipality_id, &form.id).await?;
-            reports.extend(sent.into_iter().map(|r| SchoolReport {
-                school: r.school,
-                period: r.period,
-                fields: r.fields,
-            }));
+            // Reports of earlier versions are read as the current one: one report per school and
+            // period, years taken out of field ids into periods (`history::upgrade_all`).
+            let sent: Vec<VersionedReport> = state
+                .store
+                .sent_reports(municipality_id, &form.id)
+                .await?
+                .into_iter()
+                .map(|r| VersionedReport {
+                    school: r.school,
+                    period: r.period,
+                    form_version: r.form_version,
+                    fields: r.fields,
+                })
+                .collect();
+            reports.extend(upgrade_all(form, &sent));
         }
         counts.extend(state.store.teacher_counts(municipality_id).await?);
         // Campaigns are a municipality's own; a region's view has none of them.
@@ -117,6 +153,9 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
         indicators: &state.indicators.indicators,
         monitoring: reports(0),
         monitoring_period: query.period.as_deref(),
+        compare_from: query.from.as_deref(),
+        compare_to: query.to.as_deref(),
+        membership: &membership,
         card: reports(1),
         assessment: reports(2),
         checklist: reports(3),
@@ -135,6 +174,25 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
     }))
 }
 
+/// What the identification rules find for each school of a municipality, on the results of
+/// `year` («2025-2026») and the year before: the reasons the membership proposal gives.
+pub(crate) async fn identification(
+    state: &AppState,
+    user: &CurrentUser,
+    municipality: MunicipalityId,
+    year: &str,
+) -> AppResult<Vec<opora_domain::api::SchoolIdentification>> {
+    let query = AnalyticsQuery {
+        municipality: Some(municipality),
+        region: None,
+        group: SchoolGroup::All,
+        period: None,
+        from: None,
+        to: Some(year.to_owned()),
+    };
+    Ok(compute(state, user, &query).await?.identification)
+}
+
 fn empty_form(id: &str) -> ReportForm {
     ReportForm {
         id: FormId::from(id),
@@ -143,6 +201,8 @@ fn empty_form(id: &str) -> ReportForm {
         description: String::new(),
         sections: Vec::new(),
         part_of_whole: Vec::new(),
+        period_kind: None,
+        years_in_ids_of_versions: Vec::new(),
     }
 }
 
@@ -293,13 +353,8 @@ fn workbook(sheets: &[Sheet]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
 /// A column as wide as its longest cell (in characters), between 10 and 60; a header wraps
 /// rather than widening a column of small numbers.
 fn column_width(sheet: &Sheet, column: usize) -> f64 {
-    let longest = sheet
-        .rows
-        .iter()
-        .filter_map(|row| row.get(column))
-        .map(|v| v.display().chars().count())
-        .max()
-        .unwrap_or(0);
+    let longest =
+        sheet.rows.iter().filter_map(|row| row.get(column)).map(|v| v.display().chars().count()).max().unwrap_or(0);
     let header_word = sheet.head[column].split_whitespace().map(|w| w.chars().count()).max().unwrap_or(0);
     (longest.max(header_word) as f64 + 2.0).clamp(10.0, 60.0)
 }

@@ -5,6 +5,7 @@ mod analytics;
 mod auth;
 pub(crate) mod campaigns;
 pub(crate) mod department;
+mod membership;
 mod school;
 mod self_diagnoses;
 mod static_files;
@@ -53,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .route("/department/region/self-diagnosis", get(department::region_self_diagnosis))
         .route("/department/privacy", get(department::privacy).put(department::set_privacy))
         .route("/department/analytics", get(analytics::analytics))
+        .route("/department/membership", get(membership::view).post(membership::decide))
         .route("/department/analytics/export.csv", get(analytics::export_csv))
         .route("/department/analytics/export.xlsx", get(analytics::export_xlsx))
         .route("/department/campaigns", get(campaigns::list).post(campaigns::open))

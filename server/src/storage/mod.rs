@@ -270,6 +270,19 @@ pub trait Storage: Send + Sync + 'static {
     async fn report_form(&self, id: &FormId, version: u32) -> Result<Option<ReportForm>>;
     /// A municipality's schools with their programme groups (ШНОР, ШФНСУ), by name.
     async fn school_flags(&self, municipality: MunicipalityId) -> Result<Vec<(SchoolRef, SchoolFlags)>>;
+    // Programme membership by academic year (issue 11), kept together: read a municipality's
+    // decisions of every year, and record (insert or replace) decisions with their audit line in
+    // one transaction.
+    async fn membership_of(
+        &self,
+        municipality: MunicipalityId,
+    ) -> Result<Vec<opora_domain::membership::MembershipDecision>>;
+    async fn decide_membership(
+        &self,
+        decisions: &[opora_domain::membership::MembershipDecision],
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()>;
     /// The latest sent revision of every report of `form` in the municipality, every period.
     async fn sent_reports(&self, municipality: MunicipalityId, form: &FormId) -> Result<Vec<SentReport>>;
     /// The newest version of every report form.

@@ -393,6 +393,67 @@ impl Storage for SqliteStorage {
             .collect()
     }
 
+    async fn membership_of(
+        &self,
+        municipality: MunicipalityId,
+    ) -> Result<Vec<opora_domain::membership::MembershipDecision>> {
+        let rows = sqlx::query(
+            "SELECT m.school_id, m.year, m.low_results, m.unfavourable, m.basis, m.basis_date
+             FROM programme_membership m JOIN schools s ON s.id = m.school_id
+             WHERE s.municipality_id = ? ORDER BY m.year, s.name",
+        )
+        .bind(municipality.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(opora_domain::membership::MembershipDecision {
+                    school: parse(r, "school_id")?,
+                    year: r.try_get::<u16, _>("year")?,
+                    flags: SchoolFlags {
+                        low_results: r.try_get("low_results")?,
+                        unfavourable_conditions: r.try_get("unfavourable")?,
+                    },
+                    basis: r.try_get("basis")?,
+                    basis_date: r.try_get("basis_date")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn decide_membership(
+        &self,
+        decisions: &[opora_domain::membership::MembershipDecision],
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        for d in decisions {
+            sqlx::query(
+                "INSERT INTO programme_membership
+                     (school_id, year, low_results, unfavourable, basis, basis_date, decided_by, decided_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (school_id, year) DO UPDATE SET low_results = excluded.low_results,
+                     unfavourable = excluded.unfavourable, basis = excluded.basis,
+                     basis_date = excluded.basis_date, decided_by = excluded.decided_by,
+                     decided_at = excluded.decided_at",
+            )
+            .bind(d.school.to_string())
+            .bind(i64::from(d.year))
+            .bind(d.flags.low_results)
+            .bind(d.flags.unfavourable_conditions)
+            .bind(&d.basis)
+            .bind(&d.basis_date)
+            .bind(audit.actor.map(|a| a.to_string()))
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert_audit(&mut tx, audit, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn sent_reports(&self, municipality: MunicipalityId, form: &FormId) -> Result<Vec<SentReport>> {
         let rows = sqlx::query(
             "SELECT r.school_id, r.period, r.form_version, v.fields FROM reports r

@@ -1,0 +1,300 @@
+//! A school's reports over time: reports of old form versions read as the current version (one
+//! report per year when the old version carried the year in its field ids), the periods that have
+//! data, a school's series of a field over any number of periods, and the two reports a comparison
+//! of two periods reads — the exact periods, never an older report standing in for a missing one.
+
+use crate::analytics::{ReadReport, SchoolReport, read};
+use crate::merge::Fields;
+use crate::period::{Date, Period, PeriodKind, YEARS};
+use crate::report::{CellValue, ReportForm};
+use crate::{ItemId, SchoolId};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// A stored report as the server reads it: which version of the form it was typed against.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VersionedReport {
+    pub school: SchoolId,
+    pub period: String,
+    pub form_version: u32,
+    pub fields: Fields,
+}
+
+/// The year a field id carries (`oge.math.2019.fail` → 2019) and the id without it
+/// (`oge.math.fail`): one dot-separated segment of four digits within [`YEARS`].
+pub fn year_in_id(id: &str) -> Option<(u16, String)> {
+    let segments: Vec<&str> = id.split('.').collect();
+    let at = segments.iter().position(|s| {
+        s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()) && s.parse().is_ok_and(|y: u16| YEARS.contains(&y))
+    })?;
+    let year = segments[at].parse().ok()?;
+    let rest: Vec<&str> = segments.iter().enumerate().filter(|(i, _)| *i != at).map(|(_, s)| *s).collect();
+    Some((year, rest.join(".")))
+}
+
+/// The period of `kind` whose results a year's column held: the academic year ending in it (the
+/// ОГЭ of 2019 is that of «2018-2019»), or the calendar year itself.
+pub fn period_of_year_column(year: u16, kind: PeriodKind) -> Option<Period> {
+    match kind {
+        PeriodKind::AcademicYear => Some(Period::AcademicYear(year.checked_sub(1)?)),
+        PeriodKind::Year => Some(Period::Year(year)),
+        _ => None,
+    }
+}
+
+/// One old report as reports of `form` (the current version): unchanged when its version kept the
+/// ids, otherwise one report per year its ids carried, each holding the fields of that year under
+/// their new ids. Fields the current version does not have are dropped; the stored report itself
+/// is never changed, so this is the mapping, applied wherever reports are read.
+pub fn upgrade(form: &ReportForm, report: &VersionedReport) -> Vec<SchoolReport> {
+    let splits = form.years_in_ids_of_versions.contains(&report.form_version);
+    let Some(kind) = form.period_kind.filter(|_| splits) else {
+        return vec![SchoolReport {
+            school: report.school,
+            period: report.period.clone(),
+            fields: report.fields.clone(),
+        }];
+    };
+    let mut by_period: BTreeMap<Period, Fields> = BTreeMap::new();
+    for (id, value) in &report.fields {
+        let Some((year, new_id)) = year_in_id(id) else { continue };
+        let Some(period) = period_of_year_column(year, kind) else { continue };
+        if form.field_of_key(&new_id).is_some() && !value.trim().is_empty() {
+            by_period.entry(period).or_default().insert(new_id, value.clone());
+        }
+    }
+    by_period
+        .into_iter()
+        .map(|(period, fields)| SchoolReport { school: report.school, period: period.to_string(), fields })
+        .collect()
+}
+
+/// Every school's reports as reports of the current version `form`, one per school and period.
+/// Where several stored reports give the same school and period, a report typed against a version
+/// without years in its ids wins over one read out of a year column, and among columns the one of
+/// the later old report wins (a school corrects last year's figure in this year's table).
+pub fn upgrade_all(form: &ReportForm, reports: &[VersionedReport]) -> Vec<SchoolReport> {
+    // (school, period) → (priority, report): direct reports first, then by the old report's period.
+    let mut best: HashMap<(SchoolId, String), ((bool, Option<(Date, u32)>), SchoolReport)> = HashMap::new();
+    for stored in reports {
+        let split = form.period_kind.is_some() && form.years_in_ids_of_versions.contains(&stored.form_version);
+        let source = Period::parse(&stored.period).ok().map(|p| (p.starts_on(), stored.form_version));
+        for report in upgrade(form, stored) {
+            let priority = (!split, source);
+            let key = (report.school, report.period.clone());
+            match best.get(&key) {
+                Some((p, _)) if *p >= priority => {}
+                _ => {
+                    best.insert(key, (priority, report));
+                }
+            }
+        }
+    }
+    let mut out: Vec<SchoolReport> = best.into_values().map(|(_, r)| r).collect();
+    out.sort_by(|a, b| (a.school, &a.period).cmp(&(b.school, &b.period)));
+    out
+}
+
+/// The periods, newest first, for which any of `schools` sent a report that has begun by `today`
+/// (a report typed for the future never becomes the view's default).
+pub fn periods_with_data(reports: &[SchoolReport], schools: &HashSet<SchoolId>, today: Option<Date>) -> Vec<Period> {
+    let mut periods: Vec<Period> = reports
+        .iter()
+        .filter(|r| schools.contains(&r.school))
+        .filter_map(|r| Period::parse(&r.period).ok())
+        .filter(|p| today.is_none_or(|t| p.has_begun(t)))
+        .collect();
+    periods.sort_unstable_by_key(|p| std::cmp::Reverse((p.starts_on(), *p)));
+    periods.dedup();
+    periods
+}
+
+/// The two periods a comparison shows: the ones asked for when they are periods at all, else the
+/// latest with data and the one before it (of the same kind, whether or not it has data).
+pub fn chosen_pair(with_data: &[Period], from: Option<&str>, to: Option<&str>) -> (Option<Period>, Option<Period>) {
+    let to = to.and_then(|t| Period::parse(t).ok()).or_else(|| with_data.first().copied());
+    let from = from.and_then(|f| Period::parse(f).ok()).or_else(|| to.and_then(|t| t.previous()));
+    (from, to)
+}
+
+/// Each school's report for exactly `period`, if it sent one.
+pub fn reports_for<'a>(reports: &'a [SchoolReport], period: &Period) -> HashMap<SchoolId, &'a SchoolReport> {
+    let written = period.to_string();
+    reports.iter().filter(|r| r.period == written).map(|r| (r.school, r)).collect()
+}
+
+/// One school's value of `field` in every period it sent a report for, oldest first; a period whose
+/// report leaves the field empty or unreadable has `None`. One call for any number of periods.
+pub fn series(
+    form: &ReportForm,
+    reports: &[SchoolReport],
+    school: SchoolId,
+    field: &str,
+) -> Vec<(Period, Option<f64>)> {
+    let mut points: Vec<(Period, Option<f64>)> = reports
+        .iter()
+        .filter(|r| r.school == school)
+        .filter_map(|r| {
+            let period = Period::parse(&r.period).ok()?;
+            Some((period, value(&read(form, &r.fields), field)))
+        })
+        .collect();
+    points.sort_by_key(|(p, _)| (p.starts_on(), *p));
+    points
+}
+
+/// A number read from a report: a measured value, or 1 / 0 for yes / no.
+pub fn value(read: &ReadReport, field: &str) -> Option<f64> {
+    match read.get(&ItemId::from(field))? {
+        CellValue::Measured { reading } => reading.value(),
+        CellValue::YesNo { yes } => Some(if *yes { 1.0 } else { 0.0 }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn school(n: u128) -> SchoolId {
+        SchoolId(uuid::Uuid::from_u128(n))
+    }
+
+    fn fields(pairs: &[(&str, &str)]) -> Fields {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    /// The assessment form as published today (years in ids) and as its version without them.
+    fn new_form() -> ReportForm {
+        serde_json::from_value(serde_json::json!({
+            "id": "a", "version": 2, "title": "Результаты", "period_kind": "academic_year",
+            "years_in_ids_of_versions": [1],
+            "sections": [{ "id": "oge.math", "title": "ОГЭ, математика", "fields": [
+                { "id": "oge.math.fail", "label": "Доля «2», %", "type": "value", "unit": "percent" },
+                { "id": "oge.math.high", "label": "Доля высоких, %", "type": "value", "unit": "percent" }
+            ]}]
+        }))
+        .unwrap()
+    }
+
+    fn old(school_n: u128, period: &str, pairs: &[(&str, &str)]) -> VersionedReport {
+        VersionedReport { school: school(school_n), period: period.into(), form_version: 1, fields: fields(pairs) }
+    }
+
+    #[test]
+    fn a_year_is_found_in_an_id_and_taken_out() {
+        let cases: &[(&str, Option<(u16, &str)>)] = &[
+            ("vpr.math.5.2019.fail", Some((2019, "vpr.math.5.fail"))),
+            ("oge.math.2018.high", Some((2018, "oge.math.high"))),
+            ("oge.math.fail", None),
+            ("vpr.math.5.fail", None),
+            ("x.9999.fail", None),
+            ("x.201.fail", None),
+        ];
+        for (id, expected) in cases {
+            assert_eq!(year_in_id(id), expected.map(|(y, s)| (y, s.to_owned())), "{id}");
+        }
+    }
+
+    #[test]
+    fn an_old_report_with_two_year_columns_becomes_two_periods_reports() {
+        // Чойская СОШ, seed 002: ОГЭ математика 5 % «2» in 2018, 13 % in 2019.
+        let stored = old(
+            1,
+            "2019",
+            &[
+                ("oge.math.2018.fail", "5"),
+                ("oge.math.2018.high", "10"),
+                ("oge.math.2019.fail", "13"),
+                ("oge.math.2019.high", ""),
+                ("oge.russian.2019.fail", "0"),
+            ],
+        );
+        let upgraded = upgrade(&new_form(), &stored);
+        assert_eq!(
+            upgraded,
+            [
+                SchoolReport {
+                    school: school(1),
+                    period: "2017-2018".into(),
+                    fields: fields(&[("oge.math.fail", "5"), ("oge.math.high", "10")])
+                },
+                SchoolReport {
+                    school: school(1),
+                    period: "2018-2019".into(),
+                    fields: fields(&[("oge.math.fail", "13")])
+                },
+            ],
+            "an empty cell and a field the new version lacks are left out"
+        );
+        // A report of the current version passes unchanged.
+        let current = VersionedReport { form_version: 2, ..old(1, "2019-2020", &[("oge.math.fail", "9")]) };
+        assert_eq!(upgrade(&new_form(), &current)[0].fields, current.fields);
+    }
+
+    #[test]
+    fn a_report_sent_for_a_period_wins_over_a_column_of_an_old_one() {
+        let reports = [
+            old(1, "2019", &[("oge.math.2018.fail", "5"), ("oge.math.2019.fail", "13")]),
+            // The next year's old table repeats 2019, corrected: the later table wins.
+            old(1, "2020", &[("oge.math.2019.fail", "12"), ("oge.math.2020.fail", "8")]),
+            // And a report of the new version for 2019-2020 wins over both.
+            VersionedReport { form_version: 2, ..old(1, "2019-2020", &[("oge.math.fail", "7")]) },
+        ];
+        let all = upgrade_all(&new_form(), &reports);
+        let by: Vec<(&str, &str)> =
+            all.iter().map(|r| (r.period.as_str(), r.fields["oge.math.fail"].as_str())).collect();
+        assert_eq!(by, [("2017-2018", "5"), ("2018-2019", "12"), ("2019-2020", "7")]);
+    }
+
+    #[test]
+    fn a_series_over_any_number_of_periods_is_one_call() {
+        let form = new_form();
+        let report = |s: u128, period: &str, fail: &str| SchoolReport {
+            school: school(s),
+            period: period.into(),
+            fields: fields(&[("oge.math.fail", fail)]),
+        };
+        let reports = [
+            report(1, "2024-2025", "10"),
+            report(1, "2022-2023", "20"),
+            report(2, "2023-2024", "99"),
+            report(1, "2025-2026", "–"),
+            report(1, "2023-2024", "15,5"),
+        ];
+        let s = series(&form, &reports, school(1), "oge.math.fail");
+        let shown: Vec<(String, Option<f64>)> = s.iter().map(|(p, v)| (p.to_string(), *v)).collect();
+        assert_eq!(
+            shown,
+            [
+                ("2022-2023".into(), Some(20.0)),
+                ("2023-2024".into(), Some(15.5)),
+                ("2024-2025".into(), Some(10.0)),
+                ("2025-2026".into(), None)
+            ],
+            "oldest first, another school's figures never mixed in, «–» is no value"
+        );
+        assert!(series(&form, &reports, school(3), "oge.math.fail").is_empty(), "a school with no reports");
+    }
+
+    #[test]
+    fn the_default_comparison_is_the_latest_period_with_data_against_the_one_before() {
+        let p = |t: &str| Period::parse(t).unwrap();
+        let with_data = [p("2025-2026"), p("2023-2024")];
+        assert_eq!(chosen_pair(&with_data, None, None), (Some(p("2024-2025")), Some(p("2025-2026"))));
+        assert_eq!(
+            chosen_pair(&with_data, Some("2023-2024"), Some("2025-2026")),
+            (Some(p("2023-2024")), Some(p("2025-2026")))
+        );
+        assert_eq!(
+            chosen_pair(&with_data, Some("мусор"), Some("2024-2025")),
+            (Some(p("2023-2024")), Some(p("2024-2025")))
+        );
+        assert_eq!(chosen_pair(&[], None, None), (None, None), "no reports at all: nothing to compare");
+        let schools: HashSet<SchoolId> = [school(1)].into();
+        let report = |period: &str| SchoolReport { school: school(1), period: period.into(), fields: Fields::new() };
+        let reports = [report("2024-2025"), report("2030-2031"), report("2025-2026")];
+        let found = periods_with_data(&reports, &schools, Some((2026, 11, 30)));
+        assert_eq!(found, [p("2025-2026"), p("2024-2025")], "a period still to come is not data");
+        assert!(reports_for(&reports, &p("2023-2024")).is_empty(), "a period with no reports has none");
+    }
+}
