@@ -147,7 +147,7 @@ for (const [size, viewport] of SIZES) {
     const grid = page.locator('table.form-grid');
     await grid.waitFor();
     assert.equal(await grid.locator('tbody tr').count(), 11, 'a row per criterion');
-    assert.deepEqual(await grid.locator('thead th').allTextContents(),
+    assert.deepEqual(await grid.locator('thead th').evaluateAll((ths) => ths.map((th) => th.firstChild.textContent)),
       ['Критерий', 'Число выпускников без аттестата', 'Текущий результат', 'Результат прошлого года', 'Ожидаемый результат']);
     const rowDisplay = await grid.locator('tbody tr').first().evaluate((tr) => getComputedStyle(tr).display);
     assert.equal(rowDisplay, size === 'phone' ? 'block' : 'table-row');
@@ -157,6 +157,7 @@ for (const [size, viewport] of SIZES) {
     assert.match(await page.locator('[data-field="c1.previous"] .field-label').textContent(), /\(необязательно\)$/);
     const [label, hint] = [await c1.locator('.field-label').boundingBox(), await c1.locator('.hint').boundingBox()];
     if (size === 'phone') assert.ok(hint.y >= label.y + label.height - 1, 'the hint is under the label');
+    else assert.match(await grid.locator('thead th').nth(2).locator('.hint').textContent(), /^Поставьте «–»/, 'a shared hint under its column heading');
     // A text field has a counter.
     await page.locator('[data-field="c9.current"]').getByTestId('counter').waitFor();
     await check(page, 'report-editor', size);
@@ -250,7 +251,7 @@ async function spravkaPrints(page) {
     .map((t) => ({ right: t.getBoundingClientRect().right, title: t.closest('.card')?.querySelector('h2')?.textContent }))
     .filter((t) => t.right > limit + 1), printable);
   assert.deepEqual(tooWide, [], 'every table fits the printable width');
-  const numbered = await page.locator('.card h2').allTextContents();
+  const numbered = await page.locator('.card:not(.no-print) h2').allTextContents();
   assert.ok(numbered.length >= 12 && numbered.every((h, i) => h.startsWith(`${i + 1}. `)), numbered.join(' | '));
   await screenshot(page, 'office-spravka-print');
   const pdf = await page.pdf({ format: 'A4', printBackground: true });

@@ -75,14 +75,14 @@ pub fn Membership(user: UserId, municipality: Option<String>, year: String) -> i
         });
     };
     view! {
-        <div class="card" data-testid="membership">
+        <div class="card no-print" data-testid="membership">
             {move || view.data.get().map(|v| {
                 let years = v.years.iter().map(|(y, n)| format!("{y}: {n}")).collect::<Vec<_>>().join(" · ");
                 view! {
                     <h2>{format!("Состав программы на {} учебный год", v.year)}</h2>
                     <p class="muted">{if v.decided { "По приказам отдела.".to_owned() } else { "Решений за этот год нет: текущие отметки школ.".to_owned() }}</p>
                     <p>{if years.is_empty() { String::new() } else { format!("Школ в программе по годам: {years}") }}</p>
-                    <table class="data">
+                    <div class="table-wrap"><table class="data">
                         <thead><tr><th>"Школа"</th><th>"Группа"</th><th>"Основание"</th><th>"Изменение"</th></tr></thead>
                         <tbody>
                             {v.schools.iter().map(|r| view! {
@@ -97,9 +97,9 @@ pub fn Membership(user: UserId, municipality: Option<String>, year: String) -> i
                                 </tr>
                             }).collect_view()}
                         </tbody>
-                    </table>
+                    </table></div>
                     <h3>{format!("Предложение правил выявления на {}", v.next_year)}</h3>
-                    <table class="data" data-testid="proposals">
+                    <div class="table-wrap"><table class="data" data-testid="proposals">
                         <thead><tr><th>"Школа"</th><th>"Сейчас"</th><th>"ШНОР"</th><th>"ШФНСУ"</th><th>"Почему"</th></tr></thead>
                         <tbody>
                             {v.proposals.iter().map(|p| {
@@ -120,7 +120,7 @@ pub fn Membership(user: UserId, municipality: Option<String>, year: String) -> i
                                 }
                             }).collect_view()}
                         </tbody>
-                    </table>
+                    </table></div>
                     <div class="actions">
                         <label>"Основание: " <input type="text" name="membership-basis" placeholder="Приказ № 301" prop:value=move || basis.get() on:input=move |ev| basis.set(event_target_value(&ev))/></label>
                         <label>" от " <input type="text" name="membership-date" placeholder="30.08.2026" prop:value=move || basis_date.get() on:input=move |ev| basis_date.set(event_target_value(&ev))/></label>
