@@ -77,6 +77,9 @@ impl Chosen {
 }
 
 fn table_of(sheet: &Sheet, index: usize, min_group: u32) -> Table {
+    // A rare indicator has no mean or median by design, and a common one no rare-event figure:
+    // those blanks say so instead of «нет данных».
+    let rare_column = sheet.head.iter().position(|h| h == "Редкие значения");
     Table {
         head: sheet.head.clone(),
         rows: sheet
@@ -84,6 +87,7 @@ fn table_of(sheet: &Sheet, index: usize, min_group: u32) -> Table {
             .iter()
             .map(|row| {
                 let key = row.first().map(Value::display).unwrap_or_default();
+                let rare = rare_column.and_then(|c| row.get(c)).is_some_and(|v| *v != Value::Empty);
                 let cells = row
                     .iter()
                     .enumerate()
@@ -97,6 +101,8 @@ fn table_of(sheet: &Sheet, index: usize, min_group: u32) -> Table {
                             .class("suppressed")
                             .title("Показатель скрыт, чтобы не раскрывать ответы отдельных педагогов"),
                         // Every blank says why it is blank.
+                        Value::Empty if Some(column) == rare_column => Cell::text("не редкий").class("blank"),
+                        Value::Empty if rare => Cell::text("редкое событие").class("blank"),
                         Value::Empty if column > 0 => Cell::text(fmt::NO_DATA).class("blank"),
                         _ => Cell::text(v.display()),
                     })
