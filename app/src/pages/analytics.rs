@@ -80,6 +80,8 @@ fn table_of(sheet: &Sheet, index: usize, min_group: u32) -> Table {
     // A rare indicator has no mean or median by design, and a common one no rare-event figure:
     // those blanks say so instead of «нет данных».
     let rare_column = sheet.head.iter().position(|h| h == "Редкие значения");
+    // The programme's coverage target is the municipality's, not each school's.
+    let target_of_whole = sheet.name == "Охват самодиагностикой";
     Table {
         head: sheet.head.clone(),
         rows: sheet
@@ -102,6 +104,9 @@ fn table_of(sheet: &Sheet, index: usize, min_group: u32) -> Table {
                             .title("Показатель скрыт, чтобы не раскрывать ответы отдельных педагогов"),
                         // Every blank says why it is blank.
                         Value::Empty if Some(column) == rare_column => Cell::text("не редкий").class("blank"),
+                        Value::Empty if target_of_whole && column >= 4 => Cell::text("общая цель — в первой строке")
+                            .class("blank")
+                            .title("Цель программы задана для всех школ вместе, а не для каждой школы"),
                         Value::Empty if rare => Cell::text("редкое событие").class("blank"),
                         Value::Empty if column > 0 => Cell::text(fmt::NO_DATA).class("blank"),
                         _ => Cell::text(v.display()),
