@@ -80,8 +80,8 @@ pub fn DepartmentCampaignList(user: UserId) -> impl IntoView {
                         let overdue = Cell::text(fmt::count(k.overdue)).class(if k.overdue > 0 { "num error-text" } else { "num" });
                         Row::new(format!("{} {}", c.campaign.form, c.campaign.period), vec![
                             Cell::text(c.campaign.form_title.clone()),
-                            Cell::text(c.campaign.period.clone()),
-                            Cell::text(date_ru(&c.campaign.deadline)),
+                            Cell::text(c.campaign.period.clone()).class("nowrap"),
+                            Cell::text(date_ru(&c.campaign.deadline)).class("nowrap"),
                             Cell::text(format!("{} из {}", k.submitted, k.expected)).testid("submitted"),
                             overdue.testid("overdue"),
                             Cell::text("").button("Открыть", "open", c.campaign.id.to_string()),
@@ -289,8 +289,8 @@ pub fn SchoolDue(user: UserId) -> impl IntoView {
                         }
                         Row::new(format!("{} {}", c.form, c.period), vec![
                             Cell::text(c.form_title.clone()),
-                            Cell::text(c.period.clone()),
-                            Cell::text(date_ru(&c.deadline)),
+                            Cell::text(c.period.clone()).class("nowrap"),
+                            Cell::text(date_ru(&c.deadline)).class("nowrap"),
                             status,
                             // What makes sense now: a sent report is looked at (and changed only
                             // deliberately), one not yet started is begun, a draft continued.
