@@ -3,8 +3,9 @@
 //! that the browser not evict Opora's data.
 
 use crate::ctx::Ctx;
+use crate::fmt;
 use crate::store;
-use crate::util::{format_datetime, now_ms};
+use crate::util::now_ms;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
@@ -64,7 +65,7 @@ fn unsynced(ctx: Ctx) -> serde_json::Value {
     serde_json::json!({
         "app": "Опора",
         "what": "Неотправленные данные",
-        "exported_at": format_datetime(now_ms()),
+        "exported_at": fmt::datetime(now_ms()),
         "user": ctx.session.get_untracked().map(|s| s.user.login),
         "entries": entries,
     })

@@ -86,11 +86,15 @@ impl Ctx {
     pub fn begin_session(&self, response: opora_domain::api::LoginResponse) {
         let session = StoredSession::from(response);
         self.report_write(store::set_session(&session));
-        // The teacher's bundle has no office pages: start again, and the boot code loads the
-        // office bundle for this session (it syncs there).
+        // The teacher's bundle has no office pages: the office bundle starts downloading now,
+        // its progress on screen, and once it is here the page starts again in it (the boot code
+        // picks it for this session, which syncs there).
         #[cfg(not(feature = "office"))]
         if session.user.role != opora_domain::org::Role::Teacher {
-            let _ = window().location().set_href("/");
+            leptos::task::spawn_local(async {
+                prefetch_office().await;
+                let _ = window().location().set_href("/");
+            });
             return;
         }
         store::remember_name(session.user.id, &session.user.full_name);
@@ -125,4 +129,18 @@ impl Ctx {
 
 pub fn use_ctx() -> Ctx {
     expect_context::<Ctx>()
+}
+
+/// Downloads the office bundle through the boot code's `oporaPrefetchOffice` (it shows the
+/// progress). A failure is not reported here: the restart then loads the bundle itself.
+#[cfg(not(feature = "office"))]
+async fn prefetch_office() {
+    use wasm_bindgen::JsCast;
+    let prefetch = js_sys::Reflect::get(&window(), &"oporaPrefetchOffice".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    let Some(promise) = prefetch.and_then(|f| f.call0(&wasm_bindgen::JsValue::NULL).ok()) else { return };
+    if let Ok(promise) = promise.dyn_into::<js_sys::Promise>() {
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    }
 }

@@ -14,6 +14,7 @@
 mod api;
 mod backup;
 mod ctx;
+mod fmt;
 mod pages;
 mod store;
 mod sync;

@@ -22,23 +22,6 @@ pub fn now_ms() -> i64 {
     js_sys::Date::now() as i64
 }
 
-/// «23.11.2026, 14:05» in the user's time zone.
-pub fn format_datetime(ms: i64) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
-    let options = js_sys::Object::new();
-    for (key, value) in
-        [("day", "2-digit"), ("month", "2-digit"), ("year", "numeric"), ("hour", "2-digit"), ("minute", "2-digit")]
-    {
-        let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
-    }
-    date.to_locale_string("ru-RU", &options).into()
-}
-
-/// «62,5 %»: Russian decimal comma, one decimal.
-pub fn percent(value: f64) -> String {
-    format!("{:.1} %", value).replace('.', ",")
-}
-
 /// Russian plural: `plural(n, "запись", "записи", "записей")`.
 pub fn plural<'a>(n: usize, one: &'a str, few: &'a str, many: &'a str) -> &'a str {
     let (n10, n100) = (n % 10, n % 100);

@@ -2,9 +2,10 @@
 
 use crate::api;
 use crate::ctx::use_ctx;
+use crate::fmt;
 use crate::store;
 use crate::sync::sync_now;
-use crate::util::{format_datetime, plural};
+use crate::util::plural;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
@@ -47,19 +48,63 @@ pub fn TopBar() -> impl IntoView {
     }
 }
 
+/// The one state the status line shows: the first that applies, so it never says two things
+/// that contradict each other (no «Нет связи» while a sync is under way, no «Всё отправлено»
+/// while something waits, was refused or was never sent).
+#[derive(Clone, Debug, PartialEq)]
+enum SyncState {
+    Offline,
+    Syncing,
+    Unreachable,
+    Refused(usize),
+    Waiting(usize),
+    NeverSynced,
+    AllSent(i64),
+}
+
+impl SyncState {
+    fn of(ctx: crate::ctx::Ctx) -> SyncState {
+        let (waiting, refused) = (ctx.waiting.get(), ctx.refused.get());
+        if !ctx.online.get() {
+            SyncState::Offline
+        } else if ctx.syncing.get() {
+            SyncState::Syncing
+        } else if !ctx.reachable.get() {
+            SyncState::Unreachable
+        } else if refused > 0 {
+            SyncState::Refused(refused)
+        } else if waiting > 0 {
+            SyncState::Waiting(waiting)
+        } else {
+            ctx.last_sync.get().map_or(SyncState::NeverSynced, SyncState::AllSent)
+        }
+    }
+
+    /// The pill: its class (colour) and words.
+    fn pill(&self) -> (&'static str, &'static str) {
+        match self {
+            SyncState::Offline => ("pill offline", "Нет сети"),
+            SyncState::Syncing => ("pill syncing", "Синхронизация…"),
+            SyncState::Unreachable => ("pill offline", "Нет связи с сервером"),
+            SyncState::Refused(_) | SyncState::Waiting(_) => ("pill waiting", "Есть неотправленное"),
+            SyncState::NeverSynced => ("pill waiting", "Ещё не синхронизировано"),
+            SyncState::AllSent(_) => ("pill online", "Всё отправлено"),
+        }
+    }
+}
+
 #[component]
 pub fn StatusBar() -> impl IntoView {
     let ctx = use_ctx();
-    let connected = move || ctx.online.get() && ctx.reachable.get();
+    let state = Memo::new(move |_| SyncState::of(ctx));
     view! {
         <Show when=move || ctx.session.with(Option::is_some)>
-            <div class="status" aria-live="polite">
-                {move || if connected() {
-                    view! { <span class="pill online">"В сети"</span> }.into_any()
-                } else if ctx.online.get() {
-                    view! { <span class="pill offline">"Нет связи с сервером"</span> }.into_any()
-                } else {
-                    view! { <span class="pill offline">"Нет сети"</span> }.into_any()
+            <div class="status" aria-live="polite" data-testid="status" data-state=move || format!("{:?}", state.get()).split('(').next().unwrap_or_default().to_lowercase()>
+                {move || {
+                    let (class, words) = state.get().pill();
+                    // The pill repeats what the detail below says only where the detail is the whole story.
+                    let shown = !matches!(state.get(), SyncState::AllSent(_) | SyncState::Refused(_) | SyncState::Waiting(_));
+                    shown.then(|| view! { <span class=class data-testid="state">{words}</span> })
                 }}
                 <span data-testid="waiting">
                     {move || {
@@ -68,8 +113,10 @@ pub fn StatusBar() -> impl IntoView {
                             format!("Ожидают отправки: {n} {}", plural(n, "запись", "записи", "записей"))
                         } else if refused > 0 {
                             "Отправлено всё, кроме непринятого".to_owned()
-                        } else {
+                        } else if let SyncState::AllSent(_) = state.get() {
                             "Всё отправлено".to_owned()
+                        } else {
+                            String::new()
                         }
                     }}
                 </span>
@@ -85,15 +132,14 @@ pub fn StatusBar() -> impl IntoView {
                         </A>
                     })
                 }}
-                <span class="muted" data-testid="last-sync">
-                    {move || match ctx.last_sync.get() {
-                        Some(t) => format!("Синхронизировано: {}", format_datetime(t)),
-                        None => "Ещё не синхронизировано".to_owned(),
-                    }}
-                </span>
+                {move || ctx.last_sync.get().map(|t| view! {
+                    <span class="muted last-sync" data-testid="last-sync" title=format!("Последняя синхронизация: {}", fmt::datetime(t))>
+                        {format!("Синхронизировано: {}", fmt::datetime(t))}
+                    </span>
+                })}
                 <span class="spacer"></span>
                 <button class="btn small" disabled=move || ctx.syncing.get() on:click=move |_| sync_now(ctx)>
-                    {move || if ctx.syncing.get() { "Синхронизация…" } else { "Синхронизировать" }}
+                    "Синхронизировать"
                 </button>
             </div>
         </Show>
@@ -138,7 +184,10 @@ fn Banners() -> impl IntoView {
 pub fn DeviceStorage() -> impl IntoView {
     let ctx = use_ctx();
     let megabytes = |bytes: f64| format!("{:.1}", bytes / 1_048_576.0).replace('.', ",");
+    // With nothing waiting there is nothing to lose: a warning then only worries.
+    let at_risk = move || ctx.waiting.get() > 0 || ctx.unsaved.with(Option::is_some);
     view! {
+        <Show when=at_risk>
         <div class="card">
             <h2>"Данные на этом устройстве"</h2>
             {move || ctx.storage.get().map(|s| view! {
@@ -156,5 +205,6 @@ pub fn DeviceStorage() -> impl IntoView {
                 "Скачать неотправленные данные"
             </button>
         </div>
+        </Show>
     }
 }

@@ -841,7 +841,9 @@ impl Completion {
 
     pub fn meets_target(&self) -> Option<bool> {
         let target = self.target?;
-        Some(u64::from(self.completed) * 100 >= u64::from(self.teachers) * u64::from(target.percent))
+        // A group with no teachers has met nothing: «да» there would be a false comfort.
+        (self.teachers > 0)
+            .then(|| u64::from(self.completed) * 100 >= u64::from(self.teachers) * u64::from(target.percent))
     }
 }
 

@@ -21,6 +21,7 @@ pub mod org;
 pub mod period;
 pub mod report;
 pub mod report_draft;
+pub mod report_layout;
 pub mod roadmap;
 pub mod ru_input;
 pub mod scoring;

@@ -12,11 +12,17 @@ pub enum Value {
     Empty,
     Text(String),
     Number(f64),
+    /// A share, 0–1: on screen «88,9 %», in the workbook a number with a percent format.
+    Share(f64),
 }
 
 impl Value {
     fn opt(n: Option<f64>) -> Value {
         n.map_or(Value::Empty, Value::Number)
+    }
+
+    fn share(n: Option<f64>) -> Value {
+        n.map_or(Value::Empty, Value::Share)
     }
 
     fn yes(b: bool) -> Value {
@@ -29,6 +35,7 @@ impl Value {
             Value::Empty => String::new(),
             Value::Text(t) => t.clone(),
             Value::Number(n) => format_number((n * 1000.0).round() / 1000.0),
+            Value::Share(n) => format!("{} %", format_number((n * 1000.0).round() / 10.0)),
         }
     }
 }
@@ -58,6 +65,20 @@ pub struct Sheet {
 }
 
 pub const SUPPRESSED: &str = "недостаточно данных";
+
+/// The heat-map step of a deficit share, 0 (few teachers need help) to 3 (half or more): the
+/// screen and the workbook colour the same cells the same way.
+pub fn heat_level(share: f64) -> usize {
+    match share {
+        x if x >= 0.5 => 3,
+        x if x >= 0.3 => 2,
+        x if x >= 0.15 => 1,
+        _ => 0,
+    }
+}
+
+/// The heat map's colours, step by step, as `RRGGBB`.
+pub const HEAT_COLOURS: [u32; 4] = [0xF3F7FB, 0xFDE9C8, 0xF9C58D, 0xF08A6A];
 
 fn head(cols: &[&str]) -> Vec<String> {
     cols.iter().map(|c| (*c).to_owned()).collect()
@@ -130,8 +151,8 @@ pub fn programme_dynamics(a: &DepartmentAnalytics) -> Sheet {
                     Value::Number(f64::from(d.low_schools)),
                     Value::Number(f64::from(d.schools)),
                     Value::Number(f64::from(d.improved)),
-                    Value::opt(d.share()),
-                    d.target_percent.map_or_else(|| "не установлена".into(), |t| Value::Number(f64::from(t) / 100.0)),
+                    Value::share(d.share()),
+                    d.target_percent.map_or_else(|| "не установлена".into(), |t| Value::Share(f64::from(t) / 100.0)),
                     d.verdict_ru().into(),
                 ]
             })
@@ -256,7 +277,7 @@ pub fn deficits(a: &DepartmentAnalytics) -> Sheet {
                 ];
                 row.extend(r.summary.areas.iter().map(|area| match area.stat {
                     AreaStat::Suppressed => SUPPRESSED.into(),
-                    AreaStat::Shown { deficit_share, .. } => Value::Number(deficit_share),
+                    AreaStat::Shown { deficit_share, .. } => Value::Share(deficit_share),
                 }));
                 row
             })
@@ -282,7 +303,7 @@ pub fn deficits_by_subject(a: &DepartmentAnalytics) -> Sheet {
                 let mut row = vec![r.subject.as_str().into(), Value::Number(f64::from(r.summary.completed))];
                 row.extend(r.summary.areas.iter().map(|area| match area.stat {
                     AreaStat::Suppressed => SUPPRESSED.into(),
-                    AreaStat::Shown { deficit_share, .. } => Value::Number(deficit_share),
+                    AreaStat::Shown { deficit_share, .. } => Value::Share(deficit_share),
                 }));
                 row
             })
@@ -374,15 +395,15 @@ pub fn completion(a: &DepartmentAnalytics) -> Sheet {
             .into(),
             Value::Number(f64::from(c.teachers)),
             Value::Number(f64::from(c.completed)),
-            Value::opt(c.share()),
-            c.target.map_or(Value::Empty, |t| Value::Number(f64::from(t.percent) / 100.0)),
+            Value::share(c.share()),
+            c.target.map_or(Value::Empty, |t| Value::Share(f64::from(t.percent) / 100.0)),
             c.meets_target().map_or(Value::Empty, Value::yes),
         ],
         vec![
             format!("{}: все педагоги всех школ ({})", a.scope.name, a.group.title_ru()).into(),
             Value::Number(f64::from(c.all_teachers)),
             Value::Number(f64::from(c.all_completed)),
-            Value::opt(all_share),
+            Value::share(all_share),
             Value::Empty,
             Value::Empty,
         ],
@@ -392,7 +413,7 @@ pub fn completion(a: &DepartmentAnalytics) -> Sheet {
             r.school.name.as_str().into(),
             Value::Number(f64::from(r.summary.teachers)),
             Value::Number(f64::from(r.summary.completed)),
-            Value::opt(r.summary.completed_share()),
+            Value::share(r.summary.completed_share()),
             Value::Empty,
             Value::Empty,
         ]
@@ -519,7 +540,8 @@ pub fn csv_ru(sheet: &Sheet) -> String {
         out.push_str(&csv_line(row.iter().map(|v| match v {
             Value::Empty => String::new(),
             Value::Text(t) => csv_text(t),
-            Value::Number(n) => csv_number(*n),
+            // A share stays a fraction in CSV: a number Excel can compute with.
+            Value::Number(n) | Value::Share(n) => csv_number(*n),
         })));
     }
     out
@@ -648,5 +670,7 @@ mod tests {
         assert_eq!(Value::Number(0.37912).display(), "0,379");
         assert_eq!(Value::Number(12.0).display(), "12");
         assert_eq!(Value::Empty.display(), "");
+        assert_eq!(Value::Share(0.8889).display(), "88,9 %");
+        assert_eq!(Value::Share(1.0).display(), "100 %");
     }
 }

@@ -62,7 +62,7 @@ test('the department opens every view, exports XLSX and CSV with the same figure
   // Completion against seed 002's yearly target: 25 of the 30 teachers of 2025-2026's programme schools.
   await page.locator('[data-view="0"]').getByText('цель программы на 2025 год — не менее 100 %').waitFor();
   const total = await page.locator('[data-view="0"] tbody tr').first().locator('td').allTextContents();
-  assert.deepEqual(total.slice(1), ['30', '25', '0,833', '1', 'нет'], 'the programme schools of 2025-2026');
+  assert.deepEqual(total.slice(1), ['30', '25', '83,3 %', '100 %', 'нет'], 'the programme schools of 2025-2026');
   // Identification with its reason: Кимовская СОШ answered «да» to five of six criteria.
   await page.locator('[data-view="6"]').getByText('Отмечено 5 из 6').waitFor();
   await page.locator('[data-view="5"] tr', { hasText: 'Бураковская СОШ' }).first().waitFor();
@@ -70,8 +70,8 @@ test('the department opens every view, exports XLSX and CSV with the same figure
   assert.ok(await page.locator('[data-view="8"] td[class*="heat-"]').count() >= 6);
   // The charts of the analytical report: a bar per school against the target line.
   const charts = page.getByTestId('charts');
-  assert.equal(await charts.locator('figure').first().locator('rect.bar').count(), 6);
-  assert.equal(await charts.locator('line.target').count(), 1);
+  assert.equal(await charts.locator('figure').first().locator('.chart-row').count(), 6);
+  assert.equal(await charts.locator('figure[data-target]').count(), 1);
   await screenshot(page, 'department-analytics');
   // It prints cleanly: no buttons or navigation on paper, and Chromium makes a PDF of it.
   await page.emulateMedia({ media: 'print' });

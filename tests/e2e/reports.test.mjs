@@ -60,7 +60,7 @@ test('a principal fills the indicator card over two sessions, one offline; two d
   await a.getByRole('link', { name: 'Отчёты школы' }).click();
   const due = a.locator('[data-testid="due"] tr[data-row="indicator-card 2019-2020"]');
   assert.equal(await due.getByTestId('standing').textContent(), 'ожидается');
-  await due.getByRole('button', { name: 'Заполнить' }).click();
+  await due.getByRole('button', { name: 'Начать' }).click();
   await a.getByRole('heading', { name: 'Карта показателей школы с целевыми значениями' }).waitFor();
   await waitForServiceWorker(a);
 
@@ -102,6 +102,13 @@ test('a principal fills the indicator card over two sessions, one offline; two d
   await b.goto(`${server.url}${REPORT}`);
   await b.getByTestId('report-status').getByText('отправлен в отдел образования').waitFor();
   assert.equal(await field(b, 'c11.current').inputValue(), CARD['c11.current'], 'the sent card reached the second device');
+  // A sent card opens closed; changing it is asked first, since it makes a new version.
+  for (const device of [a, b]) {
+    assert.equal(await field(device, 'c1.current').isDisabled(), true, 'a sent report is not changed by accident');
+    await device.getByRole('button', { name: 'Изменить отчёт' }).click();
+    await device.getByText('станет новой версией').waitFor();
+    await device.getByRole('button', { name: 'Да, изменить' }).click();
+  }
   await office.setOffline(true);
   await type(a, 'c1.current', '3 %');
   await type(b, 'c8.current', '95 %');

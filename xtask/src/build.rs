@@ -14,6 +14,8 @@ const STATIC_FILES: &[&str] =
 /// One wasm bundle: its glue script (not yet started) and its wasm, content-hashed in `dist/`.
 struct Bundle {
     wasm_name: String,
+    /// The wasm's length in bytes: what the boot screen counts the download against.
+    wasm_size: usize,
     glue: String,
 }
 
@@ -46,15 +48,70 @@ fn build_bundle(root: &Path, dist: &Path, name: &str, features: &[&str]) -> Resu
     if !glue.contains("__wbg_init as default") {
         bail!("wasm-bindgen's glue no longer exports __wbg_init: update the boot code in xtask/src/build.rs");
     }
-    Ok(Bundle { wasm_name, glue })
+    Ok(Bundle { wasm_name, wasm_size: wasm_bytes.len(), glue })
 }
 
-/// Starts a bundle's wasm; once it is up, registers the service worker (not earlier, so its
-/// pre-cache does not compete with the first load on a slow link) and asks it to keep
-/// `keep` (the office bundle's own files, which teachers' service workers never fetch).
-fn start_code(wasm_name: &str, keep: &[String]) -> String {
+/// Reads a wasm as it arrives, so the page can say how much of the app has come: `size` is the
+/// wasm's length, known at build time (the browser hands over the decompressed bytes, so a
+/// compressed transfer's Content-Length would not do). The box is the boot screen or, when the
+/// app is already up (a principal's login in the teacher's bundle), a box of its own.
+const LOADER: &str = r#"
+const oporaShow = (got, size, what) => {
+  const pct = Math.min(100, Math.floor((got * 100) / size));
+  let box = document.getElementById('boot');
+  if (!box) {
+    box = document.getElementById('app-loading');
+    if (!box) {
+      box = document.createElement('div');
+      box.id = 'app-loading';
+      box.className = 'boot boot-overlay';
+      box.setAttribute('role', 'status');
+      for (const [tag, cls] of [['p', 'boot-what'], ['progress', 'boot-bar'], ['p', 'boot-text'], ['p', 'boot-once']]) {
+        const el = document.createElement(tag);
+        el.className = cls;
+        box.append(el);
+      }
+      document.body.append(box);
+    }
+  }
+  const bar = box.querySelector('.boot-bar');
+  if (bar) { bar.max = 100; bar.value = pct; bar.hidden = false; bar.setAttribute('data-loaded', String(got)); bar.setAttribute('data-total', String(size)); }
+  const what_ = box.querySelector('.boot-what');
+  if (what_ && what) what_.textContent = what;
+  const text = box.querySelector('.boot-text');
+  if (text) text.textContent = `Загружено ${pct} %`;
+  const once = box.querySelector('.boot-once');
+  if (once) once.textContent = 'Это происходит один раз: потом приложение открывается сразу, и без сети тоже.';
+};
+const oporaFetch = async (url, size, what) => {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: ${res.status}`);
+  if (!res.body || !size) return new Uint8Array(await res.arrayBuffer());
+  oporaShow(0, size, what);
+  const reader = res.body.getReader();
+  const parts = [];
+  let got = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    got += value.length;
+    oporaShow(got, size, what);
+  }
+  const bytes = new Uint8Array(got);
+  let at = 0;
+  for (const part of parts) { bytes.set(part, at); at += part.length; }
+  return bytes;
+};
+"#;
+
+/// Starts a bundle's wasm, fetched with [`LOADER`]'s progress; once it is up, registers the
+/// service worker (not earlier, so its pre-cache does not compete with the first load on a slow
+/// link) and asks it to keep `keep` (the office bundle's own files, which teachers' service
+/// workers never fetch).
+fn start_code(wasm_name: &str, wasm_size: usize, what: &str, keep: &[String]) -> String {
     format!(
-        "\n__wbg_init({{ module_or_path: '/{wasm_name}' }}).then(() => {{\n  \
+        "{LOADER}\noporaFetch('/{wasm_name}', {wasm_size}, {what}).then((bytes) => __wbg_init({{ module_or_path: bytes }})).then(() => {{\n  \
            if (!('serviceWorker' in navigator)) return;\n  \
            navigator.serviceWorker.register('/sw.js').catch((e) => console.warn('service worker', e));\n  \
            const keep = {keep};\n  \
@@ -64,6 +121,7 @@ fn start_code(wasm_name: &str, keep: &[String]) -> String {
            if (boot) boot.textContent = 'Не удалось загрузить приложение. Проверьте связь и обновите страницу.';\n  \
            console.error(e);\n\
          }});\n",
+        what = serde_json::to_string(what).expect("strings serialise"),
         keep = serde_json::to_string(keep).expect("strings serialise"),
     )
 }
@@ -83,6 +141,8 @@ pub fn build(root: &Path) -> Result<()> {
     let office_js_name_placeholder = "__OFFICE_JS__";
     office_js.push_str(&start_code(
         &office.wasm_name,
+        office.wasm_size,
+        "Загружается раздел для руководителей и отдела образования",
         &[office_js_name_placeholder.to_owned(), format!("/{}", office.wasm_name)],
     ));
     let office_js_name = format!("office-{}.js", short_hash(office_js.as_bytes()));
@@ -100,7 +160,15 @@ pub fn build(root: &Path) -> Result<()> {
          if (officeSession) import('/{office_js_name}');\n\
          else {{"
     ));
-    js.push_str(&start_code(&wasm_name, &[]));
+    // After a principal's or department's login in this bundle, the app calls this: the office
+    // bundle downloads at once, with the same progress, and only then does the page restart in it.
+    js.push_str(&format!(
+        "\nwindow.oporaPrefetchOffice = () => Promise.all([fetch('/{office_js_name}'), \
+         oporaFetch('/{office_wasm}', {office_size}, 'Загружается раздел для руководителей и отдела образования')]);\n",
+        office_wasm = office.wasm_name,
+        office_size = office.wasm_size,
+    ));
+    js.push_str(&start_code(&wasm_name, teacher.wasm_size, "", &[]));
     js.push_str("}\n");
     let js_name = format!("app-{}.js", short_hash(js.as_bytes()));
     fs::write(dist.join(&js_name), &js)?;

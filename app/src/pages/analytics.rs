@@ -7,6 +7,7 @@ use super::{Freshness, cached_view};
 use crate::api;
 use crate::backup::save_file;
 use crate::ctx::use_ctx;
+use crate::fmt;
 use crate::table::{Cell, DataTable, Row, Table};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -15,6 +16,7 @@ use leptos_router::hooks::use_query_map;
 use opora_domain::UserId;
 use opora_domain::api::{DepartmentAnalytics, SchoolGroup};
 use opora_domain::org::Role;
+use opora_domain::report::format_number;
 use opora_domain::sheets::{self, Sheet, Value};
 
 const GROUPS: [(&str, SchoolGroup); 4] = [
@@ -74,7 +76,12 @@ impl Chosen {
     }
 }
 
-fn table_of(sheet: &Sheet, index: usize) -> Table {
+fn table_of(sheet: &Sheet, index: usize, min_group: u32) -> Table {
+    // A rare indicator has no mean or median by design, and a common one no rare-event figure:
+    // those blanks say so instead of «нет данных».
+    let rare_column = sheet.head.iter().position(|h| h == "Редкие значения");
+    // The programme's coverage target is the municipality's, not each school's.
+    let target_of_whole = sheet.name == "Охват самодиагностикой";
     Table {
         head: sheet.head.clone(),
         rows: sheet
@@ -82,26 +89,29 @@ fn table_of(sheet: &Sheet, index: usize) -> Table {
             .iter()
             .map(|row| {
                 let key = row.first().map(Value::display).unwrap_or_default();
-                let cells =
-                    row.iter()
-                        .enumerate()
-                        .map(|(column, v)| {
-                            let cell = Cell::text(v.display());
-                            match v {
-                                // A heat map of deficit shares: the darker, the more teachers need help.
-                                Value::Number(share) if sheet.heat_from.is_some_and(|from| column >= from) => cell
-                                    .class(match share {
-                                        x if *x >= 0.5 => "num heat-3",
-                                        x if *x >= 0.3 => "num heat-2",
-                                        x if *x >= 0.15 => "num heat-1",
-                                        _ => "num heat-0",
-                                    }),
-                                Value::Number(_) => cell.class("num"),
-                                Value::Text(t) if t == sheets::SUPPRESSED => cell.class("suppressed"),
-                                _ => cell,
-                            }
-                        })
-                        .collect();
+                let rare = rare_column.and_then(|c| row.get(c)).is_some_and(|v| *v != Value::Empty);
+                let cells = row
+                    .iter()
+                    .enumerate()
+                    .map(|(column, v)| match v {
+                        // A heat map of deficit shares: the darker, the more teachers need help.
+                        Value::Share(share) if sheet.heat_from.is_some_and(|from| column >= from) => {
+                            Cell::text(v.display()).class(HEAT_CLASSES[sheets::heat_level(*share)])
+                        }
+                        Value::Number(_) | Value::Share(_) => Cell::text(v.display()).class("num"),
+                        Value::Text(t) if t == sheets::SUPPRESSED => Cell::text(fmt::small_group(min_group))
+                            .class("suppressed")
+                            .title("Показатель скрыт, чтобы не раскрывать ответы отдельных педагогов"),
+                        // Every blank says why it is blank.
+                        Value::Empty if Some(column) == rare_column => Cell::text("не редкий").class("blank"),
+                        Value::Empty if target_of_whole && column >= 4 => Cell::text("общая цель — в первой строке")
+                            .class("blank")
+                            .title("Цель программы задана для всех школ вместе, а не для каждой школы"),
+                        Value::Empty if rare => Cell::text("редкое событие").class("blank"),
+                        Value::Empty if column > 0 => Cell::text(fmt::NO_DATA).class("blank"),
+                        _ => Cell::text(v.display()),
+                    })
+                    .collect();
                 Row::new(format!("{index}:{key}"), cells)
             })
             .collect(),
@@ -109,6 +119,8 @@ fn table_of(sheet: &Sheet, index: usize) -> Table {
         testid: None,
     }
 }
+
+const HEAT_CLASSES: [&str; 4] = ["num heat-0", "num heat-1", "num heat-2", "num heat-3"];
 
 #[component]
 fn Views(user: UserId, chosen: Chosen) -> impl IntoView {
@@ -167,13 +179,27 @@ fn Views(user: UserId, chosen: Chosen) -> impl IntoView {
     let membership_municipality = chosen.municipality.clone();
     view! {
         <p><A href="/department">"← Отдел образования"</A></p>
-        <div class="card">
-            <h1>"Аналитика"</h1>
+        <div class="card desk">
+            <h1 class="no-print">"Аналитика"</h1>
+            // The printed справка's title block: what, where, for which period, on which date.
+            {move || view.data.with(|d| d.as_ref().map(|d| {
+                let mut periods = vec![format!("самодиагностика — {} год", d.completion.year)];
+                periods.extend(d.monitoring_period.as_ref().map(|p| format!("мониторинг — {p}")));
+                periods.extend(d.card_period.as_ref().map(|p| format!("карты показателей — {p}")));
+                view! {
+                    <div class="doc-head print-only" data-testid="doc-head">
+                        <p class="doc-kind">"Аналитическая справка"</p>
+                        <p class="doc-scope">{d.scope.name.clone()}</p>
+                        <p>{format!("Период: {}", periods.join("; "))}</p>
+                        <p>{format!("Дата: {}", fmt::date_long(d.generated_at_ms))}</p>
+                    </div>
+                }
+            }))}
             {move || view.data.with(|d| d.as_ref().map(|d| view! {
                 <p>{format!("{} · {}", d.scope.name, d.group.title_ru())}</p>
                 <p data-testid="groups">{format!("Школы программы: {}", d.groups.formula_ru())}</p>
             }))}
-            <p class="actions">
+            <p class="actions no-print">
                 {GROUPS.iter().map(|(key, g)| {
                     let class = if *key == group { "btn small primary" } else { "btn small" };
                     view! { <A href=link(key) attr:class=class>{g.title_ru()}</A> }
@@ -184,7 +210,7 @@ fn Views(user: UserId, chosen: Chosen) -> impl IntoView {
                 let periods = d.monitoring_periods.clone();
                 let period_link = period_link.clone();
                 view! {
-                    <p class="actions" data-testid="periods">
+                    <p class="actions no-print" data-testid="periods">
                         "Период мониторинга: "
                         {periods.into_iter().map(|p| {
                             let class = if p == shown { "btn small primary" } else { "btn small" };
@@ -224,7 +250,7 @@ fn Views(user: UserId, chosen: Chosen) -> impl IntoView {
             <Freshness generated_at=generated loading=view.loading error=view.error refresh/>
             <div class="actions">
                 <button class="btn" disabled=move || exporting.get() || !ctx.online.get() on:click=export_xlsx>"Скачать XLSX (все таблицы)"</button>
-                <button class="btn" on:click=move |_| { let _ = window().print(); }>"Печать справки / PDF"</button>
+                <button class="btn" on:click=move |_| { let _ = window().print(); }>"Печать справки / PDF (A4)"</button>
             </div>
         </div>
         {move || view.data.get().map(|d| view! { <Charts analytics=d/> })}
@@ -234,15 +260,20 @@ fn Views(user: UserId, chosen: Chosen) -> impl IntoView {
         {move || view.data.get().map(|d| {
             let name = d.scope.name.clone();
             sheets::all(&d).into_iter().enumerate().map(|(i, sheet)| {
-                let table = table_of(&sheet, i);
+                let table = table_of(&sheet, i, d.min_group);
                 let csv = sheets::csv_ru(&sheet);
                 let file = format!("Опора — {name} — {}.csv", sheet.name);
                 let empty = sheet.rows.is_empty();
+                // The dynamics read as a school × criterion matrix on screen; the sheet (a row per
+                // school and criterion) stays what the exports hold.
+                let matrix = (sheet.name == sheets::dynamics(&d).name && !empty).then(|| dynamics_matrix(&d));
                 view! {
                     <div class="card" data-view=i.to_string()>
-                        <h2>{sheet.title.clone()}</h2>
+                        <h2>{format!("{}. {}", i + 2, sheet.title)}</h2>
                         {if empty {
                             view! { <p class="muted">"Данных для этой таблицы пока нет."</p> }.into_any()
+                        } else if let Some(matrix) = matrix {
+                            matrix.into_any()
                         } else {
                             view! { <DataTable table/> }.into_any()
                         }}
@@ -256,31 +287,35 @@ fn Views(user: UserId, chosen: Chosen) -> impl IntoView {
     }
 }
 
-/// Horizontal bars, 0–100 %, with an optional target line: light SVG, no chart library.
+/// Horizontal bars, 0–100 %, with an optional target line: HTML and CSS, no chart library. Each
+/// bar's length is its share of the track (`data-value` holds the share, for the tests), the
+/// target line stands at the target's place on the same track, and labels wrap instead of being
+/// cut; on a phone each label takes its own line above its bar.
 fn bar_chart(title: String, bars: Vec<(String, f64)>, target: Option<f64>) -> impl IntoView {
-    const ROW: f64 = 22.0;
-    const LABEL: f64 = 230.0;
-    const WIDTH: f64 = 300.0;
-    let height = ROW * bars.len() as f64 + 24.0;
-    let x = move |share: f64| LABEL + WIDTH * share.clamp(0.0, 1.0);
+    // Set through the CSSOM (`style:`), which the page's CSP allows; a `style` attribute it refuses.
+    let target_left = target.map(|t| format!("{:.2}%", t.clamp(0.0, 1.0) * 100.0));
     view! {
-        <figure class="chart">
+        <figure class="chart" data-testid="chart" data-target=target.map(|t| t.to_string())>
             <figcaption>{title}</figcaption>
-            <svg viewBox=format!("0 0 {} {height}", LABEL + WIDTH + 60.0) role="img" width="100%">
-                {bars.into_iter().enumerate().map(|(i, (label, share))| {
-                    let y = 4.0 + ROW * i as f64;
-                    let short: String = label.chars().take(34).collect();
+            {target.map(|t| view! {
+                <p class="chart-legend"><span class="chart-target-key"></span>{format!(" цель: {}", fmt::share(t))}</p>
+            })}
+            <ul class="chart-rows">
+                {bars.into_iter().map(|(label, share)| {
+                    let met = target.is_some_and(|t| share >= t);
+                    let width = format!("{:.2}%", share.clamp(0.0, 1.0) * 100.0);
                     view! {
-                        <text x=LABEL - 6.0 y=y + 14.0 text-anchor="end" font-size="12">{short}</text>
-                        <rect x=LABEL y=y + 3.0 width=x(share) - LABEL height=ROW - 8.0 class="bar"></rect>
-                        <text x=x(share) + 4.0 y=y + 14.0 font-size="12">{format!("{} %", (share * 100.0).round())}</text>
+                        <li class="chart-row" data-value=share.to_string()>
+                            <span class="chart-label">{label}</span>
+                            <span class="chart-track">
+                                <span class=if met { "chart-bar met" } else { "chart-bar" } style:width=width></span>
+                                {target_left.clone().map(|left| view! { <span class="chart-target" style:left=left></span> })}
+                            </span>
+                            <span class="chart-value">{fmt::share(share)}</span>
+                        </li>
                     }
                 }).collect_view()}
-                {target.map(|t| view! {
-                    <line x1=x(t) x2=x(t) y1="0" y2=height - 18.0 class="target"></line>
-                    <text x=x(t) y=height - 4.0 text-anchor="middle" font-size="11">{format!("цель {} %", (t * 100.0).round())}</text>
-                })}
-            </svg>
+            </ul>
         </figure>
     }
 }
@@ -312,9 +347,96 @@ fn Charts(analytics: DepartmentAnalytics) -> impl IntoView {
         .collect();
     view! {
         <div class="card charts" data-testid="charts">
-            <h2>"Аналитическая справка: графики"</h2>
+            <h2>"1. Охват самодиагностикой и дефициты педагогов: графики"</h2>
             {bar_chart("Доля педагогов, прошедших самодиагностику".to_owned(), coverage, target)}
             {(!areas.is_empty()).then(|| bar_chart("Доля педагогов с дефицитом, по направлениям".to_owned(), areas, None))}
         </div>
+    }
+}
+
+/// Dynamics as a matrix: a school per row, a criterion per column (numbered, named in full in the
+/// legend), each cell the current value with its direction and target marks, each mark a symbol
+/// as well as a colour. A deliberate scroll area: its first column and header stay in sight.
+fn dynamics_matrix(a: &DepartmentAnalytics) -> impl IntoView + use<> {
+    let mut criteria: Vec<(String, String)> = Vec::new();
+    for school in &a.dynamics {
+        for d in &school.rows {
+            if !criteria.iter().any(|(c, _)| *c == d.criterion) {
+                criteria.push((d.criterion.clone(), d.title.clone()));
+            }
+        }
+    }
+    let number =
+        |title: &str, i: usize| title.split_once(". ").map_or_else(|| (i + 1).to_string(), |(n, _)| n.to_owned());
+    let head = criteria
+        .iter()
+        .enumerate()
+        .map(|(i, (_, title))| view! { <th scope="col" class="num" title=title.clone()>{number(title, i)}</th> })
+        .collect_view();
+    let rows = a
+        .dynamics
+        .iter()
+        .map(|school| {
+            let cells = criteria
+                .iter()
+                .map(|(criterion, _)| match school.rows.iter().find(|d| &d.criterion == criterion) {
+                    Some(d) if d.current.is_some() => {
+                        let (arrow, direction) = match d.improved {
+                            Some(true) => ("▲", "up"),
+                            Some(false) => ("▼", "down"),
+                            None if d.previous.is_some() => ("=", "same"),
+                            None => ("", "none"),
+                        };
+                        let (mark, met) = match d.target_met {
+                            Some(true) => ("✓", "met"),
+                            Some(false) => ("✗", "missed"),
+                            None => ("", "none"),
+                        };
+                        let value = d.current.map(|v| format_number((v * 10.0).round() / 10.0)).unwrap_or_default();
+                        let title = format!(
+                            "{}: было {}, стало {value}{}",
+                            d.title,
+                            d.previous.map_or_else(|| fmt::NO_DATA.to_owned(), |v| format_number((v * 10.0).round() / 10.0)),
+                            d.target.as_ref().map(|t| format!(", ожидалось «{t}»")).unwrap_or_default()
+                        );
+                        view! {
+                            <td class=format!("num dyn dyn-{direction} target-{met}") title=title data-direction=direction data-target=met>
+                                {value} " " <span class="dyn-arrow">{arrow}</span> <span class="dyn-mark">{mark}</span>
+                            </td>
+                        }
+                        .into_any()
+                    }
+                    _ => view! { <td class="blank">{fmt::NO_REPORT}</td> }.into_any(),
+                })
+                .collect_view();
+            view! { <tr data-row=school.school.name.clone()><th scope="row">{school.school.name.clone()}</th>{cells}</tr> }
+        })
+        .collect_view();
+    let legend = criteria
+        .iter()
+        .enumerate()
+        .map(|(i, (_, title))| view! { <li value=number(title, i)>{title.split_once(". ").map_or(title.as_str(), |(_, t)| t).to_owned()}</li> })
+        .collect_view();
+    let compared = match (&a.compare_from, &a.card_period) {
+        (Some(from), Some(to)) => format!("Текущее значение за {to}; направление — против {from}."),
+        (None, Some(to)) => format!("Значения за {to}."),
+        _ => String::new(),
+    };
+    view! {
+        <p class="muted" data-testid="dynamics-periods">{compared}</p>
+        <p class="legend">
+            <span class="dyn-up">"▲ улучшение"</span>
+            <span class="dyn-down">"▼ ухудшение"</span>
+            <span>"= без изменений"</span>
+            <span class="target-met">"✓ цель достигнута"</span>
+            <span class="target-missed">"✗ цель не достигнута"</span>
+        </p>
+        <div class="table-wrap matrix">
+            <table data-testid="dynamics-matrix">
+                <thead><tr><th scope="col">"Школа"</th>{head}</tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+        <ol class="criteria-legend">{legend}</ol>
     }
 }

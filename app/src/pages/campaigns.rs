@@ -6,9 +6,10 @@
 use super::{Freshness, cached_view};
 use crate::api;
 use crate::ctx::use_ctx;
+use crate::fmt;
 use crate::store;
 use crate::table::{Cell, DataTable, Row, Table};
-use crate::util::{format_datetime, today};
+use crate::util::today;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{A, Redirect};
@@ -22,9 +23,9 @@ use opora_domain::sync::Change;
 
 fn standing_cell(s: Standing) -> Cell {
     let class = match s {
-        Standing::Done => "ok-text",
-        Standing::Due => "",
-        Standing::Overdue => "error-text",
+        Standing::Done => "state state-sent",
+        Standing::Due => "state state-due",
+        Standing::Overdue => "state state-overdue",
     };
     Cell::text(s.title_ru()).class(class).testid("standing")
 }
@@ -76,11 +77,11 @@ pub fn DepartmentCampaignList(user: UserId) -> impl IntoView {
                     head: ["Отчёт", "Период", "Срок", "Сдали", "Просрочено", ""].map(String::from).to_vec(),
                     rows: d.campaigns.iter().map(|c| {
                         let k = c.completeness;
-                        let overdue = Cell::text(k.overdue.to_string()).class(if k.overdue > 0 { "error-text" } else { "" });
+                        let overdue = Cell::text(fmt::count(k.overdue)).class(if k.overdue > 0 { "num error-text" } else { "num" });
                         Row::new(format!("{} {}", c.campaign.form, c.campaign.period), vec![
                             Cell::text(c.campaign.form_title.clone()),
-                            Cell::text(c.campaign.period.clone()),
-                            Cell::text(date_ru(&c.campaign.deadline)),
+                            Cell::text(c.campaign.period.clone()).class("nowrap"),
+                            Cell::text(date_ru(&c.campaign.deadline)).class("nowrap"),
                             Cell::text(format!("{} из {}", k.submitted, k.expected)).testid("submitted"),
                             overdue.testid("overdue"),
                             Cell::text("").button("Открыть", "open", c.campaign.id.to_string()),
@@ -145,7 +146,7 @@ fn CampaignSchools(user: UserId, id: String) -> impl IntoView {
     });
     view! {
         <p><A href="/department">"← Отдел образования"</A></p>
-        <div class="card">
+        <div class="card desk">
             {move || view.data.with(|d| d.as_ref().map(|d| view! {
                 <h1>{format!("{} — {}", d.campaign.form_title, d.campaign.period)}</h1>
                 <p>{format!("Срок сдачи: {}", date_ru(&d.campaign.deadline))}</p>
@@ -156,14 +157,14 @@ fn CampaignSchools(user: UserId, id: String) -> impl IntoView {
             let table = Table {
                 head: ["Школа", "Состояние", "Отчёт", "Отправлен", "Отправок", ""].map(String::from).to_vec(),
                 rows: d.schools.iter().map(|r| {
-                    let sent = r.sent.as_ref().map(|s| format!("{}, {}", format_datetime(s.at_ms), s.by)).unwrap_or_default();
+                    let sent = r.sent.as_ref().map(|s| format!("{}, {}", fmt::datetime(s.at_ms), s.by)).unwrap_or_else(|| fmt::NO_REPORT.to_owned());
                     let open = if r.sent.is_some() { Cell::text("").button("Смотреть", "open", r.school.id.to_string()) } else { Cell::text("") };
                     Row::new(r.school.name.clone(), vec![
                         Cell::text(r.school.name.clone()),
                         standing_cell(r.standing),
                         Cell::text(r.state.title_ru()),
                         Cell::text(sent),
-                        Cell::text(r.sent_count.to_string()),
+                        Cell::text(fmt::count(r.sent_count)).class("num"),
                         open,
                     ])
                 }).collect(),
@@ -198,7 +199,7 @@ fn SentReport(user: UserId, id: String, school: String) -> impl IntoView {
         Signal::derive(move || view.data.with(|d| d.as_ref().and_then(|d| d.revisions.last().map(|r| r.at_ms))));
     view! {
         <p><A href=back>"← Все школы"</A></p>
-        <div class="card">
+        <div class="card desk">
             {move || view.data.with(|d| d.as_ref().map(|d| view! {
                 <h1>{d.school.name.clone()}</h1>
                 <p>{format!("{} — {}", d.campaign.form_title, d.campaign.period)}</p>
@@ -207,7 +208,7 @@ fn SentReport(user: UserId, id: String, school: String) -> impl IntoView {
         </div>
         {move || view.data.get().map(|d| {
             let mut head = vec!["Показатель".to_owned()];
-            head.extend(d.revisions.iter().map(|r| format!("Отправка {}", format_datetime(r.at_ms))));
+            head.extend(d.revisions.iter().map(|r| format!("Отправка {}", fmt::datetime(r.at_ms))));
             let mut rows = Vec::new();
             for section in &d.form.sections {
                 rows.push(Row::new(section.id.clone(), vec![Cell::text(section.title.clone()).class("section-row")]));
@@ -229,7 +230,12 @@ fn SentReport(user: UserId, id: String, school: String) -> impl IntoView {
                     for (i, r) in d.revisions.iter().enumerate() {
                         let value = r.fields.get(&key).map_or("", String::as_str);
                         let changed = i > 0 && previous != Some(value);
-                        cells.push(Cell::text(value).class(if changed { "changed" } else { "" }));
+                        let cell = if value.trim().is_empty() {
+                            Cell::text("не заполнено").class(if changed { "changed blank" } else { "blank" })
+                        } else {
+                            Cell::text(value).class(if changed { "changed" } else { "" })
+                        };
+                        cells.push(cell);
                         previous = Some(value);
                     }
                     rows.push(Row::new(key, cells));
@@ -276,16 +282,27 @@ pub fn SchoolDue(user: UserId) -> impl IntoView {
                         if waiting && !state.is_sent() {
                             state = ReportState::Submitted;
                         }
-                        let mut status = standing_cell(standing(&c.deadline, &today, state));
+                        let standing = standing(&c.deadline, &today, state);
+                        let mut status = standing_cell(standing);
                         if waiting {
                             status.text.push_str(" (ждёт связи)");
                         }
                         Row::new(format!("{} {}", c.form, c.period), vec![
                             Cell::text(c.form_title.clone()),
-                            Cell::text(c.period.clone()),
-                            Cell::text(date_ru(&c.deadline)),
+                            Cell::text(c.period.clone()).class("nowrap"),
+                            Cell::text(date_ru(&c.deadline)).class("nowrap"),
                             status,
-                            Cell::text("").button("Заполнить", "open", format!("/reports/{}/{}", c.form, c.period)),
+                            // What makes sense now: a sent report is looked at (and changed only
+                            // deliberately), one not yet started is begun, a draft continued.
+                            Cell::text("").button(
+                                match (standing, state) {
+                                    (Standing::Done, _) => "Открыть",
+                                    (_, ReportState::NotStarted) => "Начать",
+                                    _ => "Продолжить",
+                                },
+                                "open",
+                                format!("/reports/{}/{}", c.form, c.period),
+                            ),
                         ])
                     }).collect(),
                     foot: None,

@@ -4,9 +4,9 @@
 use super::{Freshness, cached_view};
 use crate::api;
 use crate::ctx::use_ctx;
+use crate::fmt;
 use crate::store;
 use crate::table::{Cell, DataTable, Row, Table};
-use crate::util::percent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{A, Redirect};
@@ -31,7 +31,7 @@ pub fn Department() -> impl IntoView {
             view! { <div class="card"><p>"Этот раздел — для отдела образования."</p></div> }.into_any()
         }
         Some((user, Role::Municipal)) => view! {
-            <div class="card"><div class="actions"><A href="/department/analytics" attr:class="btn primary">"Аналитика и выгрузки"</A></div></div>
+            <div class="card desk"><div class="actions"><A href="/department/analytics" attr:class="btn primary">"Аналитика и выгрузки"</A></div></div>
             <Overview user municipality=None/>
             <super::campaigns::DepartmentCampaignList user/>
             <Privacy user/>
@@ -40,7 +40,7 @@ pub fn Department() -> impl IntoView {
         Some((user, Role::Regional | Role::Admin)) => match chosen() {
             Some(m) => view! {
                 <p><A href="/department">"← Все муниципалитеты"</A></p>
-                <div class="card"><div class="actions"><A href=format!("/department/analytics?municipality={m}") attr:class="btn primary">"Аналитика и выгрузки"</A></div></div>
+                <div class="card desk"><div class="actions"><A href=format!("/department/analytics?municipality={m}") attr:class="btn primary">"Аналитика и выгрузки"</A></div></div>
                 <Overview user municipality=Some(m)/>
             }
             .into_any(),
@@ -66,7 +66,7 @@ fn Overview(user: opora_domain::UserId, municipality: Option<MunicipalityId>) ->
     let (view, refresh) = cached_view::<SelfDiagnosisOverview>(user, &name, path);
     let generated = Signal::derive(move || view.data.with(|d| d.as_ref().map(|d| d.generated_at_ms)));
     view! {
-        <div class="card">
+        <div class="card desk">
             <h1>"Самодиагностика педагогов"</h1>
             {move || view.data.with(|d| d.as_ref().map(|d| view! { <p>{d.municipality.name.clone()}</p> }))}
             <Freshness generated_at=generated loading=view.loading error=view.error refresh/>
@@ -89,7 +89,7 @@ fn RegionOverview(user: opora_domain::UserId) -> impl IntoView {
         navigate(&format!("/department?municipality={municipality}"), Default::default());
     });
     view! {
-        <div class="card">
+        <div class="card desk">
             <h1>"Самодиагностика педагогов по муниципалитетам"</h1>
             <div class="actions"><A href="/department/analytics" attr:class="btn primary">"Аналитика по региону и выгрузки"</A></div>
             <Freshness generated_at=generated loading=view.loading error=view.error refresh/>
@@ -102,10 +102,10 @@ fn RegionOverview(user: opora_domain::UserId) -> impl IntoView {
                     .iter()
                     .map(|r| {
                         let name = Cell::text(r.municipality.name.clone()).button("Школы", "open", r.municipality.id.to_string());
-                        summary_row(r.municipality.name.clone(), name, &r.summary)
+                        summary_row(r.municipality.name.clone(), name, &r.summary, d.min_group)
                     })
                     .collect(),
-                foot: Some(summary_row("total".to_owned(), Cell::text("Всего по региону"), &d.total)),
+                foot: Some(summary_row("total".to_owned(), Cell::text("Всего по региону"), &d.total, d.min_group)),
                 testid: Some("region"),
             };
             view! {
@@ -162,38 +162,40 @@ fn Privacy(user: opora_domain::UserId) -> impl IntoView {
 }
 
 pub fn share(summary: &GroupSummary) -> String {
-    summary.completed_share().map(|s| percent(s * 100.0)).unwrap_or_else(|| "—".to_owned())
+    // No teachers, no share: «нет данных», never «0 %» or a dash to guess at.
+    fmt::share_or(summary.completed_share(), fmt::NO_DATA)
 }
 
-pub fn stat_cell(stat: &AreaStat) -> Cell {
+/// An area's mean score, or why it is not shown.
+pub fn stat_cell(stat: &AreaStat, min_group: u32) -> Cell {
     match stat {
-        AreaStat::Suppressed => Cell::text("недостаточно данных").class("suppressed").title(
+        AreaStat::Suppressed => Cell::text(fmt::small_group(min_group)).class("suppressed").title(
             "Меньше минимального числа ответивших: показатель скрыт, чтобы не раскрывать ответы отдельных педагогов",
         ),
         AreaStat::Shown { mean_percent, deficit_share, .. } => {
             let class = if *mean_percent < 50.0 {
-                "cell-deficit"
+                "num cell-deficit"
             } else if *mean_percent >= 80.0 {
-                "cell-strength"
+                "num cell-strength"
             } else {
-                "cell-growth"
+                "num cell-growth"
             };
-            Cell::text(percent(*mean_percent))
+            Cell::text(fmt::percent(*mean_percent))
                 .class(class)
-                .title(format!("Дефицит у {} педагогов", percent(deficit_share * 100.0)))
+                .title(format!("Дефицит у {} педагогов", fmt::share(*deficit_share)))
         }
     }
 }
 
 /// A group's row: name, teachers, completed, share, then one cell per area.
-pub fn summary_row(key: String, name: Cell, summary: &GroupSummary) -> Row {
+pub fn summary_row(key: String, name: Cell, summary: &GroupSummary, min_group: u32) -> Row {
     let mut cells = vec![
         name,
-        Cell::text(summary.teachers.to_string()).testid("teachers"),
-        Cell::text(summary.completed.to_string()).testid("completed"),
-        Cell::text(share(summary)),
+        Cell::text(fmt::count(summary.teachers)).class("num").testid("teachers"),
+        Cell::text(fmt::count(summary.completed)).class("num").testid("completed"),
+        Cell::text(share(summary)).class("num"),
     ];
-    cells.extend(summary.areas.iter().map(|a| stat_cell(&a.stat)));
+    cells.extend(summary.areas.iter().map(|a| stat_cell(&a.stat, min_group)));
     Row::new(key, cells)
 }
 
@@ -210,9 +212,16 @@ fn OverviewTable(overview: SelfDiagnosisOverview) -> impl IntoView {
         rows: overview
             .schools
             .iter()
-            .map(|r| summary_row(r.school.name.clone(), Cell::text(r.school.name.clone()), &r.summary))
+            .map(|r| {
+                summary_row(r.school.name.clone(), Cell::text(r.school.name.clone()), &r.summary, overview.min_group)
+            })
             .collect(),
-        foot: Some(summary_row("total".to_owned(), Cell::text("Всего по муниципалитету"), &overview.total)),
+        foot: Some(summary_row(
+            "total".to_owned(),
+            Cell::text("Всего по муниципалитету"),
+            &overview.total,
+            overview.min_group,
+        )),
         testid: Some("overview"),
     };
     view! {

@@ -2,8 +2,8 @@
 
 use super::SELF_DIAGNOSIS;
 use crate::ctx::use_ctx;
+use crate::fmt;
 use crate::store;
-use crate::util::format_datetime;
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
 use opora_domain::diagnosis::unanswered_required;
@@ -74,7 +74,7 @@ fn TeacherHome(user: UserId) -> impl IntoView {
                         <ul class="plain">
                             {list.into_iter().map(|s| {
                                 let href = format!("/self-diagnosis/{}", s.submission.id);
-                                let when = format_datetime(s.submission.submitted_at_ms);
+                                let when = fmt::datetime(s.submission.submitted_at_ms);
                                 let (class, status) = match (&s.rejected, s.synced) {
                                     (Some(_), _) => ("badge deficit", "Отклонено сервером"),
                                     (None, true) => ("badge synced", "Отправлено"),

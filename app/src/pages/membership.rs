@@ -75,14 +75,14 @@ pub fn Membership(user: UserId, municipality: Option<String>, year: String) -> i
         });
     };
     view! {
-        <div class="card" data-testid="membership">
+        <div class="card no-print" data-testid="membership">
             {move || view.data.get().map(|v| {
                 let years = v.years.iter().map(|(y, n)| format!("{y}: {n}")).collect::<Vec<_>>().join(" · ");
                 view! {
                     <h2>{format!("Состав программы на {} учебный год", v.year)}</h2>
                     <p class="muted">{if v.decided { "По приказам отдела.".to_owned() } else { "Решений за этот год нет: текущие отметки школ.".to_owned() }}</p>
                     <p>{if years.is_empty() { String::new() } else { format!("Школ в программе по годам: {years}") }}</p>
-                    <table class="data">
+                    <div class="table-wrap"><table class="data">
                         <thead><tr><th>"Школа"</th><th>"Группа"</th><th>"Основание"</th><th>"Изменение"</th></tr></thead>
                         <tbody>
                             {v.schools.iter().map(|r| view! {
@@ -97,9 +97,9 @@ pub fn Membership(user: UserId, municipality: Option<String>, year: String) -> i
                                 </tr>
                             }).collect_view()}
                         </tbody>
-                    </table>
+                    </table></div>
                     <h3>{format!("Предложение правил выявления на {}", v.next_year)}</h3>
-                    <table class="data" data-testid="proposals">
+                    <div class="table-wrap"><table class="data" data-testid="proposals">
                         <thead><tr><th>"Школа"</th><th>"Сейчас"</th><th>"ШНОР"</th><th>"ШФНСУ"</th><th>"Предложение"</th></tr></thead>
                         <tbody>
                             {v.proposals.iter().map(|p| {
@@ -123,7 +123,7 @@ pub fn Membership(user: UserId, municipality: Option<String>, year: String) -> i
                                 }
                             }).collect_view()}
                         </tbody>
-                    </table>
+                    </table></div>
                     // The reasons in full, below the table: long texts would stretch a column.
                     <ul data-testid="proposal-reasons">
                         {v.proposals.iter().filter(|p| !p.reasons.is_empty()).map(|p| view! {

@@ -61,8 +61,8 @@ pub mod office {
 }
 
 use crate::ctx::use_ctx;
+use crate::fmt;
 use crate::store;
-use crate::util::format_datetime;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
@@ -163,7 +163,7 @@ pub fn Freshness(
 ) -> impl IntoView {
     view! {
         {move || generated_at.get().map(|at| view! {
-            <p class="muted" data-testid="generated">{format!("Данные на {}", format_datetime(at))}</p>
+            <p class="muted" data-testid="generated">{format!("Данные на {}", fmt::datetime(at))}</p>
         })}
         {move || error.get().map(|e| view! { <p class="error-text">{e}</p> })}
         <div class="actions">

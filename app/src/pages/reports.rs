@@ -7,9 +7,10 @@
 //! stays as typed. Sending to the department goes through a review of every problem.
 
 use crate::ctx::use_ctx;
+use crate::fmt;
 use crate::store::{self, ReportDraft};
 use crate::sync::sync_now;
-use crate::util::{format_datetime, now_ms};
+use crate::util::now_ms;
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -17,6 +18,8 @@ use opora_domain::report::{
     MAX_ROWS, ReportEdit, ReportField, ReportFieldKind, ReportForm, ReportKey, ReportSection, hold_back_unfit,
     read_field, read_report, row_key,
 };
+use opora_domain::report_layout::{Block, blocks};
+use opora_domain::ru_input::Unit;
 use opora_domain::sync::Change;
 use opora_domain::{FormId, UserId};
 
@@ -83,15 +86,11 @@ fn ReportList(user: UserId) -> impl IntoView {
                         {list.into_iter().map(|r| {
                             let title = forms.with(|fs| fs.iter().find(|f| f.id == r.key.form).map(|f| f.title.clone()))
                                 .unwrap_or_else(|| r.key.form.to_string());
-                            let status = match r.submitted_revision {
-                                Some(s) if s == r.revision => "отправлен",
-                                Some(_) => "изменён после отправки",
-                                None => "черновик",
-                            };
+                            let (status, class) = report_state(r.submitted_revision, r.revision);
                             let href = format!("/reports/{}/{}", r.key.form, r.key.period);
                             let trouble = !store::report_trouble(user, &r.key).is_empty();
                             view! {
-                                <li><A href=href>{format!("{title} — {}", r.key.period)}</A> " " <span class="badge pending">{status}</span>
+                                <li><A href=href>{format!("{title} — {}", r.key.period)}</A> " " <span class=class>{status}</span>
                                     {trouble.then(|| view! { " " <span class="badge error" data-testid="trouble-badge">"не всё отправлено — исправьте"</span> })}
                                 </li>
                             }
@@ -199,6 +198,14 @@ fn ReportEditor(user: UserId, key: ReportKey, form: ReportForm) -> impl IntoView
         store::server_report(user, &key.get_value())
     };
     let reviewing = RwSignal::new(false);
+    // A sent report opens closed: changing it makes a new version, so she is asked first.
+    let unlocked = RwSignal::new(false);
+    let asking = RwSignal::new(false);
+    let locked = move || {
+        !unlocked.get()
+            && !draft.with(|d| d.has_changes())
+            && server().is_some_and(|r| r.submitted_revision == Some(r.revision))
+    };
     let set_field = move |id: String, value: String| {
         draft.update(|d| {
             d.fields.insert(id, value);
@@ -235,16 +242,20 @@ fn ReportEditor(user: UserId, key: ReportKey, form: ReportForm) -> impl IntoView
         store::report_trouble(user, &key.get_value())
     };
     view! {
-        <div class="card">
+        <div class="card desk">
             <h1>{form.get_value().title}</h1>
             <p>{format!("Период: {}", key.get_value().period)}</p>
-            {move || server().map(|r| view! {
-                <p class="muted" data-testid="report-status">{format!(
-                    "На сервере: ревизия {}, {} · {}",
-                    r.revision,
-                    match r.submitted_revision { Some(s) if s == r.revision => "отправлен в отдел образования", Some(_) => "изменён после отправки", None => "черновик" },
-                    format_datetime(r.updated_at_ms)
-                )}</p>
+            {move || server().map(|r| {
+                let (_, class) = report_state(r.submitted_revision, r.revision);
+                let words = match r.submitted_revision {
+                    Some(s) if s == r.revision => "отправлен в отдел образования",
+                    Some(_) => "изменён после отправки — отправьте новую версию",
+                    None => "черновик, в отдел образования не отправлен",
+                };
+                view! {
+                    <p data-testid="report-status"><span class=class>{words}</span>
+                        <span class="muted">{format!(" · версия {} от {}", r.revision, fmt::datetime(r.updated_at_ms))}</span></p>
+                }
             })}
             {move || draft.with(|d| d.has_changes()).then(|| view! {
                 <p class="saved" data-testid="local-changes">"Изменения сохранены на этом устройстве и будут отправлены на сервер."</p>
@@ -269,7 +280,7 @@ fn ReportEditor(user: UserId, key: ReportKey, form: ReportForm) -> impl IntoView
                 <p class="muted">"Выберите значение или исправьте поле — после сохранения отметка исчезнет."</p>
             </div>
         })}
-        <Show when=move || !reviewing.get() fallback=move || view! {
+        <Show when=move || reviewing.get()>
             <div class="card" data-testid="review">
                 <h2>"Проверка перед отправкой"</h2>
                 {move || {
@@ -279,9 +290,11 @@ fn ReportEditor(user: UserId, key: ReportKey, form: ReportForm) -> impl IntoView
                     } else {
                         view! {
                             <p class="error-text">{format!("Исправьте: {}", list.len())}</p>
-                            <ul>{list.into_iter().map(|p| {
-                                let label = form.with_value(|f| f.label_of(p.field.as_str()));
-                                view! { <li>{format!("{label}: {}", p.message)}</li> }
+                            // Each problem named by its section and criterion, and linked to its field.
+                            <ul class="problems">{list.into_iter().map(|p| {
+                                let label = form.with_value(|f| problem_label(f, p.field.as_str()));
+                                let href = format!("#{}", field_anchor(p.field.as_str()));
+                                view! { <li><a href=href>{label}</a> ": " {p.message}</li> }
                             }).collect_view()}</ul>
                         }.into_any()
                     }
@@ -289,31 +302,139 @@ fn ReportEditor(user: UserId, key: ReportKey, form: ReportForm) -> impl IntoView
                 <div class="actions">
                     <button class="btn" on:click=move |_| reviewing.set(false)>"Вернуться к заполнению"</button>
                     <button class="btn primary" disabled=move || !problems().is_empty()
-                        on:click=move |_| { queue(true, Vec::new()); reviewing.set(false); }>"Отправить в отдел образования"</button>
-                </div>
-            </div>
-        }>
-            {form.get_value().sections.into_iter().map(|section| {
-                let on_leave = Callback::new(move |()| queue(false, Vec::new()));
-                if section.rows {
-                    return view! { <TableSection section draft set_field on_leave/> }.into_any();
-                }
-                view! {
-                    <div class="card">
-                        <h2>{section.title}</h2>
-                        {section.fields.into_iter().map(|field| {
-                            let key = field.id.to_string();
-                            view! { <FieldInput field key draft set_field on_leave/> }
-                        }).collect_view()}
-                    </div>
-                }.into_any()
-            }).collect_view()}
-            <div class="card">
-                <div class="actions">
-                    <button class="btn primary" on:click=move |_| reviewing.set(true)>"Проверить и отправить"</button>
+                        on:click=move |_| { queue(true, Vec::new()); reviewing.set(false); unlocked.set(false); }>"Отправить в отдел образования"</button>
                 </div>
             </div>
         </Show>
+        {move || locked().then(|| view! {
+            <div class="card sent-note" data-testid="sent-lock">
+                <p><strong>"Отчёт отправлен в отдел образования."</strong>" Поля закрыты, чтобы случайная правка не изменила отправленное."</p>
+                {move || if asking.get() {
+                    view! {
+                        <p class="warning-text">"Изменённый отчёт станет новой версией: отдел образования увидит её после повторной отправки, прежняя версия сохранится. Изменить?"</p>
+                        <div class="actions">
+                            <button class="btn primary" on:click=move |_| { unlocked.set(true); asking.set(false); }>"Да, изменить"</button>
+                            <button class="btn" on:click=move |_| asking.set(false)>"Отмена"</button>
+                        </div>
+                    }.into_any()
+                } else {
+                    view! { <div class="actions"><button class="btn" on:click=move |_| asking.set(true)>"Изменить отчёт"</button></div> }.into_any()
+                }}
+            </div>
+        })}
+        <fieldset class="report-body" disabled=locked>
+            {
+                let sections = form.get_value().sections;
+                let on_leave = Callback::new(move |()| queue(false, Vec::new()));
+                blocks(&sections).into_iter().map(|block| match block {
+                    Block::Table { range, columns } => {
+                        let sections = sections[range].to_vec();
+                        view! { <SectionsTable sections columns draft set_field on_leave/> }.into_any()
+                    }
+                    Block::Section(i) => {
+                        let section = sections[i].clone();
+                        if section.rows {
+                            return view! { <TableSection section draft set_field on_leave/> }.into_any();
+                        }
+                        view! {
+                            <div class="card" id=section_anchor(&section.id)>
+                                <h2>{section.title}</h2>
+                                {section.fields.into_iter().map(|field| {
+                                    let key = field.id.to_string();
+                                    view! { <FieldInput field key draft set_field on_leave/> }
+                                }).collect_view()}
+                            </div>
+                        }.into_any()
+                    }
+                }).collect_view()
+            }
+        </fieldset>
+        <div class="card">
+            <div class="actions">
+                <button class="btn primary" on:click=move |_| {
+                    reviewing.set(true);
+                    // The review opens above the form: bring it into sight.
+                    request_animation_frame(|| {
+                        if let Ok(Some(review)) = document().query_selector("[data-testid=review]") {
+                            review.scroll_into_view();
+                        }
+                    });
+                }>"Проверить и отправить"</button>
+            </div>
+        </div>
+    }
+}
+
+/// A report's state in words and the badge's colour: a draft, sent, or changed after sending.
+fn report_state(submitted: Option<u32>, revision: u32) -> (&'static str, &'static str) {
+    match submitted {
+        Some(s) if s == revision => ("отправлен", "badge state-sent"),
+        Some(_) => ("изменён после отправки", "badge state-changed"),
+        None => ("черновик", "badge state-draft"),
+    }
+}
+
+/// «1. Доля выпускников… — Текущий результат»: a field's label alone repeats in every section.
+fn problem_label(form: &ReportForm, key: &str) -> String {
+    match form.field_of_key(key) {
+        Some((section, _)) => format!("{} — {}", section.title, form.label_of(key)),
+        None => form.label_of(key),
+    }
+}
+
+fn section_anchor(id: &str) -> String {
+    format!("section-{id}")
+}
+
+/// Sections asking the same questions, as one table: a criterion per row, a question per column
+/// (`columns`, the fields' labels). On a phone each row becomes a card of labelled fields.
+#[component]
+fn SectionsTable(
+    sections: Vec<ReportSection>,
+    columns: Vec<String>,
+    draft: RwSignal<ReportDraft>,
+    set_field: impl Fn(String, String) + Copy + Send + Sync + 'static,
+    on_leave: Callback<()>,
+) -> impl IntoView {
+    // A hint every criterion shares is said once, under its column's heading, not in every cell.
+    let head = columns
+        .iter()
+        .map(|c| {
+            let hint =
+                sections.iter().find_map(|s| s.fields.iter().find(|f| &f.label == c)).and_then(|f| f.hint.clone());
+            view! { <th scope="col">{c.clone()}{hint.map(|h| view! { <span class="hint">{h}</span> })}</th> }
+        })
+        .collect_view();
+    let rows = sections
+        .into_iter()
+        .map(|section| {
+            let cells = columns
+                .iter()
+                .map(|column| match section.fields.iter().find(|f| &f.label == column) {
+                    Some(field) => {
+                        let (field, key) = (field.clone(), field.id.to_string());
+                        view! { <td><FieldInput field key draft set_field on_leave/></td> }.into_any()
+                    }
+                    None => view! { <td class="blank not-asked">"не требуется"</td> }.into_any(),
+                })
+                .collect_view();
+            view! {
+                <tr id=section_anchor(&section.id)>
+                    <th scope="row">{section.title}</th>
+                    {cells}
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="card">
+            <div class="form-grid-wrap">
+                <table class="form-grid">
+                    <thead><tr><th scope="col">"Критерий"</th>{head}</tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        </div>
     }
 }
 
@@ -421,11 +542,22 @@ fn FieldInput(
             }
         }
     });
+    let unit = match &field.kind {
+        ReportFieldKind::Value { unit, .. } | ReportFieldKind::Target { unit } => match unit {
+            Unit::Percent => Some("%"),
+            Unit::Points => Some("баллов"),
+            Unit::Count => None,
+        },
+        _ => None,
+    };
     view! {
         <label class="field" data-field=id.clone() id=field_anchor(&id)>
-            {field.label.clone()}
+            <span class="field-label">
+                {field.label.clone()}
+                {field.optional.then(|| view! { <span class="optional">" (необязательно)"</span> })}
+            </span>
             {field.hint.clone().map(|h| view! { <span class="hint">{h}</span> })}
-            {input}
+            <span class="input-row">{input}{unit.map(|u| view! { <span class="unit">{u}</span> })}</span>
             {counter}
             {move || error().map(|e| view! { <span class="error-text" role="alert">{e}</span> })}
         </label>
@@ -444,10 +576,7 @@ fn field_anchor(key: &str) -> String {
 fn ReportTroubleCard(trouble: store::ReportTrouble, form: StoredValue<ReportForm>) -> impl IntoView {
     let line = move |p: opora_domain::report::FieldProblem, what_to_do: &'static str| {
         // «9. Мероприятия … — Текущий результат»: a field's label alone repeats in every section.
-        let label = form.with_value(|f| match f.field_of_key(p.field.as_str()) {
-            Some((section, _)) => format!("{} — {}", section.title, f.label_of(p.field.as_str())),
-            None => f.label_of(p.field.as_str()),
-        });
+        let label = form.with_value(|f| problem_label(f, p.field.as_str()));
         let href = format!("#{}", field_anchor(p.field.as_str()));
         view! { <li><a href=href>{label}</a> ": " {p.message} " " <span class="muted">{what_to_do}</span></li> }
     };

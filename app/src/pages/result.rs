@@ -2,8 +2,8 @@
 //! offline, and equals what the server computes.
 
 use crate::ctx::use_ctx;
+use crate::fmt;
 use crate::store;
-use crate::util::{format_datetime, percent};
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
 use leptos_router::hooks::use_params_map;
@@ -107,11 +107,11 @@ pub fn Result() -> impl IntoView {
                         <div class="area-head">
                             <span class="area-title">{title}</span>
                             <span>
-                                {pct.map(percent).unwrap_or_default()} " "
+                                {pct.map(fmt::percent).unwrap_or_default()} " "
                                 <span class=format!("badge {class}")>{label}</span>
                             </span>
                         </div>
-                        <svg class="bar" viewBox="0 0 100 6" preserveAspectRatio="none" aria-hidden="true">
+                        <svg class="area-bar" viewBox="0 0 100 6" preserveAspectRatio="none" aria-hidden="true">
                             <rect class="track" x="0" y="0" width="100" height="6"/>
                             <rect class=class x="0" y="0" width=width height="6"/>
                         </svg>
@@ -119,16 +119,39 @@ pub fn Result() -> impl IntoView {
                 }
             })
             .collect_view();
+        // Three lines first: what she is good at, where she grows, what she lacks.
+        let by_level = |level: Level| {
+            let names: Vec<String> = profile
+                .areas
+                .iter()
+                .filter(|a| a.level == Some(level))
+                .filter_map(|a| form.section(&a.area).map(|s| s.title.clone()))
+                .collect();
+            if names.is_empty() { "нет".to_owned() } else { names.join("; ") }
+        };
+        let summary = [
+            ("Сильные стороны", Level::Strength, "strength"),
+            ("Зоны роста", Level::Growth, "growth"),
+            ("Дефициты", Level::Deficit, "deficit"),
+        ]
+        .map(|(title, level, class)| {
+            view! { <p class=format!("summary-line {class}")><strong>{title} ": "</strong>{by_level(level)}</p> }
+        })
+        .into_iter()
+        .collect_view();
+        // Topics folded per area: 31 topics at once made a page 8,000 px long on a phone.
         let plan = development_plan(&form, &profile)
             .into_iter()
             .map(|entry| {
                 let class = level_class(Some(entry.level));
+                let count = entry.topics.len();
                 view! {
-                    <div class="area">
-                        <div class="area-head">
+                    <details class="plan-area">
+                        <summary>
                             <span class="area-title">{entry.title.to_owned()}</span>
-                            <span class=format!("badge {class}")>{entry.level.title_ru()}</span>
-                        </div>
+                            " " <span class=format!("badge {class}")>{entry.level.title_ru()}</span>
+                            " " <span class="muted">{format!("{count} {}", crate::util::plural(count, "тема", "темы", "тем"))}</span>
+                        </summary>
                         <ul class="plan">
                             {entry.topics.into_iter().map(|t| view! {
                                 <li><strong>{t.title.clone()}</strong>
@@ -136,7 +159,7 @@ pub fn Result() -> impl IntoView {
                                 </li>
                             }).collect_view()}
                         </ul>
-                    </div>
+                    </details>
                 }
             })
             .collect_view();
@@ -144,19 +167,29 @@ pub fn Result() -> impl IntoView {
         view! {
             <div class="card">
                 <h1>"Результаты самодиагностики"</h1>
-                <p>{format!("{subject} · {}", format_datetime(s.submitted_at_ms))} " " {status}</p>
+                <p>{format!("{subject} · {}", fmt::datetime(s.submitted_at_ms))} " " {status}</p>
                 <div class="legend">
                     <span class="badge deficit">"Дефицит"</span>
                     <span class="badge growth">"Зона роста"</span>
                     <span class="badge strength">"Сильная сторона"</span>
                 </div>
+                <div class="summary" data-testid="summary">{summary}</div>
                 <div data-testid="areas">{areas}</div>
             </div>
-            <div class="card">
-                <h2>"Рекомендуемые темы для развития"</h2>
+            <div class="card my-plan" data-testid="plan">
+                <h2>"Мой план развития"</h2>
                 <p class="muted">"Сначала — дефициты, затем зоны роста. Обсудите их с руководителем при составлении \
                     индивидуального плана профессионального развития."</p>
                 {plan}
+                <div class="actions no-print">
+                    <button class="btn" on:click=move |_| {
+                        // On paper every folded area is open.
+                        while let Ok(Some(folded)) = document().query_selector("details.plan-area:not([open])") {
+                            let _ = folded.set_attribute("open", "");
+                        }
+                        let _ = window().print();
+                    }>"Распечатать план"</button>
+                </div>
             </div>
             <div class="actions"><A href="/" attr:class="btn">"На главную"</A></div>
         }

@@ -6,9 +6,9 @@
 use super::{CachedView, Freshness, cached_view};
 use crate::api;
 use crate::ctx::use_ctx;
+use crate::fmt;
 use crate::pages::department::{share, stat_cell};
 use crate::table::{Cell, DataTable, Row, Table};
-use crate::util::{format_datetime, percent};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -50,7 +50,7 @@ fn CodeSlip(code: IssuedCode, on_close: Callback<()>) -> impl IntoView {
             <p>"Адрес: " <strong>{origin}</strong></p>
             <p>"Логин: " <strong data-testid="slip-login">{code.account.login.clone()}</strong></p>
             <p>"Код активации: " <strong class="code" data-testid="slip-code">{code.code.clone()}</strong></p>
-            <p>{format!("Код действует один раз, до {}.", format_datetime(code.expires_at_ms))}</p>
+            <p>{format!("Код действует один раз, до {}.", fmt::datetime(code.expires_at_ms))}</p>
             <p class="muted">"На странице входа выберите «Первый вход: у меня есть код активации», введите код и \
                 придумайте пароль. Код больше не будет показан: распечатайте или перепишите его."</p>
             <div class="actions no-print">
@@ -139,7 +139,7 @@ fn Teachers(
                     };
                     // The time only where the department allows individual results; otherwise whether.
                     let done = match (t.last_submitted_at_ms, t.submitted) {
-                        (Some(at), _) => format_datetime(at),
+                        (Some(at), _) => fmt::datetime(at),
                         (None, true) => "пройдена".to_owned(),
                         (None, false) => "не пройдена".to_owned(),
                     };
@@ -244,7 +244,7 @@ fn Results(results: CachedView<SchoolSelfDiagnosis>, refresh: Callback<()>) -> i
                     <DataTable table=Table {
                         head: vec!["Область".to_owned(), "Средний балл".to_owned()],
                         rows: r.areas.iter().zip(&s.areas).map(|(title, a)| {
-                            Row::new(title.id.to_string(), vec![Cell::text(title.title.clone()), stat_cell(&a.stat)])
+                            Row::new(title.id.to_string(), vec![Cell::text(title.title.clone()), stat_cell(&a.stat, r.min_group)])
                         }).collect(),
                         foot: None,
                         testid: Some("school-areas"),
@@ -261,7 +261,7 @@ fn Results(results: CachedView<SchoolSelfDiagnosis>, refresh: Callback<()>) -> i
                             let rows = list.iter().map(|t| {
                                 let mut cells = vec![Cell::text(t.full_name.clone())];
                                 cells.extend(r.areas.iter().map(|a| {
-                                    Cell::text(t.profile.area(&a.id).and_then(|x| x.percent()).map_or_else(|| "—".to_owned(), percent))
+                                    Cell::text(t.profile.area(&a.id).and_then(|x| x.percent()).map_or_else(|| fmt::NO_DATA.to_owned(), fmt::percent))
                                 }));
                                 Row::new(t.teacher.to_string(), cells)
                             }).collect();

@@ -291,25 +291,51 @@ pub async fn export_xlsx(
     Ok(attachment(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &name))
 }
 
+/// The workbook a specialist keeps: a bold title, a shaded header frozen with the first column,
+/// columns as wide as their content, shares as percentages and the deficit heat map in the
+/// screen's colours.
 fn workbook(sheets: &[Sheet]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Format, Workbook};
+    use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook};
+    const HEADER_ROW: u32 = 2;
     let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let wrap = Format::new().set_text_wrap().set_bold();
+    let title = Format::new().set_bold().set_font_size(13);
+    let header = Format::new()
+        .set_text_wrap()
+        .set_bold()
+        .set_background_color(Color::RGB(0xEEF2F6))
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Top);
+    let percent = Format::new().set_num_format("0.0%");
+    let heat: Vec<Format> =
+        sheets::HEAT_COLOURS.iter().map(|c| percent.clone().set_background_color(Color::RGB(*c))).collect();
+    let suppressed = Format::new().set_italic().set_font_color(Color::RGB(0x5B6675));
+    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     for sheet in sheets {
         let ws = book.add_worksheet();
         ws.set_name(&sheet.name)?;
-        ws.write_string_with_format(0, 0, &sheet.title, &bold)?;
+        ws.write_string_with_format(0, 0, &sheet.title, &title)?;
         for (c, head) in sheet.head.iter().enumerate() {
-            ws.write_string_with_format(2, c as u16, head, &wrap)?;
-            ws.set_column_width(c as u16, if c == 0 { 40 } else { 16 })?;
+            ws.write_string_with_format(HEADER_ROW, c as u16, head, &header)?;
+            ws.set_column_width(c as u16, column_width(sheet, c))?;
         }
         for (r, row) in sheet.rows.iter().enumerate() {
             for (c, value) in row.iter().enumerate() {
-                let (r, c) = (r as u32 + 3, c as u16);
+                let (r, c) = (r as u32 + HEADER_ROW + 1, c as u16);
                 match value {
                     Value::Number(n) => {
                         ws.write_number(r, c, *n)?;
+                    }
+                    Value::Share(n) if sheet.heat_from.is_some_and(|from| usize::from(c) >= from) => {
+                        ws.write_number_with_format(r, c, *n, &heat[sheets::heat_level(*n)])?;
+                    }
+                    Value::Share(n) => {
+                        ws.write_number_with_format(r, c, *n, &percent)?;
+                    }
+                    Value::Text(t) if t == sheets::SUPPRESSED => {
+                        ws.write_string_with_format(r, c, t, &suppressed)?;
+                    }
+                    Value::Text(t) if t.chars().count() > 40 => {
+                        ws.write_string_with_format(r, c, t, &wrap)?;
                     }
                     Value::Text(t) => {
                         ws.write_string(r, c, t)?;
@@ -318,6 +344,17 @@ fn workbook(sheets: &[Sheet]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
                 }
             }
         }
+        // The header stays on screen while scrolling down, the names while scrolling right.
+        ws.set_freeze_panes(HEADER_ROW + 1, 1)?;
     }
     book.save_to_buffer()
+}
+
+/// A column as wide as its longest cell (in characters), between 10 and 60; a header wraps
+/// rather than widening a column of small numbers.
+fn column_width(sheet: &Sheet, column: usize) -> f64 {
+    let longest =
+        sheet.rows.iter().filter_map(|row| row.get(column)).map(|v| v.display().chars().count()).max().unwrap_or(0);
+    let header_word = sheet.head[column].split_whitespace().map(|w| w.chars().count()).max().unwrap_or(0);
+    (longest.max(header_word) as f64 + 2.0).clamp(10.0, 60.0)
 }
