@@ -377,6 +377,17 @@ fn dynamics_matrix(a: &DepartmentAnalytics) -> impl IntoView + use<> {
         .dynamics
         .iter()
         .map(|school| {
+            // A school without a card for the year shown: one cell says so, no older figures.
+            if school.no_report {
+                let span = criteria.len().max(1).to_string();
+                return view! {
+                    <tr data-row=school.school.name.clone()>
+                        <th scope="row">{school.school.name.clone()}</th>
+                        <td class="blank" colspan=span>{fmt::NO_REPORT}</td>
+                    </tr>
+                }
+                .into_any();
+            }
             let cells = criteria
                 .iter()
                 .map(|(criterion, _)| match school.rows.iter().find(|d| &d.criterion == criterion) {
@@ -406,10 +417,12 @@ fn dynamics_matrix(a: &DepartmentAnalytics) -> impl IntoView + use<> {
                         }
                         .into_any()
                     }
-                    _ => view! { <td class="blank">{fmt::NO_REPORT}</td> }.into_any(),
+                    // The school sent its card, but not this criterion's figure.
+                    _ => view! { <td class="blank">{fmt::NO_DATA}</td> }.into_any(),
                 })
                 .collect_view();
             view! { <tr data-row=school.school.name.clone()><th scope="row">{school.school.name.clone()}</th>{cells}</tr> }
+                .into_any()
         })
         .collect_view();
     let legend = criteria
