@@ -200,6 +200,14 @@ fn main() {
     };
     // Each view alone (the deficits and topics need the profiles; the others run with none), then
     // everything as the endpoint does it, then the tables the exports and the screen are made of.
+    // `OPORA_BENCH_DUMP=FILE`: write every view's output as JSON and stop, to check that a change
+    // of speed changed no result.
+    if let Ok(path) = std::env::var("OPORA_BENCH_DUMP") {
+        let dump: Vec<_> = ["-", "m", "c", "a", "ca", "ak", "d", "mcakd"].iter().map(|v| build(&inputs(v))).collect();
+        std::fs::write(&path, serde_json::to_string_pretty(&dump).expect("serialisable")).expect("writable");
+        println!("wrote {path}");
+        return;
+    }
     let cases = [
         ("nothing but the schools (what every view costs)", "-"),
         ("indicators, cluster monitoring and clusters", "m"),
