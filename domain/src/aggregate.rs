@@ -12,7 +12,7 @@
 //! in steps of at least `k` teachers, and [`summarise_atoms`] takes an atom's area into a figure
 //! only when at least `k` of its members have a score there.
 
-use crate::scoring::{Level, Profile};
+use crate::scoring::{AreaScore, Level, Profile};
 use crate::{AreaId, MunicipalityId, SchoolId, SubjectCode, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -148,6 +148,18 @@ impl<'a> Released<'a> {
         self.atoms.iter().filter(|a| !a.is_pool() && a.schools.contains(&school)).collect()
     }
 
+    /// Every school's own atoms (as [`Released::of_school`] gives them, in key order), found once
+    /// for a table of many schools instead of a pass over all atoms per school.
+    pub fn cells_by_school(&self) -> HashMap<SchoolId, Vec<&Atom<'a>>> {
+        let mut cells: HashMap<SchoolId, Vec<&Atom<'a>>> = HashMap::new();
+        for atom in self.atoms.iter().filter(|a| !a.is_pool()) {
+            for school in &atom.schools {
+                cells.entry(*school).or_default().push(atom);
+            }
+        }
+        cells
+    }
+
     /// A figure over a set of schools (a filter of the department's view): the cells of those
     /// schools, and each pool whose schools are all in the set. A pool reaching outside the set
     /// is left out whole: taking part of it would let two filters differ by less than an atom.
@@ -174,6 +186,39 @@ struct Live {
     route: AtomKey,
 }
 
+/// Hashes the replay's numbers and ids: the default SipHash guards a map against keys chosen to
+/// collide, which numbers handed out in order and ids the server generated are not, and costs
+/// most of the replay's time.
+#[derive(Default)]
+struct NumberHasher(u64);
+
+impl std::hash::Hasher for NumberHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        // Folded 128-bit product: every bit of the input reaches the low bits the table indexes by.
+        let product = u128::from(self.0 ^ n) * 0x9e37_79b9_7f4a_7c15;
+        self.0 = (product as u64) ^ ((product >> 64) as u64);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
+
+type NumberMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<NumberHasher>>;
+type NumberSet<K> = HashSet<K, std::hash::BuildHasherDefault<NumberHasher>>;
+
 /// The replay's state of one teacher; teachers, cells and atoms are numbered in order of first
 /// appearance so that the replay hashes small integers, never ids and subject strings.
 #[derive(Default)]
@@ -189,9 +234,9 @@ struct TeacherState {
 struct AtomState {
     key: AtomKey,
     /// Who was published at the last release, with which submission.
-    published: HashMap<usize, usize>,
+    published: NumberMap<usize, usize>,
     /// Who may have changed since, each with whether she counts as a change right now.
-    pending: HashMap<usize, bool>,
+    pending: NumberMap<usize, bool>,
     /// How many of `pending` count as a change: kept up to date as teachers move, so checking an
     /// atom costs nothing however many teachers wait in it (a large pool).
     changes: usize,
@@ -201,15 +246,15 @@ struct CellState {
     atom: usize,
     pool: usize,
     /// Distinct teachers who ever submitted here.
-    submitters: HashSet<usize>,
+    submitters: NumberSet<usize>,
     own: bool,
     /// Teachers whose latest submission is here.
-    live: HashSet<usize>,
+    live: NumberSet<usize>,
 }
 
 #[derive(Default)]
 struct Replay<'a> {
-    teacher_ids: HashMap<UserId, usize>,
+    teacher_ids: NumberMap<UserId, usize>,
     teachers: Vec<TeacherState>,
     cell_ids: HashMap<(SchoolId, Option<&'a SubjectCode>), usize>,
     cells: Vec<CellState>,
@@ -223,8 +268,8 @@ impl<'a> Replay<'a> {
         *self.atom_ids.entry(key).or_insert_with_key(|key| {
             self.atoms.push(AtomState {
                 key: key.clone(),
-                published: HashMap::new(),
-                pending: HashMap::new(),
+                published: NumberMap::default(),
+                pending: NumberMap::default(),
                 changes: 0,
             });
             next
@@ -239,7 +284,7 @@ impl<'a> Replay<'a> {
         let atom = self.atom(AtomKey::Cell { school: r.school, subject: subject.cloned() });
         let pool = self.atom(AtomKey::Pool { municipality: r.municipality, subject: subject.cloned() });
         let id = self.cells.len();
-        self.cells.push(CellState { atom, pool, submitters: HashSet::new(), own: false, live: HashSet::new() });
+        self.cells.push(CellState { atom, pool, submitters: NumberSet::default(), own: false, live: NumberSet::default() });
         self.cell_ids.insert((r.school, subject), id);
         id
     }
@@ -471,8 +516,14 @@ pub struct AreaBlock {
 }
 
 pub fn area_block(atom: &Atom<'_>, area: &AreaId, k: u32) -> Option<AreaBlock> {
+    area_block_at(atom, usize::MAX, area, k)
+}
+
+/// [`area_block`] for the area that is usually the `index`th of a profile (profiles list their
+/// areas in the form's order): looked up there first, by name only when it is not.
+pub fn area_block_at(atom: &Atom<'_>, index: usize, area: &AreaId, k: u32) -> Option<AreaBlock> {
     let mut block = AreaBlock::default();
-    for score in atom.members.iter().filter_map(|p| p.area(area)) {
+    for score in atom.members.iter().filter_map(|p| area_at(p, index, area)) {
         let (Some(percent), Some(level)) = (score.percent(), score.level) else { continue };
         block.respondents += 1;
         block.percent_sum += percent;
@@ -482,13 +533,21 @@ pub fn area_block(atom: &Atom<'_>, area: &AreaId, k: u32) -> Option<AreaBlock> {
     (block.respondents >= k.max(1)).then_some(block)
 }
 
+fn area_at<'p>(profile: &'p Profile, index: usize, area: &AreaId) -> Option<&'p AreaScore> {
+    match profile.areas.get(index) {
+        Some(score) if &score.area == area => Some(score),
+        _ => profile.area(area),
+    }
+}
+
 /// A group's figures as the sum of whole atoms. `teachers` and `completed` are counts of accounts
 /// and of teachers who submitted, which say nothing about anyone's answers.
 pub fn summarise_atoms(areas: &[AreaId], teachers: u32, completed: u32, atoms: &[&Atom<'_>], k: u32) -> GroupSummary {
     let areas = areas
         .iter()
-        .map(|area| {
-            let total = atoms.iter().filter_map(|atom| area_block(atom, area, k)).fold(AreaBlock::default(), |s, b| {
+        .enumerate()
+        .map(|(index, area)| {
+            let total = atoms.iter().filter_map(|atom| area_block_at(atom, index, area, k)).fold(AreaBlock::default(), |s, b| {
                 AreaBlock {
                     respondents: s.respondents + b.respondents,
                     percent_sum: s.percent_sum + b.percent_sum,

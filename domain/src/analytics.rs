@@ -7,7 +7,7 @@
 //! Which indicators exist and how they are computed is data ([`IndicatorDef`]), so a region can
 //! add one without code.
 
-use crate::aggregate::{AreaBlock, Received, area_block, members, release, summarise_atoms};
+use crate::aggregate::{AreaBlock, Received, area_block_at, members, release, summarise_atoms};
 use crate::api::{
     AnalyticsScope, AreaTitle, CampaignStanding, DepartmentAnalytics, SchoolDynamics, SchoolGroup,
     SchoolIdentification, SchoolRoadmap, SchoolSelfDiagnosisRow, SubjectDeficits, TopicNeed,
@@ -1157,6 +1157,7 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
     let k = inputs.min_group;
     let released = release(inputs.submissions, k);
     let counts: HashMap<SchoolId, u32> = inputs.teacher_counts.iter().copied().collect();
+    let cells_of = released.cells_by_school();
     let deficits = schools
         .iter()
         .map(|(school, _)| {
@@ -1164,7 +1165,7 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
             let completed = released.submitted_at([&school.id]);
             SchoolSelfDiagnosisRow {
                 school: school.clone(),
-                summary: summarise_atoms(&area_ids, teachers, completed, &released.of_school(school.id), k),
+                summary: summarise_atoms(&area_ids, teachers, completed, cells_of.get(&school.id).map_or(&[], Vec::as_slice), k),
             }
         })
         .collect();
@@ -1213,7 +1214,7 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
     let mut needing: HashMap<(usize, Option<&SubjectCode>), u32> = HashMap::new();
     for atom in &shown {
         for (index, section) in inputs.self_diagnosis.sections.iter().enumerate() {
-            if let Some(AreaBlock { needing: n @ 1.., .. }) = area_block(atom, &section.id, k) {
+            if let Some(AreaBlock { needing: n @ 1.., .. }) = area_block_at(atom, index, &section.id, k) {
                 *needing.entry((index, atom.subject())).or_default() += n;
             }
         }
