@@ -17,7 +17,7 @@ use crate::form::FormDefinition;
 use crate::merge::Fields;
 use crate::org::{SchoolFlags, SchoolRef};
 use crate::period::{Date, Period, date_of_iso};
-use crate::report::{CellValue, ReportFieldKind, ReportForm, read_report};
+use crate::report::{CellValue, ReportFieldKind, ReportForm, read_field};
 use crate::roadmap::{self, PlanItem, Progress, Quarter, RoadmapSummary, read_status};
 use crate::ru_input::{Reading, improved, read_target};
 use crate::{AreaId, ItemId, SchoolId, SubjectCode};
@@ -61,12 +61,33 @@ pub enum RareCount {
 /// The read values of one school's report, by field id.
 pub type ReadReport = BTreeMap<ItemId, CellValue>;
 
+/// What [`crate::report::read_report`] reads, without its list of problems: the views never show them, and
+/// their messages (numbers formatted into sentences) cost more than reading the values.
 pub fn read(form: &ReportForm, fields: &Fields) -> ReadReport {
-    read_report(form, fields).0
+    let mut read = ReadReport::new();
+    for section in &form.sections {
+        if section.rows {
+            for row in section.rows_in(fields) {
+                for field in &section.fields {
+                    let key = crate::report::row_key(field.id.as_str(), row);
+                    if let Ok(Some(value)) = read_field(field, fields.get(key.as_str()).map(String::as_str)) {
+                        read.insert(ItemId(key), value);
+                    }
+                }
+            }
+        } else {
+            for field in &section.fields {
+                if let Ok(Some(value)) = read_field(field, fields.get(field.id.as_str()).map(String::as_str)) {
+                    read.insert(field.id.clone(), value);
+                }
+            }
+        }
+    }
+    read
 }
 
 fn number(read: &ReadReport, id: &str) -> Option<f64> {
-    match read.get(&ItemId::from(id))? {
+    match read.get(id)? {
         CellValue::Measured { reading } => reading.value(),
         CellValue::YesNo { yes } => Some(if *yes { 1.0 } else { 0.0 }),
         _ => None,
@@ -998,8 +1019,8 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
             _ => HashMap::new(),
         }
     };
-    let monitoring_read = of_period(inputs.monitoring, monitoring_period.as_ref());
-    let cluster_read = of_period(inputs.cluster_monitoring, monitoring_period.as_ref());
+    let mut monitoring_read = of_period(inputs.monitoring, monitoring_period.as_ref());
+    let mut cluster_read = of_period(inputs.cluster_monitoring, monitoring_period.as_ref());
     let cluster_defs = inputs.cluster_monitoring.map(|c| cluster_indicator_defs(c.form)).unwrap_or_default();
     let stats_of = |defs: &[IndicatorDef], reads: &HashMap<SchoolId, ReadReport>| -> Vec<IndicatorStats> {
         if reads.is_empty() {
@@ -1015,12 +1036,13 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         let mut merged: Vec<(SchoolRef, ReadReport)> = schools
             .iter()
             .filter_map(|(s, _)| {
-                let (m, c) = (monitoring_read.get(&s.id), cluster_read.get(&s.id));
+                // The reads are not needed after this: moved, not copied (a school is listed once).
+                let (m, c) = (monitoring_read.remove(&s.id), cluster_read.remove(&s.id));
                 if m.is_none() && c.is_none() {
                     return None;
                 }
-                let mut read = m.cloned().unwrap_or_default();
-                read.extend(c.into_iter().flat_map(|c| c.iter().map(|(k, v)| (k.clone(), v.clone()))));
+                let mut read = m.unwrap_or_default();
+                read.extend(c.into_iter().flatten());
                 Some((s.clone(), read))
             })
             .collect();
