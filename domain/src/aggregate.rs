@@ -186,9 +186,9 @@ struct Live {
     route: AtomKey,
 }
 
-/// Hashes the replay's numbers and ids: the default SipHash guards a map against keys chosen to
-/// collide, which numbers handed out in order and ids the server generated are not, and costs
-/// most of the replay's time.
+/// Hashes the replay's numbers, ids and subject codes: the default SipHash guards a map against
+/// keys chosen to collide, which numbers handed out in order, ids the server generated and
+/// subjects checked against the form are not, and it cost most of the replay's time.
 #[derive(Default)]
 struct NumberHasher(u64);
 
@@ -256,9 +256,9 @@ struct CellState {
 struct Replay<'a> {
     teacher_ids: NumberMap<UserId, usize>,
     teachers: Vec<TeacherState>,
-    cell_ids: HashMap<(SchoolId, Option<&'a SubjectCode>), usize>,
+    cell_ids: NumberMap<(SchoolId, Option<&'a SubjectCode>), usize>,
     cells: Vec<CellState>,
-    atom_ids: HashMap<AtomKey, usize>,
+    atom_ids: NumberMap<AtomKey, usize>,
     atoms: Vec<AtomState>,
 }
 
@@ -284,7 +284,13 @@ impl<'a> Replay<'a> {
         let atom = self.atom(AtomKey::Cell { school: r.school, subject: subject.cloned() });
         let pool = self.atom(AtomKey::Pool { municipality: r.municipality, subject: subject.cloned() });
         let id = self.cells.len();
-        self.cells.push(CellState { atom, pool, submitters: NumberSet::default(), own: false, live: NumberSet::default() });
+        self.cells.push(CellState {
+            atom,
+            pool,
+            submitters: NumberSet::default(),
+            own: false,
+            live: NumberSet::default(),
+        });
         self.cell_ids.insert((r.school, subject), id);
         id
     }
@@ -424,7 +430,6 @@ impl<'a> Replay<'a> {
     }
 }
 
-
 /// Replays a region's submissions in the server's order of receipt and returns each atom as last
 /// released. Deterministic and stateless: the same submissions give the same atoms, so nothing
 /// but the submissions themselves (with their receipt order) has to be stored.
@@ -478,7 +483,8 @@ fn released_atoms<'a>(
     published: HashMap<AtomKey, BTreeMap<UserId, usize>>,
     live: impl Iterator<Item = usize>,
 ) -> Released<'a> {
-    let municipality_of: HashMap<SchoolId, MunicipalityId> = order.iter().map(|r| (r.school, r.municipality)).collect();
+    let municipality_of: NumberMap<SchoolId, MunicipalityId> =
+        order.iter().map(|r| (r.school, r.municipality)).collect();
     let mut atoms: Vec<Atom<'a>> = published
         .into_iter()
         .filter(|(_, members)| !members.is_empty())
@@ -547,14 +553,15 @@ pub fn summarise_atoms(areas: &[AreaId], teachers: u32, completed: u32, atoms: &
         .iter()
         .enumerate()
         .map(|(index, area)| {
-            let total = atoms.iter().filter_map(|atom| area_block_at(atom, index, area, k)).fold(AreaBlock::default(), |s, b| {
-                AreaBlock {
+            let total = atoms.iter().filter_map(|atom| area_block_at(atom, index, area, k)).fold(
+                AreaBlock::default(),
+                |s, b| AreaBlock {
                     respondents: s.respondents + b.respondents,
                     percent_sum: s.percent_sum + b.percent_sum,
                     deficits: s.deficits + b.deficits,
                     needing: s.needing + b.needing,
-                }
-            });
+                },
+            );
             let stat = if total.respondents == 0 {
                 AreaStat::Suppressed
             } else {

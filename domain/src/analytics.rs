@@ -776,8 +776,13 @@ pub fn dynamics_against_targets(
             _ => None,
         }
     };
-    let mut data_years: Vec<i32> =
-        reports.iter().filter_map(|r| begun_period(&r.period, today)).map(|p| p.target_year()).collect();
+    // The periods parsed above (a school's period twice is the same year twice).
+    let mut data_years: Vec<i32> = by_key
+        .keys()
+        .map(|(_, p)| *p)
+        .filter(|p| today.is_none_or(|today| p.has_begun(today)))
+        .map(|p| p.target_year())
+        .collect();
     data_years.sort_unstable();
     data_years.dedup();
     let mut out = Vec::new();
@@ -1187,7 +1192,13 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
             let completed = released.submitted_at([&school.id]);
             SchoolSelfDiagnosisRow {
                 school: school.clone(),
-                summary: summarise_atoms(&area_ids, teachers, completed, cells_of.get(&school.id).map_or(&[], Vec::as_slice), k),
+                summary: summarise_atoms(
+                    &area_ids,
+                    teachers,
+                    completed,
+                    cells_of.get(&school.id).map_or(&[], Vec::as_slice),
+                    k,
+                ),
             }
         })
         .collect();
