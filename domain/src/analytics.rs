@@ -767,10 +767,11 @@ pub fn dynamics_against_targets(
     // Only the two fields a target needs are read, from the reports of the year and the year
     // before of each year's ШНОР schools: reading whole reports would read every field of every
     // school and year (the benchmark's five years at 2,000 schools).
-    let by_key: HashMap<(SchoolId, Period), &SchoolReport> =
-        reports.iter().filter_map(|r| Some(((r.school, Period::parse(&r.period).ok()?), r))).collect();
-    let field_value = |school: SchoolId, period: Period, field: Option<&crate::report::ReportField>| -> Option<f64> {
-        let (report, field) = (by_key.get(&(school, period))?, field?);
+    // Each school's report of each period, as its index in `reports` (the last one wins).
+    let by_key: HashMap<(SchoolId, Period), usize> =
+        reports.iter().enumerate().filter_map(|(i, r)| Some(((r.school, Period::parse(&r.period).ok()?), i))).collect();
+    let field_value = |report: usize, field: Option<&crate::report::ReportField>| -> Option<f64> {
+        let (report, field) = (&reports[report], field?);
         match crate::report::read_field(field, report.fields.get(field.id.as_str()).map(String::as_str)).ok()?? {
             CellValue::Measured { reading } => reading.value(),
             _ => None,
@@ -798,6 +799,13 @@ pub fn dynamics_against_targets(
         years.dedup();
         let fail_id = form.field(&ItemId::from(format!("{}.fail", t.procedure).as_str()));
         let high_id = form.field(&ItemId::from(format!("{}.high", t.procedure).as_str()));
+        // A year's values are read again as the next year's values before: each read once, kept
+        // by report index ([fail, high]).
+        let mut read_values: Vec<[Option<Option<f64>>; 2]> = vec![[None, None]; reports.len()];
+        let mut value = |report: usize, high: bool| -> Option<f64> {
+            *read_values[report][usize::from(high)]
+                .get_or_insert_with(|| field_value(report, if high { high_id } else { fail_id }))
+        };
         for year in years {
             let (Some(period), Some(before)) = (period_of(year), period_of(year - 1)) else { continue };
             let (now_key, before_key) = (period, before);
@@ -806,14 +814,17 @@ pub fn dynamics_against_targets(
                 .or_insert_with(|| low_schools_of_year(period.academic_year()));
             let (mut schools, mut improved) = (0, 0);
             for school in low.iter() {
-                let (Some(then), Some(now)) =
-                    (field_value(*school, before_key, fail_id), field_value(*school, now_key, fail_id))
+                let (Some(&then_report), Some(&now_report)) =
+                    (by_key.get(&(*school, before_key)), by_key.get(&(*school, now_key)))
                 else {
+                    continue;
+                };
+                let (Some(then), Some(now)) = (value(then_report, false), value(now_report, false)) else {
                     continue;
                 };
                 schools += 1;
                 let more_high = matches!(
-                    (field_value(*school, before_key, high_id), field_value(*school, now_key, high_id)),
+                    (value(then_report, true), value(now_report, true)),
                     (Some(a), Some(b)) if b > a + 1e-9
                 );
                 if now < then - 1e-9 || ((now - then).abs() < 1e-9 && more_high) {
