@@ -449,7 +449,12 @@ pub fn release<'a>(received: &[Received<'a>], k: u32) -> Released<'a> {
     let k = k.max(1) as usize;
     let mut order: Vec<&Received<'a>> = received.iter().collect();
     order.sort_by_key(|r| r.receipt);
-    let mut replay = Replay::default();
+    // Sized for every submission being a new teacher: rehashing as they grew showed in profiles.
+    let mut replay = Replay {
+        teacher_ids: NumberMap::with_capacity_and_hasher(order.len(), Default::default()),
+        teachers: Vec::with_capacity(order.len()),
+        ..Replay::default()
+    };
     for (i, r) in order.iter().enumerate() {
         replay.receive(i, r, k);
     }
