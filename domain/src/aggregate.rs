@@ -12,7 +12,7 @@
 //! in steps of at least `k` teachers, and [`summarise_atoms`] takes an atom's area into a figure
 //! only when at least `k` of its members have a score there.
 
-use crate::scoring::{Level, Profile};
+use crate::scoring::{AreaScore, Level, Profile};
 use crate::{AreaId, MunicipalityId, SchoolId, SubjectCode, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -148,6 +148,18 @@ impl<'a> Released<'a> {
         self.atoms.iter().filter(|a| !a.is_pool() && a.schools.contains(&school)).collect()
     }
 
+    /// Every school's own atoms (as [`Released::of_school`] gives them, in key order), found once
+    /// for a table of many schools instead of a pass over all atoms per school.
+    pub fn cells_by_school(&self) -> HashMap<SchoolId, Vec<&Atom<'a>>> {
+        let mut cells: HashMap<SchoolId, Vec<&Atom<'a>>> = HashMap::new();
+        for atom in self.atoms.iter().filter(|a| !a.is_pool()) {
+            for school in &atom.schools {
+                cells.entry(*school).or_default().push(atom);
+            }
+        }
+        cells
+    }
+
     /// A figure over a set of schools (a filter of the department's view): the cells of those
     /// schools, and each pool whose schools are all in the set. A pool reaching outside the set
     /// is left out whole: taking part of it would let two filters differ by less than an atom.
@@ -167,10 +179,255 @@ impl<'a> Released<'a> {
 }
 
 /// A teacher's current submission and the atom it is routed to.
+#[cfg(test)]
 struct Live {
     /// Index into the receipt-ordered submissions.
     at: usize,
     route: AtomKey,
+}
+
+/// Hashes the replay's numbers, ids and subject codes: the default SipHash guards a map against
+/// keys chosen to collide, which numbers handed out in order, ids the server generated and
+/// subjects checked against the form are not, and it cost most of the replay's time.
+#[derive(Default)]
+struct NumberHasher(u64);
+
+impl std::hash::Hasher for NumberHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        // Folded 128-bit product: every bit of the input reaches the low bits the table indexes by.
+        let product = u128::from(self.0 ^ n) * 0x9e37_79b9_7f4a_7c15;
+        self.0 = (product as u64) ^ ((product >> 64) as u64);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
+
+type NumberMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<NumberHasher>>;
+type NumberSet<K> = HashSet<K, std::hash::BuildHasherDefault<NumberHasher>>;
+
+/// The replay's state of one teacher; teachers, cells and atoms are numbered in order of first
+/// appearance so that the replay hashes small integers, never ids and subject strings.
+#[derive(Default)]
+struct TeacherState {
+    /// Her latest submission: its index in receipt order, the atom it is routed to, its cell.
+    live: Option<(usize, usize, usize)>,
+    /// The atom publishing her now.
+    published_in: Option<usize>,
+    /// The atoms she is pending in (a handful at most).
+    pending_in: Vec<usize>,
+}
+
+struct AtomState {
+    key: AtomKey,
+    /// Who was published at the last release, with which submission.
+    published: NumberMap<usize, usize>,
+    /// Who may have changed since, each with whether she counts as a change right now.
+    pending: NumberMap<usize, bool>,
+    /// How many of `pending` count as a change: kept up to date as teachers move, so checking an
+    /// atom costs nothing however many teachers wait in it (a large pool).
+    changes: usize,
+}
+
+struct CellState {
+    atom: usize,
+    pool: usize,
+    /// Distinct teachers who ever submitted here.
+    submitters: NumberSet<usize>,
+    own: bool,
+    /// Teachers whose latest submission is here.
+    live: NumberSet<usize>,
+}
+
+#[derive(Default)]
+struct Replay<'a> {
+    teacher_ids: NumberMap<UserId, usize>,
+    teachers: Vec<TeacherState>,
+    cell_ids: NumberMap<(SchoolId, Option<&'a SubjectCode>), usize>,
+    cells: Vec<CellState>,
+    atom_ids: NumberMap<AtomKey, usize>,
+    atoms: Vec<AtomState>,
+}
+
+impl<'a> Replay<'a> {
+    fn atom(&mut self, key: AtomKey) -> usize {
+        let next = self.atoms.len();
+        *self.atom_ids.entry(key).or_insert_with_key(|key| {
+            self.atoms.push(AtomState {
+                key: key.clone(),
+                published: NumberMap::default(),
+                pending: NumberMap::default(),
+                changes: 0,
+            });
+            next
+        })
+    }
+
+    fn cell(&mut self, r: &Received<'a>) -> usize {
+        let subject = r.profile.subject.as_ref();
+        if let Some(id) = self.cell_ids.get(&(r.school, subject)) {
+            return *id;
+        }
+        let atom = self.atom(AtomKey::Cell { school: r.school, subject: subject.cloned() });
+        let pool = self.atom(AtomKey::Pool { municipality: r.municipality, subject: subject.cloned() });
+        let id = self.cells.len();
+        self.cells.push(CellState {
+            atom,
+            pool,
+            submitters: NumberSet::default(),
+            own: false,
+            live: NumberSet::default(),
+        });
+        self.cell_ids.insert((r.school, subject), id);
+        id
+    }
+
+    fn teacher(&mut self, id: UserId) -> usize {
+        let next = self.teachers.len();
+        *self.teacher_ids.entry(id).or_insert_with(|| {
+            self.teachers.push(TeacherState::default());
+            next
+        })
+    }
+
+    /// Whether a pending teacher is a change of the atom: submitted again (here or elsewhere)
+    /// since its release, or entered it while no other atom publishes her. Moved by a cell
+    /// leaving the pool with the same submission: not a change.
+    fn counts(&self, teacher: usize, atom: usize) -> bool {
+        let t = &self.teachers[teacher];
+        let Some((at, route, _)) = t.live else { return false };
+        match self.atoms[atom].published.get(&teacher) {
+            Some(published_at) => at != *published_at,
+            None => route == atom && t.published_in.is_none(),
+        }
+    }
+
+    fn add_pending(&mut self, atom: usize, teacher: usize) {
+        if self.atoms[atom].pending.contains_key(&teacher) {
+            return;
+        }
+        let counts = self.counts(teacher, atom);
+        let a = &mut self.atoms[atom];
+        a.pending.insert(teacher, counts);
+        a.changes += usize::from(counts);
+        self.teachers[teacher].pending_in.push(atom);
+    }
+
+    /// After her submission, route or publication changed: whether she counts as a change of each
+    /// atom she waits in.
+    fn refresh(&mut self, teacher: usize) {
+        for i in 0..self.teachers[teacher].pending_in.len() {
+            let atom = self.teachers[teacher].pending_in[i];
+            let now = self.counts(teacher, atom);
+            let a = &mut self.atoms[atom];
+            let was = a.pending.insert(teacher, now).unwrap_or(false);
+            a.changes = a.changes + usize::from(now) - usize::from(was);
+        }
+    }
+
+    fn receive(&mut self, i: usize, r: &Received<'a>, k: usize) {
+        let cell = self.cell(r);
+        let teacher = self.teacher(r.teacher);
+        let c = &mut self.cells[cell];
+        c.submitters.insert(teacher);
+        let newly_own = c.submitters.len() >= k && !c.own;
+        c.own |= newly_own;
+        let (cell_atom, pool) = (c.atom, c.pool);
+        let route = if c.own { cell_atom } else { pool };
+        let mut dirty: Vec<usize> = Vec::new();
+        let previous = self.teachers[teacher].live.replace((i, route, cell));
+        self.refresh(teacher);
+        if let Some((_, previous_route, previous_cell)) = previous {
+            self.cells[previous_cell].live.remove(&teacher);
+            self.add_pending(previous_route, teacher);
+            dirty.push(previous_route);
+        }
+        self.cells[cell].live.insert(teacher);
+        self.add_pending(route, teacher);
+        dirty.push(route);
+        if newly_own {
+            // The cell's teachers still in the pool move to the cell with the submission they have.
+            let moving: Vec<usize> = self.cells[cell]
+                .live
+                .iter()
+                .copied()
+                .filter(|t| self.teachers[*t].live.is_some_and(|(_, route, _)| route == pool))
+                .collect();
+            for t in moving {
+                if let Some(live) = &mut self.teachers[t].live {
+                    live.1 = cell_atom;
+                }
+                self.refresh(t);
+                self.add_pending(pool, t);
+                self.add_pending(cell_atom, t);
+            }
+            dirty.push(pool);
+        }
+        dirty.sort_unstable();
+        dirty.dedup();
+        // Releasing one atom may free teachers another atom was waiting for: settle until quiet,
+        // smallest key first. Each release publishes or unpublishes at least one stale teacher, so
+        // this ends.
+        while let Some(atom) = self.pop_first(&mut dirty) {
+            if self.atoms[atom].changes < k {
+                continue;
+            }
+            let candidates: Vec<usize> = self.atoms[atom].pending.drain().map(|(t, _)| t).collect();
+            for t in &candidates {
+                self.teachers[*t].pending_in.retain(|a| *a != atom);
+            }
+            let mut waiting = Vec::new();
+            for t in candidates {
+                let Some((at, route, _)) = self.teachers[t].live else { continue };
+                let published_here = self.atoms[atom].published.contains_key(&t);
+                match published_here {
+                    true if route == atom => {
+                        self.atoms[atom].published.insert(t, at);
+                    }
+                    true => {
+                        self.atoms[atom].published.remove(&t);
+                        self.teachers[t].published_in = None;
+                        self.refresh(t);
+                        // Wherever she is routed now may have been waiting for her.
+                        if !dirty.contains(&route) {
+                            dirty.push(route);
+                        }
+                    }
+                    false if route == atom && self.teachers[t].published_in.is_none() => {
+                        self.atoms[atom].published.insert(t, at);
+                        self.teachers[t].published_in = Some(atom);
+                        self.refresh(t);
+                    }
+                    false if route == atom => waiting.push(t),
+                    // Came and went between two releases: never published here.
+                    false => {}
+                }
+            }
+            self.atoms[atom].changes = 0;
+            for t in waiting {
+                self.add_pending(atom, t);
+            }
+        }
+    }
+
+    /// Takes the dirty atom with the smallest key (the order the plain replay settles in).
+    fn pop_first(&self, dirty: &mut Vec<usize>) -> Option<usize> {
+        let (index, _) = dirty.iter().enumerate().min_by(|a, b| self.atoms[*a.1].key.cmp(&self.atoms[*b.1].key))?;
+        Some(dirty.swap_remove(index))
+    }
 }
 
 /// Replays a region's submissions in the server's order of receipt and returns each atom as last
@@ -192,108 +449,47 @@ pub fn release<'a>(received: &[Received<'a>], k: u32) -> Released<'a> {
     let k = k.max(1) as usize;
     let mut order: Vec<&Received<'a>> = received.iter().collect();
     order.sort_by_key(|r| r.receipt);
-    let cell_of = |r: &Received<'_>| (r.school, r.profile.subject.clone());
-    let pool_of = |r: &Received<'_>| AtomKey::Pool { municipality: r.municipality, subject: r.profile.subject.clone() };
-
-    let mut submitters: HashMap<(SchoolId, Option<SubjectCode>), HashSet<UserId>> = HashMap::new();
-    let mut own_cells: HashSet<(SchoolId, Option<SubjectCode>)> = HashSet::new();
-    let mut live: HashMap<UserId, Live> = HashMap::new();
-    // Teachers whose latest submission is in each cell.
-    let mut cell_live: HashMap<(SchoolId, Option<SubjectCode>), BTreeSet<UserId>> = HashMap::new();
-    // Per atom, who was published at its last release (with which submission), and who may have
-    // changed since: only those are looked at, so a large pool costs nothing per submission.
-    let mut published: HashMap<AtomKey, BTreeMap<UserId, usize>> = HashMap::new();
-    let mut pending: HashMap<AtomKey, BTreeSet<UserId>> = HashMap::new();
-    let mut published_in: HashMap<UserId, AtomKey> = HashMap::new();
-
+    // Sized for every submission being a new teacher: rehashing as they grew showed in profiles.
+    let mut replay = Replay {
+        teacher_ids: NumberMap::with_capacity_and_hasher(order.len(), Default::default()),
+        teachers: Vec::with_capacity(order.len()),
+        ..Replay::default()
+    };
     for (i, r) in order.iter().enumerate() {
-        let cell = cell_of(r);
-        let cell_key = AtomKey::Cell { school: cell.0, subject: cell.1.clone() };
-        let seen = submitters.entry(cell.clone()).or_default();
-        seen.insert(r.teacher);
-        let newly_own = seen.len() >= k && own_cells.insert(cell.clone());
-        let route = if own_cells.contains(&cell) { cell_key.clone() } else { pool_of(r) };
-        let mut dirty: BTreeSet<AtomKey> = BTreeSet::new();
-        if let Some(previous) = live.insert(r.teacher, Live { at: i, route: route.clone() }) {
-            if let Some(members) = cell_live.get_mut(&cell_of(order[previous.at])) {
-                members.remove(&r.teacher);
-            }
-            pending.entry(previous.route.clone()).or_default().insert(r.teacher);
-            dirty.insert(previous.route);
-        }
-        cell_live.entry(cell.clone()).or_default().insert(r.teacher);
-        pending.entry(route.clone()).or_default().insert(r.teacher);
-        dirty.insert(route);
-        if newly_own {
-            // The cell's teachers still in the pool move to the cell with the submission they have.
-            let pool = pool_of(r);
-            for teacher in cell_live.get(&cell).into_iter().flatten() {
-                if let Some(l) = live.get_mut(teacher).filter(|l| l.route == pool) {
-                    l.route = cell_key.clone();
-                    pending.entry(pool.clone()).or_default().insert(*teacher);
-                    pending.entry(cell_key.clone()).or_default().insert(*teacher);
-                }
-            }
-            dirty.insert(pool);
-        }
-        // Releasing one atom may free teachers another atom was waiting for: settle until quiet.
-        // Each release publishes or unpublishes at least one stale teacher, so this ends.
-        while let Some(atom) = dirty.pop_first() {
-            let candidates: Vec<UserId> = pending.get(&atom).into_iter().flatten().copied().collect();
-            let before = published.entry(atom.clone()).or_default();
-            let mut changes = 0;
-            for teacher in &candidates {
-                let l = &live[teacher];
-                changes += usize::from(match before.get(teacher) {
-                    // Submitted again (here or elsewhere) since the release: a change. Moved by the
-                    // cell leaving the pool, same submission: not counted, but applied at release.
-                    Some(at) => l.at != *at,
-                    // Entered, unless another atom still publishes her.
-                    None => l.route == atom && !published_in.contains_key(teacher),
-                });
-            }
-            if changes < k {
-                continue;
-            }
-            let mut waiting = BTreeSet::new();
-            for teacher in candidates {
-                let l = &live[&teacher];
-                match before.contains_key(&teacher) {
-                    true if l.route == atom => {
-                        before.insert(teacher, l.at);
-                    }
-                    true => {
-                        before.remove(&teacher);
-                        published_in.remove(&teacher);
-                        // Wherever she is routed now may have been waiting for her.
-                        dirty.insert(l.route.clone());
-                    }
-                    false if l.route == atom && !published_in.contains_key(&teacher) => {
-                        before.insert(teacher, l.at);
-                        published_in.insert(teacher, atom.clone());
-                    }
-                    false if l.route == atom => {
-                        waiting.insert(teacher);
-                    }
-                    // Came and went between two releases: never published here.
-                    false => {}
-                }
-            }
-            pending.insert(atom, waiting);
-        }
+        replay.receive(i, r, k);
     }
-
-    released(&order, published, &live)
+    let mut ids: Vec<UserId> = vec![UserId(uuid::Uuid::nil()); replay.teachers.len()];
+    for (id, index) in &replay.teacher_ids {
+        ids[*index] = *id;
+    }
+    let published = replay
+        .atoms
+        .into_iter()
+        .map(|a| (a.key, a.published.into_iter().map(|(t, at)| (ids[t], at)).collect()))
+        .collect();
+    released_atoms(&order, published, replay.teachers.iter().filter_map(|t| t.live.map(|(at, _, _)| at)))
 }
 
 /// The published atoms (members as the indexes of their submissions in `order`) as figures'
 /// inputs, and each school's count of teachers with a live submission.
+#[cfg(test)]
 fn released<'a>(
     order: &[&Received<'a>],
     published: HashMap<AtomKey, BTreeMap<UserId, usize>>,
     live: &HashMap<UserId, Live>,
 ) -> Released<'a> {
-    let municipality_of: HashMap<SchoolId, MunicipalityId> = order.iter().map(|r| (r.school, r.municipality)).collect();
+    released_atoms(order, published, live.values().map(|l| l.at))
+}
+
+/// The published atoms as figures' inputs (members in the order of their ids), and each school's
+/// count of teachers with a live submission (`live`: the indexes in `order` of those submissions).
+fn released_atoms<'a>(
+    order: &[&Received<'a>],
+    published: HashMap<AtomKey, BTreeMap<UserId, usize>>,
+    live: impl Iterator<Item = usize>,
+) -> Released<'a> {
+    let municipality_of: NumberMap<SchoolId, MunicipalityId> =
+        order.iter().map(|r| (r.school, r.municipality)).collect();
     let mut atoms: Vec<Atom<'a>> = published
         .into_iter()
         .filter(|(_, members)| !members.is_empty())
@@ -313,8 +509,8 @@ fn released<'a>(
         .collect();
     atoms.sort_by(|a, b| a.key.cmp(&b.key));
     let mut submitted: HashMap<SchoolId, u32> = HashMap::new();
-    for l in live.values() {
-        *submitted.entry(order[l.at].school).or_default() += 1;
+    for at in live {
+        *submitted.entry(order[at].school).or_default() += 1;
     }
     Released { atoms, submitted }
 }
@@ -331,8 +527,14 @@ pub struct AreaBlock {
 }
 
 pub fn area_block(atom: &Atom<'_>, area: &AreaId, k: u32) -> Option<AreaBlock> {
+    area_block_at(atom, usize::MAX, area, k)
+}
+
+/// [`area_block`] for the area that is usually the `index`th of a profile (profiles list their
+/// areas in the form's order): looked up there first, by name only when it is not.
+pub fn area_block_at(atom: &Atom<'_>, index: usize, area: &AreaId, k: u32) -> Option<AreaBlock> {
     let mut block = AreaBlock::default();
-    for score in atom.members.iter().filter_map(|p| p.area(area)) {
+    for score in atom.members.iter().filter_map(|p| area_at(p, index, area)) {
         let (Some(percent), Some(level)) = (score.percent(), score.level) else { continue };
         block.respondents += 1;
         block.percent_sum += percent;
@@ -342,20 +544,29 @@ pub fn area_block(atom: &Atom<'_>, area: &AreaId, k: u32) -> Option<AreaBlock> {
     (block.respondents >= k.max(1)).then_some(block)
 }
 
+fn area_at<'p>(profile: &'p Profile, index: usize, area: &AreaId) -> Option<&'p AreaScore> {
+    match profile.areas.get(index) {
+        Some(score) if &score.area == area => Some(score),
+        _ => profile.area(area),
+    }
+}
+
 /// A group's figures as the sum of whole atoms. `teachers` and `completed` are counts of accounts
 /// and of teachers who submitted, which say nothing about anyone's answers.
 pub fn summarise_atoms(areas: &[AreaId], teachers: u32, completed: u32, atoms: &[&Atom<'_>], k: u32) -> GroupSummary {
     let areas = areas
         .iter()
-        .map(|area| {
-            let total = atoms.iter().filter_map(|atom| area_block(atom, area, k)).fold(AreaBlock::default(), |s, b| {
-                AreaBlock {
+        .enumerate()
+        .map(|(index, area)| {
+            let total = atoms.iter().filter_map(|atom| area_block_at(atom, index, area, k)).fold(
+                AreaBlock::default(),
+                |s, b| AreaBlock {
                     respondents: s.respondents + b.respondents,
                     percent_sum: s.percent_sum + b.percent_sum,
                     deficits: s.deficits + b.deficits,
                     needing: s.needing + b.needing,
-                }
-            });
+                },
+            );
             let stat = if total.respondents == 0 {
                 AreaStat::Suppressed
             } else {

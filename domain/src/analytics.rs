@@ -7,7 +7,7 @@
 //! Which indicators exist and how they are computed is data ([`IndicatorDef`]), so a region can
 //! add one without code.
 
-use crate::aggregate::{AreaBlock, Received, area_block, members, release, summarise_atoms};
+use crate::aggregate::{AreaBlock, Received, area_block_at, members, release, summarise_atoms};
 use crate::api::{
     AnalyticsScope, AreaTitle, CampaignStanding, DepartmentAnalytics, SchoolDynamics, SchoolGroup,
     SchoolIdentification, SchoolRoadmap, SchoolSelfDiagnosisRow, SubjectDeficits, TopicNeed,
@@ -17,7 +17,7 @@ use crate::form::FormDefinition;
 use crate::merge::Fields;
 use crate::org::{SchoolFlags, SchoolRef};
 use crate::period::{Date, Period, date_of_iso};
-use crate::report::{CellValue, ReportFieldKind, ReportForm, read_report};
+use crate::report::{CellValue, ReportFieldKind, ReportForm, read_field};
 use crate::roadmap::{self, PlanItem, Progress, Quarter, RoadmapSummary, read_status};
 use crate::ru_input::{Reading, improved, read_target};
 use crate::{AreaId, ItemId, SchoolId, SubjectCode};
@@ -61,12 +61,33 @@ pub enum RareCount {
 /// The read values of one school's report, by field id.
 pub type ReadReport = BTreeMap<ItemId, CellValue>;
 
+/// What [`crate::report::read_report`] reads, without its list of problems: the views never show them, and
+/// their messages (numbers formatted into sentences) cost more than reading the values.
 pub fn read(form: &ReportForm, fields: &Fields) -> ReadReport {
-    read_report(form, fields).0
+    let mut read = ReadReport::new();
+    for section in &form.sections {
+        if section.rows {
+            for row in section.rows_in(fields) {
+                for field in &section.fields {
+                    let key = crate::report::row_key(field.id.as_str(), row);
+                    if let Ok(Some(value)) = read_field(field, fields.get(key.as_str()).map(String::as_str)) {
+                        read.insert(ItemId(key), value);
+                    }
+                }
+            }
+        } else {
+            for field in &section.fields {
+                if let Ok(Some(value)) = read_field(field, fields.get(field.id.as_str()).map(String::as_str)) {
+                    read.insert(field.id.clone(), value);
+                }
+            }
+        }
+    }
+    read
 }
 
 fn number(read: &ReadReport, id: &str) -> Option<f64> {
-    match read.get(&ItemId::from(id))? {
+    match read.get(id)? {
         CellValue::Measured { reading } => reading.value(),
         CellValue::YesNo { yes } => Some(if *yes { 1.0 } else { 0.0 }),
         _ => None,
@@ -411,6 +432,12 @@ pub fn assessment_flags(results: &[ProcedureResult], rules: &IdentificationRules
     let failed: Vec<&ProcedureResult> =
         results.iter().filter(|r| r.fail_percent >= rules.fail_percent - 1e-9).collect();
     let mut flags = Vec::new();
+    if failed.is_empty() {
+        return flags;
+    }
+    // The same in every flag's rule: written once (2,000 schools' flags spent a quarter of their
+    // time writing it again).
+    let threshold = percent(rules.fail_percent);
     let mut years: Vec<u32> = failed.iter().map(|r| r.year).collect();
     years.sort_unstable();
     years.dedup();
@@ -421,8 +448,7 @@ pub fn assessment_flags(results: &[ProcedureResult], rules: &IdentificationRules
                 in_year.iter().map(|r| format!("{} — {}", r.title, percent(r.fail_percent))).collect();
             flags.push(Flag {
                 rule: format!(
-                    "Не менее {} участников ниже минимума в {} и более процедурах за год",
-                    percent(rules.fail_percent),
+                    "Не менее {threshold} участников ниже минимума в {} и более процедурах за год",
                     rules.failed_procedures_in_a_year
                 ),
                 explanation: format!("{year} год: {}", list.join("; ")),
@@ -438,10 +464,7 @@ pub fn assessment_flags(results: &[ProcedureResult], rules: &IdentificationRules
         runs.sort_by_key(|r| r.year);
         if let Some(pair) = runs.windows(2).find(|w| w[1].year == w[0].year + 1) {
             flags.push(Flag {
-                rule: format!(
-                    "Не менее {} участников ниже минимума в одной процедуре два года подряд",
-                    percent(rules.fail_percent)
-                ),
+                rule: format!("Не менее {threshold} участников ниже минимума в одной процедуре два года подряд"),
                 explanation: format!(
                     "{}: {} год — {}, {} год — {}",
                     pair[0].title,
@@ -746,17 +769,23 @@ pub fn dynamics_against_targets(
     // Only the two fields a target needs are read, from the reports of the year and the year
     // before of each year's ШНОР schools: reading whole reports would read every field of every
     // school and year (the benchmark's five years at 2,000 schools).
-    let by_key: HashMap<(SchoolId, Period), &SchoolReport> =
-        reports.iter().filter_map(|r| Some(((r.school, Period::parse(&r.period).ok()?), r))).collect();
-    let field_value = |school: SchoolId, period: Period, field: Option<&crate::report::ReportField>| -> Option<f64> {
-        let (report, field) = (by_key.get(&(school, period))?, field?);
+    // Each school's report of each period, as its index in `reports` (the last one wins).
+    let by_key: HashMap<(SchoolId, Period), usize> =
+        reports.iter().enumerate().filter_map(|(i, r)| Some(((r.school, Period::parse(&r.period).ok()?), i))).collect();
+    let field_value = |report: usize, field: Option<&crate::report::ReportField>| -> Option<f64> {
+        let (report, field) = (&reports[report], field?);
         match crate::report::read_field(field, report.fields.get(field.id.as_str()).map(String::as_str)).ok()?? {
             CellValue::Measured { reading } => reading.value(),
             _ => None,
         }
     };
-    let mut data_years: Vec<i32> =
-        reports.iter().filter_map(|r| begun_period(&r.period, today)).map(|p| p.target_year()).collect();
+    // The periods parsed above (a school's period twice is the same year twice).
+    let mut data_years: Vec<i32> = by_key
+        .keys()
+        .map(|(_, p)| *p)
+        .filter(|p| today.is_none_or(|today| p.has_begun(today)))
+        .map(|p| p.target_year())
+        .collect();
     data_years.sort_unstable();
     data_years.dedup();
     let mut out = Vec::new();
@@ -772,6 +801,13 @@ pub fn dynamics_against_targets(
         years.dedup();
         let fail_id = form.field(&ItemId::from(format!("{}.fail", t.procedure).as_str()));
         let high_id = form.field(&ItemId::from(format!("{}.high", t.procedure).as_str()));
+        // A year's values are read again as the next year's values before: each read once, kept
+        // by report index ([fail, high]).
+        let mut read_values: Vec<[Option<Option<f64>>; 2]> = vec![[None, None]; reports.len()];
+        let mut value = |report: usize, high: bool| -> Option<f64> {
+            *read_values[report][usize::from(high)]
+                .get_or_insert_with(|| field_value(report, if high { high_id } else { fail_id }))
+        };
         for year in years {
             let (Some(period), Some(before)) = (period_of(year), period_of(year - 1)) else { continue };
             let (now_key, before_key) = (period, before);
@@ -780,14 +816,17 @@ pub fn dynamics_against_targets(
                 .or_insert_with(|| low_schools_of_year(period.academic_year()));
             let (mut schools, mut improved) = (0, 0);
             for school in low.iter() {
-                let (Some(then), Some(now)) =
-                    (field_value(*school, before_key, fail_id), field_value(*school, now_key, fail_id))
+                let (Some(&then_report), Some(&now_report)) =
+                    (by_key.get(&(*school, before_key)), by_key.get(&(*school, now_key)))
                 else {
+                    continue;
+                };
+                let (Some(then), Some(now)) = (value(then_report, false), value(now_report, false)) else {
                     continue;
                 };
                 schools += 1;
                 let more_high = matches!(
-                    (field_value(*school, before_key, high_id), field_value(*school, now_key, high_id)),
+                    (value(then_report, true), value(now_report, true)),
                     (Some(a), Some(b)) if b > a + 1e-9
                 );
                 if now < then - 1e-9 || ((now - then).abs() < 1e-9 && more_high) {
@@ -1000,8 +1039,8 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
             _ => HashMap::new(),
         }
     };
-    let monitoring_read = of_period(inputs.monitoring, monitoring_period.as_ref());
-    let cluster_read = of_period(inputs.cluster_monitoring, monitoring_period.as_ref());
+    let mut monitoring_read = of_period(inputs.monitoring, monitoring_period.as_ref());
+    let mut cluster_read = of_period(inputs.cluster_monitoring, monitoring_period.as_ref());
     let cluster_defs = inputs.cluster_monitoring.map(|c| cluster_indicator_defs(c.form)).unwrap_or_default();
     let stats_of = |defs: &[IndicatorDef], reads: &HashMap<SchoolId, ReadReport>| -> Vec<IndicatorStats> {
         if reads.is_empty() {
@@ -1017,12 +1056,13 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         let mut merged: Vec<(SchoolRef, ReadReport)> = schools
             .iter()
             .filter_map(|(s, _)| {
-                let (m, c) = (monitoring_read.get(&s.id), cluster_read.get(&s.id));
+                // The reads are not needed after this: moved, not copied (a school is listed once).
+                let (m, c) = (monitoring_read.remove(&s.id), cluster_read.remove(&s.id));
                 if m.is_none() && c.is_none() {
                     return None;
                 }
-                let mut read = m.cloned().unwrap_or_default();
-                read.extend(c.into_iter().flat_map(|c| c.iter().map(|(k, v)| (k.clone(), v.clone()))));
+                let mut read = m.unwrap_or_default();
+                read.extend(c.into_iter().flatten());
                 Some((s.clone(), read))
             })
             .collect();
@@ -1159,6 +1199,7 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
     let k = inputs.min_group;
     let released = release(inputs.submissions, k);
     let counts: HashMap<SchoolId, u32> = inputs.teacher_counts.iter().copied().collect();
+    let cells_of = released.cells_by_school();
     let deficits = schools
         .iter()
         .map(|(school, _)| {
@@ -1166,7 +1207,13 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
             let completed = released.submitted_at([&school.id]);
             SchoolSelfDiagnosisRow {
                 school: school.clone(),
-                summary: summarise_atoms(&area_ids, teachers, completed, &released.of_school(school.id), k),
+                summary: summarise_atoms(
+                    &area_ids,
+                    teachers,
+                    completed,
+                    cells_of.get(&school.id).map_or(&[], Vec::as_slice),
+                    k,
+                ),
             }
         })
         .collect();
@@ -1215,7 +1262,7 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
     let mut needing: HashMap<(usize, Option<&SubjectCode>), u32> = HashMap::new();
     for atom in &shown {
         for (index, section) in inputs.self_diagnosis.sections.iter().enumerate() {
-            if let Some(AreaBlock { needing: n @ 1.., .. }) = area_block(atom, &section.id, k) {
+            if let Some(AreaBlock { needing: n @ 1.., .. }) = area_block_at(atom, index, &section.id, k) {
                 *needing.entry((index, atom.subject())).or_default() += n;
             }
         }

@@ -73,6 +73,13 @@ macro_rules! string_id {
             }
         }
 
+        // Maps keyed by the id can be looked up by a `&str` without allocating an id.
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl $name {
             pub fn as_str(&self) -> &str {
                 &self.0
