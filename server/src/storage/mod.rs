@@ -9,6 +9,7 @@
 //! with the operation that failed: callers never see sqlx types.
 
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 use async_trait::async_trait;

@@ -22,6 +22,8 @@ use sqlx::{PgPool, Row};
 use std::str::FromStr;
 use std::time::Duration;
 
+super::rows::row_decoders!(PgRow);
+
 mod accounts;
 mod audit;
 mod campaigns;
@@ -102,25 +104,6 @@ where
     }
 }
 
-fn parse<T: FromStr>(row: &PgRow, column: &str) -> Result<T> {
-    let text: String = row.try_get(column)?;
-    text.parse().map_err(|_| StorageError::Corrupt(format!("{column} = {text:?}")))
-}
-
-fn parse_opt<T: FromStr>(row: &PgRow, column: &str) -> Result<Option<T>> {
-    let text: Option<String> = row.try_get(column)?;
-    text.map(|t| t.parse().map_err(|_| StorageError::Corrupt(format!("{column} = {t:?}")))).transpose()
-}
-
-fn json<T: serde::de::DeserializeOwned>(row: &PgRow, column: &str) -> Result<T> {
-    let text: String = row.try_get(column)?;
-    serde_json::from_str(&text).map_err(|e| StorageError::Corrupt(format!("{column}: {e}")))
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).expect("domain types serialise")
-}
-
 const USER_SELECT: &str = "
     SELECT u.id, u.login, u.full_name, u.role, u.password_hash, u.active,
            u.school_id, s.name AS school_name,
@@ -133,92 +116,9 @@ const USER_SELECT: &str = "
 const REPORT_SELECT: &str = "SELECT school_id, form_id, period, form_version, revision, fields, submitted_revision,
         conflicts, updated_at, updated_by FROM reports";
 
-fn report_from(row: &PgRow) -> Result<StoredReport> {
-    Ok(StoredReport {
-        key: ReportKey {
-            school: parse(row, "school_id")?,
-            form: FormId(row.try_get("form_id")?),
-            period: row.try_get("period")?,
-        },
-        form_version: row.try_get::<i64, _>("form_version")? as u32,
-        revision: row.try_get::<i64, _>("revision")? as u32,
-        fields: json(row, "fields")?,
-        submitted_revision: row.try_get::<Option<i64>, _>("submitted_revision")?.map(|r| r as u32),
-        conflicts: json(row, "conflicts")?,
-        updated_at_ms: row.try_get("updated_at")?,
-        updated_by: parse(row, "updated_by")?,
-    })
-}
-
 /// The account a code opens, if the code is unused, unexpired and the account is not disabled.
 const LIVE_CODE_OWNER: &str = "SELECT c.user_id FROM activation_codes c JOIN users u ON u.id = c.user_id
      WHERE c.code_hash = $1 AND c.used_at IS NULL AND c.expires_at > $2 AND u.active";
-
-fn user_record(row: &PgRow) -> Result<UserRecord> {
-    let role: String = row.try_get("role")?;
-    let role = Role::parse(&role).ok_or_else(|| StorageError::Corrupt(format!("role {role}")))?;
-    let municipality = match parse_opt::<MunicipalityId>(row, "municipality_id")? {
-        Some(id) => {
-            Some(MunicipalityRef { id, name: row.try_get("municipality_name")?, region_id: parse(row, "region_id")? })
-        }
-        None => None,
-    };
-    let school = match (parse_opt::<SchoolId>(row, "school_id")?, &municipality) {
-        (Some(id), Some(m)) => Some(SchoolRef { id, name: row.try_get("school_name")?, municipality_id: m.id }),
-        _ => None,
-    };
-    Ok(UserRecord {
-        profile: UserProfile {
-            id: parse(row, "id")?,
-            login: row.try_get("login")?,
-            full_name: row.try_get("full_name")?,
-            role,
-            school,
-            municipality,
-            region: parse_opt(row, "user_region")?,
-        },
-        password_hash: row.try_get("password_hash")?,
-        active: row.try_get("active")?,
-    })
-}
-
-fn submission_from(row: &PgRow) -> Result<StoredSubmission> {
-    Ok(StoredSubmission {
-        submission: Submission {
-            id: parse(row, "id")?,
-            form: FormRef {
-                id: FormId(row.try_get("form_id")?),
-                version: row.try_get::<i64, _>("form_version")? as u32,
-            },
-            subject: opora_domain::SubjectCode(row.try_get("subject")?),
-            answers: json(row, "answers")?,
-            started_at_ms: row.try_get("started_at")?,
-            submitted_at_ms: row.try_get("submitted_at")?,
-        },
-        teacher: parse(row, "teacher_id")?,
-        received_at_ms: row.try_get("received_at")?,
-    })
-}
-
-/// A counter's key as stored: its SHA-256 in hex. Keys join a login and an address with NUL
-/// (which PostgreSQL's text cannot hold), and a hash bounds their size.
-fn throttle_key(key: &str) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn throttle_counter_from(row: &PgRow) -> Result<ThrottleCounter> {
-    Ok(ThrottleCounter {
-        failures: row.try_get::<i64, _>("failures")? as u32,
-        pending: row.try_get::<i64, _>("pending")? as u32,
-        window_start_ms: row.try_get("window_start")?,
-        locked_until_ms: row.try_get("locked_until")?,
-        locked_at_ms: row.try_get("locked_at")?,
-        refused: row.try_get::<i64, _>("refused")? as u32,
-        subject: row.try_get("subject")?,
-        client: row.try_get("client")?,
-    })
-}
 
 /// Submissions their author may still read: those not sealed by a reset of her account.
 const READABLE_SUBMISSION: &str = "SELECT d.* FROM self_diagnoses d JOIN users u ON u.id = d.teacher_id
@@ -243,10 +143,6 @@ async fn seal_answers(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, user: &str
     let audit = NewAudit::new(None, "account.answers_sealed", user)
         .detail(format!("самодиагностик закрыто от новой сессии: {sealed}"));
     insert_audit(tx, &audit, now_ms).await
-}
-
-fn form_key(form: &FormRef) -> String {
-    format!("{}@{}", form.id, form.version)
 }
 
 async fn log_change(
@@ -385,18 +281,6 @@ async fn insert_user_row(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, u: &New
 
 const CAMPAIGN_SELECT: &str =
     "SELECT id, municipality_id, form_id, form_title, period, deadline, opened_at FROM campaigns";
-
-fn campaign_from(row: &PgRow) -> Result<Campaign> {
-    Ok(Campaign {
-        id: parse(row, "id")?,
-        municipality: parse(row, "municipality_id")?,
-        form: FormId(row.try_get("form_id")?),
-        form_title: row.try_get("form_title")?,
-        period: row.try_get("period")?,
-        deadline: row.try_get("deadline")?,
-        opened_at_ms: row.try_get("opened_at")?,
-    })
-}
 
 async fn insert_audit(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, entry: &NewAudit, now_ms: i64) -> Result<()> {
     sqlx::query("INSERT INTO audit_log (at, actor_id, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
