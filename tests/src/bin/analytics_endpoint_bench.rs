@@ -135,8 +135,8 @@ async fn fill(url: &str) -> usize {
         acquire_timeout: Duration::from_secs(60),
     };
     let store = opora_server::storage::open(url, settings).await.expect("opening the database");
-    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("a clock").as_millis()
-        as i64;
+    let now_ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("a clock").as_millis() as i64;
     let forms_dir = Path::new(ROOT).join("data/forms");
     let forms = opora_server::forms::load_forms(store.as_ref(), &forms_dir, now_ms).await.expect("the forms");
     let report_forms = opora_server::forms::load_report_forms(store.as_ref(), &forms_dir.join("reports"), now_ms)
@@ -157,7 +157,9 @@ async fn fill(url: &str) -> usize {
 
     let mut rng = Rng(0x5eed_2026_0b0a);
     let region = RegionId(Uuid::from_u128(1));
-    let mut batch = ImportBatch { regions: vec![(region, "Сгенерированный регион".into())], ..Default::default() };
+    let mut batch = ImportBatch {
+        regions: vec![(region, "Сгенерированный регион".into())], ..Default::default()
+    };
     batch.municipalities = (0..MUNICIPALITIES)
         .map(|m| MunicipalityRef {
             id: MunicipalityId(Uuid::from_u128(100 + m as u128)),
@@ -198,7 +200,12 @@ async fn fill(url: &str) -> usize {
         }));
     batch.users = users
         .map(|user| {
-            let code = NewCode { user: user.id, code_hash: format!("bench-code-{}", user.id.0), issued_by: None, expires_at_ms };
+            let code = NewCode {
+                user: user.id,
+                code_hash: format!("bench-code-{}", user.id.0),
+                issued_by: None,
+                expires_at_ms,
+            };
             (user, code)
         })
         .collect();
