@@ -112,7 +112,7 @@ async fn run(url: &str, repeats: usize) -> Figures {
     let http = reqwest::Client::builder().timeout(Duration::from_secs(600)).build().expect("an HTTP client");
     let endpoint = format!("{}/api/department/analytics", server.base_url);
     let mut timed = Vec::new();
-    let mut bytes = 0;
+    let mut last_body = Default::default();
     for _ in 0..=repeats {
         let sent = Instant::now();
         let res = http.get(&endpoint).bearer_auth(&token).send().await.expect("the analytics request");
@@ -120,12 +120,22 @@ async fn run(url: &str, repeats: usize) -> Figures {
         let body = res.bytes().await.expect("the analytics body");
         timed.push(sent.elapsed().as_secs_f64() * 1000.0);
         assert!(status.is_success(), "analytics: {status}: {}", String::from_utf8_lossy(&body));
-        bytes = body.len();
+        last_body = body;
     }
+    // What the view shows, so a figure over an empty or refused view would be seen for what it is.
+    let view: serde_json::Value = serde_json::from_slice(&last_body).expect("the analytics JSON");
+    println!(
+        "  {}: the view counts {} of {} teachers completed, {} schools in the dynamics, {} deficit rows",
+        url.split(':').next().unwrap_or("?"),
+        view["completion"]["all_completed"],
+        view["completion"]["all_teachers"],
+        view["dynamics"].as_array().map_or(0, Vec::len),
+        view["deficits"].as_array().map_or(0, Vec::len),
+    );
     let first_ms = timed.remove(0);
     timed.sort_by(f64::total_cmp);
     let at = |q: f64| timed[((timed.len() as f64 * q).ceil() as usize).saturating_sub(1).min(timed.len() - 1)];
-    Figures { load, reports, bytes, first_ms, median_ms: at(0.5), p90_ms: at(0.9) }
+    Figures { load, reports, bytes: last_body.len(), first_ms, median_ms: at(0.5), p90_ms: at(0.9) }
 }
 
 /// Fills a fresh database the way the server's own paths do; returns how many reports it stored.
@@ -241,8 +251,10 @@ async fn fill(url: &str) -> usize {
     // Indicator cards: every school for each year, sent by its principal.
     let mut edits = Vec::new();
     for year in YEARS {
+        let cards = demo_cards(year);
         for (s, school) in batch.schools.iter().enumerate() {
-            edits.push((principals[s], card_edit(&card, school.id, year, &mut rng, now_ms)));
+            let fields = cards[s % cards.len()].clone();
+            edits.push((principals[s], card_edit(&card, school.id, year, fields, now_ms)));
         }
     }
     let (card, edits) = (Arc::new(card), Arc::new(edits));
@@ -291,21 +303,19 @@ fn submission(
     }
 }
 
-/// Every field of the card typed as a principal would type it (as the domain bench does).
-fn card_edit(form: &ReportForm, school: SchoolId, year: &str, rng: &mut Rng, now_ms: i64) -> ReportEdit {
-    use opora_domain::report::ReportFieldKind as K;
-    use opora_domain::ru_input::Unit;
-    let mut fields = Fields::new();
-    for field in form.fields() {
-        let value = match &field.kind {
-            K::Value { unit: Unit::Count, .. } => (rng.below(300) + 1).to_string(),
-            K::Value { .. } => format!("{},{}", rng.below(100), rng.below(10)),
-            K::Target { .. } => format!("Не менее {} %", rng.below(100)),
-            K::YesNo => if rng.below(3) == 0 { "да" } else { "нет" }.to_owned(),
-            K::Text { .. } => "Выполнено".to_owned(),
-        };
-        fields.insert(field.id.to_string(), value);
-    }
+/// The demo's indicator cards of one academic year (`data/demo/indicator-cards-years.json`,
+/// figures from the seed documents): valid cards a school's principal could send, which the
+/// generated schools take in turn. Random values would not pass the card's checks (a part
+/// larger than its whole) and would be stored as drafts the analytics never read.
+fn demo_cards(year: &str) -> Vec<Fields> {
+    let path = Path::new(ROOT).join("data/demo/indicator-cards-years.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let demo: serde_json::Value = serde_json::from_str(&text).expect("the demo cards are JSON");
+    let cards = demo["periods"][year].as_object().unwrap_or_else(|| panic!("no demo cards for {year}"));
+    cards.values().map(|c| serde_json::from_value(c.clone()).expect("a card's fields")).collect()
+}
+
+fn card_edit(form: &ReportForm, school: SchoolId, year: &str, fields: Fields, now_ms: i64) -> ReportEdit {
     ReportEdit {
         key: ReportKey { school, form: form.id.clone(), period: year.to_owned() },
         form_version: form.version,
@@ -321,7 +331,9 @@ fn card_edit(form: &ReportForm, school: SchoolId, year: &str, rng: &mut Rng, now
 /// real edit (as the demo data does).
 async fn send_report(store: &dyn Storage, form: &ReportForm, edit: &ReportEdit, principal: UserId, now_ms: i64) {
     let decide = |base: Option<&Fields>, current: Option<&opora_domain::report::StoredReport>| {
-        apply_edit(form, base, current, edit, principal)
+        let applied = apply_edit(form, base, current, edit, principal);
+        assert!(applied.submitted, "a generated card was not submitted: {:?}", applied.problems);
+        applied
     };
     store.commit_report(None, edit, principal, &decide, now_ms).await.expect("a report");
 }
