@@ -14,8 +14,8 @@
 //!   in headless Chromium. Installs what it needs first (the wasm target, Chromium and PostgreSQL
 //!   from Debian's packages, the npm packages of `tests/e2e`).
 //! - `size`: the first-load size report of the current `dist/`.
-//! - `bench`: the benchmarks (sync ingest on SQLite and PostgreSQL with one and two servers, sync
-//!   over a bad link, aggregation at scale).
+//! - `bench`: the benchmarks (sync ingest on SQLite and PostgreSQL with one and two servers, the
+//!   department's analytics endpoint on both backends, sync over a bad link, aggregation at scale).
 
 mod build;
 mod size;
@@ -197,6 +197,9 @@ fn bench(root: &Path) -> Result<()> {
         "--bins",
     ]))?;
     run_cmd(Command::new(root.join("target/release/ingest_bench")).current_dir(root))?;
+    // The department's analytics endpoint over a real server on each backend, 2,000 schools and
+    // 50,000 teachers loaded through the storage layer.
+    run_cmd(Command::new(root.join("target/release/analytics_endpoint_bench")).current_dir(root))?;
     // The department's views over generated data for 2,000 schools and 50,000 teachers.
     run_cmd(cargo().current_dir(root).args([
         "run",
