@@ -118,6 +118,13 @@ pub enum Outcome {
     Rejected { error: ApiError },
 }
 
+impl Outcome {
+    /// A committed report edit's outcome: applied, or applied except the fields held back.
+    pub fn applied_except(held_back: Vec<FieldProblem>) -> Outcome {
+        if held_back.is_empty() { Outcome::Applied } else { Outcome::AppliedExcept { held_back } }
+    }
+}
+
 /// A record the server sends down: reference data the app needs offline, and the user's own
 /// records from other devices.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -10,6 +10,28 @@
 
 pub mod postgres;
 mod rows;
+
+/// Whom a change-log entry goes down to in pulls (`change_log.owner_user_id`, `owner_school_id`,
+/// `audience`): everyone, one account, one school's principals, or every principal.
+#[derive(Clone, Copy, Debug)]
+enum Readers {
+    Everyone,
+    Account(UserId),
+    School(SchoolId),
+    Principals,
+}
+
+impl Readers {
+    fn owner_user(self) -> Option<String> {
+        if let Readers::Account(id) = self { Some(id.to_string()) } else { None }
+    }
+    fn owner_school(self) -> Option<String> {
+        if let Readers::School(id) = self { Some(id.to_string()) } else { None }
+    }
+    fn audience(self) -> Option<&'static str> {
+        matches!(self, Readers::Principals).then_some("principal")
+    }
+}
 pub mod sqlite;
 
 use async_trait::async_trait;

@@ -145,17 +145,21 @@ async fn seal_answers(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, user: &str
     insert_audit(tx, &audit, now_ms).await
 }
 
+/// Appends to the change log, numbered `MAX(seq) + 1` under the write lock (see `begin_write`):
+/// the one place an entry is numbered, apart from a new submission's one-statement insert.
 async fn log_change(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     kind: &str,
     record_id: &str,
-    owner: Option<UserId>,
+    readers: Readers,
     now_ms: i64,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO change_log (seq, kind, record_id, owner_user_id, at) VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM change_log), $1, $2, $3, $4)")
+    sqlx::query("INSERT INTO change_log (seq, kind, record_id, owner_user_id, owner_school_id, audience, at) VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM change_log), $1, $2, $3, $4, $5, $6)")
         .bind(kind)
         .bind(record_id)
-        .bind(owner.map(|id| id.to_string()))
+        .bind(readers.owner_user())
+        .bind(readers.owner_school())
+        .bind(readers.audience())
         .bind(now_ms)
         .execute(&mut **tx)
         .await?;
@@ -276,7 +280,7 @@ async fn insert_user_row(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, u: &New
         }
         other => other?,
     };
-    log_change(tx, "profile", &u.id.to_string(), Some(u.id), now_ms).await
+    log_change(tx, "profile", &u.id.to_string(), Readers::Account(u.id), now_ms).await
 }
 
 const CAMPAIGN_SELECT: &str =

@@ -139,12 +139,7 @@ impl PgStorage {
         .bind(change.map(|_| to_json(&applied.sent)))
         .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO change_log (seq, kind, record_id, owner_user_id, at, owner_school_id) VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM change_log), 'report', $1, NULL, $2, $3)")
-            .bind(k.id())
-            .bind(now_ms)
-            .bind(k.school.to_string())
-            .execute(&mut *tx)
-            .await?;
+        log_change(&mut tx, "report", &k.id(), Readers::School(k.school), now_ms).await?;
         let action = if applied.submitted { "report.submitted" } else { "report.saved" };
         insert_audit(
             &mut tx,
@@ -152,10 +147,7 @@ impl PgStorage {
             now_ms,
         )
         .await?;
-        let outcome = match applied.held_back {
-            held_back if held_back.is_empty() => Outcome::Applied,
-            held_back => Outcome::AppliedExcept { held_back },
-        };
+        let outcome = Outcome::applied_except(applied.held_back);
         if let Some(key) = change {
             insert_applied(&mut tx, key, author, &outcome, now_ms).await?;
         }

@@ -38,7 +38,8 @@ impl SqliteStorage {
                 .bind(new.stored.received_at_ms)
                 .execute(&mut *tx)
                 .await?;
-                log_change(&mut tx, "self_diagnosis", &s.id.to_string(), Some(new.stored.teacher), now_ms).await?;
+                log_change(&mut tx, "self_diagnosis", &s.id.to_string(), Readers::Account(new.stored.teacher), now_ms)
+                    .await?;
                 let audit = NewAudit::new(Some(new.stored.teacher), "self_diagnosis.submitted", s.id)
                     .detail(format!("{}@{}", s.form.id, s.form.version));
                 insert_audit(&mut tx, &audit, now_ms).await?;

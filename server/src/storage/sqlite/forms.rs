@@ -37,10 +37,7 @@ impl SqliteStorage {
             .bind(now_ms)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO change_log (kind, record_id, owner_user_id, at, audience) VALUES ('report_form', ?, NULL, ?, 'principal')")
-            .bind(format!("{}@{}", form.id, form.version))
-            .bind(now_ms)
-            .execute(&mut *tx)
+        log_change(&mut tx, "report_form", &format!("{}@{}", form.id, form.version), Readers::Principals, now_ms)
             .await?;
         tx.commit().await?;
         Ok(FormStored::Inserted)
@@ -75,7 +72,7 @@ impl SqliteStorage {
             .bind(now_ms)
             .execute(&mut *tx)
             .await?;
-        log_change(&mut tx, "form", &form_key(&form.form_ref()), None, now_ms).await?;
+        log_change(&mut tx, "form", &form_key(&form.form_ref()), Readers::Everyone, now_ms).await?;
         tx.commit().await?;
         Ok(FormStored::Inserted)
     }

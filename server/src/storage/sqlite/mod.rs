@@ -91,17 +91,20 @@ async fn seal_answers(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, user: &str, 
     insert_audit(tx, &audit, now_ms).await
 }
 
+/// Appends to the change log: what pulls send down, and to whom.
 async fn log_change(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     kind: &str,
     record_id: &str,
-    owner: Option<UserId>,
+    readers: Readers,
     now_ms: i64,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO change_log (kind, record_id, owner_user_id, at) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO change_log (kind, record_id, owner_user_id, owner_school_id, audience, at) VALUES (?, ?, ?, ?, ?, ?)")
         .bind(kind)
         .bind(record_id)
-        .bind(owner.map(|id| id.to_string()))
+        .bind(readers.owner_user())
+        .bind(readers.owner_school())
+        .bind(readers.audience())
         .bind(now_ms)
         .execute(&mut **tx)
         .await?;
@@ -218,7 +221,7 @@ async fn insert_user_row(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, u: &NewUs
         }
         other => other?,
     };
-    log_change(tx, "profile", &u.id.to_string(), Some(u.id), now_ms).await
+    log_change(tx, "profile", &u.id.to_string(), Readers::Account(u.id), now_ms).await
 }
 
 const CAMPAIGN_SELECT: &str =
