@@ -31,7 +31,9 @@ impl Failure {
     pub fn message_ru(&self) -> String {
         match self {
             Failure::Unreachable => "Нет связи с сервером. Данные сохранены на устройстве.".to_owned(),
-            Failure::Api(e) => e.message.clone(),
+            // What exactly was wrong when the server says so («Укажите основание…»), otherwise
+            // the code's general message: a refusal she can act on, wherever it is shown.
+            Failure::Api(e) => e.detail.clone().unwrap_or_else(|| e.message.clone()),
         }
     }
 

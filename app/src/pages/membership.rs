@@ -31,8 +31,27 @@ fn change_ru(c: Option<Change>) -> &'static str {
     }
 }
 
+/// The membership card, opened on the year the analytics show; the department can look at any
+/// recorded year and at the year just confirmed, which no analytics view shows before it has data.
 #[component]
 pub fn Membership(user: UserId, municipality: Option<String>, year: String) -> impl IntoView {
+    let shown = RwSignal::new(year);
+    // Outlives the year's card, so «утверждён» stays in view when the confirmed year opens.
+    let message = RwSignal::new(None::<String>);
+    move || {
+        let year = shown.get();
+        view! { <MembershipOfYear user municipality=municipality.clone() year shown message/> }
+    }
+}
+
+#[component]
+fn MembershipOfYear(
+    user: UserId,
+    municipality: Option<String>,
+    year: String,
+    shown: RwSignal<String>,
+    message: RwSignal<Option<String>>,
+) -> impl IntoView {
     let ctx = use_ctx();
     let mut path = format!("/api/department/membership?year={year}");
     if let Some(m) = &municipality {
@@ -49,7 +68,6 @@ pub fn Membership(user: UserId, municipality: Option<String>, year: String) -> i
     let basis = RwSignal::new(String::new());
     let basis_date = RwSignal::new(String::new());
     let saving = RwSignal::new(false);
-    let message = RwSignal::new(None::<String>);
     let confirm = move |_| {
         let (Some(session), Some(v)) = (ctx.session.get_untracked(), view.data.get_untracked()) else { return };
         let decision = DecideMembership {
@@ -63,8 +81,10 @@ pub fn Membership(user: UserId, municipality: Option<String>, year: String) -> i
         spawn_local(async move {
             match api::decide_membership(&session.token, &decision).await {
                 Ok(saved) => {
+                    // The confirmed list is shown at once, with its order, as the department wrote it.
                     message.set(Some(format!("Состав на {} утверждён.", saved.year)));
                     view.error.set(None);
+                    shown.set(saved.year);
                 }
                 Err(failure) => {
                     ctx.note_failure(&failure);
@@ -78,28 +98,47 @@ pub fn Membership(user: UserId, municipality: Option<String>, year: String) -> i
         <div class="card no-print" data-testid="membership">
             {move || view.data.get().map(|v| {
                 let years = v.years.iter().map(|(y, n)| format!("{y}: {n}")).collect::<Vec<_>>().join(" · ");
+                let mut pickable: Vec<String> =
+                    v.years.iter().map(|(y, _)| y.clone()).chain([v.year.clone(), v.next_year.clone()]).collect();
+                pickable.sort();
+                pickable.dedup();
                 view! {
                     <h2>{format!("Состав программы на {} учебный год", v.year)}</h2>
+                    <p class="actions" data-testid="membership-years">
+                        "Год: "
+                        {pickable.into_iter().map(|y| {
+                            let class = if y == v.year { "btn small primary" } else { "btn small" };
+                            let pick = y.clone();
+                            let open = move |_| {
+                                message.set(None);
+                                shown.set(pick.clone());
+                            };
+                            view! { <button class=class on:click=open>{y}</button> }
+                        }).collect_view()}
+                    </p>
                     <p class="muted">{if v.decided { "По приказам отдела.".to_owned() } else { "Решений за этот год нет: текущие отметки школ.".to_owned() }}</p>
                     <p>{if years.is_empty() { String::new() } else { format!("Школ в программе по годам: {years}") }}</p>
-                    <div class="table-wrap"><table class="data">
+                    <div class="table-wrap"><table class="data stack-phone">
                         <thead><tr><th>"Школа"</th><th>"Группа"</th><th>"Основание"</th><th>"Изменение"</th></tr></thead>
                         <tbody>
                             {v.schools.iter().map(|r| view! {
                                 <tr>
                                     <td>{r.school.name.clone()}</td>
-                                    <td>{groups_ru(&r.flags)}</td>
-                                    <td>{match (&r.basis, &r.basis_date) {
-                                        (Some(b), Some(d)) => format!("{b} от {}", opora_domain::campaign::date_ru(d)),
-                                        _ => "—".to_owned(),
+                                    // Group names and dates whole: «ШФНС/У» or «29.08.202/5» on a phone misleads.
+                                    <td class="nowrap" data-label="Группа">{groups_ru(&r.flags)}</td>
+                                    <td data-label="Основание">{match (&r.basis, &r.basis_date) {
+                                        (Some(b), Some(d)) => view! {
+                                            {format!("{b} от ")}<span class="nowrap">{opora_domain::campaign::date_ru(d)}</span>
+                                        }.into_any(),
+                                        _ => "—".into_any(),
                                     }}</td>
-                                    <td>{change_ru(r.change)}</td>
+                                    <td data-label="Изменение">{change_ru(r.change)}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody>
                     </table></div>
                     <h3>{format!("Предложение правил выявления на {}", v.next_year)}</h3>
-                    <div class="table-wrap"><table class="data" data-testid="proposals">
+                    <div class="table-wrap"><table class="data stack-phone" data-testid="proposals">
                         <thead><tr><th>"Школа"</th><th>"Сейчас"</th><th>"ШНОР"</th><th>"ШФНСУ"</th><th>"Предложение"</th></tr></thead>
                         <tbody>
                             {v.proposals.iter().map(|p| {
@@ -112,10 +151,10 @@ pub fn Membership(user: UserId, municipality: Option<String>, year: String) -> i
                                 view! {
                                     <tr>
                                         <td>{p.school.name.clone()}</td>
-                                        <td>{groups_ru(&p.now)}</td>
-                                        <td><input type="checkbox" prop:checked=flag(true) on:change=move |ev| set(true, event_target_checked(&ev))/></td>
-                                        <td><input type="checkbox" prop:checked=flag(false) on:change=move |ev| set(false, event_target_checked(&ev))/></td>
-                                        <td>{match change_ru(p.change) {
+                                        <td class="nowrap" data-label="Сейчас">{groups_ru(&p.now)}</td>
+                                        <td data-label="ШНОР"><input type="checkbox" prop:checked=flag(true) on:change=move |ev| set(true, event_target_checked(&ev))/></td>
+                                        <td data-label="ШФНСУ"><input type="checkbox" prop:checked=flag(false) on:change=move |ev| set(false, event_target_checked(&ev))/></td>
+                                        <td data-label="Предложение">{match change_ru(p.change) {
                                             "" => groups_ru(&p.proposed).to_owned(),
                                             change => format!("{} ({change})", groups_ru(&p.proposed)),
                                         }}</td>
@@ -137,7 +176,7 @@ pub fn Membership(user: UserId, municipality: Option<String>, year: String) -> i
                     </div>
                 }
             })}
-            {move || message.get().map(|m| view! { <p>{m}</p> })}
+            {move || message.get().map(|m| view! { <p role="status" data-testid="membership-saved">{m}</p> })}
             {move || view.error.get().map(|e| view! { <p class="error-text">{e}</p> })}
         </div>
     }
