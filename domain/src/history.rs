@@ -294,7 +294,12 @@ mod tests {
     }
 
     fn card(school_n: u128, period: &str, version: u32, pairs: &[(&str, &str)]) -> VersionedReport {
-        VersionedReport { school: school(school_n), period: period.into(), form_version: version, fields: fields(pairs) }
+        VersionedReport {
+            school: school(school_n),
+            period: period.into(),
+            form_version: version,
+            fields: fields(pairs),
+        }
     }
 
     #[test]
@@ -309,11 +314,7 @@ mod tests {
                     period: "2018-2019".into(),
                     fields: fields(&[("c3.current", "63"), ("c3.target", "Более 70")])
                 },
-                SchoolReport {
-                    school: school(1),
-                    period: "2017-2018".into(),
-                    fields: fields(&[("c3.current", "69")])
-                },
+                SchoolReport { school: school(1), period: "2017-2018".into(), fields: fields(&[("c3.current", "69")]) },
             ],
             "the card for its own year without the column, and last year's result as last year's report"
         );
@@ -338,7 +339,8 @@ mod tests {
         // Without a card for 2017-2018, the column stands for it.
         assert_eq!(by_period(&[v2.clone()]), [("2017-2018".into(), "69".into()), ("2018-2019".into(), "63".into())]);
         // The card the school sent for 2017-2018 wins, whichever version and in whichever order.
-        for sent in [card(1, "2017-2018", 3, &[("c3.current", "68")]), card(1, "2017-2018", 1, &[("c3.current", "68")])] {
+        for sent in [card(1, "2017-2018", 3, &[("c3.current", "68")]), card(1, "2017-2018", 1, &[("c3.current", "68")])]
+        {
             assert_eq!(
                 by_period(&[v2.clone(), sent.clone()]),
                 [("2017-2018".into(), "68".into()), ("2018-2019".into(), "63".into())]
