@@ -233,6 +233,18 @@ pub fn dynamics_summary(a: &DepartmentAnalytics) -> Sheet {
     }
 }
 
+/// Which periods the identification reads, in words: the checklist of the academic year shown,
+/// the assessment results of the later compared period and the one before (the federal rule looks
+/// at two years).
+fn identification_periods(a: &DepartmentAnalytics) -> String {
+    let Some(year) = &a.membership_year else { return String::new() };
+    let results = a.card_period.as_deref().and_then(|to| {
+        let before = crate::period::Period::parse(to).ok()?.previous()?;
+        Some(format!(", результаты оценочных процедур — {before} и {to}"))
+    });
+    format!(" (перечень критериев — за {year}{})", results.unwrap_or_default())
+}
+
 pub fn identification(a: &DepartmentAnalytics) -> Sheet {
     let mut rows = Vec::new();
     for s in &a.identification {
@@ -260,7 +272,7 @@ pub fn identification(a: &DepartmentAnalytics) -> Sheet {
         name: "Выявление".into(),
         title: format!(
             "Признаки низких результатов по правилам{}; группы: {}",
-            a.membership_year.as_deref().map(|y| format!(" за {y} учебный год")).unwrap_or_default(),
+            identification_periods(a),
             a.groups.formula_ru()
         ),
         head: head(&["Школа", "В перечне ШНОР", "В перечне ШФНСУ", "Перечень критериев", "Правило", "Обоснование"]),
