@@ -337,7 +337,10 @@ mod tests {
         };
         let v2 = card(1, "2018-2019", 2, &[("c3.current", "63"), ("c3.previous", "69")]);
         // Without a card for 2017-2018, the column stands for it.
-        assert_eq!(by_period(&[v2.clone()]), [("2017-2018".into(), "69".into()), ("2018-2019".into(), "63".into())]);
+        assert_eq!(
+            by_period(std::slice::from_ref(&v2)),
+            [("2017-2018".into(), "69".into()), ("2018-2019".into(), "63".into())]
+        );
         // The card the school sent for 2017-2018 wins, whichever version and in whichever order.
         for sent in [card(1, "2017-2018", 3, &[("c3.current", "68")]), card(1, "2017-2018", 1, &[("c3.current", "68")])]
         {

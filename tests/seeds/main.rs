@@ -64,7 +64,10 @@ fn card_form(version: u32) -> ReportForm {
 
 /// The demo's seed-000 cards (typed against v1 for 2018-2019) as the current card reads them:
 /// the card of 2018-2019 and, from its «Результат прошлого года» column, the card of 2017-2018.
-fn demo_cards_as_periods() -> BTreeMap<String, (BTreeMap<String, CellValue>, Option<BTreeMap<String, CellValue>>)> {
+/// A card's read values by field id.
+type ReadCard = BTreeMap<String, CellValue>;
+
+fn demo_cards_as_periods() -> BTreeMap<String, (ReadCard, Option<ReadCard>)> {
     #[derive(Deserialize)]
     struct Stored {
         form: opora_domain::FormRef,
@@ -88,7 +91,7 @@ fn demo_cards_as_periods() -> BTreeMap<String, (BTreeMap<String, CellValue>, Opt
         let read = |period: &str| {
             reports.iter().find(|r| r.period == period).map(|r| {
                 let (read, _) = read_report(&current, &r.fields);
-                read.into_iter().map(|(id, v)| (id.to_string(), v)).collect::<BTreeMap<_, _>>()
+                read.into_iter().map(|(id, v)| (id.to_string(), v)).collect::<ReadCard>()
             })
         };
         let own = read("2018-2019").expect("the card of its own period");
