@@ -957,17 +957,23 @@ fn begun_period(period: &str, today: Option<Date>) -> Option<Period> {
     today.is_none_or(|today| period.has_begun(today)).then_some(period)
 }
 
-/// The latest begun period's report of each school.
-fn latest_by_school(reports: &[SchoolReport], today: Option<Date>) -> HashMap<SchoolId, &SchoolReport> {
+/// Each school's report of academic year `year` (2025 for «2025-2026»): the report whose period
+/// lies in that year (an academic year's own report, or the latest quarter of it that has begun by
+/// `today`). A school with none has none: never an older year's report in its place.
+fn in_academic_year(
+    reports: &[SchoolReport],
+    year: u16,
+    today: Option<Date>,
+) -> HashMap<SchoolId, (Period, &SchoolReport)> {
     let mut latest: HashMap<SchoolId, (Period, &SchoolReport)> = HashMap::new();
     for r in reports {
-        let Some(period) = begun_period(&r.period, today) else { continue };
+        let Some(period) = begun_period(&r.period, today).filter(|p| p.academic_year() == year) else { continue };
         let e = latest.entry(r.school).or_insert((period, r));
-        if period.starts_on() > e.0.starts_on() {
+        if (period.starts_on(), period) > (e.0.starts_on(), e.0) {
             *e = (period, r);
         }
     }
-    latest.into_iter().map(|(school, (_, r))| (school, r)).collect()
+    latest
 }
 
 /// Computes every view for the schools of `inputs.group`, as members of the programme in the
@@ -1074,13 +1080,12 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
 
     // Dynamics between the two compared periods: each school's card for exactly the later one
     // («нет отчёта» without it, never an older card), its values against the earlier period's
-    // card; without that card, against the previous year's value the school wrote on this one
-    // (seed 000's «результат прошлого года»), and only when the earlier period is that year.
+    // card. Seed 000's «результат прошлого года» is that earlier card when the school sent none
+    // for it (`history::upgrade_all`), so two periods' reports are all that is compared.
     let mut dynamics = Vec::new();
     if let (Some(card), Some(to)) = (inputs.card, compare_to) {
         let now = crate::history::reports_for(card.reports, &to);
         let then = compare_from.map(|p| crate::history::reports_for(card.reports, &p)).unwrap_or_default();
-        let year_before_is_from = compare_from.is_some() && compare_from == to.previous();
         for (school, _) in &schools {
             let Some(report) = now.get(&school.id) else {
                 dynamics.push(SchoolDynamics { school: school.clone(), rows: Vec::new(), no_report: true });
@@ -1100,7 +1105,6 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
                             _ => None,
                         }
                     }),
-                    None if year_before_is_from => row.previous,
                     None => None,
                 };
                 row.improved = match (row.previous, row.current) {
@@ -1136,7 +1140,10 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         let at = |p: Option<Period>| p.map(|p| crate::history::reports_for(a.reports, &p)).unwrap_or_default();
         (procedure_fields(a.form), at(compare_to), at(compare_to.and_then(|p| p.previous())))
     });
-    let checklist = inputs.checklist.map(|c| (c.form, latest_by_school(c.reports, today)));
+    // The checklist of the academic year shown, never an earlier year's.
+    let checklist = inputs
+        .checklist
+        .map(|c| (c.form, membership_year.map(|y| in_academic_year(c.reports, y, today)).unwrap_or_default()));
     // Social conditions from the cluster monitoring of exactly the year shown.
     let social = inputs
         .cluster_monitoring
@@ -1156,9 +1163,11 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
                 }
                 flags.extend(assessment_flags(&results, inputs.rules));
             }
-            if let Some((form, latest)) = &checklist
-                && let Some(r) = latest.get(&school.id)
+            let mut checklist_period = None;
+            if let Some((form, of_year)) = &checklist
+                && let Some((period, r)) = of_year.get(&school.id)
             {
+                checklist_period = Some(period.to_string());
                 flags.extend(checklist_flag(form, &r.fields, inputs.rules));
             }
             if let Some((form, reports)) = &social
@@ -1166,24 +1175,40 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
             {
                 flags.extend(social_flag(form, &r.fields, inputs.rules));
             }
-            SchoolIdentification { school: school.clone(), listed: *listed, flags }
+            SchoolIdentification { school: school.clone(), listed: *listed, flags, checklist_period }
         })
         .collect();
 
-    // Each school's plan in its latest quarter.
-    let roadmaps = match inputs.roadmap {
-        Some(r) => {
-            let latest = latest_by_school(r.reports, today);
+    // Each school's plan in the latest begun quarter of the academic year shown; a school without
+    // a roadmap report in that year reads «нет отчёта», never an older year's plan.
+    let roadmaps = match (inputs.roadmap, membership_year) {
+        (Some(r), Some(year)) => {
+            let of_year = in_academic_year(r.reports, year, today);
+            let shown_year = Period::AcademicYear(year).to_string();
             schools
                 .iter()
-                .filter_map(|(school, _)| {
-                    let report = latest.get(&school.id)?;
-                    let summary = roadmap_summary(r.form, &report.fields, &report.period)?;
-                    Some(SchoolRoadmap { school: school.clone(), period: report.period.clone(), summary })
+                .map(|(school, _)| {
+                    let summary = of_year.get(&school.id).and_then(|(period, report)| {
+                        Some((period, roadmap_summary(r.form, &report.fields, &report.period)?))
+                    });
+                    match summary {
+                        Some((period, summary)) => SchoolRoadmap {
+                            school: school.clone(),
+                            period: period.to_string(),
+                            summary,
+                            no_report: false,
+                        },
+                        None => SchoolRoadmap {
+                            school: school.clone(),
+                            period: shown_year.clone(),
+                            summary: RoadmapSummary::default(),
+                            no_report: true,
+                        },
+                    }
                 })
                 .collect()
         }
-        None => Vec::new(),
+        _ => Vec::new(),
     };
 
     // Teachers' deficits by school and by subject, and the development topics they need most:
@@ -1694,12 +1719,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn dynamics_compare_the_chosen_periods_and_never_an_older_card() {
-        let form = card();
-        let rf = read_only_form();
-        let sd = self_diagnosis_form();
-        let schools: Vec<(SchoolRef, SchoolFlags)> = (1..=3)
+    fn three_schools() -> Vec<(SchoolRef, SchoolFlags)> {
+        (1..=3)
             .map(|n| {
                 (
                     SchoolRef {
@@ -1710,53 +1731,89 @@ mod tests {
                     SchoolFlags { low_results: true, unfavourable_conditions: false },
                 )
             })
-            .collect();
-        let card_report = |s: u128, period: &str, c3: &str, previous: &str| SchoolReport {
+            .collect()
+    }
+
+    /// The view of `schools` with these forms' reports, comparing `from` with `to` on 2026-11-30.
+    fn view_of(
+        schools: &[(SchoolRef, SchoolFlags)],
+        card: Option<FormReports<'_>>,
+        checklist: Option<FormReports<'_>>,
+        roadmap: Option<FormReports<'_>>,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> DepartmentAnalytics {
+        let rules = IdentificationRules::default();
+        let sd = self_diagnosis_form();
+        build(&Inputs {
+            scope: crate::api::AnalyticsScope {
+                name: "Район".into(),
+                municipality: None,
+                region: crate::RegionId(uuid::Uuid::nil()),
+            },
+            group: crate::api::SchoolGroup::All,
+            min_group: 5,
+            schools,
+            indicators: &[],
+            monitoring: None,
+            cluster_monitoring: None,
+            monitoring_period: None,
+            compare_from: from,
+            compare_to: to,
+            membership: &[],
+            card,
+            assessment: None,
+            checklist,
+            roadmap,
+            rules: &rules,
+            self_diagnosis: &sd,
+            teacher_counts: &[],
+            submissions: &[],
+            completion_targets: &[],
+            dynamics_targets: &[],
+            campaigns: &[],
+            today: "2026-11-30",
+            year: 2026,
+            now_ms: 0,
+        })
+    }
+
+    #[test]
+    fn dynamics_compare_the_chosen_periods_and_never_an_older_card() {
+        // The card as v3 (no «Прошлый» column); the stored cards are v2, which had one.
+        let mut form = card();
+        form.sections[0].fields.retain(|f| f.id.as_str() != "c1.previous");
+        form.period_kind = Some(crate::period::PeriodKind::AcademicYear);
+        form.previous_period_of_versions = Some(crate::report::PreviousPeriodFields {
+            versions: vec![2],
+            fields: [("c1.previous".to_owned(), "c1.current".to_owned())].into(),
+        });
+        let rf = read_only_form();
+        let schools = three_schools();
+        let card_report = |s: u128, period: &str, c3: &str, previous: &str| crate::history::VersionedReport {
             school: school(s),
             period: period.into(),
+            form_version: 2,
             fields: fields(&[("c3.current", c3), ("c1.current", "5"), ("c1.previous", previous)]),
         };
-        let cards = [
+        let stored = [
             card_report(1, "2023-2024", "60", ""),
             card_report(1, "2024-2025", "64", ""),
-            card_report(1, "2025-2026", "70", "7"),
+            card_report(1, "2025-2026", "70", "7"), // its own 2024-2025 card (5) wins over «7»
             card_report(2, "2023-2024", "50", ""),
             card_report(2, "2024-2025", "55", ""),  // nothing for 2025-2026
             card_report(3, "2025-2026", "40", "9"), // joined late: no earlier card, wrote last year's value
         ];
-        let rules = IdentificationRules::default();
+        let cards = crate::history::upgrade_all(&form, &stored);
         let view = |from: Option<&str>, to: Option<&str>| {
-            build(&Inputs {
-                scope: crate::api::AnalyticsScope {
-                    name: "Район".into(),
-                    municipality: None,
-                    region: crate::RegionId(uuid::Uuid::nil()),
-                },
-                group: crate::api::SchoolGroup::All,
-                min_group: 5,
-                schools: &schools,
-                indicators: &[],
-                monitoring: None,
-                cluster_monitoring: None,
-                monitoring_period: None,
-                compare_from: from,
-                compare_to: to,
-                membership: &[],
-                card: Some(FormReports { form: &form, reports: &cards }),
-                assessment: None,
-                checklist: Some(FormReports { form: &rf, reports: &[] }),
-                roadmap: None,
-                rules: &rules,
-                self_diagnosis: &sd,
-                teacher_counts: &[],
-                submissions: &[],
-                completion_targets: &[],
-                dynamics_targets: &[],
-                campaigns: &[],
-                today: "2026-11-30",
-                year: 2026,
-                now_ms: 0,
-            })
+            view_of(
+                &schools,
+                Some(FormReports { form: &form, reports: &cards }),
+                Some(FormReports { form: &rf, reports: &[] }),
+                None,
+                from,
+                to,
+            )
         };
         let row = |a: &DepartmentAnalytics, s: u128| {
             let d = a.dynamics.iter().find(|d| d.school.id == school(s)).unwrap();
@@ -1781,14 +1838,89 @@ mod tests {
         let wide = view(Some("2023-2024"), Some("2025-2026"));
         assert_eq!(row(&wide, 1).2, Some((Some(60.0), Some(70.0))));
         assert_eq!(row(&wide, 3).1, Some((None, Some(5.0))), "the card's «previous» is 2024-2025, not 2023-2024");
-        // An earlier year: school 2 has its card there.
+        // An earlier year: school 2 has its card there; school 3's «прошлого года» is its 2024-2025
+        // report, holding that one value and nothing else.
         let earlier = view(Some("2023-2024"), Some("2024-2025"));
         assert_eq!(row(&earlier, 2), (false, Some((Some(5.0), Some(5.0))), Some((Some(50.0), Some(55.0)))));
-        assert_eq!(row(&earlier, 3), (true, None, None));
+        assert_eq!(row(&earlier, 3), (false, Some((None, Some(9.0))), Some((None, None))));
         // A period nobody reported for: every school reads «нет отчёта».
         let empty = view(None, Some("2019-2020"));
         assert!(empty.dynamics.iter().all(|d| d.no_report && d.rows.is_empty()));
         assert_eq!(empty.membership_year.as_deref(), Some("2019-2020"));
+    }
+
+    #[test]
+    fn the_checklist_and_the_roadmap_follow_the_year_shown() {
+        let checklist: ReportForm = serde_json::from_value(serde_json::json!({
+            "id": "identification-checklist", "version": 2, "title": "Перечень", "period_kind": "academic_year",
+            "sections": [{ "id": "criteria", "title": "Критерии", "fields": [
+                { "id": "a", "label": "Низкие результаты", "type": "yes_no" },
+                { "id": "b", "label": "Менее 60 % продолжают", "type": "yes_no" },
+                { "id": "c", "label": "ЕГЭ ниже минимума", "type": "yes_no" }
+            ]}]
+        }))
+        .unwrap();
+        let roadmap: ReportForm = serde_json::from_value(serde_json::json!({
+            "id": "roadmap", "version": 2, "title": "План", "period_kind": "quarter",
+            "sections": [{ "id": "items", "title": "Мероприятия", "rows": true, "fields": [
+                { "id": "measure", "label": "Мероприятие", "type": "text" },
+                { "id": "deadline", "label": "Срок", "type": "text" },
+                { "id": "progress", "label": "Отметка", "type": "text", "optional": true }
+            ]}]
+        }))
+        .unwrap();
+        let schools = three_schools();
+        let answers = |s: u128, period: &str, yes: &str| SchoolReport {
+            school: school(s),
+            period: period.into(),
+            fields: fields(&[("a", yes), ("b", yes), ("c", yes)]),
+        };
+        // School 1 met three criteria in 2024-2025 and none in 2025-2026; school 2 answered only in 2024-2025.
+        let checklists =
+            [answers(1, "2024-2025", "да"), answers(1, "2025-2026", "нет"), answers(2, "2024-2025", "нет")];
+        let plan = |s: u128, period: &str, progress: &str| SchoolReport {
+            school: school(s),
+            period: period.into(),
+            fields: fields(&[("measure#1", "Семинары"), ("deadline#1", "Декабрь 2024"), ("progress#1", progress)]),
+        };
+        let roadmaps = [
+            plan(1, "2024-Q4", "Выполняется"),
+            plan(1, "2025-Q2", "Выполнено"), // the latest quarter of 2024-2025
+            plan(1, "2026-Q2", "Выполнено"), // 2025-2026
+            plan(2, "2024-Q4", "Выполнено"),
+            plan(3, "2027-Q1", "Выполнено"), // not begun on 2026-11-30: no report yet
+        ];
+        let view = |to: &str| {
+            view_of(
+                &schools,
+                None,
+                Some(FormReports { form: &checklist, reports: &checklists }),
+                Some(FormReports { form: &roadmap, reports: &roadmaps }),
+                None,
+                Some(to),
+            )
+        };
+        let seen = |a: &DepartmentAnalytics, s: u128| {
+            let id = a.identification.iter().find(|i| i.school.id == school(s)).unwrap();
+            let plan = a.roadmaps.iter().find(|r| r.school.id == school(s)).unwrap();
+            (id.flags.len(), id.checklist_period.clone(), plan.period.clone(), plan.no_report, plan.summary.done)
+        };
+        let earlier = view("2024-2025");
+        assert_eq!(seen(&earlier, 1), (1, Some("2024-2025".into()), "2025-Q2".into(), false, 1));
+        assert_eq!(seen(&earlier, 2), (0, Some("2024-2025".into()), "2024-Q4".into(), false, 1));
+        assert_eq!(seen(&earlier, 3), (0, None, "2024-2025".into(), true, 0), "«нет отчёта» for that year");
+        let later = view("2025-2026");
+        assert_eq!(
+            seen(&later, 1),
+            (0, Some("2025-2026".into()), "2026-Q2".into(), false, 1),
+            "the flag follows the year"
+        );
+        assert_eq!(
+            seen(&later, 2),
+            (0, None, "2025-2026".into(), true, 0),
+            "no checklist and no plan that year: never 2024-2025's in their place"
+        );
+        assert_eq!(seen(&later, 3), (0, None, "2025-2026".into(), true, 0), "a quarter still to come is no report");
     }
 
     #[test]

@@ -437,14 +437,22 @@ pub struct SchoolIdentification {
     pub listed: crate::org::SchoolFlags,
     /// What the rules find in what it sent; empty when nothing.
     pub flags: Vec<crate::analytics::Flag>,
+    /// The period of the identification checklist read, within the academic year shown; `None`
+    /// when the school sent none for that year («нет отчёта»).
+    #[serde(default)]
+    pub checklist_period: Option<String>,
 }
 
-/// A school's plan in the quarter of its latest roadmap report.
+/// A school's plan in the latest begun quarter of the academic year shown.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SchoolRoadmap {
     pub school: SchoolRef,
+    /// The roadmap report's quarter («2026-Q2»); the academic year shown when there is none.
     pub period: String,
     pub summary: crate::roadmap::RoadmapSummary,
+    /// The school sent no roadmap report within the academic year shown: «нет отчёта».
+    #[serde(default)]
+    pub no_report: bool,
 }
 
 /// A campaign over the schools of an analytics view: its completeness and each school's standing,

@@ -43,44 +43,76 @@ pub fn period_of_year_column(year: u16, kind: PeriodKind) -> Option<Period> {
 
 /// One old report as reports of `form` (the current version): unchanged when its version kept the
 /// ids, otherwise one report per year its ids carried, each holding the fields of that year under
-/// their new ids. Fields the current version does not have are dropped; the stored report itself
-/// is never changed, so this is the mapping, applied wherever reports are read.
+/// their new ids; a version that asked for the previous period's values beside the current ones
+/// (seed 000's «Результат прошлого года», `previous_period_of_versions`) gives its own period's
+/// report without them and the previous period's report made of them. Fields the current version
+/// does not have are dropped; the stored report itself is never changed, so this is the mapping,
+/// applied wherever reports are read.
 pub fn upgrade(form: &ReportForm, report: &VersionedReport) -> Vec<SchoolReport> {
+    upgrade_marked(form, report).into_iter().map(|(r, _)| r).collect()
+}
+
+/// [`upgrade`], each report marked whether it is the stored report's own (`true`) or read out of
+/// a year column or a previous-period column of it (`false`): an own report wins over a read-out one.
+fn upgrade_marked(form: &ReportForm, report: &VersionedReport) -> Vec<(SchoolReport, bool)> {
     let splits = form.years_in_ids_of_versions.contains(&report.form_version);
-    let Some(kind) = form.period_kind.filter(|_| splits) else {
-        return vec![SchoolReport {
-            school: report.school,
-            period: report.period.clone(),
-            fields: report.fields.clone(),
-        }];
+    if let Some(kind) = form.period_kind.filter(|_| splits) {
+        let mut by_period: BTreeMap<Period, Fields> = BTreeMap::new();
+        for (id, value) in &report.fields {
+            let Some((year, new_id)) = year_in_id(id) else { continue };
+            let Some(period) = period_of_year_column(year, kind) else { continue };
+            if form.field_of_key(&new_id).is_some() && !value.trim().is_empty() {
+                by_period.entry(period).or_default().insert(new_id, value.clone());
+            }
+        }
+        return by_period
+            .into_iter()
+            .map(|(period, fields)| (SchoolReport { school: report.school, period: period.to_string(), fields }, false))
+            .collect();
+    }
+    let previous_columns = form
+        .previous_period_of_versions
+        .as_ref()
+        .filter(|p| form.period_kind.is_some() && p.versions.contains(&report.form_version));
+    let Some(columns) = previous_columns else {
+        let own = SchoolReport { school: report.school, period: report.period.clone(), fields: report.fields.clone() };
+        return vec![(own, true)];
     };
-    let mut by_period: BTreeMap<Period, Fields> = BTreeMap::new();
+    let mut own = Fields::new();
+    let mut before = Fields::new();
     for (id, value) in &report.fields {
-        let Some((year, new_id)) = year_in_id(id) else { continue };
-        let Some(period) = period_of_year_column(year, kind) else { continue };
-        if form.field_of_key(&new_id).is_some() && !value.trim().is_empty() {
-            by_period.entry(period).or_default().insert(new_id, value.clone());
+        match columns.fields.get(id) {
+            Some(new_id) if !value.trim().is_empty() => {
+                before.insert(new_id.clone(), value.clone());
+            }
+            Some(_) => {}
+            None => {
+                own.insert(id.clone(), value.clone());
+            }
         }
     }
-    by_period
-        .into_iter()
-        .map(|(period, fields)| SchoolReport { school: report.school, period: period.to_string(), fields })
-        .collect()
+    let mut out = vec![(SchoolReport { school: report.school, period: report.period.clone(), fields: own }, true)];
+    // Only a period can have a period before it: a stored «9999» keeps its own report alone.
+    let previous = Period::parse(&report.period).ok().and_then(|p| p.previous());
+    if let Some(previous) = previous.filter(|_| !before.is_empty()) {
+        out.push((SchoolReport { school: report.school, period: previous.to_string(), fields: before }, false));
+    }
+    out
 }
 
 /// Every school's reports as reports of the current version `form`, one per school and period.
-/// Where several stored reports give the same school and period, a report typed against a version
-/// without years in its ids wins over one read out of a year column, and among columns the one of
-/// the later old report wins (a school corrects last year's figure in this year's table).
+/// Where several stored reports give the same school and period, a report sent for that period
+/// wins over one read out of a column of another report (a year column, or a «прошлого года»
+/// column), and among columns the one of the later old report wins (a school corrects last year's
+/// figure in this year's table).
 pub fn upgrade_all(form: &ReportForm, reports: &[VersionedReport]) -> Vec<SchoolReport> {
-    // (school, period) → (priority, report): direct reports first, then by the old report's period.
+    // (school, period) → (priority, report): own reports first, then by the old report's period.
     type Priority = (bool, Option<(Date, u32)>);
     let mut best: HashMap<(SchoolId, String), (Priority, SchoolReport)> = HashMap::new();
     for stored in reports {
-        let split = form.period_kind.is_some() && form.years_in_ids_of_versions.contains(&stored.form_version);
         let source = Period::parse(&stored.period).ok().map(|p| (p.starts_on(), stored.form_version));
-        for report in upgrade(form, stored) {
-            let priority = (!split, source);
+        for (report, own) in upgrade_marked(form, stored) {
+            let priority = (own, source);
             let key = (report.school, report.period.clone());
             match best.get(&key) {
                 Some((p, _)) if *p >= priority => {}
@@ -245,6 +277,85 @@ mod tests {
         let by: Vec<(&str, &str)> =
             all.iter().map(|r| (r.period.as_str(), r.fields["oge.math.fail"].as_str())).collect();
         assert_eq!(by, [("2017-2018", "5"), ("2018-2019", "12"), ("2019-2020", "7")]);
+    }
+
+    /// The indicator card as v3: current and expected results only; v1 and v2 kept last year's
+    /// result beside the current one.
+    fn card_v3() -> ReportForm {
+        serde_json::from_value(serde_json::json!({
+            "id": "indicator-card", "version": 3, "title": "Карта", "period_kind": "academic_year",
+            "previous_period_of_versions": { "versions": [1, 2], "fields": { "c3.previous": "c3.current" } },
+            "sections": [{ "id": "c3", "title": "3. Средний балл ЕГЭ, русский язык", "fields": [
+                { "id": "c3.current", "label": "Текущий результат", "type": "value", "unit": "points" },
+                { "id": "c3.target", "label": "Ожидаемый результат", "type": "target", "unit": "points" }
+            ]}]
+        }))
+        .unwrap()
+    }
+
+    fn card(school_n: u128, period: &str, version: u32, pairs: &[(&str, &str)]) -> VersionedReport {
+        VersionedReport {
+            school: school(school_n),
+            period: period.into(),
+            form_version: version,
+            fields: fields(pairs),
+        }
+    }
+
+    #[test]
+    fn last_years_result_on_an_old_card_becomes_the_previous_periods_report() {
+        // Бураковская СОШ, seed 000: ЕГЭ русский 63 this year, 69 the year before, target «Более 70».
+        let stored = card(1, "2018-2019", 2, &[("c3.current", "63"), ("c3.previous", "69"), ("c3.target", "Более 70")]);
+        assert_eq!(
+            upgrade(&card_v3(), &stored),
+            [
+                SchoolReport {
+                    school: school(1),
+                    period: "2018-2019".into(),
+                    fields: fields(&[("c3.current", "63"), ("c3.target", "Более 70")])
+                },
+                SchoolReport { school: school(1), period: "2017-2018".into(), fields: fields(&[("c3.current", "69")]) },
+            ],
+            "the card for its own year without the column, and last year's result as last year's report"
+        );
+        // No value in the column: no report for the year before (never an empty «report»).
+        let blank = card(1, "2018-2019", 1, &[("c3.current", "63"), ("c3.previous", " ")]);
+        assert_eq!(upgrade(&card_v3(), &blank).len(), 1);
+        // A v3 card passes unchanged.
+        let v3 = card(1, "2019-2020", 3, &[("c3.current", "66")]);
+        assert_eq!(upgrade(&card_v3(), &v3)[0].fields, v3.fields);
+    }
+
+    #[test]
+    fn a_card_sent_for_the_previous_period_wins_over_last_years_column() {
+        let by_period = |reports: &[VersionedReport]| -> Vec<(String, String)> {
+            upgrade_all(&card_v3(), reports)
+                .into_iter()
+                .filter(|r| r.school == school(1))
+                .map(|r| (r.period, r.fields.get("c3.current").cloned().unwrap_or_default()))
+                .collect()
+        };
+        let v2 = card(1, "2018-2019", 2, &[("c3.current", "63"), ("c3.previous", "69")]);
+        // Without a card for 2017-2018, the column stands for it.
+        assert_eq!(
+            by_period(std::slice::from_ref(&v2)),
+            [("2017-2018".into(), "69".into()), ("2018-2019".into(), "63".into())]
+        );
+        // The card the school sent for 2017-2018 wins, whichever version and in whichever order.
+        for sent in [card(1, "2017-2018", 3, &[("c3.current", "68")]), card(1, "2017-2018", 1, &[("c3.current", "68")])]
+        {
+            assert_eq!(
+                by_period(&[v2.clone(), sent.clone()]),
+                [("2017-2018".into(), "68".into()), ("2018-2019".into(), "63".into())]
+            );
+            assert_eq!(
+                by_period(&[sent, v2.clone()]),
+                [("2017-2018".into(), "68".into()), ("2018-2019".into(), "63".into())]
+            );
+        }
+        // Another school's column never fills this school's year.
+        let other = card(2, "2018-2019", 2, &[("c3.current", "50"), ("c3.previous", "40")]);
+        assert_eq!(by_period(&[other]), Vec::<(String, String)>::new());
     }
 
     #[test]

@@ -32,6 +32,21 @@ pub struct ReportForm {
     /// reports are read as one report of this version per year (`crate::history::upgrade`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub years_in_ids_of_versions: Vec<u32>,
+    /// Earlier versions of this form that asked for the previous period's value beside the current
+    /// one (seed 000's «Результат прошлого года»): their reports are read as this version's report
+    /// for their period and, from those fields, a report for the period before
+    /// (`crate::history::upgrade`). This version asks for no such value: the editor shows the
+    /// previous period's own report beside each of the mapped fields instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_period_of_versions: Option<PreviousPeriodFields>,
+}
+
+/// Which old versions kept the previous period's values, and under which ids: old id
+/// (`c3.previous`) → the id of the same value in the previous period's report (`c3.current`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PreviousPeriodFields {
+    pub versions: Vec<u32>,
+    pub fields: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -238,6 +253,19 @@ impl ReportForm {
             // A form that declares its period keeps years out of its ids: the period says the year.
             if self.period_kind.is_some() && crate::history::year_in_id(field.id.as_str()).is_some() {
                 return Err(format!("field {} names a year; the report's period says which year it is", field.id));
+            }
+        }
+        if let Some(previous) = &self.previous_period_of_versions {
+            if self.period_kind.is_none() {
+                return Err("previous_period_of_versions needs a period_kind: the period before which?".into());
+            }
+            for (old, new) in &previous.fields {
+                if self.field(&ItemId::from(new.as_str())).is_none() {
+                    return Err(format!("previous_period_of_versions maps {old} to {new}, which is not a field"));
+                }
+                if self.field(&ItemId::from(old.as_str())).is_some() {
+                    return Err(format!("previous_period_of_versions: {old} is still a field of this version"));
+                }
             }
         }
         for pw in &self.part_of_whole {

@@ -40,6 +40,9 @@ impl Value {
     }
 }
 
+/// What a school that sent no report for the period shown reads, in every sheet.
+const NO_REPORT: &str = "нет отчёта";
+
 impl From<&str> for Value {
     fn from(s: &str) -> Value {
         Value::Text(s.to_owned())
@@ -166,7 +169,7 @@ pub fn dynamics(a: &DepartmentAnalytics) -> Sheet {
     for school in &a.dynamics {
         // A school without a card for the period says so, never shows an older card.
         if school.no_report {
-            let mut row: Vec<Value> = vec![school.school.name.as_str().into(), "нет отчёта".into()];
+            let mut row: Vec<Value> = vec![school.school.name.as_str().into(), NO_REPORT.into()];
             row.resize(7, Value::Empty);
             rows.push(row);
         }
@@ -230,12 +233,27 @@ pub fn dynamics_summary(a: &DepartmentAnalytics) -> Sheet {
     }
 }
 
+/// Which periods the identification reads, in words: the checklist of the academic year shown,
+/// the assessment results of the later compared period and the one before (the federal rule looks
+/// at two years).
+fn identification_periods(a: &DepartmentAnalytics) -> String {
+    let Some(year) = &a.membership_year else { return String::new() };
+    let results = a.card_period.as_deref().and_then(|to| {
+        let before = crate::period::Period::parse(to).ok()?.previous()?;
+        Some(format!(", результаты оценочных процедур — {before} и {to}"))
+    });
+    format!(" (перечень критериев — за {year}{})", results.unwrap_or_default())
+}
+
 pub fn identification(a: &DepartmentAnalytics) -> Sheet {
     let mut rows = Vec::new();
     for s in &a.identification {
+        // Which checklist the flags read: a period of the year shown, or none sent for it.
+        let checklist: Value = s.checklist_period.as_deref().unwrap_or(NO_REPORT).into();
         let listed = |row: &mut Vec<Value>| {
             row.push(Value::yes(s.listed.low_results));
             row.push(Value::yes(s.listed.unfavourable_conditions));
+            row.push(checklist.clone());
         };
         if s.flags.is_empty() {
             let mut row = vec![s.school.name.as_str().into()];
@@ -252,8 +270,12 @@ pub fn identification(a: &DepartmentAnalytics) -> Sheet {
     }
     Sheet {
         name: "Выявление".into(),
-        title: format!("Признаки низких результатов по правилам; группы: {}", a.groups.formula_ru()),
-        head: head(&["Школа", "В перечне ШНОР", "В перечне ШФНСУ", "Правило", "Обоснование"]),
+        title: format!(
+            "Признаки низких результатов по правилам{}; группы: {}",
+            identification_periods(a),
+            a.groups.formula_ru()
+        ),
+        head: head(&["Школа", "В перечне ШНОР", "В перечне ШФНСУ", "Перечень критериев", "Правило", "Обоснование"]),
         rows,
         heat_from: None,
     }
@@ -436,12 +458,28 @@ pub fn completion(a: &DepartmentAnalytics) -> Sheet {
 pub fn roadmaps(a: &DepartmentAnalytics) -> Sheet {
     Sheet {
         name: "Дорожные карты".into(),
-        title: "Исполнение планов мероприятий (дорожных карт) по последним отчётам школ".into(),
+        title: format!(
+            "Исполнение планов мероприятий (дорожных карт){}",
+            a.membership_year
+                .as_deref()
+                .map(|y| format!(" за {y} учебный год: последний квартал с отчётом"))
+                .unwrap_or_default()
+        ),
         head: head(&["Школа", "Квартал", "Выполнено", "Выполняется", "Просрочено", "Не начато"]),
         rows: a
             .roadmaps
             .iter()
             .map(|r| {
+                if r.no_report {
+                    return vec![
+                        r.school.name.as_str().into(),
+                        format!("{NO_REPORT} за {}", r.period).into(),
+                        Value::Empty,
+                        Value::Empty,
+                        Value::Empty,
+                        Value::Empty,
+                    ];
+                }
                 vec![
                     r.school.name.as_str().into(),
                     r.period.as_str().into(),

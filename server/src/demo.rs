@@ -169,7 +169,7 @@ impl DemoReports {
     }
 }
 
-const DEMO_REPORT_FILES: [&str; 9] = [
+const DEMO_REPORT_FILES: [&str; 11] = [
     "indicator-cards.json",
     "indicator-cards-years.json",
     "assessment-results.json",
@@ -178,7 +178,9 @@ const DEMO_REPORT_FILES: [&str; 9] = [
     "monitoring-years.json",
     "cluster-monitoring.json",
     "identification.json",
+    "identification-years.json",
     "roadmaps.json",
+    "roadmaps-years.json",
 ];
 
 /// `membership.json` beside the demo organisations: each municipality's (by key) decisions per

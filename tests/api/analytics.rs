@@ -61,7 +61,8 @@ async fn the_indicator_table_is_computed_from_what_schools_sent() {
 #[tokio::test]
 async fn dynamics_and_identification_explain_themselves() {
     let app = TestApp::spawn().await;
-    // Seed 000's cards are of 2018-2019; against the year before, each card's own «previous».
+    // Seed 000's cards are of 2018-2019; against the year before, each card's «Результат прошлого
+    // года», which is read as the school's 2017-2018 card (`history::upgrade_all`).
     let a = analytics(&app, "spassk.otdel", "?to=2018-2019").await.unwrap();
     assert_eq!((a.compare_from.as_deref(), a.card_period.as_deref()), (Some("2017-2018"), Some("2018-2019")));
     let burakovo = a.dynamics.iter().find(|d| d.school.name == "Бураковская СОШ").unwrap();

@@ -134,6 +134,13 @@ async fn the_department_sees_who_sent_what_and_every_amendment() {
         vec![(2, card.fields["c1.current"].as_str()), (4, "5 %")],
         "sent revisions only, oldest first"
     );
+    // The demo's 2018-2019 card is kept in its first version: its history shows that version's
+    // fields, «Результат прошлого года» among them, not the newest card's.
+    let old_history: ReportHistory =
+        get(&app, &department, &format!("/api/department/campaigns/{}/schools/{}", old.id, key.school)).await.unwrap();
+    assert_eq!(old_history.form.version, 1);
+    assert!(old_history.form.field(&opora_domain::ItemId::from("c3.previous")).is_some());
+    assert_eq!(old_history.revisions.last().unwrap().fields["c3.previous"], "69");
 
     let list: DepartmentCampaigns = get(&app, &department, "/api/department/campaigns").await.unwrap();
     let c = list.campaigns.iter().find(|c| c.campaign.id == new.id).unwrap().completeness;

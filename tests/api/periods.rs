@@ -99,7 +99,7 @@ async fn a_database_from_before_periods_keeps_every_report_readable() {
         assert_eq!((&report.form_version, &report.fields), (version, fields), "{key:?}");
     }
     let latest = after.state.store.latest_report_forms().await.unwrap();
-    assert!(latest.iter().all(|f| f.version == 2 && f.period_kind.is_some()), "the new versions are published");
+    assert!(latest.iter().all(|f| f.version >= 2 && f.period_kind.is_some()), "the new versions are published");
 
     // The analytics read the old tables as two academic years: the federal rule finds 2018 and
     // 2019 as before, and ОГЭ 2019 is judged against 2018 for the programme's target.
@@ -171,4 +171,108 @@ async fn a_report_for_a_period_of_the_wrong_kind_or_no_period_is_refused() {
     assert_eq!(refused.1.code, ErrorCode::InvalidInput);
     let detail = refused.1.detail.unwrap_or_default();
     assert!(detail.contains("учебный год («2025-2026»)"), "{detail}");
+}
+
+/// The identification checklist and the roadmaps follow the academic year shown, as the dynamics
+/// do: the demo's Полянская answered three criteria in 2024-2025 and one in 2025-2026, Антоновская
+/// sent a checklist and a roadmap for 2024-2025 only.
+#[tokio::test]
+async fn the_checklist_and_the_roadmaps_follow_the_year_shown() {
+    let app = TestApp::spawn().await;
+    let token = app.token("spassk.otdel").await;
+    let view = |query: &'static str| {
+        let request = app.request(Method::GET, &format!("/api/department/analytics{query}"), Some(&token));
+        async move { send::<DepartmentAnalytics>(request).await.unwrap().1 }
+    };
+    let checklist = |a: &DepartmentAnalytics, name: &str| {
+        let s = a.identification.iter().find(|s| s.school.name == name).unwrap();
+        let flag = s.flags.iter().find(|f| f.rule.contains("критериев из перечня")).map(|f| f.explanation.clone());
+        (s.checklist_period.clone(), flag)
+    };
+    let roadmap = |a: &DepartmentAnalytics, name: &str| {
+        let r = a.roadmaps.iter().find(|r| r.school.name == name).unwrap();
+        (r.period.clone(), r.no_report, r.summary.done)
+    };
+
+    let earlier = view("?from=2023-2024&to=2024-2025").await;
+    let (period, flag) = checklist(&earlier, "Полянская СОШ");
+    assert_eq!(period.as_deref(), Some("2024-2025"));
+    assert!(flag.is_some_and(|f| f.starts_with("Отмечено 3 из 6")), "flagged by its 2024-2025 answers");
+    assert_eq!(checklist(&earlier, "Антоновская СОШ").0.as_deref(), Some("2024-2025"));
+    assert_eq!(roadmap(&earlier, "Антоновская СОШ"), ("2025-Q2".into(), false, 4));
+    assert_eq!(roadmap(&earlier, "Бураковская СОШ").0, "2025-Q2");
+    assert_eq!(roadmap(&earlier, "Болгарская кадетская школа"), ("2024-2025".into(), true, 0), "«нет отчёта»");
+
+    // The default view is 2025-2026: the same schools read that year's reports or none.
+    let latest = view("").await;
+    assert_eq!(latest.membership_year.as_deref(), Some("2025-2026"));
+    assert_eq!(checklist(&latest, "Полянская СОШ"), (Some("2025-2026".into()), None), "one criterion: no flag");
+    assert_eq!(checklist(&latest, "Антоновская СОШ"), (None, None), "no 2024-2025 checklist standing in");
+    assert!(checklist(&latest, "Кимовская СОШ").1.is_some_and(|f| f.starts_with("Отмечено 4 из 6")));
+    assert_eq!(roadmap(&latest, "Антоновская СОШ"), ("2025-2026".into(), true, 0), "no 2024-2025 plan standing in");
+    assert_eq!(roadmap(&latest, "Бураковская СОШ").0, "2026-Q2");
+    assert_eq!(latest.roadmaps.len(), latest.identification.len(), "every school shown has a line");
+}
+
+/// A card of the second version, with its «Результат прошлого года», sent today and amended as
+/// the same version: the server keeps it v2, and the department reads its column as the school's
+/// card of the year before (Кузнецкихинская sent none for 2025-2026). The current version asks for
+/// no such column and refuses one.
+#[tokio::test]
+async fn a_v2_cards_last_year_column_is_read_as_the_previous_years_card() {
+    let app = TestApp::spawn().await;
+    let principal = app.login_as("kuznechikha.director").await;
+    let school = principal.user.school.as_ref().unwrap().id;
+    let key = ReportKey { school, form: "indicator-card".into(), period: "2026-2027".into() };
+    let years: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(DEMO_FILE).parent().unwrap().join("indicator-cards-years.json")).unwrap(),
+    )
+    .unwrap();
+    let mut fields: BTreeMap<String, String> =
+        serde_json::from_value(years["periods"]["2024-2025"]["kuznechikha"].clone()).unwrap();
+    fields.insert("c7.current".into(), "6".into());
+    fields.insert("c7.previous".into(), "4,5".into());
+    let edit = |version: u32, base: u32, fields: &BTreeMap<String, String>| opora_domain::report::ReportEdit {
+        key: key.clone(),
+        form_version: version,
+        base_revision: base,
+        fields: fields.clone(),
+        submit: true,
+        at_ms: opora_server::system_now_ms(),
+        confirmed: vec![],
+    };
+    let push = |edit: opora_domain::report::ReportEdit| {
+        let request = opora_tests::sync_request(
+            opora_tests::new_device(),
+            vec![PushedChange { seq: 0, change: Change::SaveReport { edit } }],
+            Cursor(0),
+        );
+        let app = &app;
+        let token = principal.token.clone();
+        async move { app.sync(&token, &request).await.unwrap().acks.remove(0).outcome }
+    };
+    // The current version (v3) has no «Результат прошлого года»: a value for it is refused.
+    assert!(matches!(push(edit(3, 0, &fields)).await, Outcome::Rejected { .. }));
+    assert_eq!(push(edit(2, 0, &fields)).await, Outcome::Applied);
+    let token = app.token("spassk.otdel").await;
+    let c7 = |a: &DepartmentAnalytics| {
+        let d = a.dynamics.iter().find(|d| d.school.name == "Кузнецкихинская ООШ").unwrap();
+        (d.no_report, d.rows.iter().find(|r| r.criterion == "c7").map(|r| (r.previous, r.current)))
+    };
+    let view = |query: &'static str| {
+        let request = app.request(Method::GET, &format!("/api/department/analytics{query}"), Some(&token));
+        async move { send::<DepartmentAnalytics>(request).await.unwrap().1 }
+    };
+    assert_eq!(c7(&view("?to=2026-2027").await), (false, Some((Some(4.5), Some(6.0)))));
+    // 2025-2026 reads the column as its card, holding that one figure.
+    assert_eq!(c7(&view("?to=2025-2026").await), (false, Some((Some(0.0), Some(4.5)))), "against its 2024-2025 card");
+
+    // Amending it stays v2, and the corrected column is read.
+    let stored = app.state.store.report(&key).await.unwrap().unwrap();
+    assert_eq!(stored.form_version, 2);
+    fields.insert("c7.previous".into(), "5".into());
+    assert_eq!(push(edit(2, stored.revision, &fields)).await, Outcome::Applied);
+    let amended = app.state.store.report(&key).await.unwrap().unwrap();
+    assert_eq!((amended.form_version, amended.fields["c7.previous"].as_str()), (2, "5"));
+    assert_eq!(c7(&view("?to=2026-2027").await), (false, Some((Some(5.0), Some(6.0)))));
 }

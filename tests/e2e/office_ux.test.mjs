@@ -154,7 +154,9 @@ for (const [size, viewport] of SIZES) {
     // Units and optional marks from the form; hints under their labels, not run into them.
     const c1 = page.locator('[data-field="c1.current"]');
     assert.equal(await c1.locator('.unit').textContent(), '%');
-    assert.match(await page.locator('[data-field="c1.previous"] .field-label').textContent(), /\(необязательно\)$/);
+    assert.match(await page.locator('[data-field="c1.count"] .field-label').textContent(), /\(необязательно\)$/);
+    // Last year's result is read from the school's own card of 2020-2021, which it never sent.
+    assert.match(await page.locator('tr#section-c1 [data-testid="previous-period"]').textContent(), /нет отчёта за 2020-2021$/);
     const [label, hint] = [await c1.locator('.field-label').boundingBox(), await c1.locator('.hint').boundingBox()];
     if (size === 'phone') assert.ok(hint.y >= label.y + label.height - 1, 'the hint is under the label');
     else assert.match(await grid.locator('thead th').nth(2).locator('.hint').textContent(), /^Поставьте «–»/, 'a shared hint under its column heading');

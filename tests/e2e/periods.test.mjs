@@ -5,7 +5,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { unzipSync, strFromU8 } from 'fflate';
-import { startServer, launchBrowser, login, screenshot, DESKTOP } from './harness.mjs';
+import { startServer, launchBrowser, login, screenshot, DESKTOP, ARTIFACTS } from './harness.mjs';
+import path from 'node:path';
 
 let server;
 let browser;
@@ -34,6 +35,8 @@ function xlsxTexts(bytes, name) {
 }
 
 const DYNAMICS = '[data-view="5"]';
+const IDENTIFICATION = '[data-view="6"]';
+const ROADMAPS = '[data-view="7"]';
 const TARGETS = '[data-view="4"]';
 
 test('the department switches the year: figures, membership, target checks and «нет отчёта» follow, and the exports carry the periods', async () => {
@@ -63,7 +66,17 @@ test('the department switches the year: figures, membership, target checks and �
   assert.ok(['да', 'нет'].includes(judged.at(-1)), judged.join(' | '));
   await page.getByTestId('membership').getByText('Состав программы на 2025-2026 учебный год').waitFor();
   await page.getByTestId('proposals').getByText('Кимовская СОШ').waitFor();
+  // The checklist and the plans of 2025-2026, each saying its period; none sent that year: «нет отчёта».
+  await page.locator(IDENTIFICATION).getByText('перечень критериев — за 2025-2026').waitFor();
+  const polyanka = page.locator(`${IDENTIFICATION} tr`, { hasText: 'Полянская СОШ' });
+  assert.equal(await polyanka.getByText('Отмечено 3 из 6').count(), 0, 'one criterion in 2025-2026: no flag');
+  await page.locator(`${IDENTIFICATION} tr`, { hasText: 'Антоновская СОШ' }).getByText('нет отчёта').first().waitFor();
+  const antonovkaPlan = page.locator(`${ROADMAPS} tr`, { hasText: 'Антоновская СОШ' });
+  await antonovkaPlan.getByText('нет отчёта за 2025-2026').waitFor();
+  await page.locator(`${ROADMAPS} tr`, { hasText: 'Бураковская СОШ' }).getByText('2026-Q2').waitFor();
   await screenshot(page, 'periods-2025-2026');
+  await page.locator(IDENTIFICATION).screenshot({ path: path.join(ARTIFACTS, 'periods-identification-2025-2026.png') });
+  await page.locator(ROADMAPS).screenshot({ path: path.join(ARTIFACTS, 'periods-roadmaps-2025-2026.png') });
 
   // The year before: six schools in the programme, Кузнецкихинская has its card.
   await years.getByRole('link', { name: '2024-2025' }).click();
@@ -74,6 +87,12 @@ test('the department switches the year: figures, membership, target checks and �
   await row.first().waitFor();
   assert.ok((await row.locator('td[data-direction]').count()) > 1, 'a figure per criterion');
   assert.equal(await page.locator(`${DYNAMICS}`).getByText('нет отчёта').count(), 0);
+  // That year's checklist flags Полянская; Антоновская's plan of 2024-2025 is read, not «нет отчёта».
+  await page.locator(IDENTIFICATION).getByText('перечень критериев — за 2024-2025').waitFor();
+  await polyanka.getByText(/^Отмечено 3 из 6/).waitFor();
+  await antonovkaPlan.getByText('2025-Q2').waitFor();
+  assert.equal(await antonovkaPlan.getByText('нет отчёта').count(), 0);
+  await page.locator(IDENTIFICATION).screenshot({ path: path.join(ARTIFACTS, 'periods-identification-2024-2025.png') });
 
   // Back to 2025-2026, compared with 2023-2024 this time.
   await years.getByRole('link', { name: '2025-2026' }).click();

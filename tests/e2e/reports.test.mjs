@@ -9,8 +9,9 @@ import path from 'node:path';
 import { startServer, launchBrowser, login, waitForServiceWorker, screenshot, ROOT, DESKTOP, PHONE } from './harness.mjs';
 
 // Бураковская СОШ's card as seed 000 gives it (the demo's 2018-2019 values), typed into a new period.
+// The card of today (v3) does not ask for last year's result again: it shows 2018-2019's card beside.
 const CARD = JSON.parse(readFileSync(path.join(ROOT, 'data/demo/indicator-cards.json'), 'utf8')).cards.burakovo;
-const FIELDS = Object.keys(CARD);
+const FIELDS = Object.keys(CARD).filter((id) => !id.endsWith('.previous'));
 const FIRST_SESSION = FIELDS.slice(0, 14);
 const SECOND_SESSION = FIELDS.slice(14);
 const REPORT = '/reports/indicator-card/2019-2020';
@@ -63,6 +64,10 @@ test('a principal fills the indicator card over two sessions, one offline; two d
   await due.getByRole('button', { name: 'Начать' }).click();
   await a.getByRole('heading', { name: 'Карта показателей школы с целевыми значениями' }).waitFor();
   await waitForServiceWorker(a);
+  // Last year's result is the school's 2018-2019 card, shown beside the criterion and not typed again.
+  const lastYear = a.locator('tr#section-c3 [data-testid="previous-period"]');
+  assert.match(await lastYear.textContent(), new RegExp(`2018-2019: ${CARD['c3.current']}$`));
+  assert.equal(await lastYear.locator('input').count(), 0, 'read-only');
 
   // The seeds' own quirks: a doubled percent sign is read, an impossible score is explained
   // next to the field and kept as typed, a negative count is refused.

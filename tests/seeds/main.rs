@@ -6,6 +6,7 @@
 //! misreads a seed quirk fails here.
 
 use opora_domain::ItemId;
+use opora_domain::history::{VersionedReport, upgrade_all};
 use opora_domain::report::{CellValue, ReportForm, ReportValues, read_report};
 use opora_domain::ru_input::{Reading, Target, Unit, read_target, read_value};
 use serde::Deserialize;
@@ -53,8 +54,50 @@ fn seed_tables() -> BTreeMap<String, BTreeMap<u32, (String, String)>> {
 }
 
 fn form() -> ReportForm {
-    let text = std::fs::read_to_string(format!("{ROOT}/data/forms/reports/indicator-card.v1.json")).unwrap();
+    card_form(1)
+}
+
+fn card_form(version: u32) -> ReportForm {
+    let text = std::fs::read_to_string(format!("{ROOT}/data/forms/reports/indicator-card.v{version}.json")).unwrap();
     serde_json::from_str(&text).unwrap()
+}
+
+/// The demo's seed-000 cards (typed against v1 for 2018-2019) as the current card reads them:
+/// the card of 2018-2019 and, from its «Результат прошлого года» column, the card of 2017-2018.
+/// A card's read values by field id.
+type ReadCard = BTreeMap<String, CellValue>;
+
+fn demo_cards_as_periods() -> BTreeMap<String, (ReadCard, Option<ReadCard>)> {
+    #[derive(Deserialize)]
+    struct Stored {
+        form: opora_domain::FormRef,
+        period: String,
+        cards: BTreeMap<String, ReportValues>,
+    }
+    let stored: Stored =
+        serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}/data/demo/indicator-cards.json")).unwrap())
+            .unwrap();
+    let current = card_form(3);
+    let mut out = BTreeMap::new();
+    for (i, (key, _)) in SCHOOLS.iter().enumerate() {
+        let school = opora_domain::SchoolId(uuid::Uuid::from_u128(i as u128 + 1));
+        let old = VersionedReport {
+            school,
+            period: stored.period.clone(),
+            form_version: stored.form.version,
+            fields: stored.cards[*key].clone(),
+        };
+        let reports = upgrade_all(&current, &[old]);
+        let read = |period: &str| {
+            reports.iter().find(|r| r.period == period).map(|r| {
+                let (read, _) = read_report(&current, &r.fields);
+                read.into_iter().map(|(id, v)| (id.to_string(), v)).collect::<ReadCard>()
+            })
+        };
+        let own = read("2018-2019").expect("the card of its own period");
+        out.insert((*key).to_owned(), (own, read("2017-2018")));
+    }
+    out
 }
 
 fn demo() -> DemoCards {
@@ -74,30 +117,36 @@ fn seed_criterion_10(current: &str, expected: &str) -> (Reading, Option<Target>)
     (read_value(Unit::Percent, figure).unwrap(), read_target(Unit::Percent, target).unwrap())
 }
 
+/// Seed 000's table holds this year's result with last year's in brackets («63 (в 2017-2018г –
+/// 69)»): the current column is compared with the card of 2018-2019, the bracketed one with the
+/// card of 2017-2018, which is what the current card version reads out of the demo's «Результат
+/// прошлого года» column (`history::upgrade_all`).
 #[test]
 fn the_demo_indicator_cards_reproduce_seed_000_value_by_value() {
     let tables = seed_tables();
     let cards = demo().cards;
+    let periods = demo_cards_as_periods();
     let form = form();
     let mut compared = 0;
     let mut refused_in_the_seed = Vec::new();
     for (key, name) in SCHOOLS {
         let table = &tables[name];
         assert_eq!(table.len(), 11, "{name}: 11 criteria in the seed");
-        let (read, problems) = read_report(&form, &cards[key]);
+        let (_, problems) = read_report(&form, &cards[key]);
         assert!(problems.is_empty(), "{name}: the demo card has problems: {problems:?}");
-        let value = |id: &str| match read.get(&ItemId::from(id)) {
+        let (read, year_before) = &periods[key];
+        let value = |id: &str| match read.get(id) {
             Some(CellValue::Measured { reading }) => reading.clone(),
             other => panic!("{name} {id}: {other:?}"),
         };
-        let target = |id: &str| match read.get(&ItemId::from(id)) {
+        let target = |id: &str| match read.get(id) {
             Some(CellValue::Target { target }) => *target,
             other => panic!("{name} {id}: {other:?}"),
         };
         for (&n, (current, expected)) in table {
             match n {
                 9 => {
-                    assert_eq!(read.get(&ItemId::from("c9.current")), Some(&CellValue::Text { text: current.clone() }));
+                    assert_eq!(read.get("c9.current"), Some(&CellValue::Text { text: current.clone() }));
                     compared += 1;
                 }
                 10 => {
@@ -113,12 +162,18 @@ fn the_demo_indicator_cards_reproduce_seed_000_value_by_value() {
                 _ => {
                     let seed = read_value(unit_of(n), current).unwrap_or_else(|e| panic!("{name} {n}: {e}"));
                     let mine = value(&format!("c{n}.current"));
-                    assert_eq!(mine.value(), seed.value(), "{name} criterion {n}: current");
+                    assert_eq!(mine.value(), seed.value(), "{name} criterion {n}: current, the card of 2018-2019");
                     if let Reading::Value { count, previous, .. } = seed {
-                        let demo_previous = read
-                            .get(&ItemId::from(format!("c{n}.previous").as_str()))
-                            .map(|_| value(&format!("c{n}.previous")).value().unwrap());
-                        assert_eq!(demo_previous, previous, "{name} criterion {n}: previous year");
+                        // The bracketed figure is the 2017-2018 card's current result, and nothing
+                        // stands for 2017-2018 where the seed gives no bracket.
+                        let last_year = year_before.as_ref().and_then(|r| match r.get(&format!("c{n}.current")) {
+                            Some(CellValue::Measured { reading }) => reading.value(),
+                            _ => None,
+                        });
+                        assert_eq!(last_year, previous, "{name} criterion {n}: the card of 2017-2018");
+                        if previous.is_some() {
+                            compared += 1;
+                        }
                         if let Some(count) = count {
                             assert_eq!(
                                 value(&format!("c{n}.count")).value(),
@@ -137,11 +192,15 @@ fn the_demo_indicator_cards_reproduce_seed_000_value_by_value() {
                 }
             }
         }
+        // The 2017-2018 card holds the seed's bracketed figures and nothing else.
+        if let Some(before) = year_before {
+            assert!(before.keys().all(|id| id.ends_with(".current")), "{name}: {before:?}");
+        }
     }
     // The seed's one impossible value: an ЕГЭ target of 670 points.
     assert_eq!(refused_in_the_seed.len(), 1, "{refused_in_the_seed:?}");
     assert!(refused_in_the_seed[0].starts_with("Полянская СОШ 5: Более 670 баллов"), "{refused_in_the_seed:?}");
-    assert!(compared >= 6 * 20, "compared {compared} values");
+    assert!(compared >= 6 * 20 + 20, "compared {compared} values");
 }
 
 #[test]
@@ -298,6 +357,7 @@ fn every_report_form_in_data_reports_is_sound() {
             "identification-checklist.v2.json",
             "indicator-card.v1.json",
             "indicator-card.v2.json",
+            "indicator-card.v3.json",
             "monitoring.v1.json",
             "monitoring.v2.json",
             "roadmap.v1.json",

@@ -18,10 +18,11 @@ use opora_domain::report::{
     MAX_ROWS, ReportEdit, ReportField, ReportFieldKind, ReportForm, ReportKey, ReportSection, hold_back_unfit,
     read_field, read_report, row_key,
 };
-use opora_domain::report_layout::{Block, blocks};
+use opora_domain::report_layout::{Block, PREVIOUS_PERIOD_COLUMN, blocks, previous_period_beside};
 use opora_domain::ru_input::Unit;
 use opora_domain::sync::Change;
 use opora_domain::{FormId, UserId};
+use std::collections::BTreeMap;
 
 /// `/reports`: the school's reports and a way to start one.
 #[component]
@@ -235,6 +236,23 @@ fn ReportEditor(user: UserId, key: ReportKey, form: ReportForm) -> impl IntoView
             sync_now(ctx);
         }
     };
+    // Last year's figures beside the criteria of a card that no longer asks for them (v3): the
+    // school's own previous period's report, read-only.
+    let beside = Memo::new(move |_| {
+        ctx.data_version.get();
+        let key = key.get_value();
+        let stored: Vec<opora_domain::history::VersionedReport> = store::server_reports(user)
+            .into_iter()
+            .filter(|r| r.key.form == key.form && r.key.school == key.school)
+            .map(|r| opora_domain::history::VersionedReport {
+                school: r.key.school,
+                period: r.key.period,
+                form_version: r.form_version,
+                fields: r.fields,
+            })
+            .collect();
+        form.with_value(|f| previous_period_beside(f, &key.period, &stored))
+    });
     let problems = move || draft.with(|d| read_report(&form.get_value(), &d.fields).1);
     let trouble = move || {
         ctx.data_version.get();
@@ -329,7 +347,7 @@ fn ReportEditor(user: UserId, key: ReportKey, form: ReportForm) -> impl IntoView
                 blocks(&sections).into_iter().map(|block| match block {
                     Block::Table { range, columns } => {
                         let sections = sections[range].to_vec();
-                        view! { <SectionsTable sections columns draft set_field on_leave/> }.into_any()
+                        view! { <SectionsTable sections columns beside draft set_field on_leave/> }.into_any()
                     }
                     Block::Section(i) => {
                         let section = sections[i].clone();
@@ -387,21 +405,37 @@ fn section_anchor(id: &str) -> String {
 }
 
 /// Sections asking the same questions, as one table: a criterion per row, a question per column
-/// (`columns`, the fields' labels). On a phone each row becomes a card of labelled fields.
+/// (`columns`, the fields' labels). On a phone each row becomes a card of labelled fields. Where
+/// `beside` has the previous period's value of a field, a read-only column after that field's
+/// column shows it.
 #[component]
 fn SectionsTable(
     sections: Vec<ReportSection>,
-    columns: Vec<String>,
+    mut columns: Vec<String>,
+    beside: Memo<BTreeMap<String, String>>,
     draft: RwSignal<ReportDraft>,
     set_field: impl Fn(String, String) + Copy + Send + Sync + 'static,
     on_leave: Callback<()>,
 ) -> impl IntoView {
+    let shown_beside = beside.get_untracked();
+    let beside_column = sections
+        .iter()
+        .flat_map(|s| &s.fields)
+        .find(|f| shown_beside.contains_key(f.id.as_str()))
+        .and_then(|f| columns.iter().position(|c| *c == f.label));
+    if let Some(at) = beside_column {
+        columns.insert(at + 1, PREVIOUS_PERIOD_COLUMN.to_owned());
+    }
+    let previous_column = move |c: &str| beside_column.is_some() && c == PREVIOUS_PERIOD_COLUMN;
     // A hint every criterion shares is said once, under its column's heading, not in every cell.
     let head = columns
         .iter()
         .map(|c| {
-            let hint =
-                sections.iter().find_map(|s| s.fields.iter().find(|f| &f.label == c)).and_then(|f| f.hint.clone());
+            let hint = if previous_column(c) {
+                Some("из отчёта школы за прошлый учебный год; здесь не вводится".to_owned())
+            } else {
+                sections.iter().find_map(|s| s.fields.iter().find(|f| &f.label == c)).and_then(|f| f.hint.clone())
+            };
             view! { <th scope="col">{c.clone()}{hint.map(|h| view! { <span class="hint">{h}</span> })}</th> }
         })
         .collect_view();
@@ -410,12 +444,31 @@ fn SectionsTable(
         .map(|section| {
             let cells = columns
                 .iter()
-                .map(|column| match section.fields.iter().find(|f| &f.label == column) {
-                    Some(field) => {
-                        let (field, key) = (field.clone(), field.id.to_string());
-                        view! { <td><FieldInput field key draft set_field on_leave/></td> }.into_any()
+                .map(|column| {
+                    if previous_column(column) {
+                        let id =
+                            section.fields.iter().map(|f| f.id.to_string()).find(|id| shown_beside.contains_key(id));
+                        return match id {
+                            Some(id) => {
+                                let text = move || beside.with(|b| b.get(&id).cloned().unwrap_or_default());
+                                view! {
+                                    <td class="previous-period" data-testid="previous-period">
+                                        <span class="previous-label">{format!("{PREVIOUS_PERIOD_COLUMN}: ")}</span>
+                                        {text}
+                                    </td>
+                                }
+                                .into_any()
+                            }
+                            None => view! { <td class="blank not-asked">"не требуется"</td> }.into_any(),
+                        };
                     }
-                    None => view! { <td class="blank not-asked">"не требуется"</td> }.into_any(),
+                    match section.fields.iter().find(|f| &f.label == column) {
+                        Some(field) => {
+                            let (field, key) = (field.clone(), field.id.to_string());
+                            view! { <td><FieldInput field key draft set_field on_leave/></td> }.into_any()
+                        }
+                        None => view! { <td class="blank not-asked">"не требуется"</td> }.into_any(),
+                    }
                 })
                 .collect_view();
             view! {

@@ -203,6 +203,7 @@ fn empty_form(id: &str) -> ReportForm {
         part_of_whole: Vec::new(),
         period_kind: None,
         years_in_ids_of_versions: Vec::new(),
+        previous_period_of_versions: None,
     }
 }
 

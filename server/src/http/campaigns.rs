@@ -169,7 +169,16 @@ pub async fn history(
         .ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
     let key = ReportKey { school: school.id, form: campaign.form.clone(), period: campaign.period.clone() };
     let revisions = sent_revisions(&state, &key).await?;
-    let form = campaign_form(&state, &campaign).await?;
+    // A report kept in an older version (a v2 card amended as v2) is shown with that version's
+    // fields: its «Результат прошлого года» would be missing from the newest version's.
+    let own_version = match state.store.report(&key).await? {
+        Some(report) => state.store.report_form(&campaign.form, report.form_version).await?,
+        None => None,
+    };
+    let form = match own_version {
+        Some(form) => form,
+        None => campaign_form(&state, &campaign).await?,
+    };
     Ok(Json(ReportHistory { campaign, form, school, revisions }))
 }
 
