@@ -240,7 +240,8 @@ fn main() {
             medians.push((name, times[3], cpu[3]));
         }
     }
-    // The five years' target checks alone, without the rest of the view.
+    // The five years' target checks alone, without the rest of the view; not when one view is
+    // asked for (a profile of that view then shows that view only).
     let low = |_: u16| -> std::collections::HashSet<SchoolId> {
         schools.iter().filter(|(_, f)| f.low_results).map(|(s, _)| s.id).collect()
     };
