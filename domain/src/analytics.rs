@@ -143,7 +143,11 @@ impl IndicatorStats {
 }
 
 pub fn indicator_stats(def: &IndicatorDef, schools: &[&ReadReport]) -> IndicatorStats {
-    let mut values: Vec<f64> = schools.iter().filter_map(|r| indicator_value(def, r)).collect();
+    stats_of_values(def, schools.iter().filter_map(|r| indicator_value(def, r)).collect())
+}
+
+/// [`indicator_stats`] from the schools' values of the indicator, in any order.
+fn stats_of_values(def: &IndicatorDef, mut values: Vec<f64>) -> IndicatorStats {
     values.sort_by(f64::total_cmp);
     let n = values.len();
     let median = match n {
@@ -607,9 +611,24 @@ pub fn cluster_schools(defs: &[IndicatorDef], schools: &[(SchoolRef, &ReadReport
     if n == 0 || defs.is_empty() {
         return Vec::new();
     }
-    let k = groups.clamp(1, n);
     let raw: Vec<Vec<Option<f64>>> =
         schools.iter().map(|(_, r)| defs.iter().map(|d| indicator_value(d, r)).collect()).collect();
+    let schools: Vec<&SchoolRef> = schools.iter().map(|(s, _)| s).collect();
+    cluster_by_values(&defs.iter().collect::<Vec<_>>(), &schools, &raw, groups)
+}
+
+/// [`cluster_schools`] from each school's values of `defs` (`raw[school][def]`).
+fn cluster_by_values(
+    defs: &[&IndicatorDef],
+    schools: &[&SchoolRef],
+    raw: &[Vec<Option<f64>>],
+    groups: usize,
+) -> Vec<Cluster> {
+    let n = schools.len();
+    if n == 0 || defs.is_empty() {
+        return Vec::new();
+    }
+    let k = groups.clamp(1, n);
     // Mean and spread of each indicator over the schools that have it.
     let stats: Vec<(f64, f64)> = (0..defs.len())
         .map(|j| {
@@ -689,13 +708,149 @@ pub fn cluster_schools(defs: &[IndicatorDef], schools: &[(SchoolRef, &ReadReport
                 .collect();
             differences.sort_by(|a, b| b.0.total_cmp(&a.0));
             Some(Cluster {
-                schools: members.iter().map(|i| schools[*i].0.clone()).collect(),
+                schools: members.iter().map(|i| schools[*i].clone()).collect(),
                 distinguished_by: differences.into_iter().take(3).map(|(_, text)| text).collect(),
             })
         })
         .collect();
     clusters.sort_by_key(|c| std::cmp::Reverse(c.schools.len()));
     clusters
+}
+
+/// A school's figures for the keys some indicators read, each as it would stand in [`read`]'s
+/// result: `None` where `read` gives the key no entry, `Some(None)` where its entry is no number
+/// (a target, a text). Reading only these keys, once per school, costs a fraction of reading
+/// whole reports into maps and looking each indicator's keys up there twice (table, clusters).
+type KeyNumbers = Vec<Option<Option<f64>>>;
+
+/// The fields of `form` that [`read`] would write each of `keys` from, in the order it writes
+/// them (so the last one read wins, as in its map): a field of that id outside a table section,
+/// or, for a key `id#row` with the row written as `row_key` writes it, a field of a table section.
+fn fields_of_keys<'f>(form: &'f ReportForm, keys: &[&str]) -> Vec<Vec<&'f crate::report::ReportField>> {
+    keys.iter()
+        .map(|key| {
+            let in_row = key
+                .rsplit_once('#')
+                .filter(|(_, row)| row.parse::<u32>().is_ok_and(|r| r.to_string() == *row))
+                .map(|(id, _)| id);
+            form.sections
+                .iter()
+                .flat_map(|section| {
+                    let id = if section.rows { in_row } else { Some(*key) };
+                    section.fields.iter().filter(move |f| Some(f.id.as_str()) == id)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// One report's [`KeyNumbers`].
+fn read_keys(fields_of_keys: &[Vec<&crate::report::ReportField>], keys: &[&str], fields: &Fields) -> KeyNumbers {
+    fields_of_keys
+        .iter()
+        .zip(keys)
+        .map(|(candidates, key)| {
+            if candidates.is_empty() {
+                return None;
+            }
+            let typed = fields.get(*key).map(String::as_str);
+            let value = candidates.iter().rev().find_map(|field| read_field(field, typed).ok().flatten())?;
+            Some(match value {
+                CellValue::Measured { reading } => reading.value(),
+                CellValue::YesNo { yes } => Some(if yes { 1.0 } else { 0.0 }),
+                _ => None,
+            })
+        })
+        .collect()
+}
+
+/// An indicator's `part` and `whole` as positions in the keys read.
+struct IndicatorKeys {
+    part: Vec<usize>,
+    whole: Vec<usize>,
+}
+
+/// [`indicator_value`] from a school's [`KeyNumbers`].
+fn indicator_value_of(def: &IndicatorKeys, numbers: &KeyNumbers) -> Option<f64> {
+    let sum = |at: &[usize]| at.iter().map(|i| numbers[*i].flatten()).sum::<Option<f64>>();
+    let part = sum(&def.part)?;
+    if def.whole.is_empty() {
+        return Some(part);
+    }
+    let whole = sum(&def.whole)?;
+    (whole > 0.0).then(|| part / whole)
+}
+
+/// Seed 004's table over `indicators` (the monitoring reports), seed 003's cluster table (every
+/// figure of the cluster-monitoring reports) and the clusters over both, for the monitoring
+/// period shown and the schools shown: what [`indicator_stats`] and [`cluster_schools`] give for
+/// the reports [`read`] reads (a school's cluster figures over its monitoring figures of the same
+/// key), each report read once and only for the keys an indicator reads.
+fn monitoring_views(
+    indicators: &[IndicatorDef],
+    monitoring: Option<FormReports<'_>>,
+    cluster_monitoring: Option<FormReports<'_>>,
+    period: Option<&String>,
+    schools: &[(SchoolRef, SchoolFlags)],
+    in_view: &HashSet<SchoolId>,
+) -> (Vec<IndicatorStats>, Vec<IndicatorStats>, Vec<Cluster>) {
+    let cluster_defs = cluster_monitoring.map(|c| cluster_indicator_defs(c.form)).unwrap_or_default();
+    let defs: Vec<&IndicatorDef> = indicators.iter().chain(&cluster_defs).collect();
+    let mut keys: Vec<&str> = defs.iter().flat_map(|d| d.part.iter().chain(&d.whole)).map(String::as_str).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let at =
+        |ids: &[String]| -> Vec<usize> { ids.iter().filter_map(|id| keys.binary_search(&id.as_str()).ok()).collect() };
+    let def_keys: Vec<IndicatorKeys> =
+        defs.iter().map(|d| IndicatorKeys { part: at(&d.part), whole: at(&d.whole) }).collect();
+    // The period's reports of the schools shown, by school (a later report of a school replaces
+    // an earlier one, as in a map).
+    let of_period = |reports: Option<FormReports<'_>>| -> HashMap<SchoolId, KeyNumbers> {
+        match (reports, period) {
+            (Some(m), Some(period)) => {
+                let fields = fields_of_keys(m.form, &keys);
+                m.reports
+                    .iter()
+                    .filter(|r| &r.period == period && in_view.contains(&r.school))
+                    .map(|r| (r.school, read_keys(&fields, &keys, &r.fields)))
+                    .collect()
+            }
+            _ => HashMap::new(),
+        }
+    };
+    let (mut monitoring_read, mut cluster_read) = (of_period(monitoring), of_period(cluster_monitoring));
+    let stats_of = |range: std::ops::Range<usize>, reads: &HashMap<SchoolId, KeyNumbers>| -> Vec<IndicatorStats> {
+        if reads.is_empty() {
+            return Vec::new();
+        }
+        range
+            .map(|j| {
+                stats_of_values(defs[j], reads.values().filter_map(|r| indicator_value_of(&def_keys[j], r)).collect())
+            })
+            .collect()
+    };
+    let indicator_stats = stats_of(0..indicators.len(), &monitoring_read);
+    let cluster_stats = stats_of(indicators.len()..defs.len(), &cluster_read);
+    let mut merged: Vec<(&SchoolRef, KeyNumbers)> = schools
+        .iter()
+        .filter_map(|(s, _)| {
+            // Taken, not read: a school listed twice is clustered once.
+            let (m, c) = (monitoring_read.remove(&s.id), cluster_read.remove(&s.id));
+            if m.is_none() && c.is_none() {
+                return None;
+            }
+            let numbers = (0..keys.len())
+                .map(|i| c.as_ref().and_then(|c| c[i]).or_else(|| m.as_ref().and_then(|m| m[i])))
+                .collect();
+            Some((s, numbers))
+        })
+        .collect();
+    merged.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    let raw: Vec<Vec<Option<f64>>> =
+        merged.iter().map(|(_, n)| def_keys.iter().map(|d| indicator_value_of(d, n)).collect()).collect();
+    let shown: Vec<&SchoolRef> = merged.iter().map(|(s, _)| *s).collect();
+    let clusters = cluster_by_values(&defs, &shown, &raw, CLUSTERS);
+    (indicator_stats, cluster_stats, clusters)
 }
 
 /// A programme target on results (seed 002, Раздел IV): the share of ШНОР schools with positive
@@ -1027,50 +1182,16 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         .filter(|p| monitoring_periods.iter().any(|q| q == p))
         .map(str::to_owned)
         .or_else(|| monitoring_periods.first().cloned());
-    // The monitoring period's reports of the schools shown, by school, for a form.
-    let of_period = |reports: Option<FormReports<'_>>, period: Option<&String>| -> HashMap<SchoolId, ReadReport> {
-        match (reports, period) {
-            (Some(m), Some(period)) => m
-                .reports
-                .iter()
-                .filter(|r| &r.period == period && in_view.contains(&r.school))
-                .map(|r| (r.school, read(m.form, &r.fields)))
-                .collect(),
-            _ => HashMap::new(),
-        }
-    };
-    let mut monitoring_read = of_period(inputs.monitoring, monitoring_period.as_ref());
-    let mut cluster_read = of_period(inputs.cluster_monitoring, monitoring_period.as_ref());
-    let cluster_defs = inputs.cluster_monitoring.map(|c| cluster_indicator_defs(c.form)).unwrap_or_default();
-    let stats_of = |defs: &[IndicatorDef], reads: &HashMap<SchoolId, ReadReport>| -> Vec<IndicatorStats> {
-        if reads.is_empty() {
-            return Vec::new();
-        }
-        let refs: Vec<&ReadReport> = reads.values().collect();
-        defs.iter().map(|d| indicator_stats(d, &refs)).collect()
-    };
-    let indicators = stats_of(inputs.indicators, &monitoring_read);
-    let cluster_indicators = stats_of(&cluster_defs, &cluster_read);
-    // Clusters over seed 004's indicators and seed 003's cluster figures together, per school.
-    let clusters = {
-        let mut merged: Vec<(SchoolRef, ReadReport)> = schools
-            .iter()
-            .filter_map(|(s, _)| {
-                // The reads are not needed after this: moved, not copied (a school is listed once).
-                let (m, c) = (monitoring_read.remove(&s.id), cluster_read.remove(&s.id));
-                if m.is_none() && c.is_none() {
-                    return None;
-                }
-                let mut read = m.unwrap_or_default();
-                read.extend(c.into_iter().flatten());
-                Some((s.clone(), read))
-            })
-            .collect();
-        merged.sort_by(|a, b| a.0.name.cmp(&b.0.name));
-        let by_school: Vec<(SchoolRef, &ReadReport)> = merged.iter().map(|(s, r)| (s.clone(), r)).collect();
-        let defs: Vec<IndicatorDef> = inputs.indicators.iter().chain(&cluster_defs).cloned().collect();
-        cluster_schools(&defs, &by_school, CLUSTERS)
-    };
+    // Seed 004's indicators and seed 003's cluster figures of the schools shown, and the
+    // clusters over both.
+    let (indicators, cluster_indicators, clusters) = monitoring_views(
+        inputs.indicators,
+        inputs.monitoring,
+        inputs.cluster_monitoring,
+        monitoring_period.as_ref(),
+        &schools,
+        &in_view,
+    );
 
     // Dynamics between the two compared periods: each school's card for exactly the later one
     // («нет отчёта» without it, never an older card), its values against the earlier period's
@@ -1383,6 +1504,54 @@ mod tests {
         let events = IndicatorDef { also: Some(RareCount::ZeroOrOne), rare: false, ..medals_def };
         let zero_or_one = indicator_stats(&events, &refs);
         assert_eq!(zero_or_one.rare_ru().as_deref(), Some("в 2 школах 0 или 1"), "medals 1 and 0; 2 is more");
+    }
+
+    #[test]
+    fn the_keys_an_indicator_reads_read_as_whole_reports_read_them() {
+        // A table section, a field id repeated in two sections (the later one wins in `read`),
+        // targets and texts (entries that are no number), and row keys written in other ways.
+        let form: ReportForm = serde_json::from_value(serde_json::json!({
+            "id": "m", "version": 1, "title": "Мониторинг",
+            "sections": [
+                { "id": "s", "title": "Показатели", "fields": [
+                    { "id": "a", "label": "А", "type": "value", "unit": "count" },
+                    { "id": "dup", "label": "Дважды", "type": "value", "unit": "count", "optional": true },
+                    { "id": "goal", "label": "Цель", "type": "target", "unit": "percent" },
+                    { "id": "yes", "label": "Да", "type": "yes_no" }
+                ]},
+                { "id": "t", "title": "Таблица", "rows": true, "fields": [
+                    { "id": "x", "label": "Икс", "type": "value", "unit": "percent" },
+                    { "id": "note", "label": "Заметка", "type": "text", "max_chars": 50, "optional": true }
+                ]},
+                { "id": "u", "title": "Ещё", "fields": [
+                    { "id": "dup", "label": "Дважды", "type": "value", "unit": "percent", "optional": true }
+                ]}
+            ]
+        }))
+        .unwrap();
+        let keys = ["a", "dup", "goal", "yes", "x", "x#1", "x#2", "x#02", "x#3", "note#1", "t", "missing"];
+        let reports = [
+            fields(&[
+                ("a", "5"),
+                ("dup", "150"),
+                ("goal", "Не менее 5 %"),
+                ("yes", "да"),
+                ("x#1", "12,5"),
+                ("x#02", "7"),
+                ("note#1", "ok"),
+            ]),
+            fields(&[("a", "–"), ("dup", "50"), ("x#2", "101"), ("x#3", " 3 %"), ("yes", "нет")]),
+            fields(&[("a", "abc"), ("x", "4"), ("x#1", ""), ("note#1", "текст")]),
+        ];
+        let plan = fields_of_keys(&form, &keys);
+        for report in &reports {
+            let whole = read(&form, report);
+            let quick = read_keys(&plan, &keys, report);
+            for (key, got) in keys.iter().zip(&quick) {
+                let expected = whole.contains_key(*key).then(|| number(&whole, key));
+                assert_eq!(*got, expected, "{key} in {report:?}");
+            }
+        }
     }
 
     fn card() -> ReportForm {
