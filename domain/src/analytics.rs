@@ -194,57 +194,112 @@ pub struct Dynamics {
 /// Reads each section of an indicator card: its `.current`, `.previous` and target fields. The
 /// previous value may also come in brackets beside the current one, as seed 000 writes it.
 pub fn card_dynamics(form: &ReportForm, fields: &Fields) -> Vec<Dynamics> {
-    let read = read(form, fields);
-    form.sections
-        .iter()
-        .filter_map(|section| {
-            // Criteria measured in words («Реализация мероприятий») have no dynamics.
-            let current_field = section
-                .fields
+    CardReader::new(form).dynamics(fields)
+}
+
+/// [`card_dynamics`] for many cards of one form: which fields each criterion reads is worked out
+/// once, and a card's other fields are never read (reading whole cards of 2,000 schools, targets
+/// twice, was most of the view).
+pub struct CardReader<'f> {
+    criteria: Vec<CardCriterion<'f>>,
+}
+
+/// One section of the card with dynamics: its fields as [`read`] would give them.
+struct CardCriterion<'f> {
+    section: &'f crate::report::ReportSection,
+    lower_is_better: bool,
+    /// The `.current` field's key, and the fields `read` would write it from.
+    current: (&'f str, Vec<&'f crate::report::ReportField>),
+    previous: Option<(&'f str, Vec<&'f crate::report::ReportField>)>,
+    target: Option<&'f crate::report::ReportField>,
+}
+
+/// The value [`read`] would give `key`: the last of its fields (`fields_of_keys`) that reads.
+fn read_key(candidates: &[&crate::report::ReportField], key: &str, fields: &Fields) -> Option<CellValue> {
+    if candidates.is_empty() {
+        return None;
+    }
+    let typed = fields.get(key).map(String::as_str);
+    candidates.iter().rev().find_map(|field| read_field(field, typed).ok().flatten())
+}
+
+impl<'f> CardReader<'f> {
+    pub fn new(form: &'f ReportForm) -> CardReader<'f> {
+        let with_fields = |key: &'f str| (key, fields_of_keys(form, &[key]).pop().unwrap_or_default());
+        let criteria =
+            form.sections
                 .iter()
-                .find(|f| f.id.as_str().ends_with(".current") && matches!(f.kind, ReportFieldKind::Value { .. }))?;
-            let lower_is_better = matches!(current_field.kind, ReportFieldKind::Value { lower_is_better: true, .. });
-            let reading = match read.get(&current_field.id) {
-                Some(CellValue::Measured { reading }) => Some(reading),
-                _ => None,
-            };
-            let current = reading.and_then(Reading::value);
-            let bracketed = match reading {
-                Some(Reading::Value { previous, .. }) => *previous,
-                _ => None,
-            };
-            let previous = section
-                .fields
-                .iter()
-                .find(|f| f.id.as_str().ends_with(".previous"))
-                .and_then(|f| number(&read, f.id.as_str()))
-                .or(bracketed);
-            let target_field = section.fields.iter().find(|f| matches!(f.kind, ReportFieldKind::Target { .. }));
-            let target_text = target_field
-                .and_then(|f| fields.get(f.id.as_str()))
-                .map(|t| t.trim().to_owned())
-                .filter(|t| !t.is_empty());
-            let target_met = match (target_field.map(|f| &f.kind), &target_text, current) {
-                (Some(ReportFieldKind::Target { unit }), Some(text), Some(current)) => {
-                    read_target(*unit, text).ok().flatten().map(|t| t.met_by(current))
-                }
-                _ => None,
-            };
-            Some(Dynamics {
-                criterion: section.id.clone(),
-                title: section.title.clone(),
-                previous,
-                current,
-                target: target_text,
-                target_met,
-                improved: match (previous, current) {
-                    (Some(p), Some(c)) => improved(lower_is_better, p, c),
+                .filter_map(|section| {
+                    // Criteria measured in words («Реализация мероприятий») have no dynamics.
+                    let current = section.fields.iter().find(|f| {
+                        f.id.as_str().ends_with(".current") && matches!(f.kind, ReportFieldKind::Value { .. })
+                    })?;
+                    Some(CardCriterion {
+                        section,
+                        lower_is_better: matches!(current.kind, ReportFieldKind::Value { lower_is_better: true, .. }),
+                        current: with_fields(current.id.as_str()),
+                        previous: section
+                            .fields
+                            .iter()
+                            .find(|f| f.id.as_str().ends_with(".previous"))
+                            .map(|f| with_fields(f.id.as_str())),
+                        target: section.fields.iter().find(|f| matches!(f.kind, ReportFieldKind::Target { .. })),
+                    })
+                })
+                .collect();
+        CardReader { criteria }
+    }
+
+    /// One card's criteria, as [`card_dynamics`] gives them.
+    pub fn dynamics(&self, fields: &Fields) -> Vec<Dynamics> {
+        self.criteria
+            .iter()
+            .map(|c| {
+                let reading = match read_key(&c.current.1, c.current.0, fields) {
+                    Some(CellValue::Measured { reading }) => Some(reading),
                     _ => None,
-                },
-                lower_is_better,
+                };
+                let current = reading.as_ref().and_then(Reading::value);
+                let bracketed = match reading {
+                    Some(Reading::Value { previous, .. }) => previous,
+                    _ => None,
+                };
+                let previous = c
+                    .previous
+                    .as_ref()
+                    .and_then(|(key, candidates)| match read_key(candidates, key, fields)? {
+                        CellValue::Measured { reading } => reading.value(),
+                        CellValue::YesNo { yes } => Some(if yes { 1.0 } else { 0.0 }),
+                        _ => None,
+                    })
+                    .or(bracketed);
+                let target_text = c
+                    .target
+                    .and_then(|f| fields.get(f.id.as_str()))
+                    .map(|t| t.trim().to_owned())
+                    .filter(|t| !t.is_empty());
+                let target_met = match (c.target.map(|f| &f.kind), &target_text, current) {
+                    (Some(ReportFieldKind::Target { unit }), Some(text), Some(current)) => {
+                        read_target(*unit, text).ok().flatten().map(|t| t.met_by(current))
+                    }
+                    _ => None,
+                };
+                Dynamics {
+                    criterion: c.section.id.clone(),
+                    title: c.section.title.clone(),
+                    previous,
+                    current,
+                    target: target_text,
+                    target_met,
+                    improved: match (previous, current) {
+                        (Some(p), Some(now)) => improved(c.lower_is_better, p, now),
+                        _ => None,
+                    },
+                    lower_is_better: c.lower_is_better,
+                }
             })
-        })
-        .collect()
+            .collect()
+    }
 }
 
 /// Across schools, per criterion: how many improved, declined, met their target.
@@ -259,10 +314,19 @@ pub struct DynamicsSummary {
 }
 
 pub fn summarise_dynamics(per_school: &[Vec<Dynamics>]) -> Vec<DynamicsSummary> {
+    summarise_dynamics_of(per_school.iter().map(Vec::as_slice))
+}
+
+/// [`summarise_dynamics`] over each school's rows where they stand (no copy of every school's
+/// rows for the summary).
+pub fn summarise_dynamics_of<'a>(per_school: impl IntoIterator<Item = &'a [Dynamics]>) -> Vec<DynamicsSummary> {
     let mut out: Vec<DynamicsSummary> = Vec::new();
     for rows in per_school {
-        for d in rows {
-            let i = match out.iter().position(|s| s.criterion == d.criterion) {
+        for (at, d) in rows.iter().enumerate() {
+            // Every card lists its criteria in the form's order: the summary's row at the same
+            // place is usually the one (criteria are listed once, so a match is the only one).
+            let usual = out.get(at).filter(|s| s.criterion == d.criterion).map(|_| at);
+            let i = match usual.or_else(|| out.iter().position(|s| s.criterion == d.criterion)) {
                 Some(i) => i,
                 None => {
                     out.push(DynamicsSummary {
@@ -750,12 +814,7 @@ fn read_keys(fields_of_keys: &[Vec<&crate::report::ReportField>], keys: &[&str],
         .iter()
         .zip(keys)
         .map(|(candidates, key)| {
-            if candidates.is_empty() {
-                return None;
-            }
-            let typed = fields.get(*key).map(String::as_str);
-            let value = candidates.iter().rev().find_map(|field| read_field(field, typed).ok().flatten())?;
-            Some(match value {
+            Some(match read_key(candidates, key, fields)? {
                 CellValue::Measured { reading } => reading.value(),
                 CellValue::YesNo { yes } => Some(if yes { 1.0 } else { 0.0 }),
                 _ => None,
@@ -1202,12 +1261,13 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         let now = crate::history::reports_for(card.reports, &to);
         let then = compare_from.map(|p| crate::history::reports_for(card.reports, &p)).unwrap_or_default();
         let year_before_is_from = compare_from.is_some() && compare_from == to.previous();
+        let reader = CardReader::new(card.form);
         for (school, _) in &schools {
             let Some(report) = now.get(&school.id) else {
                 dynamics.push(SchoolDynamics { school: school.clone(), rows: Vec::new(), no_report: true });
                 continue;
             };
-            let mut rows = card_dynamics(card.form, &report.fields);
+            let mut rows = reader.dynamics(&report.fields);
             let earlier = then.get(&school.id);
             for row in &mut rows {
                 row.previous = match earlier {
@@ -1232,8 +1292,7 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
             dynamics.push(SchoolDynamics { school: school.clone(), rows, no_report: false });
         }
     }
-    let per_school: Vec<Vec<Dynamics>> = dynamics.iter().map(|d| d.rows.clone()).collect();
-    let dynamics_summary = summarise_dynamics(&per_school);
+    let dynamics_summary = summarise_dynamics_of(dynamics.iter().map(|d| d.rows.as_slice()));
 
     // Positive dynamics of ШНОР schools against the programme's targets (seed 002), every year
     // with that year's ШНОР schools among those shown.

@@ -277,11 +277,57 @@ pub fn read_value(unit: Unit, input: &str) -> Result<Reading, InputError> {
 /// Reads an expected value: «Более 70 баллов», «Не менее 32%», «0%».
 pub fn read_target(unit: Unit, input: &str) -> Result<Option<Target>, InputError> {
     let text = input.trim();
-    // A bare number («0%») begins with no word or sign of comparison and has no letters to lower.
-    match bare_number(unit, text) {
-        Some(value) if !is_dash(text) => Ok(Some(Target { comparison: Comparison::Exactly, value })),
-        _ => read_target_in_general(unit, input),
+    if !is_dash(text) {
+        // A bare number («0%») begins with no word or sign of comparison and has no letters to
+        // lower; «Не менее 32%» is a word read without lowering the whole text, then a bare number.
+        if let Some(value) = bare_number(unit, text) {
+            return Ok(Some(Target { comparison: Comparison::Exactly, value }));
+        }
+        let compared = COMPARISONS.iter().find_map(|(word, c)| Some((*c, strip_prefix_in_any_case(text, word)?)));
+        match compared {
+            Some((comparison, Ok(rest))) => {
+                if let Some(value) = bare_number(unit, rest) {
+                    return Ok(Some(Target { comparison, value }));
+                }
+            }
+            // A letter that lowers to more than one: only the general reader lowers it right.
+            Some((_, Err(()))) | None => {}
+        }
     }
+    read_target_in_general(unit, input)
+}
+
+/// The words and signs a target may begin with, lower case, in the order they are tried («не
+/// более» before «более»).
+const COMPARISONS: [(&str, Comparison); 12] = [
+    ("не менее", Comparison::AtLeast),
+    ("не более", Comparison::AtMost),
+    ("не ниже", Comparison::AtLeast),
+    ("не выше", Comparison::AtMost),
+    ("более", Comparison::MoreThan),
+    ("больше", Comparison::MoreThan),
+    ("менее", Comparison::LessThan),
+    ("меньше", Comparison::LessThan),
+    ("≥", Comparison::AtLeast),
+    ("≤", Comparison::AtMost),
+    (">", Comparison::MoreThan),
+    ("<", Comparison::LessThan),
+];
+
+/// `text` after `word` (lower case) when `text` begins with it in any case, as
+/// `text.to_lowercase().strip_prefix(word)` finds it; `Some(Err(()))` when a character of the
+/// beginning lowers to more than one character, which only the general reader handles.
+fn strip_prefix_in_any_case<'t>(text: &'t str, word: &str) -> Option<Result<&'t str, ()>> {
+    let mut chars = text.char_indices();
+    for expected in word.chars() {
+        let (_, typed) = chars.next()?;
+        let mut lowered = typed.to_lowercase();
+        let (Some(first), None) = (lowered.next(), lowered.next()) else { return Some(Err(())) };
+        if first != expected {
+            return None;
+        }
+    }
+    Some(Ok(chars.next().map_or("", |(at, _)| &text[at..])))
 }
 
 /// [`read_target`] for any text.
@@ -291,25 +337,8 @@ fn read_target_in_general(unit: Unit, input: &str) -> Result<Option<Target>, Inp
         return Ok(None);
     }
     let lower = text.to_lowercase();
-    const WORDS: [(&str, Comparison); 8] = [
-        ("не менее", Comparison::AtLeast),
-        ("не более", Comparison::AtMost),
-        ("не ниже", Comparison::AtLeast),
-        ("не выше", Comparison::AtMost),
-        ("более", Comparison::MoreThan),
-        ("больше", Comparison::MoreThan),
-        ("менее", Comparison::LessThan),
-        ("меньше", Comparison::LessThan),
-    ];
-    let symbols = [
-        ("≥", Comparison::AtLeast),
-        ("≤", Comparison::AtMost),
-        (">", Comparison::MoreThan),
-        ("<", Comparison::LessThan),
-    ];
-    let (comparison, rest) = WORDS
+    let (comparison, rest) = COMPARISONS
         .iter()
-        .chain(symbols.iter())
         .find_map(|(word, c)| lower.strip_prefix(word).map(|rest| (*c, rest.trim().to_owned())))
         .unwrap_or((Comparison::Exactly, lower.clone()));
     let value = plain(unit, &rest).map_err(|e| InputError(e.0.replace(&format!("«{rest}»"), &format!("«{text}»"))))?;
@@ -473,6 +502,42 @@ mod tests {
             }
         }
         assert!(quick > 1000, "the quick reading reads the common cells ({quick})");
+        // Targets with their words and signs, in any case, with what may follow them.
+        let mut targets = 0;
+        for word in [
+            "Не менее",
+            "не более",
+            "НЕ НИЖЕ",
+            "Не выше",
+            "Более",
+            "больше",
+            "менее",
+            "МЕНЬШЕ",
+            "≥",
+            "≤",
+            ">",
+            "<",
+            "Нe",
+            "İ",
+            "Σ",
+            "",
+        ] {
+            for space in ["", " ", "  "] {
+                for rest in ["5", "32%", "70 баллов", "12,5 %", "101", "-3", "", "%", "5 5", "5,", "Более 5"]
+                {
+                    let text = format!("{word}{space}{rest}");
+                    for unit in [Unit::Percent, Unit::Points, Unit::Count] {
+                        assert_eq!(
+                            read_target(unit, &text),
+                            read_target_in_general(unit, &text),
+                            "target {unit:?} «{text}»"
+                        );
+                        targets += usize::from(read_target(unit, &text).is_ok_and(|t| t.is_some()));
+                    }
+                }
+            }
+        }
+        assert!(targets > 100, "the words are read ({targets})");
         assert_eq!(
             read_target(Unit::Percent, " 12,5% "),
             Ok(Some(Target { comparison: Comparison::Exactly, value: 12.5 }))
