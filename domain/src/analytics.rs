@@ -215,7 +215,7 @@ struct CardCriterion<'f> {
 }
 
 /// The value [`read`] would give `key`: the last of its fields (`fields_of_keys`) that reads.
-fn read_key(candidates: &[&crate::report::ReportField], key: &str, fields: &Fields) -> Option<CellValue> {
+pub(crate) fn read_key(candidates: &[&crate::report::ReportField], key: &str, fields: &Fields) -> Option<CellValue> {
     if candidates.is_empty() {
         return None;
     }
@@ -790,7 +790,7 @@ type KeyNumbers = Vec<Option<Option<f64>>>;
 /// The fields of `form` that [`read`] would write each of `keys` from, in the order it writes
 /// them (so the last one read wins, as in its map): a field of that id outside a table section,
 /// or, for a key `id#row` with the row written as `row_key` writes it, a field of a table section.
-fn fields_of_keys<'f>(form: &'f ReportForm, keys: &[&str]) -> Vec<Vec<&'f crate::report::ReportField>> {
+pub(crate) fn fields_of_keys<'f>(form: &'f ReportForm, keys: &[&str]) -> Vec<Vec<&'f crate::report::ReportField>> {
     keys.iter()
         .map(|key| {
             let in_row = key
