@@ -262,7 +262,7 @@ fn main() {
     let mut medians: Vec<(&str, f64, f64)> = Vec::new();
     for (name, views) in cases.into_iter().filter(|(_, v)| only.as_deref().is_none_or(|o| o == *v)) {
         let (median, worst, cpu) = if views == "series" {
-            timed(|| five_years())
+            timed(&five_years)
         } else {
             let input = inputs(views);
             timed(|| build(&input))
