@@ -7,7 +7,7 @@
 //! Which indicators exist and how they are computed is data ([`IndicatorDef`]), so a region can
 //! add one without code.
 
-use crate::aggregate::{AreaBlock, Received, area_block_at, members, release, summarise_atoms};
+use crate::aggregate::{AreaBlock, Received, members, release};
 use crate::api::{
     AnalyticsScope, AreaTitle, CampaignStanding, DepartmentAnalytics, SchoolDynamics, SchoolGroup,
     SchoolIdentification, SchoolRoadmap, SchoolSelfDiagnosisRow, SubjectDeficits, TopicNeed,
@@ -1380,6 +1380,8 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
     let released = release(inputs.submissions, k);
     let counts: HashMap<SchoolId, u32> = inputs.teacher_counts.iter().copied().collect();
     let cells_of = released.cells_by_school();
+    // Each atom's figures per area, summed below into schools' rows, subjects' rows and topics.
+    let blocks = released.area_blocks(&area_ids, k);
     let deficits = schools
         .iter()
         .map(|(school, _)| {
@@ -1387,12 +1389,11 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
             let completed = released.submitted_at([&school.id]);
             SchoolSelfDiagnosisRow {
                 school: school.clone(),
-                summary: summarise_atoms(
+                summary: blocks.summarise(
                     &area_ids,
                     teachers,
                     completed,
                     cells_of.get(&school.id).map_or(&[], Vec::as_slice),
-                    k,
                 ),
             }
         })
@@ -1406,7 +1407,7 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
             .map(|option| {
                 let atoms: Vec<_> = shown.iter().copied().filter(|a| a.subject() == Some(&option.code)).collect();
                 let n = members(&atoms, k);
-                SubjectDeficits { subject: option.title.clone(), summary: summarise_atoms(&area_ids, n, n, &atoms, k) }
+                SubjectDeficits { subject: option.title.clone(), summary: blocks.summarise(&area_ids, n, n, &atoms) }
             })
             .collect(),
         None => Vec::new(),
@@ -1441,8 +1442,8 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
     // development plan), counted per area and subject first: the topics follow from those two.
     let mut needing: HashMap<(usize, Option<&SubjectCode>), u32> = HashMap::new();
     for atom in &shown {
-        for (index, section) in inputs.self_diagnosis.sections.iter().enumerate() {
-            if let Some(AreaBlock { needing: n @ 1.., .. }) = area_block_at(atom, index, &section.id, k) {
+        for index in 0..area_ids.len() {
+            if let Some(AreaBlock { needing: n @ 1.., .. }) = blocks.block(atom, index) {
                 *needing.entry((index, atom.subject())).or_default() += n;
             }
         }
