@@ -986,13 +986,38 @@ pub fn dynamics_against_targets(
     // Each school's report of each period, as its index in `reports` (the last one wins).
     let by_key: HashMap<(SchoolId, Period), usize> =
         reports.iter().enumerate().filter_map(|(i, r)| Some(((r.school, Period::parse(&r.period).ok()?), i))).collect();
-    let field_value = |report: usize, field: Option<&crate::report::ReportField>| -> Option<f64> {
-        let (report, field) = (&reports[report], field?);
-        match crate::report::read_field(field, report.fields.get(field.id.as_str()).map(String::as_str)).ok()?? {
-            CellValue::Measured { reading } => reading.value(),
-            _ => None,
+    // Each target's two fields ([fail, high]), and every report's values of all of them, read
+    // the first time a target needs the report: one pass over the report's fields beside the
+    // wanted ids (both in id order) instead of a lookup per field and target.
+    let target_fields: Vec<[Option<&crate::report::ReportField>; 2]> = targets
+        .iter()
+        .map(|t| ["fail", "high"].map(|end| form.field(&ItemId::from(format!("{}.{end}", t.procedure).as_str()))))
+        .collect();
+    let slots = 2 * targets.len();
+    let mut wanted: Vec<(&str, usize)> = target_fields
+        .iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(slot, field)| Some((field.as_ref()?.id.as_str(), slot)))
+        .collect();
+    wanted.sort_unstable();
+    let read_slots = |report: &SchoolReport, values: &mut [Option<f64>]| {
+        let mut next = 0;
+        for (id, typed) in &report.fields {
+            while wanted.get(next).is_some_and(|(w, _)| *w < id.as_str()) {
+                next += 1;
+            }
+            for &(_, slot) in wanted[next..].iter().take_while(|(w, _)| *w == id.as_str()) {
+                let Some(field) = target_fields[slot / 2][slot % 2] else { continue };
+                values[slot] = match crate::report::read_field(field, Some(typed)) {
+                    Ok(Some(CellValue::Measured { reading })) => reading.value(),
+                    _ => None,
+                };
+            }
         }
     };
+    let mut slot_values: Vec<Option<f64>> = vec![None; reports.len() * slots];
+    let mut slots_read: Vec<bool> = vec![false; reports.len()];
     // The periods parsed above (a school's period twice is the same year twice).
     let mut data_years: Vec<i32> = by_key
         .keys()
@@ -1004,7 +1029,7 @@ pub fn dynamics_against_targets(
     data_years.dedup();
     let mut out = Vec::new();
     let mut low_by_year: HashMap<u16, HashSet<SchoolId>> = HashMap::new();
-    for t in targets {
+    for (target, t) in targets.iter().enumerate() {
         let mut years: Vec<i32> = data_years.clone();
         if let (Some(first), Some(last)) =
             (t.targets.iter().map(|y| y.year).min(), t.targets.iter().map(|y| y.year).max())
@@ -1013,14 +1038,14 @@ pub fn dynamics_against_targets(
         }
         years.sort_unstable();
         years.dedup();
-        let fail_id = form.field(&ItemId::from(format!("{}.fail", t.procedure).as_str()));
-        let high_id = form.field(&ItemId::from(format!("{}.high", t.procedure).as_str()));
-        // A year's values are read again as the next year's values before: each read once, kept
-        // by report index ([fail, high]).
-        let mut read_values: Vec<[Option<Option<f64>>; 2]> = vec![[None, None]; reports.len()];
+        // A year's values are read again as the next year's values before: each report read once.
         let mut value = |report: usize, high: bool| -> Option<f64> {
-            *read_values[report][usize::from(high)]
-                .get_or_insert_with(|| field_value(report, if high { high_id } else { fail_id }))
+            let values = &mut slot_values[report * slots..(report + 1) * slots];
+            if !slots_read[report] {
+                slots_read[report] = true;
+                read_slots(&reports[report], values);
+            }
+            values[2 * target + usize::from(high)]
         };
         for year in years {
             let (Some(period), Some(before)) = (period_of(year), period_of(year - 1)) else { continue };
