@@ -295,7 +295,7 @@ impl<'a> Replay<'a> {
         })
     }
 
-    fn cell(&mut self, r: &Received<'a>) -> usize {
+    fn cell(&mut self, r: &Received<'a>, k: usize) -> usize {
         let subject = r.profile.subject.as_ref();
         if let Some(id) = self.cell_ids.get(&(r.school, subject)) {
             return *id;
@@ -306,9 +306,11 @@ impl<'a> Replay<'a> {
         self.cells.push(CellState {
             atom,
             pool,
-            submitters: NumberSet::default(),
+            // Sized for the k submitters that make the cell an atom: growing there, set by set
+            // over thousands of cells, was a sixth of the replay.
+            submitters: NumberSet::with_capacity_and_hasher(k, Default::default()),
             own: false,
-            live: NumberSet::default(),
+            live: NumberSet::with_capacity_and_hasher(k, Default::default()),
         });
         self.cell_ids.insert((r.school, subject), id);
         id
@@ -358,7 +360,7 @@ impl<'a> Replay<'a> {
     }
 
     fn receive(&mut self, i: usize, r: &Received<'a>, k: usize) {
-        let cell = self.cell(r);
+        let cell = self.cell(r, k);
         let teacher = self.teacher(r.teacher);
         let c = &mut self.cells[cell];
         c.submitters.insert(teacher);
