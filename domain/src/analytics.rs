@@ -491,7 +491,11 @@ pub struct Flag {
 }
 
 fn percent(v: f64) -> String {
-    format!("{} %", crate::report::format_number((v * 10.0).round() / 10.0))
+    // Appended rather than formatted again: thousands of these go into the identification's
+    // sentences.
+    let mut text = crate::report::format_number((v * 10.0).round() / 10.0);
+    text.push_str(" %");
+    text
 }
 
 /// The federal rule: at least `fail_percent` below the minimum in two or more procedures of one
@@ -512,8 +516,15 @@ pub fn assessment_flags(results: &[ProcedureResult], rules: &IdentificationRules
     for year in years {
         let in_year: Vec<&&ProcedureResult> = failed.iter().filter(|r| r.year == year).collect();
         if in_year.len() as u32 >= rules.failed_procedures_in_a_year.max(1) {
-            let list: Vec<String> =
-                in_year.iter().map(|r| format!("{} — {}", r.title, percent(r.fail_percent))).collect();
+            let list: Vec<String> = in_year
+                .iter()
+                .map(|r| {
+                    let mut item = r.title.clone();
+                    item.push_str(" — ");
+                    item.push_str(&percent(r.fail_percent));
+                    item
+                })
+                .collect();
             flags.push(Flag {
                 rule: format!(
                     "Не менее {threshold} участников ниже минимума в {} и более процедурах за год",
