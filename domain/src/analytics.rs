@@ -519,9 +519,11 @@ pub fn assessment_flags(results: &[ProcedureResult], rules: &IdentificationRules
             let list: Vec<String> = in_year
                 .iter()
                 .map(|r| {
-                    let mut item = r.title.clone();
+                    let percent = percent(r.fail_percent);
+                    let mut item = String::with_capacity(r.title.len() + " — ".len() + percent.len());
+                    item.push_str(&r.title);
                     item.push_str(" — ");
-                    item.push_str(&percent(r.fail_percent));
+                    item.push_str(&percent);
                     item
                 })
                 .collect();
@@ -1648,6 +1650,75 @@ mod tests {
                 assert_eq!(*got, expected, "{key} in {report:?}");
             }
         }
+    }
+
+    /// Fields read (`report::read_field`) while `f` runs.
+    fn reads_during<T>(f: impl FnOnce() -> T) -> (usize, T) {
+        let before = crate::report::FIELD_READS.with(std::cell::Cell::get);
+        let out = f();
+        (crate::report::FIELD_READS.with(std::cell::Cell::get) - before, out)
+    }
+
+    #[test]
+    fn the_views_read_each_field_they_need_once_and_no_other() {
+        // Seed 004's table over one share reads its two fields of each school's report, however
+        // many other fields the report has: work grows with schools times needed fields, not with
+        // whole reports, and not with schools squared.
+        let form = monitoring();
+        let [share, ..] = defs();
+        let monitoring_of = |n: u128| -> (Vec<(SchoolRef, SchoolFlags)>, Vec<SchoolReport>) {
+            let schools = (1..=n)
+                .map(|i| {
+                    let id = SchoolId(uuid::Uuid::from_u128(i));
+                    let school = SchoolRef {
+                        id,
+                        name: format!("Школа {i}"),
+                        municipality_id: crate::MunicipalityId(uuid::Uuid::nil()),
+                    };
+                    (school, SchoolFlags::default())
+                })
+                .collect::<Vec<_>>();
+            let reports = schools
+                .iter()
+                .map(|(s, _)| SchoolReport {
+                    school: s.id,
+                    period: "2025".into(),
+                    fields: fields(&[
+                        ("students", "100"),
+                        ("students_4_5", "40"),
+                        ("medals", "1"),
+                        ("psychologist", "да"),
+                    ]),
+                })
+                .collect();
+            (schools, reports)
+        };
+        let period = "2025".to_owned();
+        for n in [10, 40] {
+            let (schools, reports) = monitoring_of(n);
+            let in_view: HashSet<SchoolId> = schools.iter().map(|(s, _)| s.id).collect();
+            let (reads, (stats, _, clusters)) = reads_during(|| {
+                monitoring_views(
+                    std::slice::from_ref(&share),
+                    Some(FormReports { form: &form, reports: &reports }),
+                    None,
+                    Some(&period),
+                    &schools,
+                    &in_view,
+                )
+            });
+            assert_eq!(reads, 2 * n as usize, "{n} schools: students and students_4_5 once each");
+            assert_eq!((stats[0].schools, stats[0].median), (n as u32, Some(0.4)));
+            assert_eq!(clusters.iter().map(|c| c.schools.len()).sum::<usize>(), n as usize);
+        }
+        // A card: each criterion's current value and its previous one (c3 has none), once; the
+        // target is read by its own reader, not as a field.
+        let card = card();
+        let typed =
+            fields(&[("c1.current", "5"), ("c1.previous", "7"), ("c1.target", "Не более 3 %"), ("c3.current", "60")]);
+        let (reads, rows) = reads_during(|| card_dynamics(&card, &typed));
+        assert_eq!(reads, 3);
+        assert_eq!(rows[0].target_met, Some(false));
     }
 
     fn card() -> ReportForm {

@@ -260,8 +260,17 @@ fn read_yes_no(text: &str) -> Result<bool, InputError> {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// How many fields this test's thread has read: what the analytics tests count to hold the
+    /// views to reading each field they need once (a count, unlike a time, cannot flake).
+    pub(crate) static FIELD_READS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Reads one field as typed. `Ok(None)` for an empty optional field.
 pub fn read_field(field: &ReportField, typed: Option<&str>) -> Result<Option<CellValue>, InputError> {
+    #[cfg(test)]
+    FIELD_READS.with(|n| n.set(n.get() + 1));
     if let Some(typed) = typed {
         field.check_text(typed)?;
     }
