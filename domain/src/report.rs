@@ -354,7 +354,7 @@ fn format_in_general(value: f64) -> String {
 /// Below 10⁹ such a value is within 10⁻⁷ of its tenths, so six decimals round to them exactly;
 /// `None` for any other value.
 fn format_tenths(value: f64) -> Option<String> {
-    if !(value.abs() < 1e9) {
+    if value.is_nan() || value.abs() >= 1e9 {
         return None;
     }
     let tenths = (value * 10.0).round();
@@ -378,7 +378,7 @@ fn format_tenths(value: f64) -> Option<String> {
         text.push('-');
     }
     text.extend(digits[at..].iter().map(|d| char::from(*d)));
-    if tenths % 10 != 0 {
+    if !tenths.is_multiple_of(10) {
         text.push(',');
         text.push(char::from(b'0' + (tenths % 10) as u8));
     }
