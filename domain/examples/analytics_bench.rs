@@ -1,9 +1,15 @@
 //! How long the department's views take as data grows: generated data for 2,000 schools in one
-//! view (the worst case: a whole region's schools at once) and 50,000 teachers' self-diagnoses,
-//! then each view computed the way `GET /api/department/analytics` computes it. Prints figures;
-//! decides nothing (the goal, under 100 ms per view here, is read by people).
+//! view (the worst case: a whole region's schools at once), five academic years of indicator cards
+//! and assessment results, and 50,000 teachers' self-diagnoses; then each view computed the way
+//! `GET /api/department/analytics` computes it (indicators and clusters, dynamics of two chosen
+//! years, dynamics over five years as every school's series of a criterion, targets per year,
+//! identification, deficits and topics) and the whole endpoint, each the median of several runs.
+//! Prints a table and a verdict line (every view under 100 ms?); decides nothing itself.
 //!
 //! `cargo run --release -p opora-domain --example analytics_bench` (run by `cargo xtask bench`).
+//! `OPORA_BENCH_ONLY=m` (a view's letters from the table's cases, or `series`) times that view
+//! alone, for a profiler; `OPORA_BENCH_DUMP=FILE` writes every view's output instead, to compare
+//! byte for byte before and after a change of speed.
 
 use opora_domain::aggregate::Received;
 use opora_domain::analytics::{FormReports, IdentificationRules, IndicatorDef, Inputs, SchoolReport, build};
@@ -64,6 +70,23 @@ fn fill(form: &ReportForm, rng: &mut Rng) -> Fields {
 fn cpu_ms() -> Option<f64> {
     let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     text.split_whitespace().next()?.parse::<f64>().ok().map(|ns| ns / 1e6)
+}
+
+/// How many times each view is computed: its median is what the verdict reads.
+const RUNS: usize = 9;
+
+/// Runs `f` [`RUNS`] times: the median and worst wall time and the median CPU time, in ms.
+fn timed<T>(mut f: impl FnMut() -> T) -> (f64, f64, f64) {
+    let (mut wall, mut cpu): (Vec<f64>, Vec<f64>) = (0..RUNS)
+        .map(|_| {
+            let (t, c) = (Instant::now(), cpu_ms());
+            std::hint::black_box(f());
+            (t.elapsed().as_secs_f64() * 1000.0, cpu_ms().zip(c).map_or(f64::NAN, |(b, a)| b - a))
+        })
+        .unzip();
+    wall.sort_by(f64::total_cmp);
+    cpu.sort_by(f64::total_cmp);
+    (wall[RUNS / 2], wall[RUNS - 1], cpu[RUNS / 2])
 }
 
 fn main() {
@@ -198,76 +221,59 @@ fn main() {
         year: 2026,
         now_ms: 0,
     };
+    // Dynamics over five years: every school's series of a card criterion over the five years, as
+    // one call of the shared crate (`history::series` gives one school's).
+    const SERIES_FIELD: &str = "c1.current";
+    let five_years = || opora_domain::history::series_of_schools(&card, &c, SERIES_FIELD);
     // Each view alone (the deficits and topics need the profiles; the others run with none), then
     // everything as the endpoint does it, then the tables the exports and the screen are made of.
-    // `OPORA_BENCH_DUMP=FILE`: write every view's output as JSON and stop, to check that a change
-    // of speed changed no result.
+    // `OPORA_BENCH_DUMP=FILE`: write every view's output as JSON (the series to FILE.series) and
+    // stop, to check that a change of speed changed no result.
     if let Ok(path) = std::env::var("OPORA_BENCH_DUMP") {
         let dump: Vec<_> = ["-", "m", "c", "a", "ca", "ak", "d", "mcakd"].iter().map(|v| build(&inputs(v))).collect();
         std::fs::write(&path, serde_json::to_string_pretty(&dump).expect("serialisable")).expect("writable");
-        println!("wrote {path}");
+        let mut series: Vec<_> = five_years()
+            .into_iter()
+            .map(|(s, points)| (s, points.iter().map(|(p, v)| (p.to_string(), *v)).collect::<Vec<_>>()))
+            .collect();
+        series.sort_by_key(|(s, _)| *s);
+        std::fs::write(format!("{path}.series"), serde_json::to_string_pretty(&series).expect("serialisable"))
+            .expect("writable");
+        println!("wrote {path} and {path}.series");
         return;
     }
+    // Which views: the letters of `Inputs` each builds with (m monitoring and clusters, c cards,
+    // a assessment results, k checklist, d self-diagnoses), or `series` for the five years' series.
     let cases = [
         ("nothing but the schools (what every view costs)", "-"),
         ("indicators, cluster monitoring and clusters", "m"),
         ("dynamics of two chosen years (cards)", "c"),
+        ("dynamics over five years (series, every school)", "series"),
         ("targets per year over five years (ОГЭ/ЕГЭ)", "a"),
         ("dynamics + targets, five years of both", "ca"),
         ("identification (rules + checklist)", "ak"),
         ("deficits and development topics", "d"),
         ("all views together (the endpoint)", "mcakd"),
     ];
-    println!("  {:<44} {:>10} {:>10} {:>12}", "view (7 runs each)", "median", "worst", "median CPU");
+    println!("  {:<48} {:>10} {:>10} {:>12}", format!("view ({RUNS} runs each)"), "median", "worst", "median CPU");
+    // `OPORA_BENCH_ONLY=m`: that view alone, and nothing else (a profile then shows that view).
     let only = std::env::var("OPORA_BENCH_ONLY").ok();
     // Each view's (name, median wall ms, median CPU ms), for the verdict below.
     let mut medians: Vec<(&str, f64, f64)> = Vec::new();
     for (name, views) in cases.into_iter().filter(|(_, v)| only.as_deref().is_none_or(|o| o == *v)) {
-        let input = inputs(views);
-        let (mut times, mut cpu): (Vec<f64>, Vec<f64>) = (0..7)
-            .map(|_| {
-                let (t, c) = (Instant::now(), cpu_ms());
-                std::hint::black_box(build(&input));
-                (t.elapsed().as_secs_f64() * 1000.0, cpu_ms().zip(c).map_or(f64::NAN, |(b, a)| b - a))
-            })
-            .unzip();
-        times.sort_by(f64::total_cmp);
-        cpu.sort_by(f64::total_cmp);
-        println!("  {name:<44} {:>7.1} ms {:>7.1} ms {:>9.1} ms", times[3], times[6], cpu[3]);
+        let (median, worst, cpu) = if views == "series" {
+            timed(&five_years)
+        } else {
+            let input = inputs(views);
+            timed(|| build(&input))
+        };
+        println!("  {name:<48} {median:>7.1} ms {worst:>7.1} ms {cpu:>9.1} ms");
         // The endpoint and the dynamics+targets row compute several views at once: the goal is
         // per view.
         if views != "mcakd" && views != "ca" {
-            medians.push((name, times[3], cpu[3]));
+            medians.push((name, median, cpu));
         }
     }
-    // The five years' target checks alone, without the rest of the view.
-    let low = |_: u16| -> std::collections::HashSet<SchoolId> {
-        schools.iter().filter(|(_, f)| f.low_results).map(|(s, _)| s.id).collect()
-    };
-    let mut alone: Vec<f64> = (0..7)
-        .map(|_| {
-            let t = Instant::now();
-            std::hint::black_box(opora_domain::analytics::dynamics_against_targets(
-                &assessment,
-                &a,
-                &low,
-                &indicators.dynamics_targets,
-                None,
-            ));
-            t.elapsed().as_secs_f64() * 1000.0
-        })
-        .collect();
-    alone.sort_by(f64::total_cmp);
-    println!("  {:<44} {:>7.1} ms", "  of which the targets per year alone", alone[3]);
-    let mut replay: Vec<f64> = (0..7)
-        .map(|_| {
-            let t = Instant::now();
-            std::hint::black_box(opora_domain::aggregate::release(&refs, 5));
-            t.elapsed().as_secs_f64() * 1000.0
-        })
-        .collect();
-    replay.sort_by(f64::total_cmp);
-    println!("  {:<44} {:>7.1} ms", "  of which the disclosure replay alone", replay[3]);
     let slowest = |pick: fn(&(&str, f64, f64)) -> f64| {
         medians.iter().max_by(|a, b| pick(a).total_cmp(&pick(b))).map(|m| (m.0, pick(m)))
     };
@@ -285,12 +291,22 @@ fn main() {
     if only.is_some() {
         return;
     }
+    // The five years' target checks alone, without the rest of the view.
+    let low = |_: u16| -> std::collections::HashSet<SchoolId> {
+        schools.iter().filter(|(_, f)| f.low_results).map(|(s, _)| s.id).collect()
+    };
+    let (alone, _, _) = timed(|| {
+        opora_domain::analytics::dynamics_against_targets(&assessment, &a, &low, &indicators.dynamics_targets, None)
+    });
+    println!("  {:<48} {alone:>7.1} ms", "  of which the targets per year alone");
+    let (replay, _, _) = timed(|| opora_domain::aggregate::release(&refs, 5));
+    println!("  {:<48} {replay:>7.1} ms", "  of which the disclosure replay alone");
     let all = build(&inputs("mcakd"));
     let t = Instant::now();
     let sheets = opora_domain::sheets::all(&all);
     let csv: usize = sheets.iter().map(|s| opora_domain::sheets::csv_ru(s).len()).sum();
     println!(
-        "  {:<44} {:>7.1} ms   ({} rows, {} KB of CSV)",
+        "  {:<48} {:>7.1} ms   ({} rows, {} KB of CSV)",
         "tables and CSV of all views",
         t.elapsed().as_secs_f64() * 1000.0,
         sheets.iter().map(|s| s.rows.len()).sum::<usize>(),

@@ -172,6 +172,25 @@ impl<'a> Released<'a> {
         self.atoms.iter().filter(|a| a.municipality == municipality).collect()
     }
 
+    /// Where `atom` (one of [`Released::atoms`], as the other methods hand them out) stands in
+    /// `atoms`.
+    fn index_of(&self, atom: &Atom<'a>) -> Option<usize> {
+        let offset = (atom as *const Atom<'a> as usize).checked_sub(self.atoms.as_ptr() as usize)?;
+        let index = offset / std::mem::size_of::<Atom<'a>>().max(1);
+        self.atoms.get(index).filter(|a| std::ptr::eq(*a, atom)).map(|_| index)
+    }
+
+    /// Every atom's [`AreaBlock`] of each of `areas` (a form's sections, in order), worked out
+    /// once: a view sums the same atom into a school's row, its subject's row and the topics.
+    pub fn area_blocks<'r>(&'r self, areas: &'r [AreaId], k: u32) -> AreaBlocks<'r, 'a> {
+        let blocks = self
+            .atoms
+            .iter()
+            .map(|atom| areas.iter().enumerate().map(|(index, area)| area_block_at(atom, index, area, k)).collect())
+            .collect();
+        AreaBlocks { released: self, areas, k, blocks }
+    }
+
     /// Teachers whose latest submission names one of these schools.
     pub fn submitted_at<'s>(&self, schools: impl IntoIterator<Item = &'s SchoolId>) -> u32 {
         schools.into_iter().map(|s| self.submitted.get(s).copied().unwrap_or(0)).sum()
@@ -276,7 +295,7 @@ impl<'a> Replay<'a> {
         })
     }
 
-    fn cell(&mut self, r: &Received<'a>) -> usize {
+    fn cell(&mut self, r: &Received<'a>, k: usize) -> usize {
         let subject = r.profile.subject.as_ref();
         if let Some(id) = self.cell_ids.get(&(r.school, subject)) {
             return *id;
@@ -287,9 +306,11 @@ impl<'a> Replay<'a> {
         self.cells.push(CellState {
             atom,
             pool,
-            submitters: NumberSet::default(),
+            // Sized for the k submitters that make the cell an atom: growing there, set by set
+            // over thousands of cells, was a sixth of the replay.
+            submitters: NumberSet::with_capacity_and_hasher(k, Default::default()),
             own: false,
-            live: NumberSet::default(),
+            live: NumberSet::with_capacity_and_hasher(k, Default::default()),
         });
         self.cell_ids.insert((r.school, subject), id);
         id
@@ -339,7 +360,7 @@ impl<'a> Replay<'a> {
     }
 
     fn receive(&mut self, i: usize, r: &Received<'a>, k: usize) {
-        let cell = self.cell(r);
+        let cell = self.cell(r, k);
         let teacher = self.teacher(r.teacher);
         let c = &mut self.cells[cell];
         c.submitters.insert(teacher);
@@ -551,22 +572,56 @@ fn area_at<'p>(profile: &'p Profile, index: usize, area: &AreaId) -> Option<&'p 
     }
 }
 
+/// The released atoms' [`AreaBlock`]s, area by area ([`Released::area_blocks`]).
+pub struct AreaBlocks<'r, 'a> {
+    released: &'r Released<'a>,
+    areas: &'r [AreaId],
+    k: u32,
+    blocks: Vec<Vec<Option<AreaBlock>>>,
+}
+
+impl<'a> AreaBlocks<'_, 'a> {
+    /// An atom's block of the `index`th area: [`area_block_at`] for that area.
+    pub fn block(&self, atom: &Atom<'a>, index: usize) -> Option<AreaBlock> {
+        *self.released.index_of(atom).and_then(|i| self.blocks[i].get(index))?
+    }
+
+    /// [`summarise_atoms`] over the areas the blocks were worked out for.
+    pub fn summarise(&self, areas: &[AreaId], teachers: u32, completed: u32, atoms: &[&Atom<'a>]) -> GroupSummary {
+        // Atoms of another release, or other areas, are worked out as they come.
+        if areas != self.areas || atoms.iter().any(|a| self.released.index_of(a).is_none()) {
+            return summarise_atoms(areas, teachers, completed, atoms, self.k);
+        }
+        let of = |atom: &Atom<'a>, index: usize| self.block(atom, index);
+        summarise_by(areas, teachers, completed, atoms, of)
+    }
+}
+
 /// A group's figures as the sum of whole atoms. `teachers` and `completed` are counts of accounts
 /// and of teachers who submitted, which say nothing about anyone's answers.
 pub fn summarise_atoms(areas: &[AreaId], teachers: u32, completed: u32, atoms: &[&Atom<'_>], k: u32) -> GroupSummary {
+    summarise_by(areas, teachers, completed, atoms, |atom, index| area_block_at(atom, index, &areas[index], k))
+}
+
+/// [`summarise_atoms`] with each atom's block of the `index`th area from `block`.
+fn summarise_by<'x, 'a: 'x>(
+    areas: &[AreaId],
+    teachers: u32,
+    completed: u32,
+    atoms: &[&'x Atom<'a>],
+    block: impl Fn(&'x Atom<'a>, usize) -> Option<AreaBlock>,
+) -> GroupSummary {
     let areas = areas
         .iter()
         .enumerate()
         .map(|(index, area)| {
-            let total = atoms.iter().filter_map(|atom| area_block_at(atom, index, area, k)).fold(
-                AreaBlock::default(),
-                |s, b| AreaBlock {
+            let total =
+                atoms.iter().filter_map(|atom| block(atom, index)).fold(AreaBlock::default(), |s, b| AreaBlock {
                     respondents: s.respondents + b.respondents,
                     percent_sum: s.percent_sum + b.percent_sum,
                     deficits: s.deficits + b.deficits,
                     needing: s.needing + b.needing,
-                },
-            );
+                });
             let stat = if total.respondents == 0 {
                 AreaStat::Suppressed
             } else {
@@ -715,6 +770,38 @@ mod tests {
             more.extend([(7, 1, scored("math", 0)), (8, 1, scored("math", 0)), (2, 1, scored("math", 0))]);
             let released = release(&received(&more), K);
             assert_eq!(n(&released.of_school(school(1))), 8);
+        }
+
+        #[test]
+        fn an_atoms_blocks_worked_out_once_sum_as_the_atoms_themselves() {
+            // Cells of their own, a pool, two subjects, levels of every kind.
+            let mut list: Vec<(u128, u128, Profile)> = (1..=6).map(|t| (t, 1, scored("math", (t % 4) as u8))).collect();
+            list.extend((7..=9).map(|t| (t, 2, scored("russian", (t % 3) as u8))));
+            list.extend((10..=12).map(|t| (t, 3, scored("russian", 3))));
+            let released = release(&received(&list), K);
+            let areas = area_ids();
+            let blocks = released.area_blocks(&areas, K);
+            assert!(released.atoms.len() >= 2);
+            for atom in &released.atoms {
+                for (index, area) in areas.iter().enumerate() {
+                    assert_eq!(blocks.block(atom, index), area_block_at(atom, index, area, K), "{:?} {area}", atom.key);
+                }
+            }
+            let everyone: HashSet<SchoolId> = (1..=3).map(school).collect();
+            for atoms in [released.of_school(school(1)), released.within(&everyone), Vec::new()] {
+                assert_eq!(blocks.summarise(&areas, 9, 7, &atoms), summarise_atoms(&areas, 9, 7, &atoms, K));
+            }
+            assert!(
+                blocks
+                    .summarise(&areas, 9, 7, &released.within(&everyone))
+                    .areas
+                    .iter()
+                    .any(|a| a.stat != AreaStat::Suppressed)
+            );
+            // Other areas than the blocks': worked out as they come.
+            let fewer: Vec<AreaId> = vec!["s".into()];
+            let atoms = released.within(&everyone);
+            assert_eq!(blocks.summarise(&fewer, 1, 1, &atoms), summarise_atoms(&fewer, 1, 1, &atoms, K));
         }
 
         #[test]

@@ -7,7 +7,7 @@
 //! Which indicators exist and how they are computed is data ([`IndicatorDef`]), so a region can
 //! add one without code.
 
-use crate::aggregate::{AreaBlock, Received, area_block_at, members, release, summarise_atoms};
+use crate::aggregate::{AreaBlock, Received, members, release};
 use crate::api::{
     AnalyticsScope, AreaTitle, CampaignStanding, DepartmentAnalytics, SchoolDynamics, SchoolGroup,
     SchoolIdentification, SchoolRoadmap, SchoolSelfDiagnosisRow, SubjectDeficits, TopicNeed,
@@ -143,7 +143,11 @@ impl IndicatorStats {
 }
 
 pub fn indicator_stats(def: &IndicatorDef, schools: &[&ReadReport]) -> IndicatorStats {
-    let mut values: Vec<f64> = schools.iter().filter_map(|r| indicator_value(def, r)).collect();
+    stats_of_values(def, schools.iter().filter_map(|r| indicator_value(def, r)).collect())
+}
+
+/// [`indicator_stats`] from the schools' values of the indicator, in any order.
+fn stats_of_values(def: &IndicatorDef, mut values: Vec<f64>) -> IndicatorStats {
     values.sort_by(f64::total_cmp);
     let n = values.len();
     let median = match n {
@@ -190,57 +194,112 @@ pub struct Dynamics {
 /// Reads each section of an indicator card: its `.current`, `.previous` and target fields. The
 /// previous value may also come in brackets beside the current one, as seed 000 writes it.
 pub fn card_dynamics(form: &ReportForm, fields: &Fields) -> Vec<Dynamics> {
-    let read = read(form, fields);
-    form.sections
-        .iter()
-        .filter_map(|section| {
-            // Criteria measured in words («Реализация мероприятий») have no dynamics.
-            let current_field = section
-                .fields
+    CardReader::new(form).dynamics(fields)
+}
+
+/// [`card_dynamics`] for many cards of one form: which fields each criterion reads is worked out
+/// once, and a card's other fields are never read (reading whole cards of 2,000 schools, targets
+/// twice, was most of the view).
+pub struct CardReader<'f> {
+    criteria: Vec<CardCriterion<'f>>,
+}
+
+/// One section of the card with dynamics: its fields as [`read`] would give them.
+struct CardCriterion<'f> {
+    section: &'f crate::report::ReportSection,
+    lower_is_better: bool,
+    /// The `.current` field's key, and the fields `read` would write it from.
+    current: (&'f str, Vec<&'f crate::report::ReportField>),
+    previous: Option<(&'f str, Vec<&'f crate::report::ReportField>)>,
+    target: Option<&'f crate::report::ReportField>,
+}
+
+/// The value [`read`] would give `key`: the last of its fields (`fields_of_keys`) that reads.
+pub(crate) fn read_key(candidates: &[&crate::report::ReportField], key: &str, fields: &Fields) -> Option<CellValue> {
+    if candidates.is_empty() {
+        return None;
+    }
+    let typed = fields.get(key).map(String::as_str);
+    candidates.iter().rev().find_map(|field| read_field(field, typed).ok().flatten())
+}
+
+impl<'f> CardReader<'f> {
+    pub fn new(form: &'f ReportForm) -> CardReader<'f> {
+        let with_fields = |key: &'f str| (key, fields_of_keys(form, &[key]).pop().unwrap_or_default());
+        let criteria =
+            form.sections
                 .iter()
-                .find(|f| f.id.as_str().ends_with(".current") && matches!(f.kind, ReportFieldKind::Value { .. }))?;
-            let lower_is_better = matches!(current_field.kind, ReportFieldKind::Value { lower_is_better: true, .. });
-            let reading = match read.get(&current_field.id) {
-                Some(CellValue::Measured { reading }) => Some(reading),
-                _ => None,
-            };
-            let current = reading.and_then(Reading::value);
-            let bracketed = match reading {
-                Some(Reading::Value { previous, .. }) => *previous,
-                _ => None,
-            };
-            let previous = section
-                .fields
-                .iter()
-                .find(|f| f.id.as_str().ends_with(".previous"))
-                .and_then(|f| number(&read, f.id.as_str()))
-                .or(bracketed);
-            let target_field = section.fields.iter().find(|f| matches!(f.kind, ReportFieldKind::Target { .. }));
-            let target_text = target_field
-                .and_then(|f| fields.get(f.id.as_str()))
-                .map(|t| t.trim().to_owned())
-                .filter(|t| !t.is_empty());
-            let target_met = match (target_field.map(|f| &f.kind), &target_text, current) {
-                (Some(ReportFieldKind::Target { unit }), Some(text), Some(current)) => {
-                    read_target(*unit, text).ok().flatten().map(|t| t.met_by(current))
-                }
-                _ => None,
-            };
-            Some(Dynamics {
-                criterion: section.id.clone(),
-                title: section.title.clone(),
-                previous,
-                current,
-                target: target_text,
-                target_met,
-                improved: match (previous, current) {
-                    (Some(p), Some(c)) => improved(lower_is_better, p, c),
+                .filter_map(|section| {
+                    // Criteria measured in words («Реализация мероприятий») have no dynamics.
+                    let current = section.fields.iter().find(|f| {
+                        f.id.as_str().ends_with(".current") && matches!(f.kind, ReportFieldKind::Value { .. })
+                    })?;
+                    Some(CardCriterion {
+                        section,
+                        lower_is_better: matches!(current.kind, ReportFieldKind::Value { lower_is_better: true, .. }),
+                        current: with_fields(current.id.as_str()),
+                        previous: section
+                            .fields
+                            .iter()
+                            .find(|f| f.id.as_str().ends_with(".previous"))
+                            .map(|f| with_fields(f.id.as_str())),
+                        target: section.fields.iter().find(|f| matches!(f.kind, ReportFieldKind::Target { .. })),
+                    })
+                })
+                .collect();
+        CardReader { criteria }
+    }
+
+    /// One card's criteria, as [`card_dynamics`] gives them.
+    pub fn dynamics(&self, fields: &Fields) -> Vec<Dynamics> {
+        self.criteria
+            .iter()
+            .map(|c| {
+                let reading = match read_key(&c.current.1, c.current.0, fields) {
+                    Some(CellValue::Measured { reading }) => Some(reading),
                     _ => None,
-                },
-                lower_is_better,
+                };
+                let current = reading.as_ref().and_then(Reading::value);
+                let bracketed = match reading {
+                    Some(Reading::Value { previous, .. }) => previous,
+                    _ => None,
+                };
+                let previous = c
+                    .previous
+                    .as_ref()
+                    .and_then(|(key, candidates)| match read_key(candidates, key, fields)? {
+                        CellValue::Measured { reading } => reading.value(),
+                        CellValue::YesNo { yes } => Some(if yes { 1.0 } else { 0.0 }),
+                        _ => None,
+                    })
+                    .or(bracketed);
+                let target_text = c
+                    .target
+                    .and_then(|f| fields.get(f.id.as_str()))
+                    .map(|t| t.trim().to_owned())
+                    .filter(|t| !t.is_empty());
+                let target_met = match (c.target.map(|f| &f.kind), &target_text, current) {
+                    (Some(ReportFieldKind::Target { unit }), Some(text), Some(current)) => {
+                        read_target(*unit, text).ok().flatten().map(|t| t.met_by(current))
+                    }
+                    _ => None,
+                };
+                Dynamics {
+                    criterion: c.section.id.clone(),
+                    title: c.section.title.clone(),
+                    previous,
+                    current,
+                    target: target_text,
+                    target_met,
+                    improved: match (previous, current) {
+                        (Some(p), Some(now)) => improved(c.lower_is_better, p, now),
+                        _ => None,
+                    },
+                    lower_is_better: c.lower_is_better,
+                }
             })
-        })
-        .collect()
+            .collect()
+    }
 }
 
 /// Across schools, per criterion: how many improved, declined, met their target.
@@ -255,10 +314,19 @@ pub struct DynamicsSummary {
 }
 
 pub fn summarise_dynamics(per_school: &[Vec<Dynamics>]) -> Vec<DynamicsSummary> {
+    summarise_dynamics_of(per_school.iter().map(Vec::as_slice))
+}
+
+/// [`summarise_dynamics`] over each school's rows where they stand (no copy of every school's
+/// rows for the summary).
+pub fn summarise_dynamics_of<'a>(per_school: impl IntoIterator<Item = &'a [Dynamics]>) -> Vec<DynamicsSummary> {
     let mut out: Vec<DynamicsSummary> = Vec::new();
     for rows in per_school {
-        for d in rows {
-            let i = match out.iter().position(|s| s.criterion == d.criterion) {
+        for (at, d) in rows.iter().enumerate() {
+            // Every card lists its criteria in the form's order: the summary's row at the same
+            // place is usually the one (criteria are listed once, so a match is the only one).
+            let usual = out.get(at).filter(|s| s.criterion == d.criterion).map(|_| at);
+            let i = match usual.or_else(|| out.iter().position(|s| s.criterion == d.criterion)) {
                 Some(i) => i,
                 None => {
                     out.push(DynamicsSummary {
@@ -423,7 +491,11 @@ pub struct Flag {
 }
 
 fn percent(v: f64) -> String {
-    format!("{} %", crate::report::format_number((v * 10.0).round() / 10.0))
+    // Appended rather than formatted again: thousands of these go into the identification's
+    // sentences.
+    let mut text = crate::report::format_number((v * 10.0).round() / 10.0);
+    text.push_str(" %");
+    text
 }
 
 /// The federal rule: at least `fail_percent` below the minimum in two or more procedures of one
@@ -444,8 +516,17 @@ pub fn assessment_flags(results: &[ProcedureResult], rules: &IdentificationRules
     for year in years {
         let in_year: Vec<&&ProcedureResult> = failed.iter().filter(|r| r.year == year).collect();
         if in_year.len() as u32 >= rules.failed_procedures_in_a_year.max(1) {
-            let list: Vec<String> =
-                in_year.iter().map(|r| format!("{} — {}", r.title, percent(r.fail_percent))).collect();
+            let list: Vec<String> = in_year
+                .iter()
+                .map(|r| {
+                    let percent = percent(r.fail_percent);
+                    let mut item = String::with_capacity(r.title.len() + " — ".len() + percent.len());
+                    item.push_str(&r.title);
+                    item.push_str(" — ");
+                    item.push_str(&percent);
+                    item
+                })
+                .collect();
             flags.push(Flag {
                 rule: format!(
                     "Не менее {threshold} участников ниже минимума в {} и более процедурах за год",
@@ -607,9 +688,24 @@ pub fn cluster_schools(defs: &[IndicatorDef], schools: &[(SchoolRef, &ReadReport
     if n == 0 || defs.is_empty() {
         return Vec::new();
     }
-    let k = groups.clamp(1, n);
     let raw: Vec<Vec<Option<f64>>> =
         schools.iter().map(|(_, r)| defs.iter().map(|d| indicator_value(d, r)).collect()).collect();
+    let schools: Vec<&SchoolRef> = schools.iter().map(|(s, _)| s).collect();
+    cluster_by_values(&defs.iter().collect::<Vec<_>>(), &schools, &raw, groups)
+}
+
+/// [`cluster_schools`] from each school's values of `defs` (`raw[school][def]`).
+fn cluster_by_values(
+    defs: &[&IndicatorDef],
+    schools: &[&SchoolRef],
+    raw: &[Vec<Option<f64>>],
+    groups: usize,
+) -> Vec<Cluster> {
+    let n = schools.len();
+    if n == 0 || defs.is_empty() {
+        return Vec::new();
+    }
+    let k = groups.clamp(1, n);
     // Mean and spread of each indicator over the schools that have it.
     let stats: Vec<(f64, f64)> = (0..defs.len())
         .map(|j| {
@@ -689,13 +785,144 @@ pub fn cluster_schools(defs: &[IndicatorDef], schools: &[(SchoolRef, &ReadReport
                 .collect();
             differences.sort_by(|a, b| b.0.total_cmp(&a.0));
             Some(Cluster {
-                schools: members.iter().map(|i| schools[*i].0.clone()).collect(),
+                schools: members.iter().map(|i| schools[*i].clone()).collect(),
                 distinguished_by: differences.into_iter().take(3).map(|(_, text)| text).collect(),
             })
         })
         .collect();
     clusters.sort_by_key(|c| std::cmp::Reverse(c.schools.len()));
     clusters
+}
+
+/// A school's figures for the keys some indicators read, each as it would stand in [`read`]'s
+/// result: `None` where `read` gives the key no entry, `Some(None)` where its entry is no number
+/// (a target, a text). Reading only these keys, once per school, costs a fraction of reading
+/// whole reports into maps and looking each indicator's keys up there twice (table, clusters).
+type KeyNumbers = Vec<Option<Option<f64>>>;
+
+/// The fields of `form` that [`read`] would write each of `keys` from, in the order it writes
+/// them (so the last one read wins, as in its map): a field of that id outside a table section,
+/// or, for a key `id#row` with the row written as `row_key` writes it, a field of a table section.
+pub(crate) fn fields_of_keys<'f>(form: &'f ReportForm, keys: &[&str]) -> Vec<Vec<&'f crate::report::ReportField>> {
+    keys.iter()
+        .map(|key| {
+            let in_row = key
+                .rsplit_once('#')
+                .filter(|(_, row)| row.parse::<u32>().is_ok_and(|r| r.to_string() == *row))
+                .map(|(id, _)| id);
+            form.sections
+                .iter()
+                .flat_map(|section| {
+                    let id = if section.rows { in_row } else { Some(*key) };
+                    section.fields.iter().filter(move |f| Some(f.id.as_str()) == id)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// One report's [`KeyNumbers`].
+fn read_keys(fields_of_keys: &[Vec<&crate::report::ReportField>], keys: &[&str], fields: &Fields) -> KeyNumbers {
+    fields_of_keys
+        .iter()
+        .zip(keys)
+        .map(|(candidates, key)| {
+            Some(match read_key(candidates, key, fields)? {
+                CellValue::Measured { reading } => reading.value(),
+                CellValue::YesNo { yes } => Some(if yes { 1.0 } else { 0.0 }),
+                _ => None,
+            })
+        })
+        .collect()
+}
+
+/// An indicator's `part` and `whole` as positions in the keys read.
+struct IndicatorKeys {
+    part: Vec<usize>,
+    whole: Vec<usize>,
+}
+
+/// [`indicator_value`] from a school's [`KeyNumbers`].
+fn indicator_value_of(def: &IndicatorKeys, numbers: &KeyNumbers) -> Option<f64> {
+    let sum = |at: &[usize]| at.iter().map(|i| numbers[*i].flatten()).sum::<Option<f64>>();
+    let part = sum(&def.part)?;
+    if def.whole.is_empty() {
+        return Some(part);
+    }
+    let whole = sum(&def.whole)?;
+    (whole > 0.0).then(|| part / whole)
+}
+
+/// Seed 004's table over `indicators` (the monitoring reports), seed 003's cluster table (every
+/// figure of the cluster-monitoring reports) and the clusters over both, for the monitoring
+/// period shown and the schools shown: what [`indicator_stats`] and [`cluster_schools`] give for
+/// the reports [`read`] reads (a school's cluster figures over its monitoring figures of the same
+/// key), each report read once and only for the keys an indicator reads.
+fn monitoring_views(
+    indicators: &[IndicatorDef],
+    monitoring: Option<FormReports<'_>>,
+    cluster_monitoring: Option<FormReports<'_>>,
+    period: Option<&String>,
+    schools: &[(SchoolRef, SchoolFlags)],
+    in_view: &HashSet<SchoolId>,
+) -> (Vec<IndicatorStats>, Vec<IndicatorStats>, Vec<Cluster>) {
+    let cluster_defs = cluster_monitoring.map(|c| cluster_indicator_defs(c.form)).unwrap_or_default();
+    let defs: Vec<&IndicatorDef> = indicators.iter().chain(&cluster_defs).collect();
+    let mut keys: Vec<&str> = defs.iter().flat_map(|d| d.part.iter().chain(&d.whole)).map(String::as_str).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let at =
+        |ids: &[String]| -> Vec<usize> { ids.iter().filter_map(|id| keys.binary_search(&id.as_str()).ok()).collect() };
+    let def_keys: Vec<IndicatorKeys> =
+        defs.iter().map(|d| IndicatorKeys { part: at(&d.part), whole: at(&d.whole) }).collect();
+    // The period's reports of the schools shown, by school (a later report of a school replaces
+    // an earlier one, as in a map).
+    let of_period = |reports: Option<FormReports<'_>>| -> HashMap<SchoolId, KeyNumbers> {
+        match (reports, period) {
+            (Some(m), Some(period)) => {
+                let fields = fields_of_keys(m.form, &keys);
+                m.reports
+                    .iter()
+                    .filter(|r| &r.period == period && in_view.contains(&r.school))
+                    .map(|r| (r.school, read_keys(&fields, &keys, &r.fields)))
+                    .collect()
+            }
+            _ => HashMap::new(),
+        }
+    };
+    let (mut monitoring_read, mut cluster_read) = (of_period(monitoring), of_period(cluster_monitoring));
+    let stats_of = |range: std::ops::Range<usize>, reads: &HashMap<SchoolId, KeyNumbers>| -> Vec<IndicatorStats> {
+        if reads.is_empty() {
+            return Vec::new();
+        }
+        range
+            .map(|j| {
+                stats_of_values(defs[j], reads.values().filter_map(|r| indicator_value_of(&def_keys[j], r)).collect())
+            })
+            .collect()
+    };
+    let indicator_stats = stats_of(0..indicators.len(), &monitoring_read);
+    let cluster_stats = stats_of(indicators.len()..defs.len(), &cluster_read);
+    let mut merged: Vec<(&SchoolRef, KeyNumbers)> = schools
+        .iter()
+        .filter_map(|(s, _)| {
+            // Taken, not read: a school listed twice is clustered once.
+            let (m, c) = (monitoring_read.remove(&s.id), cluster_read.remove(&s.id));
+            if m.is_none() && c.is_none() {
+                return None;
+            }
+            let numbers = (0..keys.len())
+                .map(|i| c.as_ref().and_then(|c| c[i]).or_else(|| m.as_ref().and_then(|m| m[i])))
+                .collect();
+            Some((s, numbers))
+        })
+        .collect();
+    merged.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    let raw: Vec<Vec<Option<f64>>> =
+        merged.iter().map(|(_, n)| def_keys.iter().map(|d| indicator_value_of(d, n)).collect()).collect();
+    let shown: Vec<&SchoolRef> = merged.iter().map(|(s, _)| *s).collect();
+    let clusters = cluster_by_values(&defs, &shown, &raw, CLUSTERS);
+    (indicator_stats, cluster_stats, clusters)
 }
 
 /// A programme target on results (seed 002, Раздел IV): the share of ШНОР schools with positive
@@ -772,13 +999,38 @@ pub fn dynamics_against_targets(
     // Each school's report of each period, as its index in `reports` (the last one wins).
     let by_key: HashMap<(SchoolId, Period), usize> =
         reports.iter().enumerate().filter_map(|(i, r)| Some(((r.school, Period::parse(&r.period).ok()?), i))).collect();
-    let field_value = |report: usize, field: Option<&crate::report::ReportField>| -> Option<f64> {
-        let (report, field) = (&reports[report], field?);
-        match crate::report::read_field(field, report.fields.get(field.id.as_str()).map(String::as_str)).ok()?? {
-            CellValue::Measured { reading } => reading.value(),
-            _ => None,
+    // Each target's two fields ([fail, high]), and every report's values of all of them, read
+    // the first time a target needs the report: one pass over the report's fields beside the
+    // wanted ids (both in id order) instead of a lookup per field and target.
+    let target_fields: Vec<[Option<&crate::report::ReportField>; 2]> = targets
+        .iter()
+        .map(|t| ["fail", "high"].map(|end| form.field(&ItemId::from(format!("{}.{end}", t.procedure).as_str()))))
+        .collect();
+    let slots = 2 * targets.len();
+    let mut wanted: Vec<(&str, usize)> = target_fields
+        .iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(slot, field)| Some((field.as_ref()?.id.as_str(), slot)))
+        .collect();
+    wanted.sort_unstable();
+    let read_slots = |report: &SchoolReport, values: &mut [Option<f64>]| {
+        let mut next = 0;
+        for (id, typed) in &report.fields {
+            while wanted.get(next).is_some_and(|(w, _)| *w < id.as_str()) {
+                next += 1;
+            }
+            for &(_, slot) in wanted[next..].iter().take_while(|(w, _)| *w == id.as_str()) {
+                let Some(field) = target_fields[slot / 2][slot % 2] else { continue };
+                values[slot] = match crate::report::read_field(field, Some(typed)) {
+                    Ok(Some(CellValue::Measured { reading })) => reading.value(),
+                    _ => None,
+                };
+            }
         }
     };
+    let mut slot_values: Vec<Option<f64>> = vec![None; reports.len() * slots];
+    let mut slots_read: Vec<bool> = vec![false; reports.len()];
     // The periods parsed above (a school's period twice is the same year twice).
     let mut data_years: Vec<i32> = by_key
         .keys()
@@ -790,7 +1042,7 @@ pub fn dynamics_against_targets(
     data_years.dedup();
     let mut out = Vec::new();
     let mut low_by_year: HashMap<u16, HashSet<SchoolId>> = HashMap::new();
-    for t in targets {
+    for (target, t) in targets.iter().enumerate() {
         let mut years: Vec<i32> = data_years.clone();
         if let (Some(first), Some(last)) =
             (t.targets.iter().map(|y| y.year).min(), t.targets.iter().map(|y| y.year).max())
@@ -799,14 +1051,14 @@ pub fn dynamics_against_targets(
         }
         years.sort_unstable();
         years.dedup();
-        let fail_id = form.field(&ItemId::from(format!("{}.fail", t.procedure).as_str()));
-        let high_id = form.field(&ItemId::from(format!("{}.high", t.procedure).as_str()));
-        // A year's values are read again as the next year's values before: each read once, kept
-        // by report index ([fail, high]).
-        let mut read_values: Vec<[Option<Option<f64>>; 2]> = vec![[None, None]; reports.len()];
+        // A year's values are read again as the next year's values before: each report read once.
         let mut value = |report: usize, high: bool| -> Option<f64> {
-            *read_values[report][usize::from(high)]
-                .get_or_insert_with(|| field_value(report, if high { high_id } else { fail_id }))
+            let values = &mut slot_values[report * slots..(report + 1) * slots];
+            if !slots_read[report] {
+                slots_read[report] = true;
+                read_slots(&reports[report], values);
+            }
+            values[2 * target + usize::from(high)]
         };
         for year in years {
             let (Some(period), Some(before)) = (period_of(year), period_of(year - 1)) else { continue };
@@ -1033,50 +1285,16 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         .filter(|p| monitoring_periods.iter().any(|q| q == p))
         .map(str::to_owned)
         .or_else(|| monitoring_periods.first().cloned());
-    // The monitoring period's reports of the schools shown, by school, for a form.
-    let of_period = |reports: Option<FormReports<'_>>, period: Option<&String>| -> HashMap<SchoolId, ReadReport> {
-        match (reports, period) {
-            (Some(m), Some(period)) => m
-                .reports
-                .iter()
-                .filter(|r| &r.period == period && in_view.contains(&r.school))
-                .map(|r| (r.school, read(m.form, &r.fields)))
-                .collect(),
-            _ => HashMap::new(),
-        }
-    };
-    let mut monitoring_read = of_period(inputs.monitoring, monitoring_period.as_ref());
-    let mut cluster_read = of_period(inputs.cluster_monitoring, monitoring_period.as_ref());
-    let cluster_defs = inputs.cluster_monitoring.map(|c| cluster_indicator_defs(c.form)).unwrap_or_default();
-    let stats_of = |defs: &[IndicatorDef], reads: &HashMap<SchoolId, ReadReport>| -> Vec<IndicatorStats> {
-        if reads.is_empty() {
-            return Vec::new();
-        }
-        let refs: Vec<&ReadReport> = reads.values().collect();
-        defs.iter().map(|d| indicator_stats(d, &refs)).collect()
-    };
-    let indicators = stats_of(inputs.indicators, &monitoring_read);
-    let cluster_indicators = stats_of(&cluster_defs, &cluster_read);
-    // Clusters over seed 004's indicators and seed 003's cluster figures together, per school.
-    let clusters = {
-        let mut merged: Vec<(SchoolRef, ReadReport)> = schools
-            .iter()
-            .filter_map(|(s, _)| {
-                // The reads are not needed after this: moved, not copied (a school is listed once).
-                let (m, c) = (monitoring_read.remove(&s.id), cluster_read.remove(&s.id));
-                if m.is_none() && c.is_none() {
-                    return None;
-                }
-                let mut read = m.unwrap_or_default();
-                read.extend(c.into_iter().flatten());
-                Some((s.clone(), read))
-            })
-            .collect();
-        merged.sort_by(|a, b| a.0.name.cmp(&b.0.name));
-        let by_school: Vec<(SchoolRef, &ReadReport)> = merged.iter().map(|(s, r)| (s.clone(), r)).collect();
-        let defs: Vec<IndicatorDef> = inputs.indicators.iter().chain(&cluster_defs).cloned().collect();
-        cluster_schools(&defs, &by_school, CLUSTERS)
-    };
+    // Seed 004's indicators and seed 003's cluster figures of the schools shown, and the
+    // clusters over both.
+    let (indicators, cluster_indicators, clusters) = monitoring_views(
+        inputs.indicators,
+        inputs.monitoring,
+        inputs.cluster_monitoring,
+        monitoring_period.as_ref(),
+        &schools,
+        &in_view,
+    );
 
     // Dynamics between the two compared periods: each school's card for exactly the later one
     // («нет отчёта» without it, never an older card), its values against the earlier period's
@@ -1086,12 +1304,13 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
     if let (Some(card), Some(to)) = (inputs.card, compare_to) {
         let now = crate::history::reports_for(card.reports, &to);
         let then = compare_from.map(|p| crate::history::reports_for(card.reports, &p)).unwrap_or_default();
+        let reader = CardReader::new(card.form);
         for (school, _) in &schools {
             let Some(report) = now.get(&school.id) else {
                 dynamics.push(SchoolDynamics { school: school.clone(), rows: Vec::new(), no_report: true });
                 continue;
             };
-            let mut rows = card_dynamics(card.form, &report.fields);
+            let mut rows = reader.dynamics(&report.fields);
             let earlier = then.get(&school.id);
             for row in &mut rows {
                 row.previous = match earlier {
@@ -1115,8 +1334,7 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
             dynamics.push(SchoolDynamics { school: school.clone(), rows, no_report: false });
         }
     }
-    let per_school: Vec<Vec<Dynamics>> = dynamics.iter().map(|d| d.rows.clone()).collect();
-    let dynamics_summary = summarise_dynamics(&per_school);
+    let dynamics_summary = summarise_dynamics_of(dynamics.iter().map(|d| d.rows.as_slice()));
 
     // Positive dynamics of ШНОР schools against the programme's targets (seed 002), every year
     // with that year's ШНОР schools among those shown.
@@ -1225,6 +1443,8 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
     let released = release(inputs.submissions, k);
     let counts: HashMap<SchoolId, u32> = inputs.teacher_counts.iter().copied().collect();
     let cells_of = released.cells_by_school();
+    // Each atom's figures per area, summed below into schools' rows, subjects' rows and topics.
+    let blocks = released.area_blocks(&area_ids, k);
     let deficits = schools
         .iter()
         .map(|(school, _)| {
@@ -1232,12 +1452,11 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
             let completed = released.submitted_at([&school.id]);
             SchoolSelfDiagnosisRow {
                 school: school.clone(),
-                summary: summarise_atoms(
+                summary: blocks.summarise(
                     &area_ids,
                     teachers,
                     completed,
                     cells_of.get(&school.id).map_or(&[], Vec::as_slice),
-                    k,
                 ),
             }
         })
@@ -1251,7 +1470,7 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
             .map(|option| {
                 let atoms: Vec<_> = shown.iter().copied().filter(|a| a.subject() == Some(&option.code)).collect();
                 let n = members(&atoms, k);
-                SubjectDeficits { subject: option.title.clone(), summary: summarise_atoms(&area_ids, n, n, &atoms, k) }
+                SubjectDeficits { subject: option.title.clone(), summary: blocks.summarise(&area_ids, n, n, &atoms) }
             })
             .collect(),
         None => Vec::new(),
@@ -1286,8 +1505,8 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
     // development plan), counted per area and subject first: the topics follow from those two.
     let mut needing: HashMap<(usize, Option<&SubjectCode>), u32> = HashMap::new();
     for atom in &shown {
-        for (index, section) in inputs.self_diagnosis.sections.iter().enumerate() {
-            if let Some(AreaBlock { needing: n @ 1.., .. }) = area_block_at(atom, index, &section.id, k) {
+        for index in 0..area_ids.len() {
+            if let Some(AreaBlock { needing: n @ 1.., .. }) = blocks.block(atom, index) {
                 *needing.entry((index, atom.subject())).or_default() += n;
             }
         }
@@ -1408,6 +1627,123 @@ mod tests {
         let events = IndicatorDef { also: Some(RareCount::ZeroOrOne), rare: false, ..medals_def };
         let zero_or_one = indicator_stats(&events, &refs);
         assert_eq!(zero_or_one.rare_ru().as_deref(), Some("в 2 школах 0 или 1"), "medals 1 and 0; 2 is more");
+    }
+
+    #[test]
+    fn the_keys_an_indicator_reads_read_as_whole_reports_read_them() {
+        // A table section, a field id repeated in two sections (the later one wins in `read`),
+        // targets and texts (entries that are no number), and row keys written in other ways.
+        let form: ReportForm = serde_json::from_value(serde_json::json!({
+            "id": "m", "version": 1, "title": "Мониторинг",
+            "sections": [
+                { "id": "s", "title": "Показатели", "fields": [
+                    { "id": "a", "label": "А", "type": "value", "unit": "count" },
+                    { "id": "dup", "label": "Дважды", "type": "value", "unit": "count", "optional": true },
+                    { "id": "goal", "label": "Цель", "type": "target", "unit": "percent" },
+                    { "id": "yes", "label": "Да", "type": "yes_no" }
+                ]},
+                { "id": "t", "title": "Таблица", "rows": true, "fields": [
+                    { "id": "x", "label": "Икс", "type": "value", "unit": "percent" },
+                    { "id": "note", "label": "Заметка", "type": "text", "max_chars": 50, "optional": true }
+                ]},
+                { "id": "u", "title": "Ещё", "fields": [
+                    { "id": "dup", "label": "Дважды", "type": "value", "unit": "percent", "optional": true }
+                ]}
+            ]
+        }))
+        .unwrap();
+        let keys = ["a", "dup", "goal", "yes", "x", "x#1", "x#2", "x#02", "x#3", "note#1", "t", "missing"];
+        let reports = [
+            fields(&[
+                ("a", "5"),
+                ("dup", "150"),
+                ("goal", "Не менее 5 %"),
+                ("yes", "да"),
+                ("x#1", "12,5"),
+                ("x#02", "7"),
+                ("note#1", "ok"),
+            ]),
+            fields(&[("a", "–"), ("dup", "50"), ("x#2", "101"), ("x#3", " 3 %"), ("yes", "нет")]),
+            fields(&[("a", "abc"), ("x", "4"), ("x#1", ""), ("note#1", "текст")]),
+        ];
+        let plan = fields_of_keys(&form, &keys);
+        for report in &reports {
+            let whole = read(&form, report);
+            let quick = read_keys(&plan, &keys, report);
+            for (key, got) in keys.iter().zip(&quick) {
+                let expected = whole.contains_key(*key).then(|| number(&whole, key));
+                assert_eq!(*got, expected, "{key} in {report:?}");
+            }
+        }
+    }
+
+    /// Fields read (`report::read_field`) while `f` runs.
+    fn reads_during<T>(f: impl FnOnce() -> T) -> (usize, T) {
+        let before = crate::report::FIELD_READS.with(std::cell::Cell::get);
+        let out = f();
+        (crate::report::FIELD_READS.with(std::cell::Cell::get) - before, out)
+    }
+
+    #[test]
+    fn the_views_read_each_field_they_need_once_and_no_other() {
+        // Seed 004's table over one share reads its two fields of each school's report, however
+        // many other fields the report has: work grows with schools times needed fields, not with
+        // whole reports, and not with schools squared.
+        let form = monitoring();
+        let [share, ..] = defs();
+        let monitoring_of = |n: u128| -> (Vec<(SchoolRef, SchoolFlags)>, Vec<SchoolReport>) {
+            let schools = (1..=n)
+                .map(|i| {
+                    let id = SchoolId(uuid::Uuid::from_u128(i));
+                    let school = SchoolRef {
+                        id,
+                        name: format!("Школа {i}"),
+                        municipality_id: crate::MunicipalityId(uuid::Uuid::nil()),
+                    };
+                    (school, SchoolFlags::default())
+                })
+                .collect::<Vec<_>>();
+            let reports = schools
+                .iter()
+                .map(|(s, _)| SchoolReport {
+                    school: s.id,
+                    period: "2025".into(),
+                    fields: fields(&[
+                        ("students", "100"),
+                        ("students_4_5", "40"),
+                        ("medals", "1"),
+                        ("psychologist", "да"),
+                    ]),
+                })
+                .collect();
+            (schools, reports)
+        };
+        let period = "2025".to_owned();
+        for n in [10, 40] {
+            let (schools, reports) = monitoring_of(n);
+            let in_view: HashSet<SchoolId> = schools.iter().map(|(s, _)| s.id).collect();
+            let (reads, (stats, _, clusters)) = reads_during(|| {
+                monitoring_views(
+                    std::slice::from_ref(&share),
+                    Some(FormReports { form: &form, reports: &reports }),
+                    None,
+                    Some(&period),
+                    &schools,
+                    &in_view,
+                )
+            });
+            assert_eq!(reads, 2 * n as usize, "{n} schools: students and students_4_5 once each");
+            assert_eq!((stats[0].schools, stats[0].median), (n as u32, Some(0.4)));
+            assert_eq!(clusters.iter().map(|c| c.schools.len()).sum::<usize>(), n as usize);
+        }
+        // A card: each criterion's current value and its previous one (c3 has none), once; the
+        // target is read by its own reader, not as a field.
+        let card = card();
+        let typed =
+            fields(&[("c1.current", "5"), ("c1.previous", "7"), ("c1.target", "Не более 3 %"), ("c3.current", "60")]);
+        let (reads, rows) = reads_during(|| card_dynamics(&card, &typed));
+        assert_eq!(reads, 3);
+        assert_eq!(rows[0].target_met, Some(false));
     }
 
     fn card() -> ReportForm {

@@ -3,7 +3,7 @@
 //! data, a school's series of a field over any number of periods, and the two reports a comparison
 //! of two periods reads — the exact periods, never an older report standing in for a missing one.
 
-use crate::analytics::{ReadReport, SchoolReport, read};
+use crate::analytics::{ReadReport, SchoolReport};
 use crate::merge::Fields;
 use crate::period::{Date, Period, PeriodKind, YEARS};
 use crate::report::{CellValue, ReportForm};
@@ -163,30 +163,49 @@ pub fn series(
     school: SchoolId,
     field: &str,
 ) -> Vec<(Period, Option<f64>)> {
-    let mut points: Vec<(Period, Option<f64>)> = reports
-        .iter()
-        .filter(|r| r.school == school)
-        .filter_map(|r| {
-            let period = Period::parse(&r.period).ok()?;
-            Some((period, value(&read(form, &r.fields), field)))
-        })
-        .collect();
-    points.sort_by_key(|(p, _)| (p.starts_on(), *p));
-    points
+    let mut all = series_of_schools(form, reports.iter().filter(|r| r.school == school), field);
+    all.remove(&school).unwrap_or_default()
 }
 
-/// A number read from a report: a measured value, or 1 / 0 for yes / no.
-pub fn value(read: &ReadReport, field: &str) -> Option<f64> {
-    match read.get(&ItemId::from(field))? {
+/// Every school's [`series`] of `field`, in one pass over the reports (a table of all schools over
+/// five years is one call, not a pass over every report per school). Only `field` is read of
+/// each report, as [`read`] would read it.
+pub fn series_of_schools<'a>(
+    form: &ReportForm,
+    reports: impl IntoIterator<Item = &'a SchoolReport>,
+    field: &str,
+) -> HashMap<SchoolId, Vec<(Period, Option<f64>)>> {
+    let fields = crate::analytics::fields_of_keys(form, &[field]).pop().unwrap_or_default();
+    let mut out: HashMap<SchoolId, Vec<(Period, Option<f64>)>> = HashMap::new();
+    for r in reports {
+        let Ok(period) = Period::parse(&r.period) else { continue };
+        let value = crate::analytics::read_key(&fields, field, &r.fields).and_then(|v| number_of(&v));
+        out.entry(r.school).or_default().push((period, value));
+    }
+    for points in out.values_mut() {
+        points.sort_by_key(|(p, _)| (p.starts_on(), *p));
+    }
+    out
+}
+
+/// A read value as a number: a measured value, or 1 / 0 for yes / no.
+fn number_of(value: &CellValue) -> Option<f64> {
+    match value {
         CellValue::Measured { reading } => reading.value(),
         CellValue::YesNo { yes } => Some(if *yes { 1.0 } else { 0.0 }),
         _ => None,
     }
 }
 
+/// A number read from a report: a measured value, or 1 / 0 for yes / no.
+pub fn value(read: &ReadReport, field: &str) -> Option<f64> {
+    number_of(read.get(&ItemId::from(field))?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analytics::read;
 
     fn school(n: u128) -> SchoolId {
         SchoolId(uuid::Uuid::from_u128(n))
@@ -386,6 +405,20 @@ mod tests {
             "oldest first, another school's figures never mixed in, «–» is no value"
         );
         assert!(series(&form, &reports, school(3), "oge.math.fail").is_empty(), "a school with no reports");
+        // Every school's series in one call: each as the school's own, read as whole reports read.
+        let all = series_of_schools(&form, &reports, "oge.math.fail");
+        assert_eq!(all.len(), 2);
+        for (s, points) in &all {
+            assert_eq!(*points, series(&form, &reports, *s, "oge.math.fail"));
+            let whole: Vec<(Period, Option<f64>)> = points
+                .iter()
+                .map(|(p, _)| {
+                    let r = reports.iter().find(|r| r.school == *s && r.period == p.to_string()).unwrap();
+                    (*p, value(&read(&form, &r.fields), "oge.math.fail"))
+                })
+                .collect();
+            assert_eq!(*points, whole);
+        }
     }
 
     #[test]

@@ -72,12 +72,19 @@ impl Period {
             let n = s.strip_prefix(letter)?;
             (n.len() == 1).then(|| n.parse().ok()).flatten().filter(|n| (1..=max).contains(n))
         };
-        let pieces: Vec<&str> = text.split('-').collect();
-        let period = match pieces.as_slice() {
-            [y] => year(y).map(Period::Year),
-            [y, q] if q.starts_with('Q') => year(y).zip(part(q, 'Q', 4)).map(|(y, q)| Period::Quarter(y, q)),
-            [a, b] => year(a).zip(year(b)).filter(|(a, b)| *b == a + 1).map(|(a, _)| Period::AcademicYear(a)),
-            [a, b, p] => {
+        // Up to three pieces, and whether there is a fourth: no list is gathered (every view parses
+        // the period of every report).
+        let mut split = text.split('-');
+        let pieces = [split.next(), split.next(), split.next(), split.next()];
+        let period = match pieces {
+            [Some(y), None, ..] => year(y).map(Period::Year),
+            [Some(y), Some(q), None, _] if q.starts_with('Q') => {
+                year(y).zip(part(q, 'Q', 4)).map(|(y, q)| Period::Quarter(y, q))
+            }
+            [Some(a), Some(b), None, _] => {
+                year(a).zip(year(b)).filter(|(a, b)| *b == a + 1).map(|(a, _)| Period::AcademicYear(a))
+            }
+            [Some(a), Some(b), Some(p), None] => {
                 let start = year(a).zip(year(b)).filter(|(a, b)| *b == a + 1).map(|(a, _)| a);
                 match (start, part(p, 'Q', 4), part(p, 'H', 2)) {
                     (Some(a), Some(q), _) => Some(Period::SchoolQuarter(a, q)),

@@ -288,8 +288,17 @@ fn read_yes_no(text: &str) -> Result<bool, InputError> {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// How many fields this test's thread has read: what the analytics tests count to hold the
+    /// views to reading each field they need once (a count, unlike a time, cannot flake).
+    pub(crate) static FIELD_READS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Reads one field as typed. `Ok(None)` for an empty optional field.
 pub fn read_field(field: &ReportField, typed: Option<&str>) -> Result<Option<CellValue>, InputError> {
+    #[cfg(test)]
+    FIELD_READS.with(|n| n.set(n.get() + 1));
     if let Some(typed) = typed {
         field.check_text(typed)?;
     }
@@ -356,11 +365,52 @@ pub fn read_report(form: &ReportForm, values: &ReportValues) -> (BTreeMap<ItemId
 
 /// «16,6», «9»: a number as Russians write it.
 pub fn format_number(value: f64) -> String {
+    format_tenths(value).unwrap_or_else(|| format_in_general(value))
+}
+
+/// [`format_number`] for any value.
+fn format_in_general(value: f64) -> String {
     // Fixed precision, trimmed: the shortest-representation formatter would add its own code to
     // the wasm, and no figure in a report has more than six decimals worth showing.
     let text = format!("{value:.6}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
     text.replace('.', ",")
+}
+
+/// [`format_number`] of a value that is a whole number of tenths (a percent rounded for a
+/// sentence, «30 %», «12,5 %»), written digit by digit: the identification view writes thousands.
+/// Below 10⁹ such a value is within 10⁻⁷ of its tenths, so six decimals round to them exactly;
+/// `None` for any other value.
+fn format_tenths(value: f64) -> Option<String> {
+    if value.is_nan() || value.abs() >= 1e9 {
+        return None;
+    }
+    let tenths = (value * 10.0).round();
+    if tenths / 10.0 != value {
+        return None;
+    }
+    let tenths = tenths.abs() as u64;
+    let mut digits = [0u8; 10];
+    let mut whole = tenths / 10;
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (whole % 10) as u8;
+        whole /= 10;
+        if whole == 0 {
+            break;
+        }
+    }
+    let mut text = String::with_capacity(14);
+    if value.is_sign_negative() {
+        text.push('-');
+    }
+    text.extend(digits[at..].iter().map(|d| char::from(*d)));
+    if !tenths.is_multiple_of(10) {
+        text.push(',');
+        text.push(char::from(b'0' + (tenths % 10) as u8));
+    }
+    Some(text)
 }
 
 /// Which report: one school's form for one reporting period («2018-2019», «2019-Q3»).
@@ -537,6 +587,26 @@ pub fn apply_edit(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_number_of_tenths_is_written_as_the_general_formatter_writes_it() {
+        let mut tenths = 0;
+        let specials = [0.0, -0.0, 0.1 + 0.2, 999_999_999.9, 1e9, -1e9, 123_456_789.1, f64::NAN, f64::INFINITY, 1e-7];
+        let values = (-300_000..=300_000)
+            .flat_map(|n| [f64::from(n) / 10.0, f64::from(n) / 100.0, f64::from(n) / 1000.0, f64::from(n) * 1.7])
+            .chain(specials);
+        for value in values {
+            let general = format_in_general(value);
+            if let Some(text) = format_tenths(value) {
+                tenths += 1;
+                assert_eq!(text, general, "{value:e}");
+            }
+            assert_eq!(format_number(value), general, "{value:e}");
+        }
+        assert!(tenths > 600_000, "{tenths}");
+        assert_eq!(format_number(12.5), "12,5");
+        assert_eq!(format_number(-0.0), format_in_general(-0.0));
+    }
+
     use super::*;
 
     fn form() -> ReportForm {

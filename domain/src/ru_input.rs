@@ -173,6 +173,58 @@ fn check_range(unit: Unit, value: f64, text: &str) -> Result<(), InputError> {
 
 /// Reads one plain value with its unit: «63 балла», «16,6», «12 %», «23%%».
 fn plain(unit: Unit, text: &str) -> Result<f64, InputError> {
+    // Most cells are a bare number: read those without the general reader's allocations (the
+    // department's views read every cell of 2,000 schools' reports for five years).
+    match bare_number(unit, text) {
+        Some(value) => Ok(value),
+        None => plain_in_general(unit, text),
+    }
+}
+
+/// A cell that is only digits with at most one decimal comma or point, where a share may be
+/// followed by percent signs, read exactly as [`plain_in_general`] reads it, without allocating.
+/// `None` for anything else, and for a value the general reader refuses: it then says why.
+fn bare_number(unit: Unit, text: &str) -> Option<f64> {
+    let text = text.trim();
+    let digits = match text.find('%') {
+        // «12 %», «23%%»: the general reader takes the signs as no unit word, for a share only.
+        Some(at) if unit == Unit::Percent && text[at..].bytes().all(|b| b == b'%') => text[..at].trim_end_matches(' '),
+        Some(_) => return None,
+        None => text,
+    };
+    let bytes = digits.as_bytes();
+    let separator = bytes.iter().position(|b| matches!(b, b',' | b'.'));
+    let (whole, fraction) = match separator {
+        Some(at) => (&bytes[..at], &bytes[at + 1..]),
+        None => (bytes, &[][..]),
+    };
+    if whole.is_empty() || (separator.is_some() && fraction.is_empty()) {
+        return None;
+    }
+    // As `decimal` reads it: at most 15 significant digits, 22 decimals.
+    let (mut mantissa, mut significant) = (0u64, 0usize);
+    for &b in whole.iter().chain(fraction) {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        if significant > 0 || b != b'0' {
+            significant += 1;
+            if significant > 15 {
+                return None;
+            }
+            mantissa = mantissa * 10 + u64::from(b - b'0');
+        }
+    }
+    if fraction.len() > 22 {
+        return None;
+    }
+    let value = mantissa as f64 / 10f64.powi(fraction.len() as i32);
+    check_range(unit, value, text).ok()?;
+    Some(value)
+}
+
+/// [`plain`] for any text: units in words, thousands spaces, signs, and every refusal.
+fn plain_in_general(unit: Unit, text: &str) -> Result<f64, InputError> {
     let (num, word, percent) = number_and_unit(text);
     if num.is_empty() {
         return err(format!("«{text}»: не найдено число."));
@@ -225,29 +277,68 @@ pub fn read_value(unit: Unit, input: &str) -> Result<Reading, InputError> {
 /// Reads an expected value: «Более 70 баллов», «Не менее 32%», «0%».
 pub fn read_target(unit: Unit, input: &str) -> Result<Option<Target>, InputError> {
     let text = input.trim();
+    if !is_dash(text) {
+        // A bare number («0%») begins with no word or sign of comparison and has no letters to
+        // lower; «Не менее 32%» is a word read without lowering the whole text, then a bare number.
+        if let Some(value) = bare_number(unit, text) {
+            return Ok(Some(Target { comparison: Comparison::Exactly, value }));
+        }
+        let compared = COMPARISONS.iter().find_map(|(word, c)| Some((*c, strip_prefix_in_any_case(text, word)?)));
+        match compared {
+            Some((comparison, Ok(rest))) => {
+                if let Some(value) = bare_number(unit, rest) {
+                    return Ok(Some(Target { comparison, value }));
+                }
+            }
+            // A letter that lowers to more than one: only the general reader lowers it right.
+            Some((_, Err(()))) | None => {}
+        }
+    }
+    read_target_in_general(unit, input)
+}
+
+/// The words and signs a target may begin with, lower case, in the order they are tried («не
+/// более» before «более»).
+const COMPARISONS: [(&str, Comparison); 12] = [
+    ("не менее", Comparison::AtLeast),
+    ("не более", Comparison::AtMost),
+    ("не ниже", Comparison::AtLeast),
+    ("не выше", Comparison::AtMost),
+    ("более", Comparison::MoreThan),
+    ("больше", Comparison::MoreThan),
+    ("менее", Comparison::LessThan),
+    ("меньше", Comparison::LessThan),
+    ("≥", Comparison::AtLeast),
+    ("≤", Comparison::AtMost),
+    (">", Comparison::MoreThan),
+    ("<", Comparison::LessThan),
+];
+
+/// `text` after `word` (lower case) when `text` begins with it in any case, as
+/// `text.to_lowercase().strip_prefix(word)` finds it; `Some(Err(()))` when a character of the
+/// beginning lowers to more than one character, which only the general reader handles.
+fn strip_prefix_in_any_case<'t>(text: &'t str, word: &str) -> Option<Result<&'t str, ()>> {
+    let mut chars = text.char_indices();
+    for expected in word.chars() {
+        let (_, typed) = chars.next()?;
+        let mut lowered = typed.to_lowercase();
+        let (Some(first), None) = (lowered.next(), lowered.next()) else { return Some(Err(())) };
+        if first != expected {
+            return None;
+        }
+    }
+    Some(Ok(chars.next().map_or("", |(at, _)| &text[at..])))
+}
+
+/// [`read_target`] for any text.
+fn read_target_in_general(unit: Unit, input: &str) -> Result<Option<Target>, InputError> {
+    let text = input.trim();
     if is_dash(text) {
         return Ok(None);
     }
     let lower = text.to_lowercase();
-    const WORDS: [(&str, Comparison); 8] = [
-        ("не менее", Comparison::AtLeast),
-        ("не более", Comparison::AtMost),
-        ("не ниже", Comparison::AtLeast),
-        ("не выше", Comparison::AtMost),
-        ("более", Comparison::MoreThan),
-        ("больше", Comparison::MoreThan),
-        ("менее", Comparison::LessThan),
-        ("меньше", Comparison::LessThan),
-    ];
-    let symbols = [
-        ("≥", Comparison::AtLeast),
-        ("≤", Comparison::AtMost),
-        (">", Comparison::MoreThan),
-        ("<", Comparison::LessThan),
-    ];
-    let (comparison, rest) = WORDS
+    let (comparison, rest) = COMPARISONS
         .iter()
-        .chain(symbols.iter())
         .find_map(|(word, c)| lower.strip_prefix(word).map(|rest| (*c, rest.trim().to_owned())))
         .unwrap_or((Comparison::Exactly, lower.clone()));
     let value = plain(unit, &rest).map_err(|e| InputError(e.0.replace(&format!("«{rest}»"), &format!("«{text}»"))))?;
@@ -367,5 +458,94 @@ mod tests {
         assert_eq!(improved(false, 69.0, 63.0), Some(false), "an average score fell");
         assert_eq!(improved(true, 9.0, 0.0), Some(true), "fewer pupils without a certificate");
         assert_eq!(improved(true, 5.0, 5.0), None);
+    }
+
+    #[test]
+    fn a_bare_number_reads_as_the_general_reader_reads_it() {
+        // Every text of up to four characters over the characters cells are made of, and some
+        // longer ones at the limits of `decimal`: the quick reading never differs from the general
+        // one, whether it reads a value or leaves a refusal to it.
+        let alphabet = ['0', '1', '9', ',', '.', ' ', '%', '-', 'б', '\u{a0}'];
+        let mut texts: Vec<String> = vec![String::new()];
+        let mut last: Vec<String> = vec![String::new()];
+        for _ in 0..4 {
+            last = last.iter().flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}"))).collect();
+            texts.extend(last.iter().cloned());
+        }
+        texts.extend(
+            [
+                "123456789012345",
+                "1234567890123456",
+                "000000000000000000001",
+                "0,0000000000000000000001",
+                "0,00000000000000000000001",
+                "99,999999999999",
+                "100,0 %%",
+                "100,1%",
+                " 7,5 % ",
+                "12\t%",
+                "7 балла",
+            ]
+            .map(str::to_owned),
+        );
+        let mut quick = 0;
+        for unit in [Unit::Percent, Unit::Points, Unit::Count] {
+            for text in &texts {
+                let general = plain_in_general(unit, text);
+                if let Some(value) = bare_number(unit, text) {
+                    quick += 1;
+                    assert_eq!(general, Ok(value), "{unit:?} «{text}»");
+                    assert_eq!(general.as_ref().map(|v| v.to_bits()), Ok(value.to_bits()), "bit for bit: «{text}»");
+                }
+                assert_eq!(plain(unit, text), general, "{unit:?} «{text}»");
+                assert_eq!(read_target(unit, text), read_target_in_general(unit, text), "target {unit:?} «{text}»");
+            }
+        }
+        assert!(quick > 1000, "the quick reading reads the common cells ({quick})");
+        // Targets with their words and signs, in any case, with what may follow them.
+        let mut targets = 0;
+        for word in [
+            "Не менее",
+            "не более",
+            "НЕ НИЖЕ",
+            "Не выше",
+            "Более",
+            "больше",
+            "менее",
+            "МЕНЬШЕ",
+            "≥",
+            "≤",
+            ">",
+            "<",
+            "Нe",
+            "İ",
+            "Σ",
+            "",
+        ] {
+            for space in ["", " ", "  "] {
+                for rest in ["5", "32%", "70 баллов", "12,5 %", "101", "-3", "", "%", "5 5", "5,", "Более 5"]
+                {
+                    let text = format!("{word}{space}{rest}");
+                    for unit in [Unit::Percent, Unit::Points, Unit::Count] {
+                        assert_eq!(
+                            read_target(unit, &text),
+                            read_target_in_general(unit, &text),
+                            "target {unit:?} «{text}»"
+                        );
+                        targets += usize::from(read_target(unit, &text).is_ok_and(|t| t.is_some()));
+                    }
+                }
+            }
+        }
+        assert!(targets > 100, "the words are read ({targets})");
+        assert_eq!(
+            read_target(Unit::Percent, " 12,5% "),
+            Ok(Some(Target { comparison: Comparison::Exactly, value: 12.5 }))
+        );
+        assert_eq!(
+            read_target(Unit::Points, "Более 70"),
+            Ok(Some(Target { comparison: Comparison::MoreThan, value: 70.0 }))
+        );
+        assert!(read_target(Unit::Points, "70 %").is_err(), "a share is no score: refused as before");
     }
 }
