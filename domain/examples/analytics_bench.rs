@@ -250,7 +250,7 @@ fn main() {
         ("dynamics of two chosen years (cards)", "c"),
         ("dynamics over five years (series, every school)", "series"),
         ("targets per year over five years (ОГЭ/ЕГЭ)", "a"),
-        ("dynamics + targets, five years of both", "ca"),
+        ("two views at once: dynamics + targets", "ca"),
         ("identification (rules + checklist)", "ak"),
         ("deficits and development topics", "d"),
         ("all views together (the endpoint)", "mcakd"),
