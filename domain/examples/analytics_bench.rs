@@ -78,6 +78,7 @@ fn main() {
     struct Indicators {
         indicators: Vec<IndicatorDef>,
         dynamics_targets: Vec<opora_domain::analytics::DynamicsTarget>,
+        self_diagnosis_targets: Vec<opora_domain::analytics::YearTarget>,
     }
     let indicators: Indicators = load("data/forms/analytics/programme.json");
 
@@ -165,6 +166,32 @@ fn main() {
         })
         .collect();
     let counts: Vec<(SchoolId, u32)> = schools.iter().map(|(s, _)| (s.id, (TEACHERS / SCHOOLS) as u32 + 2)).collect();
+    // Coverage: every submitting teacher on her school's roll (one in seven of another subject,
+    // one in eleven with none stated), her submission received in one of six years.
+    let coverage = opora_domain::coverage::CoverageFacts {
+        teachers: refs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| opora_domain::coverage::RolledTeacher {
+                id: r.teacher,
+                school: r.school,
+                subject: match (i % 7, i % 11) {
+                    (_, 0) => None,
+                    (0, _) => Some(opora_domain::accounts::TeacherSubject::Other("История".into())),
+                    _ => Some(opora_domain::accounts::TeacherSubject::Programme("math")),
+                },
+            })
+            .collect(),
+        passed: refs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| opora_domain::coverage::Passed {
+                teacher: r.teacher,
+                school: r.school,
+                received_year: 2020 + (i % 6) as i32,
+            })
+            .collect(),
+    };
     println!(
         "\nAnalytics benchmark: {SCHOOLS} schools in one view, five academic years of cards and assessment results, {TEACHERS} teachers' self-diagnoses (generated in {:.1} s)",
         started.elapsed().as_secs_f64()
@@ -190,8 +217,9 @@ fn main() {
         rules: &rules,
         self_diagnosis: &self_diagnosis,
         teacher_counts: &counts,
+        coverage: &coverage,
         submissions: if views.contains('d') { &refs } else { &[] },
-        completion_targets: &[],
+        completion_targets: &indicators.self_diagnosis_targets,
         dynamics_targets: &indicators.dynamics_targets,
         campaigns: &[],
         today: "2026-01-01",

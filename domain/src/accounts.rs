@@ -163,12 +163,17 @@ impl TeacherSubject {
         }
         let key = text.to_lowercase().replace('ё', "е");
         let code = match key.as_str() {
-            "русский язык" | "русский" | "русский язык и литература" | "russian" => "russian",
+            "русский язык" | "русский" | "русский язык и литература" | "russian" => {
+                "russian"
+            }
             "математика" | "алгебра" | "алгебра и геометрия" | "math" => "math",
             "физика" | "physics" => "physics",
             "география" | "geography" => "geography",
             "обществознание" | "social" => "social",
-            "начальные классы" | "начальная школа" | "учитель начальных классов" | "начальное общее образование"
+            "начальные классы"
+            | "начальная школа"
+            | "учитель начальных классов"
+            | "начальное общее образование"
             | "primary" => "primary",
             _ => return Some(TeacherSubject::Other(text)),
         };
@@ -265,7 +270,8 @@ mod tests {
 
     #[test]
     fn a_stored_subject_reads_back_as_it_was_written() {
-        for typed in ["Русский язык", "начальная школа", "Химия", "Ёлочное искусство"] {
+        for typed in ["Русский язык", "начальная школа", "Химия", "Ёлочное искусство"]
+        {
             let subject = TeacherSubject::parse(typed).unwrap();
             assert_eq!(TeacherSubject::from_stored(subject.stored()), subject);
         }
