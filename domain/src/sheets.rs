@@ -382,12 +382,13 @@ pub fn campaigns(a: &DepartmentAnalytics) -> Sheet {
 
 pub fn completion(a: &DepartmentAnalytics) -> Sheet {
     let c = &a.completion;
-    // The programme's figure first (its schools of the year shown), all staff second.
+    // The programme's figure first (the six subjects' teachers of its schools of the year shown),
+    // all staff of those schools second, and teachers nobody gave a subject to, in neither.
     let all_share = (c.all_teachers > 0).then(|| f64::from(c.all_completed) / f64::from(c.all_teachers));
     let mut rows = vec![
         vec![
             format!(
-                "{}: школы программы{} ({})",
+                "{}: учителя шести предметов в школах программы{} ({})",
                 a.scope.name,
                 a.membership_year.as_deref().map(|y| format!(" {y}")).unwrap_or_default(),
                 a.group.title_ru()
@@ -400,7 +401,7 @@ pub fn completion(a: &DepartmentAnalytics) -> Sheet {
             c.meets_target().map_or(Value::Empty, Value::yes),
         ],
         vec![
-            format!("{}: все педагоги всех школ ({})", a.scope.name, a.group.title_ru()).into(),
+            format!("{}: все педагоги школ программы ({})", a.scope.name, a.group.title_ru()).into(),
             Value::Number(f64::from(c.all_teachers)),
             Value::Number(f64::from(c.all_completed)),
             Value::share(all_share),
@@ -408,6 +409,34 @@ pub fn completion(a: &DepartmentAnalytics) -> Sheet {
             Value::Empty,
         ],
     ];
+    if let Some(unstated) = c.unstated_ru() {
+        rows.push(vec![
+            format!("{}: {unstated} — они не учтены среди учителей шести предметов", a.scope.name).into(),
+            Value::Number(f64::from(c.unstated)),
+            Value::Empty,
+            Value::Empty,
+            Value::Empty,
+            Value::Empty,
+        ]);
+    }
+    // The target checked for every calendar year with a target or a submission (seed 002,
+    // Раздел IV), each with its own year's membership; a year with nothing received by its end
+    // says «нет данных» rather than a zero.
+    rows.extend(a.coverage_by_year.iter().map(|c| {
+        vec![
+            format!(
+                "{} год: учителя шести предметов в школах программы{}",
+                c.year,
+                c.membership_year.as_deref().map(|y| format!(" {y}")).unwrap_or_default()
+            )
+            .into(),
+            Value::Number(f64::from(c.teachers)),
+            if c.no_data { Value::Empty } else { Value::Number(f64::from(c.completed)) },
+            Value::share(c.share()),
+            c.target.map_or(Value::Empty, |t| Value::Share(f64::from(t.percent) / 100.0)),
+            Value::Text(c.verdict_ru().to_owned()),
+        ]
+    }));
     rows.extend(a.deficits.iter().map(|r| {
         vec![
             r.school.name.as_str().into(),

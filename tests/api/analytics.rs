@@ -277,6 +277,17 @@ async fn exports_open_in_russian_excel_with_numbers_as_numbers() {
         Some(Data::Float(x)) => assert!((x - mean).abs() < 1e-12, "{x} vs {mean}"),
         other => panic!("a number, not text: {other:?}"),
     }
+    // The coverage target per calendar year, after the figures of the year shown (and the note
+    // on Кимовская's teacher with no subject): 2020 had nothing received yet and says so.
+    let coverage = book.worksheet_range("Охват самодиагностикой").unwrap();
+    assert_eq!(
+        (coverage.get_value((6, 0)), coverage.get_value((6, 2)), coverage.get_value((6, 5))),
+        (
+            Some(&Data::String("2020 год: учителя шести предметов в школах программы 2020-2021".into())),
+            Some(&Data::Empty),
+            Some(&Data::String("нет данных".into()))
+        )
+    );
     let deficits = book.worksheet_range("Дефициты").unwrap();
     assert_eq!(deficits.get_value((2, 0)), Some(&Data::String("Школа".into())));
 
