@@ -253,6 +253,7 @@ fn Views(user: UserId, chosen: Chosen) -> impl IntoView {
                 <button class="btn" on:click=move |_| { let _ = window().print(); }>"Печать справки / PDF (A4)"</button>
             </div>
         </div>
+        {move || view.data.get().map(|d| view! { <Coverage analytics=d/> })}
         {move || view.data.get().map(|d| view! { <Charts analytics=d/> })}
         {move || view.data.with(|d| d.as_ref().and_then(|d| d.membership_year.clone())).map(|year| {
             view! { <super::membership::Membership user municipality=membership_municipality.clone() year/> }
@@ -317,6 +318,75 @@ fn bar_chart(title: String, bars: Vec<(String, f64)>, target: Option<f64>) -> im
                 }).collect_view()}
             </ul>
         </figure>
+    }
+}
+
+/// The programme's coverage (seed 002, Раздел IV): the headline for the year shown, teachers
+/// with no subject named beside it, and the target checked for every year with a target or a
+/// submission, «нет данных» where nothing had been received.
+#[component]
+fn Coverage(analytics: DepartmentAnalytics) -> impl IntoView {
+    let c = &analytics.completion;
+    let headline = format!(
+        "Прошли самодиагностику к концу {} года: {} из {} учителей шести предметов (все педагоги: {} из {})",
+        c.year,
+        fmt::count(c.completed),
+        fmt::count(c.teachers),
+        fmt::count(c.all_completed),
+        fmt::count(c.all_teachers)
+    );
+    let schools = match &c.membership_year {
+        Some(year) => format!("Школы программы {year} ({}).", analytics.group.title_ru()),
+        None => format!("Школы программы ({}).", analytics.group.title_ru()),
+    };
+    let unstated = c.unstated_ru().map(|note| {
+        view! { <p class="muted" data-testid="coverage-unstated">{format!("{note}: они не учтены среди учителей шести предметов.")}</p> }
+    });
+    let rows = analytics
+        .coverage_by_year
+        .iter()
+        .map(|y| {
+            let coverage = match y.share() {
+                Some(share) if !y.no_data => Cell::text(format!(
+                    "{} ({} из {})",
+                    fmt::share(share),
+                    fmt::count(y.completed),
+                    fmt::count(y.teachers)
+                ))
+                .class("num"),
+                _ => Cell::text(fmt::NO_DATA).class("blank"),
+            };
+            let target = match y.target {
+                Some(t) => Cell::text(format!("не менее {} %", t.percent)),
+                None => Cell::text("не установлена").class("blank"),
+            };
+            let verdict = Cell::text(y.verdict_ru()).class(match y.meets_target() {
+                Some(true) => "ok-text",
+                Some(false) => "error-text",
+                None => "blank",
+            });
+            let year = y.year.to_string();
+            let label = match &y.membership_year {
+                Some(m) => Cell::text(year.clone()).title(format!("Состав программы на {m} учебный год")),
+                None => Cell::text(year.clone()),
+            };
+            Row::new(year, vec![label, coverage, target, verdict])
+        })
+        .collect();
+    let table = Table {
+        head: ["Год", "Охват", "Цель", "Достигнута"].map(str::to_owned).into(),
+        rows,
+        foot: None,
+        testid: Some("coverage-by-year"),
+    };
+    view! {
+        <div class="card" data-testid="coverage">
+            <h2>"Охват самодиагностикой: цели программы"</h2>
+            <p data-testid="coverage-headline"><strong>{headline}</strong></p>
+            <p class="muted">{schools}" Год проверяется по составу программы учебного года, начавшегося в его сентябре."</p>
+            {unstated}
+            <DataTable table/>
+        </div>
     }
 }
 
