@@ -753,6 +753,17 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_plans_with_its_subjects() {
+        let table = read_csv(include_bytes!("../../data/import-example.csv")).unwrap();
+        let rows = plan_import(&table).unwrap();
+        let subjects: Vec<_> = rows.iter().filter_map(|r| r.person.as_ref()).map(|p| p.subject.clone()).collect();
+        assert_eq!(
+            subjects,
+            [Some(TeacherSubject::Programme("math")), Some(TeacherSubject::Other("История".into())), None, None]
+        );
+    }
+
+    #[test]
     fn unknown_and_missing_columns_are_reported() {
         let errors = plan_import(&table(&["Регион", "Телефон"], &[])).unwrap_err();
         assert!(errors.iter().any(|e| e.contains("неизвестный столбец «Телефон»")));

@@ -340,6 +340,8 @@ fn Coverage(analytics: DepartmentAnalytics) -> impl IntoView {
         None => format!("Школы программы ({}).", analytics.group.title_ru()),
     };
     let unstated = c.unstated_ru().map(|note| {
+        // The note starts the sentence here: «Предмет не указан у 1 учителя: …».
+        let note = note.replacen("предмет", "Предмет", 1);
         view! { <p class="muted" data-testid="coverage-unstated">{format!("{note}: они не учтены среди учителей шести предметов.")}</p> }
     });
     let rows = analytics
@@ -347,17 +349,19 @@ fn Coverage(analytics: DepartmentAnalytics) -> impl IntoView {
         .iter()
         .map(|y| {
             let coverage = match y.share() {
+                // Free to wrap: a phone's four columns have no room for one unbroken line.
                 Some(share) if !y.no_data => Cell::text(format!(
                     "{} ({} из {})",
                     fmt::share(share),
                     fmt::count(y.completed),
                     fmt::count(y.teachers)
-                ))
-                .class("num"),
+                )),
                 _ => Cell::text(fmt::NO_DATA).class("blank"),
             };
             let target = match y.target {
-                Some(t) => Cell::text(format!("не менее {} %", t.percent)),
+                Some(t) => {
+                    Cell::text(format!("≥ {} %", t.percent)).class("num").title(format!("не менее {} %", t.percent))
+                }
                 None => Cell::text("не установлена").class("blank"),
             };
             let verdict = Cell::text(y.verdict_ru()).class(match y.meets_target() {
