@@ -24,7 +24,7 @@ use crate::api::SchoolGroup;
 use crate::membership::{MembershipDecision, flags_in_year, year_label};
 use crate::org::{SchoolFlags, SchoolRef};
 use crate::{SchoolId, UserId};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 /// A teacher on a school's roll, as the counts take her: the accounts the department's figures
 /// count (active, or switched off after submitting).
@@ -63,72 +63,46 @@ pub struct TeacherCounts {
     pub unstated: u32,
 }
 
-pub fn counts_by_school(teachers: &[RolledTeacher]) -> HashMap<SchoolId, TeacherCounts> {
-    let mut counts: HashMap<SchoolId, TeacherCounts> = HashMap::new();
-    for t in teachers {
-        let c = counts.entry(t.school).or_default();
-        c.all += 1;
-        match &t.subject {
-            Some(s) if s.is_programme() => c.six_subjects += 1,
-            Some(_) => {}
-            None => c.unstated += 1,
+/// Hashes ids the server generated at random (UUID v4) by folding their bits: SipHash guards
+/// against keys chosen to collide, which these are not, and over 50,000 teachers it cost most of
+/// the coverage's time.
+#[derive(Default)]
+struct FoldHasher(u64);
+
+impl std::hash::Hasher for FoldHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x517c_c1b7_2722_0a95);
         }
     }
-    counts
+
+    fn write_u128(&mut self, n: u128) {
+        self.0 = ((n as u64) ^ ((n >> 64) as u64)).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
 }
 
-/// The coverage of the programme schools among `flags` (those of `group`), by the end of `year`.
-/// `membership_year` is what the figure says it used.
-#[allow(clippy::too_many_arguments)]
-fn coverage_in(
-    facts: &CoverageFacts,
-    counts: &HashMap<SchoolId, TeacherCounts>,
-    six_subject_teachers: &HashSet<UserId>,
-    flags: &HashMap<SchoolId, SchoolFlags>,
-    group: SchoolGroup,
+type FoldMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FoldHasher>>;
+
+/// One figure to compute: the calendar year whose end it counts to, the academic year whose
+/// membership chose its schools, and which schools (by index) those are.
+struct Slot {
     year: i32,
-    membership_year: u16,
-    targets: &[YearTarget],
-) -> Completion {
-    let in_programme = |f: &SchoolFlags| (f.low_results || f.unfavourable_conditions) && group.includes(f);
-    let programme: HashSet<SchoolId> = flags.iter().filter(|(_, f)| in_programme(f)).map(|(id, _)| *id).collect();
-    let mut completion = Completion {
-        teachers: 0,
-        completed: 0,
-        all_teachers: 0,
-        all_completed: 0,
-        year,
-        target: target_for(targets, year),
-        unstated: 0,
-        membership_year: Some(year_label(membership_year)),
-        no_data: true,
-    };
-    for school in &programme {
-        let c = counts.get(school).copied().unwrap_or_default();
-        completion.teachers += c.six_subjects;
-        completion.all_teachers += c.all;
-        completion.unstated += c.unstated;
-    }
-    // Each teacher's school by her latest submission received by the year's end.
-    let mut latest: HashMap<UserId, SchoolId> = HashMap::new();
-    for p in facts.passed.iter().filter(|p| p.received_year <= year && flags.contains_key(&p.school)) {
-        latest.insert(p.teacher, p.school);
-    }
-    completion.no_data = latest.is_empty();
-    for (teacher, school) in &latest {
-        if programme.contains(school) {
-            completion.all_completed += 1;
-            if six_subject_teachers.contains(teacher) {
-                completion.completed += 1;
-            }
-        }
-    }
-    completion
+    membership_year: Option<u16>,
+    programme: Vec<bool>,
 }
 
 /// The coverage figures of a view: the year shown (`year`, with the membership already chosen for
 /// the page, `shown_flags`) and every calendar year with a target or a submission, each with its
 /// own year's membership. `schools` are the view's schools with the flags they carry today.
+///
+/// One pass over the submissions serves every year: each teacher's submissions are taken
+/// together, and for each year the last one received by its end names her school.
 #[allow(clippy::too_many_arguments)]
 pub fn coverage(
     facts: &CoverageFacts,
@@ -140,44 +114,82 @@ pub fn coverage(
     year: i32,
     targets: &[YearTarget],
 ) -> (Completion, Vec<Completion>) {
-    let counts = counts_by_school(&facts.teachers);
-    let six: HashSet<UserId> = facts
-        .teachers
-        .iter()
-        .filter(|t| t.subject.as_ref().is_some_and(TeacherSubject::is_programme))
-        .map(|t| t.id)
-        .collect();
-    let in_view: HashSet<SchoolId> = schools.iter().map(|(s, _)| s.id).collect();
-    let shown_flags: HashMap<SchoolId, SchoolFlags> =
-        shown_flags.iter().filter(|(id, _)| in_view.contains(id)).map(|(id, f)| (*id, *f)).collect();
-    let mut headline = coverage_in(
-        facts,
-        &counts,
-        &six,
-        &shown_flags,
-        group,
-        year,
-        shown_membership_year.unwrap_or(year.clamp(0, i32::from(u16::MAX)) as u16),
-        targets,
-    );
-    if shown_membership_year.is_none() {
-        headline.membership_year = None;
-    }
+    let index: FoldMap<u128, usize> = schools.iter().enumerate().map(|(i, (s, _))| (s.id.0.as_u128(), i)).collect();
+    let school_at = |id: &SchoolId| index.get(&id.0.as_u128()).copied();
+    let in_programme = |f: &SchoolFlags| (f.low_results || f.unfavourable_conditions) && group.includes(f);
+    let programme_of = |flags: &HashMap<SchoolId, SchoolFlags>| -> Vec<bool> {
+        schools.iter().map(|(s, _)| flags.get(&s.id).is_some_and(in_programme)).collect()
+    };
     let years: BTreeSet<i32> = targets
         .iter()
         .map(|t| t.year)
-        .chain(facts.passed.iter().filter(|p| in_view.contains(&p.school)).map(|p| p.received_year))
+        .chain(facts.passed.iter().filter(|p| school_at(&p.school).is_some()).map(|p| p.received_year))
         .filter(|y| (2000..=2100).contains(y))
         .collect();
-    let by_year = years
-        .into_iter()
-        .map(|y| {
-            let academic_year = y as u16;
-            let flags = flags_in_year(membership, academic_year, schools);
-            coverage_in(facts, &counts, &six, &flags, group, y, academic_year, targets)
-        })
-        .collect();
-    (headline, by_year)
+    // The headline first, then each year.
+    let mut slots = vec![Slot { year, membership_year: shown_membership_year, programme: programme_of(shown_flags) }];
+    slots.extend(years.into_iter().map(|y| Slot {
+        year: y,
+        membership_year: Some(y as u16),
+        programme: programme_of(&flags_in_year(membership, y as u16, schools)),
+    }));
+
+    // Teachers on the roll, per school; and who teaches one of the six.
+    let mut counts = vec![TeacherCounts::default(); schools.len()];
+    let mut six: FoldMap<u128, bool> = FoldMap::default();
+    six.reserve(facts.teachers.len());
+    for t in &facts.teachers {
+        let programme_subject = t.subject.as_ref().is_some_and(TeacherSubject::is_programme);
+        six.insert(t.id.0.as_u128(), programme_subject);
+        let Some(i) = school_at(&t.school) else { continue };
+        let c = &mut counts[i];
+        c.all += 1;
+        match &t.subject {
+            Some(_) if programme_subject => c.six_subjects += 1,
+            Some(_) => {}
+            None => c.unstated += 1,
+        }
+    }
+
+    // Each teacher's submissions together, in the order received (a stable sort keeps it).
+    let mut passes: Vec<(u128, i32, Option<usize>)> =
+        facts.passed.iter().map(|p| (p.teacher.0.as_u128(), p.received_year, school_at(&p.school))).collect();
+    passes.sort_by_key(|p| p.0);
+    let first_in_view = passes.iter().filter(|p| p.2.is_some()).map(|p| p.1).min();
+    let (mut completed, mut all_completed) = (vec![0u32; slots.len()], vec![0u32; slots.len()]);
+    for teacher in passes.chunk_by(|a, b| a.0 == b.0) {
+        let of_six = six.get(&teacher[0].0).copied().unwrap_or(false);
+        for (k, slot) in slots.iter().enumerate() {
+            // Her school by her latest submission received by the year's end.
+            let Some(Some(school)) = teacher.iter().rev().find(|p| p.1 <= slot.year).map(|p| p.2) else { continue };
+            if slot.programme[school] {
+                all_completed[k] += 1;
+                completed[k] += u32::from(of_six);
+            }
+        }
+    }
+
+    let mut figures = slots.iter().enumerate().map(|(k, slot)| {
+        let mut c = Completion {
+            teachers: 0,
+            completed: completed[k],
+            all_teachers: 0,
+            all_completed: all_completed[k],
+            year: slot.year,
+            target: target_for(targets, slot.year),
+            unstated: 0,
+            membership_year: slot.membership_year.map(year_label),
+            no_data: first_in_view.is_none_or(|first| first > slot.year),
+        };
+        for (i, _) in slot.programme.iter().enumerate().filter(|(_, p)| **p) {
+            c.teachers += counts[i].six_subjects;
+            c.all_teachers += counts[i].all;
+            c.unstated += counts[i].unstated;
+        }
+        c
+    });
+    let headline = figures.next().expect("the headline's slot");
+    (headline, figures.collect())
 }
 
 #[cfg(test)]
