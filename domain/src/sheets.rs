@@ -383,7 +383,7 @@ pub fn campaigns(a: &DepartmentAnalytics) -> Sheet {
 pub fn completion(a: &DepartmentAnalytics) -> Sheet {
     let c = &a.completion;
     // The programme's figure first (the six subjects' teachers of its schools of the year shown),
-    // all staff of those schools second, and teachers nobody gave a subject to, in neither.
+    // all staff of those schools second; teachers nobody gave a subject to are named in the title.
     let all_share = (c.all_teachers > 0).then(|| f64::from(c.all_completed) / f64::from(c.all_teachers));
     let mut rows = vec![
         vec![
@@ -409,16 +409,6 @@ pub fn completion(a: &DepartmentAnalytics) -> Sheet {
             Value::Empty,
         ],
     ];
-    if let Some(unstated) = c.unstated_ru() {
-        rows.push(vec![
-            format!("{}: {unstated} — они не учтены среди учителей шести предметов", a.scope.name).into(),
-            Value::Number(f64::from(c.unstated)),
-            Value::Empty,
-            Value::Empty,
-            Value::Empty,
-            Value::Empty,
-        ]);
-    }
     // The target checked for every calendar year with a target or a submission (seed 002,
     // Раздел IV), each with its own year's membership; a year with nothing received by its end
     // says «нет данных» rather than a zero.
@@ -455,7 +445,10 @@ pub fn completion(a: &DepartmentAnalytics) -> Sheet {
             c.target
                 .map(|t| format!(" (цель программы на {} год — не менее {} %)", t.year, t.percent))
                 .unwrap_or_default()
-        ),
+        ) + &c
+            .unstated_ru()
+            .map(|n| format!("; {n}: они не учтены среди учителей шести предметов"))
+            .unwrap_or_default(),
         head: head(&["Муниципалитет / школа", "Педагогов", "Прошли", "Доля", "Цель", "Цель достигнута"]),
         rows,
         heat_from: None,

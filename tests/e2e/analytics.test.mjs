@@ -66,7 +66,7 @@ test('the department opens every view, exports XLSX and CSV with the same figure
   const total = await page.locator('[data-view="0"] tbody tr').first().locator('td').allTextContents();
   assert.deepEqual(total.slice(1), ['27', '25', '92,6 %', '100 %', 'нет'], 'the programme schools of 2025-2026');
   // The coverage block: the headline, the teacher with no subject named, the target per year.
-  const coverage = page.getByTestId('coverage');
+  const coverage = page.locator('[data-view="0"]');
   assert.match(await coverage.getByTestId('coverage-headline').textContent(),
     /^Прошли самодиагностику к концу \d{4} года: 25 из 27 учителей шести предметов \(все педагоги: 25 из 30\)$/);
   assert.equal(await coverage.getByTestId('coverage-unstated').textContent(),
@@ -132,7 +132,7 @@ test('the coverage block reads on a phone', async () => {
   const page = await context.newPage();
   await login(page, server.url, 'chesma.otdel');
   await page.goto(`${server.url}/department/analytics`);
-  const coverage = page.getByTestId('coverage');
+  const coverage = page.locator('[data-view="0"]');
   // The issue's example: Чесма's 6 of the 18 teachers of the six subjects in its ШНОР schools
   // (Чесменская СОШ, with its teachers of other subjects, is in neither group).
   await coverage.getByTestId('coverage-headline').getByText('6 из 18 учителей шести предметов (все педагоги: 6 из 18)').waitFor();

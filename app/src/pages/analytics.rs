@@ -253,7 +253,6 @@ fn Views(user: UserId, chosen: Chosen) -> impl IntoView {
                 <button class="btn" on:click=move |_| { let _ = window().print(); }>"Печать справки / PDF (A4)"</button>
             </div>
         </div>
-        {move || view.data.get().map(|d| view! { <Coverage analytics=d/> })}
         {move || view.data.get().map(|d| view! { <Charts analytics=d/> })}
         {move || view.data.with(|d| d.as_ref().and_then(|d| d.membership_year.clone())).map(|year| {
             view! { <super::membership::Membership user municipality=membership_municipality.clone() year/> }
@@ -268,9 +267,15 @@ fn Views(user: UserId, chosen: Chosen) -> impl IntoView {
                 // The dynamics read as a school × criterion matrix on screen; the sheet (a row per
                 // school and criterion) stays what the exports hold.
                 let matrix = (sheet.name == sheets::dynamics(&d).name && !empty).then(|| dynamics_matrix(&d));
+                // The coverage sheet's card opens with the programme's headline and closes with its
+                // targets by year (after the sheet's own table, which the tests and print read first).
+                let is_coverage = sheet.name == "Охват самодиагностикой";
+                let coverage = is_coverage.then(|| view! { <CoverageHeadline analytics=d.clone()/> });
+                let coverage_years = is_coverage.then(|| view! { <CoverageByYear analytics=d.clone()/> });
                 view! {
                     <div class="card" data-view=i.to_string()>
                         <h2>{format!("{}. {}", i + 2, sheet.title)}</h2>
+                        {coverage}
                         {if empty {
                             view! { <p class="muted">"Данных для этой таблицы пока нет."</p> }.into_any()
                         } else if let Some(matrix) = matrix {
@@ -281,6 +286,7 @@ fn Views(user: UserId, chosen: Chosen) -> impl IntoView {
                         <div class="actions">
                             <button class="btn small" on:click=move |_| save_file(&file, "text/csv;charset=utf-8", csv.as_bytes())>"Скачать CSV"</button>
                         </div>
+                        {coverage_years}
                     </div>
                 }
             }).collect_view()
@@ -325,7 +331,7 @@ fn bar_chart(title: String, bars: Vec<(String, f64)>, target: Option<f64>) -> im
 /// with no subject named beside it, and the target checked for every year with a target or a
 /// submission, «нет данных» where nothing had been received.
 #[component]
-fn Coverage(analytics: DepartmentAnalytics) -> impl IntoView {
+fn CoverageHeadline(analytics: DepartmentAnalytics) -> impl IntoView {
     let c = &analytics.completion;
     let headline = format!(
         "Прошли самодиагностику к концу {} года: {} из {} учителей шести предметов (все педагоги: {} из {})",
@@ -344,6 +350,18 @@ fn Coverage(analytics: DepartmentAnalytics) -> impl IntoView {
         let note = note.replacen("предмет", "Предмет", 1);
         view! { <p class="muted" data-testid="coverage-unstated">{format!("{note}: они не учтены среди учителей шести предметов.")}</p> }
     });
+    view! {
+        <div data-testid="coverage">
+            <p data-testid="coverage-headline"><strong>{headline}</strong></p>
+            <p class="muted">{schools}" Год проверяется по составу программы учебного года, начавшегося в его сентябре."</p>
+            {unstated}
+        </div>
+    }
+}
+
+/// The programme's coverage target checked for every year with a target or a submission.
+#[component]
+fn CoverageByYear(analytics: DepartmentAnalytics) -> impl IntoView {
     let rows = analytics
         .coverage_by_year
         .iter()
@@ -384,11 +402,8 @@ fn Coverage(analytics: DepartmentAnalytics) -> impl IntoView {
         testid: Some("coverage-by-year"),
     };
     view! {
-        <div class="card" data-testid="coverage">
-            <h2>"Охват самодиагностикой: цели программы"</h2>
-            <p data-testid="coverage-headline"><strong>{headline}</strong></p>
-            <p class="muted">{schools}" Год проверяется по составу программы учебного года, начавшегося в его сентябре."</p>
-            {unstated}
+        <div data-testid="coverage-years">
+            <h3>"Цель программы по годам"</h3>
             <DataTable table/>
         </div>
     }
