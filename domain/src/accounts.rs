@@ -1,5 +1,6 @@
 //! Rules for accounts that both the app and the server apply: what a new password must be, how an
-//! activation code is written and read back, and how a login is derived from a person's name.
+//! activation code is written and read back, how a login is derived from a person's name, and
+//! what subject a teacher teaches (the programme counts the teachers of six subjects).
 //!
 //! Rural teachers often have no e-mail: a principal creates the account and hands over a one-time
 //! activation code on paper; the teacher types it on a phone and chooses her password.
@@ -130,6 +131,86 @@ pub fn valid_login(login: &str) -> bool {
         && login.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_'))
 }
 
+/// The six subjects whose teachers the programme counts (seed 002, Раздел IV: «учителей русского
+/// языка, математики, физики, географии, обществознания, начальной школы»), by the codes of the
+/// self-diagnosis form's variant options.
+pub const PROGRAMME_SUBJECTS: [(&str, &str); 6] = [
+    ("russian", "Русский язык"),
+    ("math", "Математика"),
+    ("physics", "Физика"),
+    ("geography", "География"),
+    ("social", "Обществознание"),
+    ("primary", "Начальные классы"),
+];
+
+/// What a teacher's account says she teaches: one of the programme's six subjects (its code), or
+/// something else, kept as the department typed it. Stored in `users.subject` as the code or the
+/// text; no subject at all is `None` around it (not stated).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TeacherSubject {
+    Programme(&'static str),
+    Other(String),
+}
+
+impl TeacherSubject {
+    /// Reads what a department typed in the «Предмет» column: case, «ё» and spaces do not matter;
+    /// the six subjects by title, common short forms or code, anything else as another subject.
+    /// `None` for an empty cell (not stated).
+    pub fn parse(typed: &str) -> Option<TeacherSubject> {
+        let text = typed.split_whitespace().collect::<Vec<_>>().join(" ");
+        if text.is_empty() {
+            return None;
+        }
+        let key = text.to_lowercase().replace('ё', "е");
+        let code = match key.as_str() {
+            "русский язык" | "русский" | "русский язык и литература" | "russian" => {
+                "russian"
+            }
+            "математика" | "алгебра" | "алгебра и геометрия" | "math" => "math",
+            "физика" | "physics" => "physics",
+            "география" | "geography" => "geography",
+            "обществознание" | "social" => "social",
+            "начальные классы"
+            | "начальная школа"
+            | "учитель начальных классов"
+            | "начальное общее образование"
+            | "primary" => "primary",
+            _ => return Some(TeacherSubject::Other(text)),
+        };
+        Some(TeacherSubject::Programme(code))
+    }
+
+    /// Reads the stored text back: a programme code, or another subject's text.
+    pub fn from_stored(stored: &str) -> TeacherSubject {
+        match PROGRAMME_SUBJECTS.iter().find(|(code, _)| *code == stored) {
+            Some((code, _)) => TeacherSubject::Programme(code),
+            None => TeacherSubject::Other(stored.to_owned()),
+        }
+    }
+
+    /// What `users.subject` holds.
+    pub fn stored(&self) -> &str {
+        match self {
+            TeacherSubject::Programme(code) => code,
+            TeacherSubject::Other(text) => text,
+        }
+    }
+
+    /// The subject as lists print it.
+    pub fn title_ru(&self) -> &str {
+        match self {
+            TeacherSubject::Programme(code) => {
+                PROGRAMME_SUBJECTS.iter().find(|(c, _)| c == code).map_or(code, |(_, title)| title)
+            }
+            TeacherSubject::Other(text) => text,
+        }
+    }
+
+    pub fn is_programme(&self) -> bool {
+        matches!(self, TeacherSubject::Programme(_))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +248,50 @@ mod tests {
         assert!(valid_login(&login_from_name("buraki", "Щукина")));
         assert!(!valid_login("Bad Login"));
         assert!(!valid_login("ab"));
+    }
+    #[test]
+    fn a_subject_is_read_however_a_department_typed_it() {
+        let six = |code| Some(TeacherSubject::Programme(code));
+        assert_eq!(TeacherSubject::parse("  Русский   язык "), six("russian"));
+        assert_eq!(TeacherSubject::parse("РУССКИЙ"), six("russian"));
+        assert_eq!(TeacherSubject::parse("математика"), six("math"));
+        assert_eq!(TeacherSubject::parse("Физика"), six("physics"));
+        assert_eq!(TeacherSubject::parse("география"), six("geography"));
+        assert_eq!(TeacherSubject::parse("Обществознание"), six("social"));
+        assert_eq!(TeacherSubject::parse("Начальные классы"), six("primary"));
+        assert_eq!(TeacherSubject::parse("начальная школа"), six("primary"));
+        assert_eq!(TeacherSubject::parse("Учитель начальных классов"), six("primary"));
+        // Anything else is a subject outside the six, kept as typed (spaces tidied).
+        assert_eq!(TeacherSubject::parse(" История  России"), Some(TeacherSubject::Other("История России".into())));
+        assert_eq!(TeacherSubject::parse("Химия"), Some(TeacherSubject::Other("Химия".into())));
+        assert_eq!(TeacherSubject::parse("   "), None);
+        assert_eq!(TeacherSubject::parse(""), None);
+    }
+
+    #[test]
+    fn a_stored_subject_reads_back_as_it_was_written() {
+        for typed in ["Русский язык", "начальная школа", "Химия", "Ёлочное искусство"]
+        {
+            let subject = TeacherSubject::parse(typed).unwrap();
+            assert_eq!(TeacherSubject::from_stored(subject.stored()), subject);
+        }
+        assert_eq!(TeacherSubject::parse("начальная школа").unwrap().title_ru(), "Начальные классы");
+        assert_eq!(TeacherSubject::parse("химия").unwrap().title_ru(), "химия");
+        assert!(!TeacherSubject::parse("химия").unwrap().is_programme());
+    }
+
+    #[test]
+    fn the_six_subjects_are_the_self_diagnosis_forms_variants() {
+        let form: serde_json::Value =
+            serde_json::from_str(include_str!("../../data/forms/self-diagnosis.v1.json")).unwrap();
+        let options: Vec<(String, String)> = form["variant"]["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| (o["code"].as_str().unwrap().to_owned(), o["title"].as_str().unwrap().to_owned()))
+            .collect();
+        let six: Vec<(String, String)> =
+            PROGRAMME_SUBJECTS.iter().map(|(c, t)| ((*c).to_owned(), (*t).to_owned())).collect();
+        assert_eq!(options, six);
     }
 }

@@ -1108,12 +1108,13 @@ pub struct YearTarget {
     pub percent: u32,
 }
 
-/// The share of teachers who completed the self-diagnosis, against this year's target (the latest
-/// target year not after it), as the programme defines it (seed 002): teachers of the programme
-/// schools of the year shown (`teachers`, `completed`; every demo teacher teaches one of the six
-/// subjects), with all staff of all schools shown as the second figure (`all_teachers`,
-/// `all_completed`).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+/// The self-diagnosis coverage as the programme defines it (seed 002; `coverage.rs` says how it
+/// is counted): the teachers of the six subjects in the programme schools (`teachers`) and those
+/// of them who have passed it by the end of `year` (`completed`), against the year's target (the
+/// latest target year not after it); all staff of those schools as the second figure
+/// (`all_teachers`, `all_completed`); teachers with no subject stated (`unstated`) in neither
+/// six-subject figure.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Completion {
     pub teachers: u32,
     pub completed: u32,
@@ -1123,18 +1124,43 @@ pub struct Completion {
     pub all_completed: u32,
     pub year: i32,
     pub target: Option<YearTarget>,
+    /// Teachers of those schools whose subject nobody stated.
+    #[serde(default)]
+    pub unstated: u32,
+    /// The academic year whose programme membership chose the schools, «2025-2026».
+    #[serde(default)]
+    pub membership_year: Option<String>,
+    /// Nothing had been received in the view's schools by the year's end: unknown, not zero.
+    #[serde(default)]
+    pub no_data: bool,
 }
 
 impl Completion {
     pub fn share(&self) -> Option<f64> {
-        (self.teachers > 0).then(|| f64::from(self.completed) / f64::from(self.teachers))
+        (self.teachers > 0 && !self.no_data).then(|| f64::from(self.completed) / f64::from(self.teachers))
     }
 
     pub fn meets_target(&self) -> Option<bool> {
         let target = self.target?;
         // A group with no teachers has met nothing: «да» there would be a false comfort.
-        (self.teachers > 0)
+        (self.teachers > 0 && !self.no_data)
             .then(|| u64::from(self.completed) * 100 >= u64::from(self.teachers) * u64::from(target.percent))
+    }
+
+    /// «да», «нет» or «нет данных», as the target table prints it.
+    pub fn verdict_ru(&self) -> &'static str {
+        match self.meets_target() {
+            Some(true) => "да",
+            Some(false) => "нет",
+            None => "нет данных",
+        }
+    }
+
+    /// «предмет не указан у 3 учителей», when some are.
+    pub fn unstated_ru(&self) -> Option<String> {
+        let n = self.unstated;
+        let word = if n % 10 == 1 && n % 100 != 11 { "учителя" } else { "учителей" };
+        (n > 0).then(|| format!("предмет не указан у {n} {word}"))
     }
 }
 
@@ -1188,6 +1214,9 @@ pub struct Inputs<'a> {
     pub rules: &'a IdentificationRules,
     pub self_diagnosis: &'a FormDefinition,
     pub teacher_counts: &'a [(SchoolId, u32)],
+    /// Teachers with their subjects and when each self-diagnosis was received, for the
+    /// programme's coverage (`coverage.rs`).
+    pub coverage: &'a crate::coverage::CoverageFacts,
     /// Every self-diagnosis submitted in the region, whatever its accounts' state today: the
     /// teachers' figures are released from these (`aggregate::release`), never read directly.
     pub submissions: &'a [Received<'a>],
@@ -1491,16 +1520,16 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
             }
         })
         .collect();
-    let in_programme: Vec<SchoolId> =
-        schools.iter().filter(|(_, f)| f.low_results || f.unfavourable_conditions).map(|(s, _)| s.id).collect();
-    let completion = Completion {
-        teachers: in_programme.iter().map(|s| counts.get(s).copied().unwrap_or(0)).sum(),
-        completed: released.submitted_at(in_programme.iter()),
-        all_teachers: schools.iter().map(|(s, _)| counts.get(&s.id).copied().unwrap_or(0)).sum(),
-        all_completed: released.submitted_at(in_view.iter()),
-        year: inputs.year,
-        target: target_for(inputs.completion_targets, inputs.year),
-    };
+    let (completion, coverage_by_year) = crate::coverage::coverage(
+        inputs.coverage,
+        inputs.schools,
+        inputs.membership,
+        inputs.group,
+        &shown_flags,
+        membership_year,
+        inputs.year,
+        inputs.completion_targets,
+    );
     // Which teachers need an area's topics (the area is not a strength for them, as in their own
     // development plan), counted per area and subject first: the topics follow from those two.
     let mut needing: HashMap<(usize, Option<&SubjectCode>), u32> = HashMap::new();
@@ -1537,6 +1566,7 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         groups,
         campaigns,
         completion,
+        coverage_by_year,
         periods: periods.iter().map(Period::to_string).collect(),
         compare_from: compare_from.map(|p| p.to_string()),
         membership_year: membership_year.map(crate::membership::year_label),
@@ -1890,10 +1920,15 @@ mod tests {
             all_completed: 11,
             year: 2021,
             target: target_for(&targets, 2021),
+            unstated: 0,
+            membership_year: Some("2021-2022".into()),
+            no_data: false,
         };
         assert_eq!((c.share(), c.meets_target()), (Some(0.55), Some(true)), "exactly 55 % meets «не менее 55 %»");
         let c = Completion { completed: 10, ..c };
         assert_eq!(c.meets_target(), Some(false));
+        let c = Completion { no_data: true, ..c };
+        assert_eq!((c.share(), c.meets_target(), c.verdict_ru()), (None, None, "нет данных"));
     }
 
     #[test]
@@ -2104,6 +2139,7 @@ mod tests {
             rules: &rules,
             self_diagnosis: &sd,
             teacher_counts: &[],
+            coverage: &Default::default(),
             submissions: &[],
             completion_targets: &[],
             dynamics_targets: &[],

@@ -215,6 +215,9 @@ pub struct TeacherAccount {
     pub id: UserId,
     pub login: String,
     pub full_name: String,
+    /// What she teaches, as lists print it («Математика», «История»); `None`: not stated.
+    #[serde(default)]
+    pub subject: Option<String>,
     pub status: AccountStatus,
     /// When her latest self-diagnosis was submitted: only where the municipality lets principals
     /// see individual results. Otherwise the time would say whose submission moved the school's
@@ -498,7 +501,12 @@ pub struct DepartmentAnalytics {
     /// The department's campaigns over the same schools, newest first.
     #[serde(default)]
     pub campaigns: Vec<CampaignStanding>,
+    /// The coverage of the year shown (the page's headline).
     pub completion: crate::analytics::Completion,
+    /// The coverage of every calendar year with a target or a submission, each with its own
+    /// year's programme membership (`coverage.rs`), oldest first.
+    #[serde(default)]
+    pub coverage_by_year: Vec<crate::analytics::Completion>,
     /// Periods with indicator cards or assessment results, newest first: what the period pickers offer.
     #[serde(default)]
     pub periods: Vec<String>,

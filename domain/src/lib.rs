@@ -11,6 +11,7 @@ pub mod aggregate;
 pub mod analytics;
 pub mod api;
 pub mod campaign;
+pub mod coverage;
 pub mod diagnosis;
 pub mod form;
 pub mod history;

@@ -404,12 +404,13 @@ pub fn campaigns(a: &DepartmentAnalytics) -> Sheet {
 
 pub fn completion(a: &DepartmentAnalytics) -> Sheet {
     let c = &a.completion;
-    // The programme's figure first (its schools of the year shown), all staff second.
+    // The programme's figure first (the six subjects' teachers of its schools of the year shown),
+    // all staff of those schools second; teachers nobody gave a subject to are named in the title.
     let all_share = (c.all_teachers > 0).then(|| f64::from(c.all_completed) / f64::from(c.all_teachers));
     let mut rows = vec![
         vec![
             format!(
-                "{}: школы программы{} ({})",
+                "{}: учителя шести предметов в школах программы{} ({})",
                 a.scope.name,
                 a.membership_year.as_deref().map(|y| format!(" {y}")).unwrap_or_default(),
                 a.group.title_ru()
@@ -422,7 +423,7 @@ pub fn completion(a: &DepartmentAnalytics) -> Sheet {
             c.meets_target().map_or(Value::Empty, Value::yes),
         ],
         vec![
-            format!("{}: все педагоги всех школ ({})", a.scope.name, a.group.title_ru()).into(),
+            format!("{}: все педагоги школ программы ({})", a.scope.name, a.group.title_ru()).into(),
             Value::Number(f64::from(c.all_teachers)),
             Value::Number(f64::from(c.all_completed)),
             Value::share(all_share),
@@ -430,6 +431,24 @@ pub fn completion(a: &DepartmentAnalytics) -> Sheet {
             Value::Empty,
         ],
     ];
+    // The target checked for every calendar year with a target or a submission (seed 002,
+    // Раздел IV), each with its own year's membership; a year with nothing received by its end
+    // says «нет данных» rather than a zero.
+    rows.extend(a.coverage_by_year.iter().map(|c| {
+        vec![
+            format!(
+                "{} год: учителя шести предметов в школах программы{}",
+                c.year,
+                c.membership_year.as_deref().map(|y| format!(" {y}")).unwrap_or_default()
+            )
+            .into(),
+            Value::Number(f64::from(c.teachers)),
+            if c.no_data { Value::Empty } else { Value::Number(f64::from(c.completed)) },
+            Value::share(c.share()),
+            c.target.map_or(Value::Empty, |t| Value::Share(f64::from(t.percent) / 100.0)),
+            Value::Text(c.verdict_ru().to_owned()),
+        ]
+    }));
     rows.extend(a.deficits.iter().map(|r| {
         vec![
             r.school.name.as_str().into(),
@@ -448,7 +467,10 @@ pub fn completion(a: &DepartmentAnalytics) -> Sheet {
             c.target
                 .map(|t| format!(" (цель программы на {} год — не менее {} %)", t.year, t.percent))
                 .unwrap_or_default()
-        ),
+        ) + &c
+            .unstated_ru()
+            .map(|n| format!("; {n}: они не учтены среди учителей шести предметов"))
+            .unwrap_or_default(),
         head: head(&["Муниципалитет / школа", "Педагогов", "Прошли", "Доля", "Цель", "Цель достигнута"]),
         rows,
         heat_from: None,

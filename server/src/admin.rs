@@ -1,6 +1,9 @@
 //! The administrator's command line: create a user, import organisations and users from a CSV or
 //! XLSX table with Russian column headers, reset a password.
 //!
+//! A row naming an existing teacher by her login (same name and school) creates nothing: it sets
+//! her subject from «Предмет» if that cell is filled. Any other existing login is taken.
+//!
 //! An import is all or nothing: every row is checked first and every problem is reported with its
 //! row number; only a file without problems is written, in one transaction. Reading the table
 //! ([`read_table`]) and planning the import ([`plan_import`]) do no I/O, so they are tested on
@@ -9,7 +12,9 @@
 use crate::auth::{hash_password, new_activation_code, token_hash};
 use crate::storage::{ImportBatch, NewAudit, NewCode, NewSchool, NewUser, Storage, StorageError};
 use anyhow::{Context, bail};
-use opora_domain::accounts::{ACTIVATION_TTL_MS, check_new_password, format_code, login_from_name, valid_login};
+use opora_domain::accounts::{
+    ACTIVATION_TTL_MS, TeacherSubject, check_new_password, format_code, login_from_name, valid_login,
+};
 use opora_domain::org::{MunicipalityRef, Role, SchoolFlags};
 use opora_domain::sheets;
 use opora_domain::text::{Lines, forbidden_char};
@@ -29,6 +34,8 @@ pub enum Column {
     FullName,
     Login,
     Role,
+    /// A teacher's subject, optional: the programme's coverage counts the teachers of six subjects.
+    Subject,
 }
 
 impl Column {
@@ -42,6 +49,7 @@ impl Column {
             Column::FullName => "ФИО",
             Column::Login => "Логин",
             Column::Role => "Роль",
+            Column::Subject => "Предмет",
         }
     }
 
@@ -64,6 +72,9 @@ impl Column {
             }
             "логин" => Column::Login,
             "роль" | "должность" => Column::Role,
+            "предмет" | "преподаваемый предмет" | "учебный предмет" => {
+                Column::Subject
+            }
             _ => return None,
         })
     }
@@ -179,6 +190,8 @@ pub struct PlannedPerson {
     /// Empty: derived from the surname at import.
     pub login: String,
     pub role: Role,
+    /// A teacher's subject; `None`: the cell is empty (not stated, or left as it is on re-import).
+    pub subject: Option<TeacherSubject>,
 }
 
 /// Checks every row; returns the rows or every problem, «Строка N: …».
@@ -195,7 +208,7 @@ pub fn plan_import(table: &Table) -> Result<Vec<PlannedRow>, Vec<String>> {
                 columns.insert(c, i);
             }
             None => errors.push(format!(
-                "Строка 1: неизвестный столбец «{}». Ожидаются: Регион, Муниципалитет, Школа, ШНОР, ШФНСУ, ФИО, Логин, Роль",
+                "Строка 1: неизвестный столбец «{}». Ожидаются: Регион, Муниципалитет, Школа, ШНОР, ШФНСУ, ФИО, Логин, Роль, Предмет",
                 header.trim()
             )),
         }
@@ -272,7 +285,14 @@ pub fn plan_import(table: &Table) -> Result<Vec<PlannedRow>, Vec<String>> {
                     problem(format!("логин «{login}» уже встречается в файле выше"));
                 }
             }
-            Some(PlannedPerson { full_name, login, role })
+            let subject = TeacherSubject::parse(&cell(Column::Subject));
+            if subject.is_some() && role != Role::Teacher {
+                problem(format!(
+                    "предмет указывается только для учителя, а в строке роль «{}» (столбец «Предмет»)",
+                    role.title_ru()
+                ));
+            }
+            Some(PlannedPerson { full_name, login, role, subject })
         };
         planned.push(PlannedRow { line, region, municipality, school, flags, person });
     }
@@ -295,6 +315,8 @@ pub struct ImportReport {
     pub municipalities: usize,
     pub schools: usize,
     pub accounts: Vec<IssuedAccount>,
+    /// Existing teachers (named by login) whose subject the import set.
+    pub subjects_updated: usize,
 }
 
 fn same(a: &str, b: &str) -> bool {
@@ -398,13 +420,32 @@ pub async fn import(
             }
             login
         } else {
-            if store.user_by_login(&person.login).await?.is_some() {
-                errors.push(format!("Строка {}: логин «{}» уже занят", row.line, person.login));
+            if let Some(existing) = store.user_by_login(&person.login).await? {
+                // The same teacher again (her login, name and school): a re-import sets her
+                // subject and creates nothing. Anyone else's login stays taken.
+                let p = &existing.profile;
+                let same_teacher = p.role == Role::Teacher
+                    && person.role == Role::Teacher
+                    && same(&p.full_name, &person.full_name)
+                    && p.school.as_ref().map(|s| s.id) == school_id;
+                if !same_teacher {
+                    errors.push(format!("Строка {}: логин «{}» уже занят", row.line, person.login));
+                } else if let Some(subject) = &person.subject {
+                    batch.subjects.push((p.id, subject.stored().to_owned()));
+                    report.subjects_updated += 1;
+                }
+                if same_teacher {
+                    taken.insert(person.login.clone());
+                    continue;
+                }
             }
             person.login.clone()
         };
         taken.insert(login.clone());
         let id = UserId(Uuid::new_v4());
+        if let Some(subject) = &person.subject {
+            batch.subjects.push((id, subject.stored().to_owned()));
+        }
         let raw = new_activation_code();
         let code = NewCode {
             user: id,
@@ -441,11 +482,12 @@ pub async fn import(
     report.schools = batch.schools.len();
     if !dry_run {
         batch.audit = Some(NewAudit::new(None, "import", "command line").detail(format!(
-            "регионов: {}, муниципалитетов: {}, школ: {}, учётных записей: {}",
+            "регионов: {}, муниципалитетов: {}, школ: {}, учётных записей: {}, предметов у прежних учителей: {}",
             report.regions,
             report.municipalities,
             report.schools,
-            report.accounts.len()
+            report.accounts.len(),
+            report.subjects_updated
         )));
         store.import(&batch, now_ms).await?;
     }
@@ -681,6 +723,44 @@ mod tests {
             assert!(joined.contains(expected), "missing «{expected}» in:\n{joined}");
         }
         assert_eq!(errors.len(), 6, "{joined}");
+    }
+
+    #[test]
+    fn a_subject_is_read_for_teachers_and_refused_on_other_rows() {
+        let t = table(
+            &["Регион", "Муниципалитет", "Школа", "ФИО", "Роль", "Предмет"],
+            &[
+                &["Алтай", "Чойский район", "Чойская СОШ", "Иванова Мария", "учитель", " Русский "],
+                &["Алтай", "Чойский район", "Чойская СОШ", "Петрова Анна", "учитель", "История"],
+                &["Алтай", "Чойский район", "Чойская СОШ", "Сидорова Анна", "учитель", ""],
+            ],
+        );
+        let subjects: Vec<_> = plan_import(&t).unwrap().into_iter().map(|r| r.person.unwrap().subject).collect();
+        assert_eq!(
+            subjects,
+            [Some(TeacherSubject::Programme("russian")), Some(TeacherSubject::Other("История".into())), None]
+        );
+        let mut with_director = t.clone();
+        with_director.rows.push(
+            ["Алтай", "Чойский район", "Чойская СОШ", "Орлов Олег", "директор", "физика"].map(str::to_owned).into(),
+        );
+        assert_eq!(
+            plan_import(&with_director).unwrap_err(),
+            [
+                "Строка 5: предмет указывается только для учителя, а в строке роль «Руководитель школы» (столбец «Предмет»)"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_example_file_plans_with_its_subjects() {
+        let table = read_csv(include_bytes!("../../data/import-example.csv")).unwrap();
+        let rows = plan_import(&table).unwrap();
+        let subjects: Vec<_> = rows.iter().filter_map(|r| r.person.as_ref()).map(|p| p.subject.clone()).collect();
+        assert_eq!(
+            subjects,
+            [Some(TeacherSubject::Programme("math")), Some(TeacherSubject::Other("История".into())), None, None]
+        );
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! into an empty database by `--demo` so a newcomer can log in at once.
 
 use crate::auth::hash_password;
-use crate::storage::{NewSchool, NewSubmission, NewUser, Storage};
+use crate::storage::{ImportBatch, NewSchool, NewSubmission, NewUser, Storage};
 use anyhow::Context;
+use opora_domain::accounts::{PROGRAMME_SUBJECTS, TeacherSubject};
 use opora_domain::diagnosis::{Answers, StoredSubmission, Submission};
 use opora_domain::form::{FormDefinition, FormKind};
 use opora_domain::merge::Fields;
@@ -122,11 +123,15 @@ pub async fn load(store: &dyn Storage, path: &Path, forms: &[FormDefinition], no
                     }
                 }
                 school_ids.insert(s.key.clone(), school_id);
+                let mut subjects = ImportBatch::default();
                 for (t_index, name) in s.teachers.iter().enumerate() {
                     let mut teacher = user(format!("{}.t{}", s.key, t_index + 1), name, Role::Teacher);
                     teacher.school_id = Some(school_id);
                     store.insert_user(&teacher, now_ms).await?;
                     let completed = t_index >= 1 && t_index <= s.demo_completed;
+                    if let Some(subject) = demo_subject(&s.key, s_index, t_index, completed) {
+                        subjects.subjects.push((teacher.id, subject.stored().to_owned()));
+                    }
                     if let (true, Some(form)) = (completed, self_diagnosis) {
                         let seed = fnv(&teacher.login) ^ (s_index as u64 * 7919);
                         // A school's demo teachers share a subject (the first three schools of a
@@ -137,6 +142,7 @@ pub async fn load(store: &dyn Storage, path: &Path, forms: &[FormDefinition], no
                         store.commit_submission(None, &new, now_ms).await?;
                     }
                 }
+                store.import(&subjects, now_ms).await?;
             }
             load_membership(store, path, &m.key, &school_ids, now_ms).await?;
         }
@@ -145,6 +151,30 @@ pub async fn load(store: &dyn Storage, path: &Path, forms: &[FormDefinition], no
     tracing::info!("demo data loaded");
     Ok(())
 }
+
+/// A demo teacher's subject (invented): those who submitted teach the subject their demo
+/// submission is in (`demo_submission`: Russian in a municipality's first three schools,
+/// mathematics in the next three); the others one of the six by turn, except a few teachers of
+/// other subjects and one with none stated, so the coverage shows all three kinds: Бураковская's and
+/// Болгарская's first teachers teach history and technology, Кимовская's first has no subject,
+/// Чесменская СОШ (outside the programme) has four teachers of other subjects, and each Чойский
+/// school's sixth teacher teaches English.
+fn demo_subject(school: &str, s_index: usize, t_index: usize, submitted: bool) -> Option<TeacherSubject> {
+    const OUTSIDE: [&str; 4] = ["История", "Химия", "Физическая культура", "Иностранный язык"];
+    let six = |i: usize| TeacherSubject::Programme(PROGRAMME_SUBJECTS[i % PROGRAMME_SUBJECTS.len()].0);
+    Some(match (school, t_index) {
+        _ if submitted => six(s_index / 3),
+        ("burakovo", 0) => TeacherSubject::Other("История".into()),
+        ("bolgar", 0) => TeacherSubject::Other("Технология".into()),
+        ("kimovka", 0) => return None,
+        ("chesma", t) if t % 2 == 0 => TeacherSubject::Other(OUTSIDE[t / 2 % OUTSIDE.len()].into()),
+        (school, 5) if CHOYA_SCHOOLS.contains(&school) => TeacherSubject::Other("Английский язык".into()),
+        _ => six(s_index + t_index),
+    })
+}
+
+/// The Чойский район's demo schools (keys of `organisations.json`).
+const CHOYA_SCHOOLS: [&str; 5] = ["choya", "karakoksha", "paspaul", "seyka", "ynyrga"];
 
 /// A school report file beside the demo organisations (`data/demo/indicator-cards.json`, …):
 /// the seed documents' figures as principals would type them, by school key.

@@ -144,11 +144,12 @@ async fn run_admin(settings: Settings, command: AdminCommand) -> anyhow::Result<
                         "Импортировано"
                     };
                     println!(
-                        "{verb}: регионов {}, муниципалитетов {}, школ {}, учётных записей {}.",
+                        "{verb}: регионов {}, муниципалитетов {}, школ {}, учётных записей {}, предметов у прежних учителей {}.",
                         report.regions,
                         report.municipalities,
                         report.schools,
-                        report.accounts.len()
+                        report.accounts.len(),
+                        report.subjects_updated
                     );
                     if !dry_run {
                         let csv = admin::codes_csv(&report.accounts, admin::format_date);

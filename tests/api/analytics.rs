@@ -99,13 +99,16 @@ async fn dynamics_and_identification_explain_themselves() {
         ("2019-Q2", 16, 17)
     );
     // Five of six teachers in each of six schools against seed 002's target (100 % from 2025).
-    // Coverage as the programme defines it: teachers of the programme schools of the year shown
-    // (2025-2026: five schools, Полянская has left), all staff as the second figure.
+    // Coverage as the programme defines it: teachers of the six subjects in the programme schools
+    // of the year shown (2025-2026: five schools, Полянская has left; the demo's Бураковская and
+    // Болгарская each have a teacher of another subject, Кимовская one with none stated), all
+    // their staff as the second figure.
     let c = latest.completion;
     assert_eq!(
         (c.teachers, c.completed, c.all_teachers, c.all_completed, c.target.map(|t| t.percent), c.meets_target()),
-        (30, 25, 36, 30, Some(100), Some(false))
+        (27, 25, 30, 25, Some(100), Some(false))
     );
+    assert_eq!(c.unstated_ru().as_deref(), Some("предмет не указан у 1 учителя"));
 
     // Чойский район: seed 002's tables trigger the federal rule, with the values behind it.
     let choya = analytics(&app, "choya.otdel", "?to=2018-2019").await.unwrap();
@@ -170,9 +173,10 @@ async fn groups_filter_every_view_and_small_groups_stay_hidden() {
     let all = analytics(&app, "chesma.otdel", "").await.unwrap();
     let low = analytics(&app, "chesma.otdel", "?group=low_results").await.unwrap();
     assert_eq!((all.identification.len(), low.identification.len()), (4, 3), "Чесменская СОШ is in neither group");
-    // The example: Чесма's coverage is 6 of the 18 teachers of its programme schools, 6 of 26 of all staff.
+    // The example: Чесма's coverage is 6 of the 18 teachers of the six subjects in its
+    // programme schools, not of the 26 of all its schools (Чесменская СОШ is in neither group).
     let c = all.completion;
-    assert_eq!((c.completed, c.teachers, c.all_completed, c.all_teachers), (6, 18, 6, 26));
+    assert_eq!((c.completed, c.teachers, c.all_completed, c.all_teachers), (6, 18, 6, 18));
     assert_eq!(low.deficits.len(), 3);
     // Two teachers of six completed in each Чесменский school: below the minimum of five.
     assert!(all.deficits.iter().all(|r| r.summary.areas.iter().all(|a| a.stat == AreaStat::Suppressed)));
@@ -182,7 +186,8 @@ async fn groups_filter_every_view_and_small_groups_stay_hidden() {
     assert!(spassk.deficits.iter().all(|r| r.summary.areas.iter().all(|a| matches!(a.stat, AreaStat::Shown { .. }))));
     // By subject: every completed self-diagnosis counted once, small subjects suppressed.
     let by_subject: u32 = spassk.deficits_by_subject.iter().map(|s| s.summary.completed).sum();
-    assert_eq!(by_subject, spassk.completion.all_completed);
+    let by_school: u32 = spassk.deficits.iter().map(|r| r.summary.completed).sum();
+    assert_eq!(by_subject, by_school);
     for s in &spassk.deficits_by_subject {
         let shown = s.summary.areas.iter().any(|a| matches!(a.stat, AreaStat::Shown { .. }));
         assert_eq!(shown, s.summary.completed >= spassk.min_group, "{}: {}", s.subject, s.summary.completed);
@@ -273,6 +278,22 @@ async fn exports_open_in_russian_excel_with_numbers_as_numbers() {
         Some(Data::Float(x)) => assert!((x - mean).abs() < 1e-12, "{x} vs {mean}"),
         other => panic!("a number, not text: {other:?}"),
     }
+    // The coverage target per calendar year, after the figures of the year shown: 2020 had
+    // nothing received yet and says so. The title names Кимовская's teacher with no subject.
+    let coverage = book.worksheet_range("Охват самодиагностикой").unwrap();
+    let title = coverage.get_value((0, 0)).map(|v| v.to_string()).unwrap_or_default();
+    assert!(
+        title.ends_with("; предмет не указан у 1 учителя: они не учтены среди учителей шести предметов"),
+        "{title}"
+    );
+    assert_eq!(
+        (coverage.get_value((5, 0)), coverage.get_value((5, 2)), coverage.get_value((5, 5))),
+        (
+            Some(&Data::String("2020 год: учителя шести предметов в школах программы 2020-2021".into())),
+            Some(&Data::Empty),
+            Some(&Data::String("нет данных".into()))
+        )
+    );
     let deficits = book.worksheet_range("Дефициты").unwrap();
     assert_eq!(deficits.get_value((2, 0)), Some(&Data::String("Школа".into())));
 

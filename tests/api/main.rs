@@ -19,5 +19,6 @@ mod reports;
 mod self_diagnoses;
 mod static_files;
 mod storage;
+mod subjects;
 mod sync;
 mod throttle;

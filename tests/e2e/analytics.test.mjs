@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { unzipSync, strFromU8 } from 'fflate';
-import { startServer, launchBrowser, login, waitForServiceWorker, screenshot, DESKTOP } from './harness.mjs';
+import { startServer, launchBrowser, login, waitForServiceWorker, screenshot, DESKTOP, PHONE, ARTIFACTS } from './harness.mjs';
 
 let server;
 let browser;
@@ -59,10 +59,24 @@ test('the department opens every view, exports XLSX and CSV with the same figure
   assert.equal(shown[1], '6');
   const shownMean = Number(shown[2].replace(',', '.'));
   assert.ok(shownMean > 0 && shownMean < 1, shown[2]);
-  // Completion against seed 002's yearly target: 25 of the 30 teachers of 2025-2026's programme schools.
+  // Completion against seed 002's yearly target: 25 of the 27 teachers of the six subjects in
+  // 2025-2026's programme schools (the demo's Бураковская and Болгарская each have a teacher of
+  // another subject, Кимовская one with no subject stated); 30 teachers there in all.
   await page.locator('[data-view="0"]').getByText('цель программы на 2025 год — не менее 100 %').waitFor();
   const total = await page.locator('[data-view="0"] tbody tr').first().locator('td').allTextContents();
-  assert.deepEqual(total.slice(1), ['30', '25', '83,3 %', '100 %', 'нет'], 'the programme schools of 2025-2026');
+  assert.deepEqual(total.slice(1), ['27', '25', '92,6 %', '100 %', 'нет'], 'the programme schools of 2025-2026');
+  // The coverage block: the headline, the teacher with no subject named, the target per year.
+  const coverage = page.locator('[data-view="0"]');
+  assert.match(await coverage.getByTestId('coverage-headline').textContent(),
+    /^Прошли самодиагностику к концу \d{4} года: 25 из 27 учителей шести предметов \(все педагоги: 25 из 30\)$/);
+  assert.equal(await coverage.getByTestId('coverage-unstated').textContent(),
+    'Предмет не указан у 1 учителя: они не учтены среди учителей шести предметов.');
+  const years = await coverage.locator('[data-testid="coverage-by-year"] tbody tr').evaluateAll((rows) =>
+    rows.map((r) => [...r.querySelectorAll('td, th')].map((c) => c.textContent.trim())));
+  assert.deepEqual(years.slice(0, 6).map((r) => r[0]), ['2020', '2021', '2022', '2023', '2024', '2025']);
+  assert.deepEqual(years[0].slice(1), ['нет данных', '≥ 10 %', 'нет данных'], 'nothing received by the end of 2020');
+  assert.deepEqual(years.at(-1).slice(1), ['92,6 % (25 из 27)', '≥ 100 %', 'нет'], 'this year, against 2025\'s 100 %');
+  await coverage.screenshot({ path: `${ARTIFACTS}/coverage-1280.png` });
   // Identification with its reason: in 2025-2026 Кимовская СОШ answered «да» to four of six criteria.
   await page.locator('[data-view="6"]').getByText('Отмечено 4 из 6').waitFor();
   await page.locator('[data-view="5"] tr', { hasText: 'Бураковская СОШ' }).first().waitFor();
@@ -110,5 +124,21 @@ test('the department opens every view, exports XLSX and CSV with the same figure
   // The CSV is made on the device: it still downloads.
   const offlineCsv = await download(page, page.locator('[data-view="2"]').getByRole('button', { name: 'Скачать CSV' }));
   assert.equal(offlineCsv.bytes.toString('utf8'), text);
+  await context.close();
+});
+
+test('the coverage block reads on a phone', async () => {
+  const context = await browser.newContext(PHONE);
+  const page = await context.newPage();
+  await login(page, server.url, 'chesma.otdel');
+  await page.goto(`${server.url}/department/analytics`);
+  const coverage = page.locator('[data-view="0"]');
+  // The issue's example: Чесма's 6 of the 18 teachers of the six subjects in its ШНОР schools
+  // (Чесменская СОШ, with its teachers of other subjects, is in neither group).
+  await coverage.getByTestId('coverage-headline').getByText('6 из 18 учителей шести предметов (все педагоги: 6 из 18)').waitFor();
+  assert.equal(await coverage.getByTestId('coverage-unstated').count(), 0, 'every Чесма teacher has a subject');
+  await coverage.locator('[data-testid="coverage-by-year"]').getByText('нет данных').first().waitFor();
+  await coverage.scrollIntoViewIfNeeded();
+  await coverage.screenshot({ path: `${ARTIFACTS}/coverage-360.png` });
   await context.close();
 });

@@ -267,9 +267,15 @@ fn Views(user: UserId, chosen: Chosen) -> impl IntoView {
                 // The dynamics read as a school × criterion matrix on screen; the sheet (a row per
                 // school and criterion) stays what the exports hold.
                 let matrix = (sheet.name == sheets::dynamics(&d).name && !empty).then(|| dynamics_matrix(&d));
+                // The coverage sheet's card opens with the programme's headline and closes with its
+                // targets by year (after the sheet's own table, which the tests and print read first).
+                let is_coverage = sheet.name == "Охват самодиагностикой";
+                let coverage = is_coverage.then(|| view! { <CoverageHeadline analytics=d.clone()/> });
+                let coverage_years = is_coverage.then(|| view! { <CoverageByYear analytics=d.clone()/> });
                 view! {
                     <div class="card" data-view=i.to_string()>
                         <h2>{format!("{}. {}", i + 2, sheet.title)}</h2>
+                        {coverage}
                         {if empty {
                             view! { <p class="muted">"Данных для этой таблицы пока нет."</p> }.into_any()
                         } else if let Some(matrix) = matrix {
@@ -280,6 +286,7 @@ fn Views(user: UserId, chosen: Chosen) -> impl IntoView {
                         <div class="actions">
                             <button class="btn small" on:click=move |_| save_file(&file, "text/csv;charset=utf-8", csv.as_bytes())>"Скачать CSV"</button>
                         </div>
+                        {coverage_years}
                     </div>
                 }
             }).collect_view()
@@ -317,6 +324,88 @@ fn bar_chart(title: String, bars: Vec<(String, f64)>, target: Option<f64>) -> im
                 }).collect_view()}
             </ul>
         </figure>
+    }
+}
+
+/// The programme's coverage (seed 002, Раздел IV): the headline for the year shown, teachers
+/// with no subject named beside it, and the target checked for every year with a target or a
+/// submission, «нет данных» where nothing had been received.
+#[component]
+fn CoverageHeadline(analytics: DepartmentAnalytics) -> impl IntoView {
+    let c = &analytics.completion;
+    let headline = format!(
+        "Прошли самодиагностику к концу {} года: {} из {} учителей шести предметов (все педагоги: {} из {})",
+        c.year,
+        fmt::count(c.completed),
+        fmt::count(c.teachers),
+        fmt::count(c.all_completed),
+        fmt::count(c.all_teachers)
+    );
+    let schools = match &c.membership_year {
+        Some(year) => format!("Школы программы {year} ({}).", analytics.group.title_ru()),
+        None => format!("Школы программы ({}).", analytics.group.title_ru()),
+    };
+    let unstated = c.unstated_ru().map(|note| {
+        // The note starts the sentence here: «Предмет не указан у 1 учителя: …».
+        let note = note.replacen("предмет", "Предмет", 1);
+        view! { <p class="muted" data-testid="coverage-unstated">{format!("{note}: они не учтены среди учителей шести предметов.")}</p> }
+    });
+    view! {
+        <div data-testid="coverage">
+            <p data-testid="coverage-headline"><strong>{headline}</strong></p>
+            <p class="muted">{schools}" Год проверяется по составу программы учебного года, начавшегося в его сентябре."</p>
+            {unstated}
+        </div>
+    }
+}
+
+/// The programme's coverage target checked for every year with a target or a submission.
+#[component]
+fn CoverageByYear(analytics: DepartmentAnalytics) -> impl IntoView {
+    let rows = analytics
+        .coverage_by_year
+        .iter()
+        .map(|y| {
+            let coverage = match y.share() {
+                // Free to wrap: a phone's four columns have no room for one unbroken line.
+                Some(share) if !y.no_data => Cell::text(format!(
+                    "{} ({} из {})",
+                    fmt::share(share),
+                    fmt::count(y.completed),
+                    fmt::count(y.teachers)
+                )),
+                _ => Cell::text(fmt::NO_DATA).class("blank"),
+            };
+            let target = match y.target {
+                Some(t) => {
+                    Cell::text(format!("≥ {} %", t.percent)).class("num").title(format!("не менее {} %", t.percent))
+                }
+                None => Cell::text("не установлена").class("blank"),
+            };
+            let verdict = Cell::text(y.verdict_ru()).class(match y.meets_target() {
+                Some(true) => "ok-text",
+                Some(false) => "error-text",
+                None => "blank",
+            });
+            let year = y.year.to_string();
+            let label = match &y.membership_year {
+                Some(m) => Cell::text(year.clone()).title(format!("Состав программы на {m} учебный год")),
+                None => Cell::text(year.clone()),
+            };
+            Row::new(year, vec![label, coverage, target, verdict])
+        })
+        .collect();
+    let table = Table {
+        head: ["Год", "Охват", "Цель", "Достигнута"].map(str::to_owned).into(),
+        rows,
+        foot: None,
+        testid: Some("coverage-by-year"),
+    };
+    view! {
+        <div data-testid="coverage-years">
+            <h3>"Цель программы по годам"</h3>
+            <DataTable table/>
+        </div>
     }
 }
 

@@ -153,6 +153,11 @@ fn Teachers(
                     };
                     Row::new(t.login.clone(), vec![
                         Cell::text(t.full_name.clone()),
+                        // What the programme's coverage counts her by (set by the department's import).
+                        match &t.subject {
+                            Some(subject) => Cell::text(subject.clone()),
+                            None => Cell::text("не указан").class("blank"),
+                        },
                         Cell::text(t.login.clone()),
                         Cell::text(t.status.title_ru()).class(status_class),
                         Cell::text(done),
@@ -160,7 +165,7 @@ fn Teachers(
                     ])
                 }).collect();
                 let table = Table {
-                    head: ["ФИО", "Логин", "Учётная запись", "Самодиагностика", "Действия"].map(str::to_owned).into(),
+                    head: ["ФИО", "Предмет", "Логин", "Учётная запись", "Самодиагностика", "Действия"].map(str::to_owned).into(),
                     rows,
                     foot: None,
                     testid: Some("teachers"),

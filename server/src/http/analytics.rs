@@ -15,6 +15,8 @@ use axum::response::{IntoResponse, Response};
 use opora_domain::aggregate::Received;
 use opora_domain::analytics::{FormReports, IdentificationRules, Inputs, SchoolReport, build};
 use opora_domain::api::{AnalyticsScope, DepartmentAnalytics, ErrorCode, SchoolGroup};
+use opora_domain::campaign::{MOSCOW_OFFSET_MINUTES, date_of};
+use opora_domain::coverage::{CoverageFacts, Passed};
 use opora_domain::history::{VersionedReport, upgrade_all};
 use opora_domain::org::Role;
 use opora_domain::period::{Period, PeriodKind};
@@ -106,9 +108,23 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
         .map(|id| (forms.iter().find(|f| f.id.as_str() == *id).cloned().unwrap_or_else(|| empty_form(id)), Vec::new()))
         .collect();
     let (mut schools, mut counts, mut campaigns, mut membership) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut coverage = CoverageFacts::default();
     // The whole region's submissions whatever the scope: a school's figure is the same in every view.
     let received = received_in(state, scope.region, &self_diagnosis.id).await?;
     let submissions: Vec<Received<'_>> = received.iter().map(|r| r.as_received()).collect();
+    // Coverage counts a submission in the calendar year the server received it, Moscow time
+    // (as deadlines are judged), in the order of receipt.
+    coverage.passed = received
+        .iter()
+        .map(|r| Passed {
+            teacher: r.teacher,
+            school: r.school,
+            received_year: date_of(r.received_at_ms, MOSCOW_OFFSET_MINUTES)
+                .get(..4)
+                .and_then(|y| y.parse().ok())
+                .unwrap_or_default(),
+        })
+        .collect();
     for municipality_id in municipalities {
         schools.extend(state.store.school_flags(municipality_id).await?);
         membership.extend(state.store.membership_of(municipality_id).await?);
@@ -133,6 +149,7 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
             reports.extend(upgrade_all(form, &sent));
         }
         counts.extend(state.store.teacher_counts(municipality_id).await?);
+        coverage.teachers.extend(state.store.teacher_roll(municipality_id).await?);
         // Campaigns are a municipality's own; a region's view has none of them.
         if scope.municipality.is_some() {
             for campaign in state.store.campaigns_of(municipality_id).await? {
@@ -163,6 +180,7 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
         rules: &rules,
         self_diagnosis: &self_diagnosis,
         teacher_counts: &counts,
+        coverage: &coverage,
         submissions: &submissions,
         completion_targets: &state.indicators.self_diagnosis_targets,
         dynamics_targets: &state.indicators.dynamics_targets,

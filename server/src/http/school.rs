@@ -105,6 +105,7 @@ pub async fn create_teacher(
                     id,
                     login,
                     full_name,
+                    subject: None,
                     status: opora_domain::api::AccountStatus::AwaitingActivation,
                     last_submitted_at_ms: None,
                     submitted: false,

@@ -35,8 +35,10 @@ impl Readers {
 pub mod sqlite;
 
 use async_trait::async_trait;
+use opora_domain::accounts::TeacherSubject;
 use opora_domain::api::{AuditEntry, TeacherAccount};
 use opora_domain::campaign::Campaign;
+use opora_domain::coverage::RolledTeacher;
 use opora_domain::diagnosis::StoredSubmission;
 use opora_domain::form::FormDefinition;
 use opora_domain::membership::MembershipDecision;
@@ -132,6 +134,8 @@ pub struct ImportBatch {
     pub schools: Vec<NewSchool>,
     /// Each new account with its first activation code.
     pub users: Vec<(NewUser, NewCode)>,
+    /// Teachers' subjects to set (`TeacherSubject::stored`), new accounts' and existing ones'.
+    pub subjects: Vec<(UserId, String)>,
     pub audit: Option<NewAudit>,
 }
 
@@ -273,6 +277,8 @@ pub struct PullPage {
 pub struct ReceivedSubmission {
     /// The server's order of receipt.
     pub receipt: i64,
+    /// When the server received it (its clock, not the device's): coverage counts by its year.
+    pub received_at_ms: i64,
     pub teacher: UserId,
     pub school: SchoolId,
     pub municipality: MunicipalityId,
@@ -375,6 +381,10 @@ pub trait AccountStore: Send + Sync {
 
     /// Teachers with an active account, per school of the municipality.
     async fn teacher_counts(&self, municipality: MunicipalityId) -> Result<Vec<(SchoolId, u32)>>;
+
+    /// The teachers `teacher_counts` counts, each with her school and subject: what the
+    /// programme's coverage is counted from (`opora_domain::coverage`).
+    async fn teacher_roll(&self, municipality: MunicipalityId) -> Result<Vec<RolledTeacher>>;
 
     /// Creates an account, with its first activation code and an audit line, in one transaction.
     /// A taken login is [`StorageError::AlreadyExists`].

@@ -83,6 +83,28 @@ impl SqliteStorage {
         rows.iter().map(|r| Ok((parse(r, "id")?, r.try_get::<i64, _>("teachers")? as u32))).collect()
     }
 
+    async fn teacher_roll(&self, municipality: MunicipalityId) -> Result<Vec<RolledTeacher>> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.school_id, u.subject
+             FROM users u JOIN schools s ON s.id = u.school_id
+             WHERE s.municipality_id = ? AND u.role = 'teacher'
+                 -- The accounts `teacher_counts` counts: active, or switched off after submitting.
+                 AND (u.active = 1 OR EXISTS (SELECT 1 FROM self_diagnoses d WHERE d.teacher_id = u.id))",
+        )
+        .bind(municipality.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RolledTeacher {
+                    id: parse(r, "id")?,
+                    school: parse(r, "school_id")?,
+                    subject: r.try_get::<Option<String>, _>("subject")?.map(|s| TeacherSubject::from_stored(&s)),
+                })
+            })
+            .collect()
+    }
+
     async fn school(&self, id: SchoolId) -> Result<Option<SchoolRef>> {
         let row = sqlx::query("SELECT id, name, municipality_id FROM schools WHERE id = ?")
             .bind(id.to_string())
@@ -123,7 +145,7 @@ impl SqliteStorage {
 
     async fn teachers_of(&self, school: SchoolId, form: &FormId) -> Result<Vec<TeacherAccount>> {
         let rows = sqlx::query(
-            "SELECT u.id, u.login, u.full_name, u.active, u.password_hash IS NOT NULL AS activated,
+            "SELECT u.id, u.login, u.full_name, u.subject, u.active, u.password_hash IS NOT NULL AS activated,
                     (SELECT MAX(d.submitted_at) FROM self_diagnoses d
                      WHERE d.teacher_id = u.id AND d.form_id = ?) AS last_submitted
              FROM users u WHERE u.school_id = ? AND u.role = 'teacher'
@@ -144,6 +166,9 @@ impl SqliteStorage {
                     id: parse(r, "id")?,
                     login: r.try_get("login")?,
                     full_name: r.try_get("full_name")?,
+                    subject: r
+                        .try_get::<Option<String>, _>("subject")?
+                        .map(|s| TeacherSubject::from_stored(&s).title_ru().to_owned()),
                     status,
                     last_submitted_at_ms: r.try_get("last_submitted")?,
                     submitted: r.try_get::<Option<i64>, _>("last_submitted")?.is_some(),
@@ -355,6 +380,14 @@ impl SqliteStorage {
             insert_user_row(&mut tx, u, now_ms).await?;
             insert_code(&mut tx, code, now_ms).await?;
         }
+        // After the new accounts: a subject may be a new account's or an existing one's.
+        for (user, subject) in &batch.subjects {
+            sqlx::query("UPDATE users SET subject = ? WHERE id = ?")
+                .bind(subject)
+                .bind(user.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
         if let Some(audit) = &batch.audit {
             insert_audit(&mut tx, audit, now_ms).await?;
         }
@@ -411,6 +444,10 @@ impl AccountStore for SqliteStorage {
 
     async fn teacher_counts(&self, municipality: MunicipalityId) -> Result<Vec<(SchoolId, u32)>> {
         SqliteStorage::teacher_counts(self, municipality).await.map_err(|e| e.during("teacher_counts"))
+    }
+
+    async fn teacher_roll(&self, municipality: MunicipalityId) -> Result<Vec<RolledTeacher>> {
+        SqliteStorage::teacher_roll(self, municipality).await.map_err(|e| e.during("teacher_roll"))
     }
 
     async fn create_account(&self, u: &NewUser, code: Option<&NewCode>, audit: &NewAudit, now_ms: i64) -> Result<()> {

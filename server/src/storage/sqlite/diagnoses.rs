@@ -97,7 +97,7 @@ impl SqliteStorage {
 
     async fn received_submissions(&self, region: RegionId, form: &FormId) -> Result<Vec<ReceivedSubmission>> {
         let rows = sqlx::query(
-            "SELECT d.receipt_seq, d.teacher_id, d.school_id, s.municipality_id, d.profile
+            "SELECT d.receipt_seq, d.received_at, d.teacher_id, d.school_id, s.municipality_id, d.profile
              FROM self_diagnoses d
              JOIN schools s ON s.id = d.school_id
              JOIN municipalities m ON m.id = s.municipality_id
@@ -112,6 +112,7 @@ impl SqliteStorage {
             .map(|r| {
                 Ok(ReceivedSubmission {
                     receipt: r.try_get("receipt_seq")?,
+                    received_at_ms: r.try_get("received_at")?,
                     teacher: parse(r, "teacher_id")?,
                     school: parse(r, "school_id")?,
                     municipality: parse(r, "municipality_id")?,
