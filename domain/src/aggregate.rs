@@ -207,9 +207,10 @@ struct Live {
 
 /// Hashes the replay's numbers, ids and subject codes: the default SipHash guards a map against
 /// keys chosen to collide, which numbers handed out in order, ids the server generated and
-/// subjects checked against the form are not, and it cost most of the replay's time.
+/// subjects checked against the form are not, and it cost most of the replay's time. The coverage
+/// (`coverage.rs`) hashes ids with it too.
 #[derive(Default)]
-struct NumberHasher(u64);
+pub(crate) struct NumberHasher(u64);
 
 impl std::hash::Hasher for NumberHasher {
     fn finish(&self) -> u64 {
@@ -233,9 +234,13 @@ impl std::hash::Hasher for NumberHasher {
     fn write_usize(&mut self, n: usize) {
         self.write_u64(n as u64);
     }
+
+    fn write_u128(&mut self, n: u128) {
+        self.write_u64((n as u64) ^ ((n >> 64) as u64));
+    }
 }
 
-type NumberMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<NumberHasher>>;
+pub(crate) type NumberMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<NumberHasher>>;
 type NumberSet<K> = HashSet<K, std::hash::BuildHasherDefault<NumberHasher>>;
 
 /// The replay's state of one teacher; teachers, cells and atoms are numbered in order of first

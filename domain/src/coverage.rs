@@ -63,31 +63,9 @@ pub struct TeacherCounts {
     pub unstated: u32,
 }
 
-/// Hashes ids the server generated at random (UUID v4) by folding their bits: SipHash guards
-/// against keys chosen to collide, which these are not, and over 50,000 teachers it cost most of
-/// the coverage's time.
-#[derive(Default)]
-struct FoldHasher(u64);
-
-impl std::hash::Hasher for FoldHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-    }
-
-    fn write_u128(&mut self, n: u128) {
-        self.0 = ((n as u64) ^ ((n >> 64) as u64)).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
-type FoldMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FoldHasher>>;
+/// Looked up by school and teacher ids (random UUIDs, not chosen to collide): the replay's cheap
+/// hasher, which over 50,000 teachers is most of the difference to SipHash.
+type FoldMap<K, V> = crate::aggregate::NumberMap<K, V>;
 
 /// One figure to compute: the calendar year whose end it counts to, the academic year whose
 /// membership chose its schools, and which schools (by index) those are.
