@@ -84,14 +84,20 @@ async fn imported_subjects_decide_who_counts_in_the_programmes_coverage() {
         .unwrap_err();
     assert_eq!(errors, ["Строка 2: логин «kalinovka.nosova» уже занят"]);
 
-    // Per year: 2020 to 2025 (the targets) have nothing received yet and say so; this year's
-    // submissions are judged against the last target (100 % from 2025).
+    // Per year: in each Чесма school of the demo one teacher passed a year ago, the other this
+    // year. Every target year (2020 to 2025) and every year with a submission is judged: years
+    // before the first submission say «нет данных», the others fall short of their targets.
     let view = analytics(&app, "chesma.otdel").await;
     let this_year = view.completion.year;
     let years: Vec<(i32, &str)> = view.coverage_by_year.iter().map(|c| (c.year, c.verdict_ru())).collect();
-    let mut expected: Vec<(i32, &str)> = (2020..=2025).map(|y| (y, "нет данных")).collect();
-    expected.push((this_year, "нет"));
+    let mut expected_years: Vec<i32> = (2020..=2025).chain(this_year - 1..=this_year).collect();
+    expected_years.sort_unstable();
+    expected_years.dedup();
+    let expected: Vec<(i32, &str)> =
+        expected_years.into_iter().map(|y| (y, if y < this_year - 1 { "нет данных" } else { "нет" })).collect();
     assert_eq!(years, expected);
+    let counted = |year: i32| view.coverage_by_year.iter().find(|c| c.year == year).map(|c| c.completed);
+    assert_eq!((counted(this_year - 1), counted(this_year)), (Some(3), Some(6)), "coverage grows as teachers pass");
     let last = view.coverage_by_year.last().unwrap();
     assert_eq!((last.completed, last.teachers, last.target.map(|t| t.percent)), (6, 20, Some(100)));
 }
