@@ -532,7 +532,7 @@ pub async fn create_user(
         expires_at_ms: now_ms + ACTIVATION_TTL_MS,
     });
     let audit = NewAudit::new(None, "account.created", new.id).detail(format!("{}, {}", new.role.as_str(), new.login));
-    match store.create_account(&new, stored_code.as_ref(), &audit, now_ms).await {
+    match store.create_account(None, &new, stored_code.as_ref(), &audit, now_ms).await {
         Err(StorageError::AlreadyExists(login)) => bail!("логин «{login}» уже занят"),
         other => other?,
     }
@@ -629,7 +629,7 @@ pub async fn reset_password(
                 issued_by: None,
                 expires_at_ms: now_ms + ACTIVATION_TTL_MS,
             };
-            store.issue_code(&code, &NewAudit::new(None, "account.code_issued", id), now_ms).await?;
+            store.issue_code(None, &code, &NewAudit::new(None, "account.code_issued", id), now_ms).await?;
             Ok(Some(format_code(&raw)))
         }
     }

@@ -81,6 +81,14 @@ pub struct CurrentUser {
     pub token_hash: String,
 }
 
+impl CurrentUser {
+    /// The session this request came under: every write it makes commits only while the session
+    /// is live (`storage::Session`).
+    pub fn session(&self) -> crate::storage::Session<'_> {
+        crate::storage::Session(&self.token_hash)
+    }
+}
+
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 

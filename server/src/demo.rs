@@ -144,7 +144,7 @@ pub async fn load(store: &dyn Storage, path: &Path, forms: &[FormDefinition], no
                         let years_ago = (s.demo_completed - t_index).min(2) as i64;
                         let received_ms = now_ms - YEAR_MS * years_ago;
                         let new = demo_submission(form, teacher.id, school_id, s_index / 3, seed, received_ms);
-                        store.commit_submission(None, &new, now_ms).await?;
+                        store.commit_submission(None, None, &new, now_ms).await?;
                     }
                 }
                 store.import(&subjects, now_ms).await?;
@@ -270,7 +270,7 @@ async fn load_membership(
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let audit = crate::storage::NewAudit::new(None, "membership.decided", municipality).detail("демо-данные");
-        store.decide_membership(&decisions, &audit, now_ms).await?;
+        store.decide_membership(None, &decisions, &audit, now_ms).await?;
     }
     Ok(())
 }
@@ -318,7 +318,7 @@ async fn submit_demo_report(
     let decide = |base: Option<&opora_domain::merge::Fields>, current: Option<&opora_domain::report::StoredReport>| {
         apply_edit(&form, base, current, &edit, principal)
     };
-    store.commit_report(None, &edit, principal, &decide, now_ms).await?;
+    store.commit_report(None, None, &edit, principal, &decide, now_ms).await?;
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! submission is checked, scored and stored the same way however it arrives.
 
 use crate::AppState;
+use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::storage::{ChangeKey, Committed, NewSubmission};
 use opora_domain::api::{ApiError, ErrorCode};
@@ -40,24 +41,26 @@ pub async fn prepare(
     }))
 }
 
-/// Applies one pushed submission under its idempotency key (`changes::apply_once`).
+/// Applies one pushed submission under its idempotency key (`changes::apply_once`), committed
+/// only while the pushing session is live.
 pub async fn apply_pushed(
     state: &AppState,
-    user: &UserProfile,
+    current: &CurrentUser,
     key: ChangeKey,
     submission: Submission,
 ) -> AppResult<Outcome> {
+    let (user, session) = (&current.profile, current.session());
     crate::changes::apply_once(state, user, key, || async {
         let now = state.now_ms();
         match prepare(state, user, submission).await? {
-            Ok(new) => Ok(match state.store.commit_submission(Some(key), &new, now).await? {
+            Ok(new) => Ok(match state.store.commit_submission(Some(session), Some(key), &new, now).await? {
                 Committed::Inserted | Committed::AlreadyStored => Outcome::Applied,
                 Committed::Replayed(outcome) => outcome,
                 Committed::IdTaken => Outcome::Rejected { error: ApiError::new(ErrorCode::Conflict) },
             }),
             Err(error) => {
                 let outcome = Outcome::Rejected { error };
-                Ok(state.store.record_rejection(key, user.id, &outcome, now).await?)
+                Ok(state.store.record_rejection(session, key, user.id, &outcome, now).await?)
             }
         }
     })

@@ -31,7 +31,7 @@ impl AppError {
     }
 }
 
-/// Seconds a client is asked to wait after a 503 for an exhausted database pool.
+/// Seconds a client is asked to wait after a 503 for a busy or unavailable database.
 const OVERLOADED_RETRY_AFTER_SECS: &str = "2";
 
 pub fn status_of(code: ErrorCode) -> StatusCode {
@@ -82,10 +82,18 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let body = match self {
             AppError::Api(e) => e,
-            // The database pool had no connection free in time, however the error travelled.
+            // The database is busy or briefly away (`storage::unavailable`), however the error
+            // travelled: the client is asked to come back, not told something broke.
             AppError::Internal(cause) if cause.downcast_ref::<StorageError>().is_some_and(StorageError::is_busy) => {
-                tracing::warn!(error = %cause, "overloaded: no database connection free");
+                tracing::warn!(error = %cause, "overloaded: the database is busy or unavailable");
                 ApiError::new(ErrorCode::Overloaded)
+            }
+            // The session ended (an activation, a reset, the account switched off) while the
+            // request was on its way to commit: refused as if it had ended before it came.
+            AppError::Internal(cause)
+                if matches!(cause.downcast_ref::<StorageError>(), Some(StorageError::SessionEnded)) =>
+            {
+                ApiError::new(ErrorCode::SessionExpired)
             }
             AppError::Internal(cause) => {
                 tracing::error!(error = ?cause, "request failed");

@@ -129,3 +129,25 @@ async fn pull_everything(server: &Client, token: &str) -> HashSet<opora_domain::
         }
     }
 }
+
+/// The seal holds across processes: the principal uses a re-issued code through A while the
+/// teacher's old session submits through B (and A). Whatever B committed was received before
+/// the seal or refused 401; the new session reads none of it through either server.
+#[tokio::test]
+async fn an_activation_through_one_server_seals_what_the_other_commits() {
+    if !opora_tests::postgres::backend_is_postgres() {
+        eprintln!("skipped: two server processes need PostgreSQL (OPORA_TEST_BACKEND=postgres)");
+        return;
+    }
+    use crate::seal_race::{assert_sealed_from, prepare_reset, race};
+    let url = opora_tests::postgres::fresh_database_url().await;
+    let a = ServerProcess::start(&url, &[]);
+    let b = ServerProcess::start(&url, &[]);
+    let form = self_diagnosis_form(&Client::new(&a.base_url), "kalinovka.t2").await;
+    let (old, code) = prepare_reset(&a.base_url, "kalinovka.t1", "kalinovka.director").await;
+    let through = [b.base_url.clone(), b.base_url.clone(), a.base_url.clone()];
+    let (raced, new) = race(&through, &a.base_url, &old, &code, &form).await;
+    assert!(raced.iter().any(|r| r.acknowledged), "submissions went in before the activation");
+    assert_sealed_from(&b.base_url, &new, &raced).await;
+    assert_sealed_from(&a.base_url, &new, &raced).await;
+}

@@ -40,9 +40,14 @@ pub fn bindir() -> Option<PathBuf> {
     found.pop()
 }
 
-/// A running cluster: the URL of its maintenance database.
+/// A running cluster: the URL of its maintenance database, and what [`Cluster::stop`] and
+/// [`Cluster::restart`] need (the outage tests stop it under load).
 pub struct Cluster {
     pub admin_url: String,
+    port: u16,
+    /// `sh -c` text that starts the postmaster in the background, its log appended.
+    start_again: String,
+    pidfile: PathBuf,
 }
 
 /// Options for [`Cluster::start`].
@@ -86,15 +91,18 @@ impl Cluster {
             .args(["-c", &format!("full_page_writes={durability}")])
             .args(["-c", &format!("max_connections={}", options.max_connections)]);
         // The watchdog: starts the server, waits for this process to end, then stops the server
-        // (fast shutdown, signalled to the postmaster itself: `runuser` does not pass signals on)
-        // and removes the folder. It outlives a killed test binary.
+        // (fast shutdown, signalled to the postmaster itself: `runuser` does not pass signals on),
+        // waits for it to go (its pid file goes last) and removes the folder. It outlives a killed
+        // test binary, and a postmaster restarted by `Cluster::restart` (not its child) too.
         let server = shell_words(&postgres);
+        let log = quote(&dir.join("server.log"));
+        let pidfile = data.join("postmaster.pid");
         let script = format!(
-            "{server} >{log} 2>&1 & pg=$!; while kill -0 {parent} 2>/dev/null && kill -0 $pg 2>/dev/null; do sleep 1; done; \
-             kill -INT \"$(head -n 1 {pidfile} 2>/dev/null)\" 2>/dev/null; wait $pg; rm -rf {dir}",
-            log = quote(&dir.join("server.log")),
+            "{server} >{log} 2>&1 & while kill -0 {parent} 2>/dev/null; do sleep 1; done; \
+             kill -INT \"$(head -n 1 {pid} 2>/dev/null)\" 2>/dev/null; \
+             n=0; while [ -f {pid} ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n+1)); done; rm -rf {dir}",
             parent = std::process::id(),
-            pidfile = quote(&data.join("postmaster.pid")),
+            pid = quote(&pidfile),
             dir = quote(&dir),
         );
         Command::new("sh")
@@ -105,16 +113,51 @@ impl Cluster {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("starting the watchdog: {e}"))?;
-        let admin_url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+        let cluster = Cluster {
+            admin_url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+            port,
+            start_again: format!("{server} >>{log} 2>&1 &"),
+            pidfile,
+        };
+        cluster.wait_until_listening().map_err(|e| {
+            let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+            format!("{e}:\n{log}")
+        })?;
+        Ok(cluster)
+    }
+
+    /// Stops the server as `pg_ctl stop -m fast` does (SIGINT to the postmaster: sessions are
+    /// ended with `57P01`, what was committed stays) and waits until it is gone.
+    pub fn stop(&self) -> Result<(), String> {
+        let pid = std::fs::read_to_string(&self.pidfile).map_err(|e| format!("reading the pid file: {e}"))?;
+        let pid = pid.lines().next().unwrap_or_default().trim().to_owned();
+        run(Command::new("kill").args(["-INT", &pid]))?;
         let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while self.pidfile.exists() {
             if started.elapsed() > Duration::from_secs(30) {
-                let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
-                return Err(format!("PostgreSQL did not start within 30 s:\n{log}"));
+                return Err("PostgreSQL did not stop within 30 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
+    }
+
+    /// Starts the stopped server again, same data, same port, and waits until it listens (it may
+    /// still refuse logins a moment while it starts: `57P03`).
+    pub fn restart(&self) -> Result<(), String> {
+        run(Command::new("sh").arg("-c").arg(&self.start_again).stdin(Stdio::null()))?;
+        self.wait_until_listening()
+    }
+
+    fn wait_until_listening(&self) -> Result<(), String> {
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if started.elapsed() > Duration::from_secs(30) {
+                return Err("PostgreSQL did not start within 30 s".into());
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        Ok(Cluster { admin_url })
+        Ok(())
     }
 }
 

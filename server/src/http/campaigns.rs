@@ -101,7 +101,7 @@ pub async fn open(
     };
     let audit = NewAudit::new(Some(user.profile.id), "campaign.opened", municipality)
         .detail(format!("{} за {}, срок {}", campaign.form, campaign.period, campaign.deadline));
-    Ok(Json(state.store.open_campaign(&campaign, user.profile.id, &audit, now).await?))
+    Ok(Json(state.store.open_campaign(Some(user.session()), &campaign, user.profile.id, &audit, now).await?))
 }
 
 /// The form a campaign collects, in its newest version: its sections and labels for display.

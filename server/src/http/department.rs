@@ -193,7 +193,13 @@ pub async fn set_privacy(
     );
     state
         .store
-        .set_principals_see_individual(municipality, req.principals_see_individual, &audit, state.now_ms())
+        .set_principals_see_individual(
+            Some(user.session()),
+            municipality,
+            req.principals_see_individual,
+            &audit,
+            state.now_ms(),
+        )
         .await?;
     Ok(Json(PrivacySettings { municipality, principals_see_individual: req.principals_see_individual }))
 }

@@ -120,7 +120,7 @@ pub async fn decide(
         in_programme,
         basis
     ));
-    state.store.decide_membership(&decisions, &audit, state.now_ms()).await?;
+    state.store.decide_membership(Some(user.session()), &decisions, &audit, state.now_ms()).await?;
     view(State(state), user, Query(MembershipQuery { municipality: Some(municipality), year: Some(year_label(year)) }))
         .await
 }

@@ -99,7 +99,7 @@ pub async fn create_teacher(
             password_hash: None,
         };
         let audit = NewAudit::new(Some(user.profile.id), "account.created", id).detail(format!("учитель, {login}"));
-        match state.store.create_account(&new, Some(&code), &audit, now).await {
+        match state.store.create_account(Some(user.session()), &new, Some(&code), &audit, now).await {
             Ok(()) => {
                 let account = TeacherAccount {
                     id,
@@ -150,7 +150,7 @@ pub async fn issue_code(
         expires_at_ms: now + ACTIVATION_TTL_MS,
     };
     let audit = NewAudit::new(Some(user.profile.id), "account.code_issued", teacher.id);
-    state.store.issue_code(&code, &audit, now).await?;
+    state.store.issue_code(Some(user.session()), &code, &audit, now).await?;
     Ok(Json(IssuedCode { account: teacher, code: format_code(&raw_code), expires_at_ms: code.expires_at_ms }))
 }
 
@@ -166,7 +166,7 @@ pub async fn set_active(
     let teacher = own_teacher(&state, &user, &id).await?;
     let action = if req.active { "account.enabled" } else { "account.disabled" };
     let audit = NewAudit::new(Some(user.profile.id), action, teacher.id);
-    state.store.set_active(teacher.id, req.active, &audit, state.now_ms()).await?;
+    state.store.set_active(Some(user.session()), teacher.id, req.active, &audit, state.now_ms()).await?;
     Ok(Json(own_teacher(&state, &user, &id).await?))
 }
 

@@ -23,7 +23,7 @@ pub async fn put(
         return Err(AppError::detail(ErrorCode::MalformedRequest, "the id in the path differs from the body"));
     }
     let new = prepare(&state, &user.profile, submission).await?.map_err(AppError::Api)?;
-    match state.store.commit_submission(None, &new, state.now_ms()).await? {
+    match state.store.commit_submission(Some(user.session()), None, &new, state.now_ms()).await? {
         Committed::Inserted => Ok((StatusCode::CREATED, Json(new.stored))),
         Committed::AlreadyStored | Committed::Replayed(_) => {
             // Sealed by a reset of her account: a resend with the id must not return the answers.

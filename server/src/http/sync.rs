@@ -39,9 +39,9 @@ pub async fn sync(
         let outcome = match pushed.change {
             Change::SubmitSelfDiagnosis { submission } => {
                 pushed_ids.insert(submission.id);
-                apply_pushed(&state, &user.profile, key, submission).await?
+                apply_pushed(&state, &user, key, submission).await?
             }
-            Change::SaveReport { edit } => crate::reports::apply_pushed(&state, &user.profile, key, edit).await?,
+            Change::SaveReport { edit } => crate::reports::apply_pushed(&state, &user, key, edit).await?,
         };
         acks.push(Ack { seq: pushed.seq, outcome });
     }

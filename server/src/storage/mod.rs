@@ -60,10 +60,22 @@ pub enum StorageError {
     /// A unique key is taken, e.g. a login: the caller's mistake, not ours.
     #[error("already exists: {0}")]
     AlreadyExists(String),
-    /// No database connection became free within the pool's acquire timeout: the server is
-    /// overloaded, not broken. Answered 503 with `Retry-After`, never a hang.
-    #[error("{op}: no database connection free")]
-    Busy { op: &'static str },
+    /// The database cannot serve the operation now, though nothing is wrong with it or the
+    /// request ([`unavailable`]): no pool connection free within the acquire timeout, PostgreSQL
+    /// stopped, restarting or refusing connections, a connection lost, SQLite's write lock held
+    /// by another process beyond the busy timeout. Answered 503 with `Retry-After`, never a hang
+    /// and never a 500: the client sends again and nothing it was acknowledged is lost.
+    #[error("{op}: database busy or unavailable: {source}")]
+    Busy {
+        op: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The session a write was made under ended before the write could commit (an activation
+    /// or a password reset ended it, the account was switched off, it expired): nothing was
+    /// written. Answered 401 `session_expired`, as if the session had ended before the request.
+    #[error("the session ended before the write committed")]
+    SessionEnded,
     /// A database failure, with the storage operation it happened in.
     #[error("{op}: {source}")]
     Failed {
@@ -82,15 +94,45 @@ impl StorageError {
     /// (`AlreadyExists`) and those already labelled stay as they are.
     pub fn during(self, op: &'static str) -> Self {
         match self {
-            StorageError::Database(sqlx::Error::PoolTimedOut) => StorageError::Busy { op },
+            StorageError::Database(source) if unavailable(&source) => StorageError::Busy { op, source },
             StorageError::Database(source) => StorageError::Failed { op, source },
             other => other,
         }
     }
 
-    /// Whether the server is only overloaded (the client should come back shortly).
+    /// Whether the database is only busy or briefly away (the client should come back shortly).
     pub fn is_busy(&self) -> bool {
-        matches!(self, StorageError::Busy { .. } | StorageError::Database(sqlx::Error::PoolTimedOut))
+        match self {
+            StorageError::Busy { .. } => true,
+            StorageError::Database(e) | StorageError::Failed { source: e, .. } => unavailable(e),
+            _ => false,
+        }
+    }
+}
+
+/// Whether a database failure means "not now" rather than "wrong": the one list of them, for
+/// both backends. The pool found no connection in time or was closed (shutting down); the
+/// connection failed at the socket (refused while PostgreSQL is stopped, reset by its shutdown);
+/// SQLite's connection thread died; PostgreSQL said so (class 08, connection exception;
+/// `57P01` admin_shutdown, `57P02` crash_shutdown, `57P03` cannot_connect_now while it starts,
+/// `53300` too_many_connections); SQLite's lock stayed taken beyond the busy timeout
+/// (SQLITE_BUSY, SQLITE_LOCKED and their extended codes).
+pub fn unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                let code = pg.code();
+                code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+            } else if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // The extended result code; its low byte is the primary code.
+                let code = db.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or_default();
+                matches!(code & 0xff, 5 | 6)
+            } else {
+                false
+            }
+        }
+        _ => false,
     }
 }
 
@@ -208,6 +250,15 @@ pub struct NewSubmission {
     pub school_id: Option<SchoolId>,
     pub profile: Profile,
 }
+
+/// The session a write is made under, by its token's hash. The committing transaction checks,
+/// under the backend's write lock, that the session is still live (it exists, has not expired,
+/// its account is on) and writes nothing otherwise ([`StorageError::SessionEnded`]). Whatever
+/// ends sessions (an activation, a password reset, switching an account off) does so under the
+/// same lock, so a request that passed the session check before them cannot commit after them:
+/// a submission is either received before an activation's seal or refused.
+#[derive(Clone, Copy, Debug)]
+pub struct Session<'a>(pub &'a str);
 
 /// The idempotency key of a change pushed by a device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -388,13 +439,26 @@ pub trait AccountStore: Send + Sync {
 
     /// Creates an account, with its first activation code and an audit line, in one transaction.
     /// A taken login is [`StorageError::AlreadyExists`].
-    async fn create_account(&self, u: &NewUser, code: Option<&NewCode>, audit: &NewAudit, now_ms: i64) -> Result<()>;
+    async fn create_account(
+        &self,
+        session: Option<Session<'_>>,
+        u: &NewUser,
+        code: Option<&NewCode>,
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()>;
 
     /// The school's teachers, with the time of each one's latest submission of `form`.
     async fn teachers_of(&self, school: SchoolId, form: &FormId) -> Result<Vec<TeacherAccount>>;
 
     /// Replaces any unused code of the user with this one.
-    async fn issue_code(&self, code: &NewCode, audit: &NewAudit, now_ms: i64) -> Result<()>;
+    async fn issue_code(
+        &self,
+        session: Option<Session<'_>>,
+        code: &NewCode,
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()>;
 
     /// Whose account a live (unused, unexpired, account active) code opens.
     async fn code_owner(&self, code_hash: &str, now_ms: i64) -> Result<Option<UserId>>;
@@ -405,7 +469,14 @@ pub trait AccountStore: Send + Sync {
     async fn activate(&self, code_hash: &str, password_hash: &str, now_ms: i64) -> Result<Option<UserId>>;
 
     /// Switches an account off (ending its sessions) or on.
-    async fn set_active(&self, user: UserId, active: bool, audit: &NewAudit, now_ms: i64) -> Result<()>;
+    async fn set_active(
+        &self,
+        session: Option<Session<'_>>,
+        user: UserId,
+        active: bool,
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()>;
 
     /// Sets a password directly (the administrator's reset), ends the user's sessions and seals her
     /// earlier submissions from the account.
@@ -419,7 +490,13 @@ pub trait AccountStore: Send + Sync {
 
     /// Records decisions (insert or replace on school and year) with their audit line in one
     /// transaction.
-    async fn decide_membership(&self, decisions: &[MembershipDecision], audit: &NewAudit, now_ms: i64) -> Result<()>;
+    async fn decide_membership(
+        &self,
+        session: Option<Session<'_>>,
+        decisions: &[MembershipDecision],
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()>;
 
     async fn organisations(&self) -> Result<Organisations>;
 
@@ -474,8 +551,15 @@ pub trait FormStore: Send + Sync {
 /// Teachers' self-diagnoses: committing, reading back, and what aggregates are released from.
 #[async_trait]
 pub trait DiagnosisStore: Send + Sync {
-    /// Commits a submission, and with a key the idempotency record, in one transaction.
-    async fn commit_submission(&self, key: Option<ChangeKey>, new: &NewSubmission, now_ms: i64) -> Result<Committed>;
+    /// Commits a submission, and with a key the idempotency record, in one transaction, if the
+    /// session it was made under is still live ([`Session`]; `None`: the server's own data).
+    async fn commit_submission(
+        &self,
+        session: Option<Session<'_>>,
+        key: Option<ChangeKey>,
+        new: &NewSubmission,
+        now_ms: i64,
+    ) -> Result<Committed>;
 
     async fn submission(&self, id: opora_domain::SubmissionId) -> Result<Option<StoredSubmission>>;
 
@@ -505,9 +589,11 @@ pub trait ReportStore: Send + Sync {
     async fn report(&self, key: &ReportKey) -> Result<Option<StoredReport>>;
 
     /// Applies an edit under its idempotency key in one transaction: reads the current report and
-    /// the edit's base revision, stores what `decide` returns as the next revision.
+    /// the edit's base revision, stores what `decide` returns as the next revision. Only while
+    /// the session it was made under is live ([`Session`]; `None`: the server's own data).
     async fn commit_report(
         &self,
+        session: Option<Session<'_>>,
         change: Option<ChangeKey>,
         edit: &ReportEdit,
         author: UserId,
@@ -533,6 +619,7 @@ pub trait CampaignStore: Send + Sync {
     /// form and period; returns the stored campaign.
     async fn open_campaign(
         &self,
+        session: Option<Session<'_>>,
         campaign: &Campaign,
         opened_by: UserId,
         audit: &NewAudit,
@@ -550,8 +637,16 @@ pub trait CampaignStore: Send + Sync {
 pub trait ChangeStore: Send + Sync {
     async fn previous_change(&self, key: ChangeKey) -> Result<Option<PreviousChange>>;
 
-    /// Records a refused change under its key so a replay gets the same answer.
-    async fn record_rejection(&self, key: ChangeKey, user: UserId, outcome: &Outcome, now_ms: i64) -> Result<Outcome>;
+    /// Records a refused change under its key so a replay gets the same answer, while the session
+    /// it was pushed under is live ([`Session`]).
+    async fn record_rejection(
+        &self,
+        session: Session<'_>,
+        key: ChangeKey,
+        user: UserId,
+        outcome: &Outcome,
+        now_ms: i64,
+    ) -> Result<Outcome>;
 
     async fn pull(&self, scope: PullScope, cursor: Cursor, limit: u32) -> Result<PullPage>;
 }
@@ -568,6 +663,7 @@ pub trait AuditStore: Send + Sync {
 
     async fn set_principals_see_individual(
         &self,
+        session: Option<Session<'_>>,
         municipality: MunicipalityId,
         allowed: bool,
         audit: &NewAudit,

@@ -240,7 +240,7 @@ async fn fill(url: &str) -> usize {
         let (store, submissions) = (Arc::clone(&store), Arc::clone(&submissions));
         writers.spawn(async move {
             for new in submissions.iter().skip(w).step_by(WRITERS) {
-                store.commit_submission(None, new, now_ms).await.expect("a submission");
+                store.commit_submission(None, None, new, now_ms).await.expect("a submission");
             }
         });
     }
@@ -335,5 +335,5 @@ async fn send_report(store: &dyn Storage, form: &ReportForm, edit: &ReportEdit, 
         assert!(applied.submitted, "a generated card was not submitted: {:?}", applied.problems);
         applied
     };
-    store.commit_report(None, edit, principal, &decide, now_ms).await.expect("a report");
+    store.commit_report(None, None, edit, principal, &decide, now_ms).await.expect("a report");
 }

@@ -135,8 +135,15 @@ impl PgStorage {
             .collect()
     }
 
-    async fn create_account(&self, u: &NewUser, code: Option<&NewCode>, audit: &NewAudit, now_ms: i64) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+    async fn create_account(
+        &self,
+        session: Option<Session<'_>>,
+        u: &NewUser,
+        code: Option<&NewCode>,
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_write_under(session, now_ms).await?;
         insert_user_row(&mut tx, u, now_ms).await?;
         if let Some(code) = code {
             insert_code(&mut tx, code, now_ms).await?;
@@ -180,8 +187,14 @@ impl PgStorage {
             .collect()
     }
 
-    async fn issue_code(&self, code: &NewCode, audit: &NewAudit, now_ms: i64) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+    async fn issue_code(
+        &self,
+        session: Option<Session<'_>>,
+        code: &NewCode,
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_write_under(session, now_ms).await?;
         insert_code(&mut tx, code, now_ms).await?;
         insert_audit(&mut tx, audit, now_ms).await?;
         tx.commit().await?;
@@ -227,8 +240,15 @@ impl PgStorage {
         Ok(Some(user_id))
     }
 
-    async fn set_active(&self, user: UserId, active: bool, audit: &NewAudit, now_ms: i64) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+    async fn set_active(
+        &self,
+        session: Option<Session<'_>>,
+        user: UserId,
+        active: bool,
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_write_under(session, now_ms).await?;
         sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
             .bind(active)
             .bind(user.to_string())
@@ -310,8 +330,14 @@ impl PgStorage {
             .collect()
     }
 
-    async fn decide_membership(&self, decisions: &[MembershipDecision], audit: &NewAudit, now_ms: i64) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+    async fn decide_membership(
+        &self,
+        session: Option<Session<'_>>,
+        decisions: &[MembershipDecision],
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_write_under(session, now_ms).await?;
         for d in decisions {
             sqlx::query(
                 "INSERT INTO programme_membership
@@ -453,16 +479,29 @@ impl AccountStore for PgStorage {
         retrying("teacher_roll", || PgStorage::teacher_roll(self, municipality)).await
     }
 
-    async fn create_account(&self, u: &NewUser, code: Option<&NewCode>, audit: &NewAudit, now_ms: i64) -> Result<()> {
-        retrying("create_account", || PgStorage::create_account(self, u, code, audit, now_ms)).await
+    async fn create_account(
+        &self,
+        session: Option<Session<'_>>,
+        u: &NewUser,
+        code: Option<&NewCode>,
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()> {
+        retrying("create_account", || PgStorage::create_account(self, session, u, code, audit, now_ms)).await
     }
 
     async fn teachers_of(&self, school: SchoolId, form: &FormId) -> Result<Vec<TeacherAccount>> {
         retrying("teachers_of", || PgStorage::teachers_of(self, school, form)).await
     }
 
-    async fn issue_code(&self, code: &NewCode, audit: &NewAudit, now_ms: i64) -> Result<()> {
-        retrying("issue_code", || PgStorage::issue_code(self, code, audit, now_ms)).await
+    async fn issue_code(
+        &self,
+        session: Option<Session<'_>>,
+        code: &NewCode,
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()> {
+        retrying("issue_code", || PgStorage::issue_code(self, session, code, audit, now_ms)).await
     }
 
     async fn code_owner(&self, code_hash: &str, now_ms: i64) -> Result<Option<UserId>> {
@@ -473,8 +512,15 @@ impl AccountStore for PgStorage {
         retrying("activate", || PgStorage::activate(self, code_hash, password_hash, now_ms)).await
     }
 
-    async fn set_active(&self, user: UserId, active: bool, audit: &NewAudit, now_ms: i64) -> Result<()> {
-        retrying("set_active", || PgStorage::set_active(self, user, active, audit, now_ms)).await
+    async fn set_active(
+        &self,
+        session: Option<Session<'_>>,
+        user: UserId,
+        active: bool,
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()> {
+        retrying("set_active", || PgStorage::set_active(self, session, user, active, audit, now_ms)).await
     }
 
     async fn set_password(&self, user: UserId, password_hash: &str, audit: &NewAudit, now_ms: i64) -> Result<()> {
@@ -489,8 +535,14 @@ impl AccountStore for PgStorage {
         retrying("membership_of", || PgStorage::membership_of(self, municipality)).await
     }
 
-    async fn decide_membership(&self, decisions: &[MembershipDecision], audit: &NewAudit, now_ms: i64) -> Result<()> {
-        retrying("decide_membership", || PgStorage::decide_membership(self, decisions, audit, now_ms)).await
+    async fn decide_membership(
+        &self,
+        session: Option<Session<'_>>,
+        decisions: &[MembershipDecision],
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()> {
+        retrying("decide_membership", || PgStorage::decide_membership(self, session, decisions, audit, now_ms)).await
     }
 
     async fn organisations(&self) -> Result<Organisations> {

@@ -44,12 +44,13 @@ impl PgStorage {
 
     async fn set_principals_see_individual(
         &self,
+        session: Option<Session<'_>>,
         municipality: MunicipalityId,
         allowed: bool,
         audit: &NewAudit,
         now_ms: i64,
     ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_under(session, now_ms).await?;
         sqlx::query(
             "INSERT INTO privacy_settings (municipality_id, principals_see_individual, updated_by, updated_at)
              VALUES ($1, $2, $3, $4)
@@ -84,13 +85,14 @@ impl AuditStore for PgStorage {
 
     async fn set_principals_see_individual(
         &self,
+        session: Option<Session<'_>>,
         municipality: MunicipalityId,
         allowed: bool,
         audit: &NewAudit,
         now_ms: i64,
     ) -> Result<()> {
         retrying("set_principals_see_individual", || {
-            PgStorage::set_principals_see_individual(self, municipality, allowed, audit, now_ms)
+            PgStorage::set_principals_see_individual(self, session, municipality, allowed, audit, now_ms)
         })
         .await
     }

@@ -5,12 +5,13 @@ use super::*;
 impl PgStorage {
     async fn open_campaign(
         &self,
+        session: Option<Session<'_>>,
         campaign: &Campaign,
         opened_by: UserId,
         audit: &NewAudit,
         now_ms: i64,
     ) -> Result<Campaign> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_under(session, now_ms).await?;
         sqlx::query(
             "INSERT INTO campaigns (id, municipality_id, form_id, form_title, period, deadline, opened_at, opened_by)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -60,12 +61,13 @@ impl PgStorage {
 impl CampaignStore for PgStorage {
     async fn open_campaign(
         &self,
+        session: Option<Session<'_>>,
         campaign: &Campaign,
         opened_by: UserId,
         audit: &NewAudit,
         now_ms: i64,
     ) -> Result<Campaign> {
-        retrying("open_campaign", || PgStorage::open_campaign(self, campaign, opened_by, audit, now_ms)).await
+        retrying("open_campaign", || PgStorage::open_campaign(self, session, campaign, opened_by, audit, now_ms)).await
     }
 
     async fn campaigns_of(&self, municipality: MunicipalityId) -> Result<Vec<Campaign>> {

@@ -12,8 +12,15 @@ impl PgStorage {
         row.map(|r| Ok(PreviousChange { user_id: parse(&r, "user_id")?, outcome: json(&r, "outcome")? })).transpose()
     }
 
-    async fn record_rejection(&self, key: ChangeKey, user: UserId, outcome: &Outcome, now_ms: i64) -> Result<Outcome> {
-        let mut tx = self.begin_write().await?;
+    async fn record_rejection(
+        &self,
+        session: Session<'_>,
+        key: ChangeKey,
+        user: UserId,
+        outcome: &Outcome,
+        now_ms: i64,
+    ) -> Result<Outcome> {
+        let mut tx = self.begin_write_under(Some(session), now_ms).await?;
         if let Some(previous) = previous_outcome(&mut tx, key, user).await? {
             return Ok(previous);
         }
@@ -119,8 +126,15 @@ impl ChangeStore for PgStorage {
         retrying("previous_change", || PgStorage::previous_change(self, key)).await
     }
 
-    async fn record_rejection(&self, key: ChangeKey, user: UserId, outcome: &Outcome, now_ms: i64) -> Result<Outcome> {
-        retrying("record_rejection", || PgStorage::record_rejection(self, key, user, outcome, now_ms)).await
+    async fn record_rejection(
+        &self,
+        session: Session<'_>,
+        key: ChangeKey,
+        user: UserId,
+        outcome: &Outcome,
+        now_ms: i64,
+    ) -> Result<Outcome> {
+        retrying("record_rejection", || PgStorage::record_rejection(self, session, key, user, outcome, now_ms)).await
     }
 
     async fn pull(&self, scope: PullScope, cursor: Cursor, limit: u32) -> Result<PullPage> {

@@ -3,8 +3,14 @@
 use super::*;
 
 impl PgStorage {
-    async fn commit_submission(&self, key: Option<ChangeKey>, new: &NewSubmission, now_ms: i64) -> Result<Committed> {
-        let mut tx = self.begin_write().await?;
+    async fn commit_submission(
+        &self,
+        session: Option<Session<'_>>,
+        key: Option<ChangeKey>,
+        new: &NewSubmission,
+        now_ms: i64,
+    ) -> Result<Committed> {
+        let mut tx = self.begin_write_under(session, now_ms).await?;
         if let Some(key) = key
             && let Some(previous) = previous_outcome(&mut tx, key, new.stored.teacher).await?
         {
@@ -146,8 +152,14 @@ impl PgStorage {
 
 #[async_trait]
 impl DiagnosisStore for PgStorage {
-    async fn commit_submission(&self, key: Option<ChangeKey>, new: &NewSubmission, now_ms: i64) -> Result<Committed> {
-        retrying("commit_submission", || PgStorage::commit_submission(self, key, new, now_ms)).await
+    async fn commit_submission(
+        &self,
+        session: Option<Session<'_>>,
+        key: Option<ChangeKey>,
+        new: &NewSubmission,
+        now_ms: i64,
+    ) -> Result<Committed> {
+        retrying("commit_submission", || PgStorage::commit_submission(self, session, key, new, now_ms)).await
     }
 
     async fn submission(&self, id: opora_domain::SubmissionId) -> Result<Option<StoredSubmission>> {

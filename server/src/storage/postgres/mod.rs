@@ -11,7 +11,8 @@
 //! (read the key, then write) cannot race either. Reads take no lock and run in parallel on the
 //! pool. Sessions are plain rows written without the lock.
 //! Aborted transactions (serialization failure, deadlock) are retried ([`retrying`]); a pool with
-//! no connection free within its acquire timeout is [`StorageError::Busy`] (503).
+//! no connection free within its acquire timeout, or a database stopped, restarting or out of
+//! reach, is [`StorageError::Busy`] (503 with `Retry-After`; `storage::unavailable`).
 
 use super::*;
 use opora_domain::SubmissionId;
@@ -77,6 +78,32 @@ impl PgStorage {
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
+        Ok(tx)
+    }
+
+    /// A write transaction made under `session`, which must still be live once the write lock
+    /// is held ([`Session`]): every write a request makes under a session begins here. Read
+    /// after the lock is taken, in a statement of its own, so (READ COMMITTED) it sees whatever
+    /// the transaction that held the lock before committed: an activation's ended sessions.
+    async fn begin_write_under(
+        &self,
+        session: Option<Session<'_>>,
+        now_ms: i64,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        let mut tx = self.begin_write().await?;
+        if let Some(Session(token_hash)) = session {
+            let live: Option<i32> = sqlx::query_scalar(
+                "SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active",
+            )
+            .bind(token_hash)
+            .bind(now_ms)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if live.is_none() {
+                return Err(StorageError::SessionEnded);
+            }
+        }
         Ok(tx)
     }
 }

@@ -38,13 +38,14 @@ impl PgStorage {
 
     async fn commit_report(
         &self,
+        session: Option<Session<'_>>,
         change: Option<ChangeKey>,
         edit: &ReportEdit,
         author: UserId,
         decide: DecideEdit<'_>,
         now_ms: i64,
     ) -> Result<Outcome> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_under(session, now_ms).await?;
         if let Some(key) = change
             && let Some(previous) = previous_outcome(&mut tx, key, author).await?
         {
@@ -209,13 +210,15 @@ impl ReportStore for PgStorage {
 
     async fn commit_report(
         &self,
+        session: Option<Session<'_>>,
         change: Option<ChangeKey>,
         edit: &ReportEdit,
         author: UserId,
         decide: DecideEdit<'_>,
         now_ms: i64,
     ) -> Result<Outcome> {
-        retrying("commit_report", || PgStorage::commit_report(self, change, edit, author, decide, now_ms)).await
+        retrying("commit_report", || PgStorage::commit_report(self, session, change, edit, author, decide, now_ms))
+            .await
     }
 
     async fn report_revisions(&self, key: &ReportKey) -> Result<Vec<ReportRevision>> {

@@ -21,7 +21,7 @@ impl SqliteStorage {
     }
 
     async fn insert_user(&self, u: &NewUser, now_ms: i64) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         insert_user_row(&mut tx, u, now_ms).await?;
         tx.commit().await?;
         Ok(())
@@ -132,8 +132,15 @@ impl SqliteStorage {
             .collect()
     }
 
-    async fn create_account(&self, u: &NewUser, code: Option<&NewCode>, audit: &NewAudit, now_ms: i64) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+    async fn create_account(
+        &self,
+        session: Option<Session<'_>>,
+        u: &NewUser,
+        code: Option<&NewCode>,
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_write_under(session, now_ms).await?;
         insert_user_row(&mut tx, u, now_ms).await?;
         if let Some(code) = code {
             insert_code(&mut tx, code, now_ms).await?;
@@ -177,8 +184,14 @@ impl SqliteStorage {
             .collect()
     }
 
-    async fn issue_code(&self, code: &NewCode, audit: &NewAudit, now_ms: i64) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+    async fn issue_code(
+        &self,
+        session: Option<Session<'_>>,
+        code: &NewCode,
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_write_under(session, now_ms).await?;
         insert_code(&mut tx, code, now_ms).await?;
         insert_audit(&mut tx, audit, now_ms).await?;
         tx.commit().await?;
@@ -192,7 +205,7 @@ impl SqliteStorage {
     }
 
     async fn activate(&self, code_hash: &str, password_hash: &str, now_ms: i64) -> Result<Option<UserId>> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let user: Option<String> =
             sqlx::query_scalar(LIVE_CODE_OWNER).bind(code_hash).bind(now_ms).fetch_optional(&mut *tx).await?;
         let Some(user) = user else { return Ok(None) };
@@ -224,8 +237,15 @@ impl SqliteStorage {
         Ok(Some(user_id))
     }
 
-    async fn set_active(&self, user: UserId, active: bool, audit: &NewAudit, now_ms: i64) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+    async fn set_active(
+        &self,
+        session: Option<Session<'_>>,
+        user: UserId,
+        active: bool,
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_write_under(session, now_ms).await?;
         sqlx::query("UPDATE users SET active = ? WHERE id = ?")
             .bind(active)
             .bind(user.to_string())
@@ -244,7 +264,7 @@ impl SqliteStorage {
     }
 
     async fn set_password(&self, user: UserId, password_hash: &str, audit: &NewAudit, now_ms: i64) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         // The administrator chose this password, not the teacher: her earlier answers are sealed.
         seal_answers(&mut tx, &user.to_string(), now_ms).await?;
         sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
@@ -307,8 +327,14 @@ impl SqliteStorage {
             .collect()
     }
 
-    async fn decide_membership(&self, decisions: &[MembershipDecision], audit: &NewAudit, now_ms: i64) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+    async fn decide_membership(
+        &self,
+        session: Option<Session<'_>>,
+        decisions: &[MembershipDecision],
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_write_under(session, now_ms).await?;
         for d in decisions {
             sqlx::query(
                 "INSERT INTO programme_membership
@@ -366,7 +392,7 @@ impl SqliteStorage {
     }
 
     async fn import(&self, batch: &ImportBatch, now_ms: i64) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         for (id, name) in &batch.regions {
             insert_region_row(&mut *tx, *id, name).await?;
         }
@@ -450,16 +476,31 @@ impl AccountStore for SqliteStorage {
         SqliteStorage::teacher_roll(self, municipality).await.map_err(|e| e.during("teacher_roll"))
     }
 
-    async fn create_account(&self, u: &NewUser, code: Option<&NewCode>, audit: &NewAudit, now_ms: i64) -> Result<()> {
-        SqliteStorage::create_account(self, u, code, audit, now_ms).await.map_err(|e| e.during("create_account"))
+    async fn create_account(
+        &self,
+        session: Option<Session<'_>>,
+        u: &NewUser,
+        code: Option<&NewCode>,
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()> {
+        SqliteStorage::create_account(self, session, u, code, audit, now_ms)
+            .await
+            .map_err(|e| e.during("create_account"))
     }
 
     async fn teachers_of(&self, school: SchoolId, form: &FormId) -> Result<Vec<TeacherAccount>> {
         SqliteStorage::teachers_of(self, school, form).await.map_err(|e| e.during("teachers_of"))
     }
 
-    async fn issue_code(&self, code: &NewCode, audit: &NewAudit, now_ms: i64) -> Result<()> {
-        SqliteStorage::issue_code(self, code, audit, now_ms).await.map_err(|e| e.during("issue_code"))
+    async fn issue_code(
+        &self,
+        session: Option<Session<'_>>,
+        code: &NewCode,
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()> {
+        SqliteStorage::issue_code(self, session, code, audit, now_ms).await.map_err(|e| e.during("issue_code"))
     }
 
     async fn code_owner(&self, code_hash: &str, now_ms: i64) -> Result<Option<UserId>> {
@@ -470,8 +511,15 @@ impl AccountStore for SqliteStorage {
         SqliteStorage::activate(self, code_hash, password_hash, now_ms).await.map_err(|e| e.during("activate"))
     }
 
-    async fn set_active(&self, user: UserId, active: bool, audit: &NewAudit, now_ms: i64) -> Result<()> {
-        SqliteStorage::set_active(self, user, active, audit, now_ms).await.map_err(|e| e.during("set_active"))
+    async fn set_active(
+        &self,
+        session: Option<Session<'_>>,
+        user: UserId,
+        active: bool,
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()> {
+        SqliteStorage::set_active(self, session, user, active, audit, now_ms).await.map_err(|e| e.during("set_active"))
     }
 
     async fn set_password(&self, user: UserId, password_hash: &str, audit: &NewAudit, now_ms: i64) -> Result<()> {
@@ -488,8 +536,14 @@ impl AccountStore for SqliteStorage {
         SqliteStorage::membership_of(self, municipality).await.map_err(|e| e.during("membership_of"))
     }
 
-    async fn decide_membership(&self, decisions: &[MembershipDecision], audit: &NewAudit, now_ms: i64) -> Result<()> {
-        SqliteStorage::decide_membership(self, decisions, audit, now_ms)
+    async fn decide_membership(
+        &self,
+        session: Option<Session<'_>>,
+        decisions: &[MembershipDecision],
+        audit: &NewAudit,
+        now_ms: i64,
+    ) -> Result<()> {
+        SqliteStorage::decide_membership(self, session, decisions, audit, now_ms)
             .await
             .map_err(|e| e.during("decide_membership"))
     }

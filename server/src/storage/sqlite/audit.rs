@@ -4,7 +4,7 @@ use super::*;
 
 impl SqliteStorage {
     async fn audit(&self, entry: &NewAudit, now_ms: i64) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         insert_audit(&mut tx, entry, now_ms).await?;
         tx.commit().await?;
         Ok(())
@@ -44,12 +44,13 @@ impl SqliteStorage {
 
     async fn set_principals_see_individual(
         &self,
+        session: Option<Session<'_>>,
         municipality: MunicipalityId,
         allowed: bool,
         audit: &NewAudit,
         now_ms: i64,
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write_under(session, now_ms).await?;
         sqlx::query(
             "INSERT INTO privacy_settings (municipality_id, principals_see_individual, updated_by, updated_at)
              VALUES (?, ?, ?, ?)
@@ -86,12 +87,13 @@ impl AuditStore for SqliteStorage {
 
     async fn set_principals_see_individual(
         &self,
+        session: Option<Session<'_>>,
         municipality: MunicipalityId,
         allowed: bool,
         audit: &NewAudit,
         now_ms: i64,
     ) -> Result<()> {
-        SqliteStorage::set_principals_see_individual(self, municipality, allowed, audit, now_ms)
+        SqliteStorage::set_principals_see_individual(self, session, municipality, allowed, audit, now_ms)
             .await
             .map_err(|e| e.during("set_principals_see_individual"))
     }

@@ -5,12 +5,13 @@ use super::*;
 impl SqliteStorage {
     async fn open_campaign(
         &self,
+        session: Option<Session<'_>>,
         campaign: &Campaign,
         opened_by: UserId,
         audit: &NewAudit,
         now_ms: i64,
     ) -> Result<Campaign> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write_under(session, now_ms).await?;
         sqlx::query(
             "INSERT INTO campaigns (id, municipality_id, form_id, form_title, period, deadline, opened_at, opened_by)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -59,12 +60,13 @@ impl SqliteStorage {
 impl CampaignStore for SqliteStorage {
     async fn open_campaign(
         &self,
+        session: Option<Session<'_>>,
         campaign: &Campaign,
         opened_by: UserId,
         audit: &NewAudit,
         now_ms: i64,
     ) -> Result<Campaign> {
-        SqliteStorage::open_campaign(self, campaign, opened_by, audit, now_ms)
+        SqliteStorage::open_campaign(self, session, campaign, opened_by, audit, now_ms)
             .await
             .map_err(|e| e.during("open_campaign"))
     }

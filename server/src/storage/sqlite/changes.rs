@@ -12,8 +12,15 @@ impl SqliteStorage {
         row.map(|r| Ok(PreviousChange { user_id: parse(&r, "user_id")?, outcome: json(&r, "outcome")? })).transpose()
     }
 
-    async fn record_rejection(&self, key: ChangeKey, user: UserId, outcome: &Outcome, now_ms: i64) -> Result<Outcome> {
-        let mut tx = self.writer.begin().await?;
+    async fn record_rejection(
+        &self,
+        session: Session<'_>,
+        key: ChangeKey,
+        user: UserId,
+        outcome: &Outcome,
+        now_ms: i64,
+    ) -> Result<Outcome> {
+        let mut tx = self.begin_write_under(Some(session), now_ms).await?;
         if let Some(previous) = previous_outcome(&mut tx, key, user).await? {
             return Ok(previous);
         }
@@ -115,8 +122,15 @@ impl ChangeStore for SqliteStorage {
         SqliteStorage::previous_change(self, key).await.map_err(|e| e.during("previous_change"))
     }
 
-    async fn record_rejection(&self, key: ChangeKey, user: UserId, outcome: &Outcome, now_ms: i64) -> Result<Outcome> {
-        SqliteStorage::record_rejection(self, key, user, outcome, now_ms)
+    async fn record_rejection(
+        &self,
+        session: Session<'_>,
+        key: ChangeKey,
+        user: UserId,
+        outcome: &Outcome,
+        now_ms: i64,
+    ) -> Result<Outcome> {
+        SqliteStorage::record_rejection(self, session, key, user, outcome, now_ms)
             .await
             .map_err(|e| e.during("record_rejection"))
     }

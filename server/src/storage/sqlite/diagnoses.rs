@@ -3,8 +3,14 @@
 use super::*;
 
 impl SqliteStorage {
-    async fn commit_submission(&self, key: Option<ChangeKey>, new: &NewSubmission, now_ms: i64) -> Result<Committed> {
-        let mut tx = self.writer.begin().await?;
+    async fn commit_submission(
+        &self,
+        session: Option<Session<'_>>,
+        key: Option<ChangeKey>,
+        new: &NewSubmission,
+        now_ms: i64,
+    ) -> Result<Committed> {
+        let mut tx = self.begin_write_under(session, now_ms).await?;
         if let Some(key) = key
             && let Some(previous) = previous_outcome(&mut tx, key, new.stored.teacher).await?
         {
@@ -134,8 +140,16 @@ impl SqliteStorage {
 
 #[async_trait]
 impl DiagnosisStore for SqliteStorage {
-    async fn commit_submission(&self, key: Option<ChangeKey>, new: &NewSubmission, now_ms: i64) -> Result<Committed> {
-        SqliteStorage::commit_submission(self, key, new, now_ms).await.map_err(|e| e.during("commit_submission"))
+    async fn commit_submission(
+        &self,
+        session: Option<Session<'_>>,
+        key: Option<ChangeKey>,
+        new: &NewSubmission,
+        now_ms: i64,
+    ) -> Result<Committed> {
+        SqliteStorage::commit_submission(self, session, key, new, now_ms)
+            .await
+            .map_err(|e| e.during("commit_submission"))
     }
 
     async fn submission(&self, id: opora_domain::SubmissionId) -> Result<Option<StoredSubmission>> {

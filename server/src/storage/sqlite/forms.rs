@@ -19,7 +19,7 @@ impl SqliteStorage {
     }
 
     async fn store_report_form(&self, form: &ReportForm, now_ms: i64) -> Result<FormStored> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let existing: Option<String> =
             sqlx::query_scalar("SELECT definition FROM report_forms WHERE form_id = ? AND version = ?")
                 .bind(form.id.as_str())
@@ -53,7 +53,7 @@ impl SqliteStorage {
     }
 
     async fn store_form(&self, form: &FormDefinition, now_ms: i64) -> Result<FormStored> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let existing: Option<String> =
             sqlx::query_scalar("SELECT definition FROM forms WHERE form_id = ? AND version = ?")
                 .bind(form.id.as_str())

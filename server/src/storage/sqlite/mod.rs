@@ -4,7 +4,12 @@
 //! survives a power cut; the server acknowledges a change only after its commit returned.
 //! Concurrency: all writes go through a pool of one connection, so write transactions queue in
 //! the application instead of failing with SQLITE_BUSY; reads use a separate pool and see the
-//! last committed snapshot.
+//! last committed snapshot. Another process may write to the same file (the administrator's
+//! commands on a live server): every write transaction therefore takes the write lock when it
+//! begins ([`SqliteStorage::begin_write`], `BEGIN IMMEDIATE`), where a busy database waits up
+//! to the busy timeout. A deferred transaction that read first and then wrote would get
+//! SQLITE_BUSY at once instead (SQLite does not wait to upgrade a read to a write: the
+//! snapshot it read may be stale), failing the request.
 
 use super::*;
 use opora_domain::SubmissionId;
@@ -47,6 +52,36 @@ impl SqliteStorage {
         MIGRATOR.run(&writer).await?;
         let reader = SqlitePoolOptions::new().max_connections(4).connect_with(options.read_only(true)).await?;
         Ok(SqliteStorage { writer, reader })
+    }
+
+    /// A write transaction holding SQLite's write lock from its first statement until it
+    /// commits or rolls back (see the module comment): the only way a write transaction begins.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// A write transaction made under `session`, which must still be live once the write lock
+    /// is held ([`Session`]): every write a request makes under a session begins here.
+    async fn begin_write_under(
+        &self,
+        session: Option<Session<'_>>,
+        now_ms: i64,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        let mut tx = self.begin_write().await?;
+        if let Some(Session(token_hash)) = session {
+            let live: Option<i64> = sqlx::query_scalar(
+                "SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.token_hash = ? AND s.expires_at > ? AND u.active = 1",
+            )
+            .bind(token_hash)
+            .bind(now_ms)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if live.is_none() {
+                return Err(StorageError::SessionEnded);
+            }
+        }
+        Ok(tx)
     }
 }
 

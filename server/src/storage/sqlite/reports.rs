@@ -38,13 +38,14 @@ impl SqliteStorage {
 
     async fn commit_report(
         &self,
+        session: Option<Session<'_>>,
         change: Option<ChangeKey>,
         edit: &ReportEdit,
         author: UserId,
         decide: DecideEdit<'_>,
         now_ms: i64,
     ) -> Result<Outcome> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write_under(session, now_ms).await?;
         if let Some(key) = change
             && let Some(previous) = previous_outcome(&mut tx, key, author).await?
         {
@@ -209,13 +210,14 @@ impl ReportStore for SqliteStorage {
 
     async fn commit_report(
         &self,
+        session: Option<Session<'_>>,
         change: Option<ChangeKey>,
         edit: &ReportEdit,
         author: UserId,
         decide: DecideEdit<'_>,
         now_ms: i64,
     ) -> Result<Outcome> {
-        SqliteStorage::commit_report(self, change, edit, author, decide, now_ms)
+        SqliteStorage::commit_report(self, session, change, edit, author, decide, now_ms)
             .await
             .map_err(|e| e.during("commit_report"))
     }

@@ -41,7 +41,7 @@ impl SqliteStorage {
 // Throttle counters: written by the limiter under the locks described in `update_throttle`.
 impl SqliteStorage {
     async fn update_throttle_once(&self, keys: &[String], update: ThrottleUpdate<'_>) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         // The single writer serialises this with every other write.
         let mut rows = Vec::with_capacity(keys.len());
         for key in keys {
