@@ -197,3 +197,48 @@ async fn submissions_racing_an_activation_are_received_before_the_seal_or_refuse
         assert_eq!(app.is_stored(r.id).await, r.acknowledged, "stored exactly when acknowledged: {}", r.id);
     }
 }
+
+/// The other side of the boundary: a login whose password was verified just before the
+/// administrator replaced it must not open a session after the reset ended the account's
+/// sessions. Teachers' devices log in with the old password over and over while the reset
+/// lands; afterwards no token any of them got is live.
+#[tokio::test]
+async fn a_login_checked_against_a_replaced_password_opens_no_session() {
+    let app = TestApp::spawn().await;
+    let login_name = "kalinovka.t2";
+    let user = app.state.store.user_by_login(login_name).await.unwrap().expect("a demo teacher");
+    let new_hash = opora_server::auth::hash_password("пароль-администратора-2027").unwrap();
+    let started = std::time::Instant::now();
+    let _ = login(&app.base_url, login_name).await;
+    let one_login = started.elapsed();
+
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let base = app.base_url.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tokens = Vec::new();
+            loop {
+                let body = LoginRequest { login: login_name.into(), password: DEMO_PASSWORD.into() };
+                let res = http().post(format!("{base}/api/auth/login")).json(&body).send().await.unwrap();
+                match res.status().as_u16() {
+                    200 => tokens.push(res.json::<LoginResponse>().await.unwrap().token),
+                    401 => return tokens,
+                    other => panic!("a login answered {other}"),
+                }
+            }
+        }));
+        tokio::time::sleep(one_login / 4).await;
+    }
+    tokio::time::sleep(one_login / 2).await;
+    let audit = opora_server::storage::NewAudit::new(None, "account.password_reset", user.profile.id);
+    app.state.store.set_password(user.profile.id, &new_hash, &audit, app.now_ms()).await.expect("the reset");
+    let mut tokens = Vec::new();
+    for task in tasks {
+        tokens.extend(task.await.expect("a device logging in"));
+    }
+    assert!(!tokens.is_empty(), "logins with the old password went through before the reset");
+    for token in &tokens {
+        let (status, _) = app.me(token).await.expect_err("no session of the old password outlives the reset");
+        assert_eq!(status, reqwest::StatusCode::UNAUTHORIZED);
+    }
+}

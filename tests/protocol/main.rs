@@ -349,7 +349,7 @@ impl Env {
         self.state.store.insert_user(&user, now).await.unwrap();
         let token = opora_server::auth::new_token();
         let hash = opora_server::auth::token_hash(&token);
-        self.state.store.create_session(&hash, id, now, now + 3_600_000).await.unwrap();
+        assert!(self.state.store.create_session(&hash, id, None, now, now + 3_600_000).await.unwrap());
         (id, token)
     }
 

@@ -130,7 +130,10 @@ pub async fn login(
         return Err(AppError::code(ErrorCode::InvalidCredentials));
     };
     state.login_throttle.record(reservation, Outcome::Succeeded, state.now_ms()).await?;
-    let response = open_session(&state, user.profile).await?;
+    // A reset may have replaced the password while it was being checked: then no session.
+    let Some(response) = open_session(&state, user.profile, user.password_hash.as_deref()).await? else {
+        return Err(AppError::code(ErrorCode::InvalidCredentials));
+    };
     state.store.audit(&NewAudit::new(Some(response.user.id), "login", response.user.id), state.now_ms()).await?;
     Ok(Json(response))
 }
@@ -194,17 +197,25 @@ pub async fn activate(
         return Err(refused(reservation).await?);
     }
     throttle.record(reservation, Outcome::Succeeded, now).await?;
-    let response = open_session(&state, user.profile).await?;
+    // Another reset of the account right after this one: its sessions, this one's too, end.
+    let Some(response) = open_session(&state, user.profile, Some(hash.as_str())).await? else {
+        return Err(AppError::code(ErrorCode::SessionExpired));
+    };
     Ok(Json(response))
 }
 
-async fn open_session(state: &AppState, user: UserProfile) -> AppResult<LoginResponse> {
+/// A new session for `user`, if the account is still on and its password still `checked`, the
+/// hash this request verified or set (`SessionStore::create_session`): `None` otherwise.
+async fn open_session(state: &AppState, user: UserProfile, checked: Option<&str>) -> AppResult<Option<LoginResponse>> {
     let token = new_token();
     let now = state.now_ms();
     let expires_at_ms = now + SESSION_TTL_MS;
-    state.store.create_session(&token_hash(&token), user.id, now, expires_at_ms).await?;
+    if !state.store.create_session(&token_hash(&token), user.id, checked, now, expires_at_ms).await? {
+        tracing::info!(user = %user.id, "session not opened: the password changed meanwhile");
+        return Ok(None);
+    }
     tracing::info!(user = %user.id, "session opened");
-    Ok(LoginResponse { token, expires_at_ms, user })
+    Ok(Some(LoginResponse { token, expires_at_ms, user }))
 }
 
 pub async fn logout(State(state): State<AppState>, user: CurrentUser) -> AppResult<StatusCode> {

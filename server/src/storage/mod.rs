@@ -522,7 +522,19 @@ pub trait SessionStore: Send + Sync {
     /// back) and returns them.
     async fn sweep_throttle(&self, now_ms: i64, window_ms: i64) -> Result<Vec<ThrottleCounter>>;
 
-    async fn create_session(&self, token_hash: &str, user: UserId, now_ms: i64, expires_at_ms: i64) -> Result<()>;
+    /// Opens a session for an account that is on and, with `checked`, whose password is still
+    /// that hash: the one the login just verified (or the activation just set). Checked in the
+    /// same statement, serialised with resets (the write lock), so a login verified against a
+    /// password a reset has since replaced opens nothing (`false`) instead of a session the
+    /// reset did not end. `None`: the server's own sessions (tests).
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        checked: Option<&str>,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> Result<bool>;
 
     async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>>;
 

@@ -9,7 +9,8 @@
 //! are assigned as MAX + 1 under that lock, so they are gapless and become visible in commit
 //! order: a pull never skips a change numbered before one it already saw. Idempotency checks
 //! (read the key, then write) cannot race either. Reads take no lock and run in parallel on the
-//! pool. Sessions are plain rows written without the lock.
+//! pool. Sessions are plain rows written without the lock, except a new one: it is opened under
+//! the lock, so a reset's end of the account's sessions cannot miss it.
 //! Aborted transactions (serialization failure, deadlock) are retried ([`retrying`]); a pool with
 //! no connection free within its acquire timeout, or a database stopped, restarting or out of
 //! reach, is [`StorageError::Busy`] (503 with `Retry-After`; `storage::unavailable`).

@@ -3,15 +3,31 @@
 use super::*;
 
 impl PgStorage {
-    async fn create_session(&self, token_hash: &str, user: UserId, now_ms: i64, expires_at_ms: i64) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(token_hash)
-            .bind(user.to_string())
-            .bind(now_ms)
-            .bind(expires_at_ms)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        checked: Option<&str>,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> Result<bool> {
+        // Under the write lock, which resets hold while they change the password and end the
+        // sessions: without it this could read the old password and insert after their delete.
+        let mut tx = self.begin_write().await?;
+        let opened = sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at)
+             SELECT $1, id, $2, $3 FROM users
+             WHERE id = $4 AND active AND ($5::text IS NULL OR password_hash = $5)",
+        )
+        .bind(token_hash)
+        .bind(now_ms)
+        .bind(expires_at_ms)
+        .bind(user.to_string())
+        .bind(checked)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(opened.rows_affected() == 1)
     }
 
     async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>> {
@@ -129,8 +145,16 @@ impl SessionStore for PgStorage {
         retrying("sweep_throttle", || PgStorage::sweep_throttle_once(self, now_ms, window_ms)).await
     }
 
-    async fn create_session(&self, token_hash: &str, user: UserId, now_ms: i64, expires_at_ms: i64) -> Result<()> {
-        retrying("create_session", || PgStorage::create_session(self, token_hash, user, now_ms, expires_at_ms)).await
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        checked: Option<&str>,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> Result<bool> {
+        retrying("create_session", || PgStorage::create_session(self, token_hash, user, checked, now_ms, expires_at_ms))
+            .await
     }
 
     async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>> {

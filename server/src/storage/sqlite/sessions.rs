@@ -3,15 +3,28 @@
 use super::*;
 
 impl SqliteStorage {
-    async fn create_session(&self, token_hash: &str, user: UserId, now_ms: i64, expires_at_ms: i64) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
-            .bind(token_hash)
-            .bind(user.to_string())
-            .bind(now_ms)
-            .bind(expires_at_ms)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        checked: Option<&str>,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> Result<bool> {
+        // One statement on the writer: it reads the account under the write lock it writes under.
+        let opened = sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at)
+             SELECT ?, id, ?, ? FROM users WHERE id = ? AND active = 1 AND (? IS NULL OR password_hash = ?)",
+        )
+        .bind(token_hash)
+        .bind(now_ms)
+        .bind(expires_at_ms)
+        .bind(user.to_string())
+        .bind(checked)
+        .bind(checked)
+        .execute(&self.writer)
+        .await?;
+        Ok(opened.rows_affected() == 1)
     }
 
     async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>> {
@@ -113,8 +126,15 @@ impl SessionStore for SqliteStorage {
         SqliteStorage::sweep_throttle_once(self, now_ms, window_ms).await.map_err(|e| e.during("sweep_throttle"))
     }
 
-    async fn create_session(&self, token_hash: &str, user: UserId, now_ms: i64, expires_at_ms: i64) -> Result<()> {
-        SqliteStorage::create_session(self, token_hash, user, now_ms, expires_at_ms)
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        checked: Option<&str>,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> Result<bool> {
+        SqliteStorage::create_session(self, token_hash, user, checked, now_ms, expires_at_ms)
             .await
             .map_err(|e| e.during("create_session"))
     }
