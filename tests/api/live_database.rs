@@ -23,6 +23,7 @@ struct Saved {
     status: u16,
     retry_after: bool,
     sent_at: Duration,
+    took: Duration,
 }
 
 /// Teachers saving self-diagnoses one after another (`PUT /api/self-diagnoses/{id}`), each
@@ -56,7 +57,8 @@ impl Saves {
                         .expect("the server answers");
                     let status = res.status().as_u16();
                     let retry_after = res.headers().contains_key(reqwest::header::RETRY_AFTER);
-                    saved.push(Saved { id: submission.id, status, retry_after, sent_at });
+                    let took = started.elapsed() - sent_at;
+                    saved.push(Saved { id: submission.id, status, retry_after, sent_at, took });
                     if status == 503 {
                         // The app waits as asked; the test, briefly.
                         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -80,6 +82,14 @@ impl Saves {
 
 /// Every save was stored (2xx) or, at most, asked to come back (503 with `Retry-After`).
 fn assert_never_failed(saved: &[Saved], what: &str) {
+    let count = |status: u16| saved.iter().filter(|s| s.status == status).count();
+    let slowest = saved.iter().map(|s| s.took).max().unwrap_or_default();
+    eprintln!(
+        "{what}: {} saves, {} stored, {} answered 503, slowest answer {slowest:?}",
+        saved.len(),
+        saved.iter().filter(|s| (200..300).contains(&s.status)).count(),
+        count(503)
+    );
     let fine = |s: &Saved| (200..300).contains(&s.status) || (s.status == 503 && s.retry_after);
     let failed: Vec<&Saved> = saved.iter().filter(|s| !fine(s)).collect();
     assert!(
@@ -132,6 +142,7 @@ async fn saves_wait_while_another_process_writes_to_the_sqlite_file() {
     }
     let saved = saves.finish().await;
     assert!(written > 20 && saved.len() > 20, "both sides wrote: {written} and {} saves", saved.len());
+    assert_never_failed(&saved, "saves while another process writes");
     let refused: Vec<&Saved> = saved.iter().filter(|s| !(200..300).contains(&s.status)).collect();
     assert!(
         refused.is_empty(),

@@ -170,3 +170,150 @@ async fn an_exhausted_pool_is_answered_503_with_retry_after_never_a_hang() {
     assert_eq!(pushed.acks[0].outcome, Outcome::Applied, "the waiting push committed once the lock was free");
     assert!(app.is_stored(submission.id).await);
 }
+
+/// Every write a request makes under a session checks, inside its own transaction under the
+/// write lock, that the session is still live: under a session that has ended (here, logged
+/// out; an activation, a reset or switching the account off end it the same way) each one is
+/// `SessionEnded` (401 to the client) and writes nothing.
+#[tokio::test]
+async fn every_write_under_an_ended_session_is_refused_and_writes_nothing() {
+    use opora_domain::campaign::Campaign;
+    use opora_domain::diagnosis::StoredSubmission;
+    use opora_domain::membership::MembershipDecision;
+    use opora_domain::org::{Role, SchoolFlags};
+    use opora_domain::report::{ReportEdit, ReportKey};
+    use opora_domain::sync::Outcome;
+    use opora_domain::{CampaignId, FormId, UserId};
+    use opora_server::storage::{ChangeKey, NewAudit, NewCode, NewSubmission, NewUser, Session, StorageError};
+    use uuid::Uuid;
+
+    let app = TestApp::spawn().await;
+    let store = app.state.store.as_ref();
+    let now = app.now_ms();
+    let form = app.form().await;
+    let teacher = app.login_as("kalinovka.t1").await;
+    let principal = app.login_as("kalinovka.director").await;
+    let department = app.login_as("chesma.otdel").await;
+    let hashes: Vec<String> =
+        [&teacher, &principal, &department].iter().map(|s| opora_server::auth::token_hash(&s.token)).collect();
+    for session in [&teacher, &principal, &department] {
+        app.logout(&session.token).await.expect("logged out");
+    }
+    let [teacher_session, principal_session, department_session] = [0, 1, 2].map(|i| Some(Session(hashes[i].as_str())));
+    let school = principal.user.school.clone().expect("her school");
+    let municipality = school.municipality_id;
+    let audit = |action| NewAudit::new(Some(principal.user.id), action, "test");
+    let audit_lines = store.audit_log(None, 10_000).await.unwrap().len();
+    let ended = |what: &str, result: Result<(), StorageError>| {
+        assert!(matches!(result, Err(StorageError::SessionEnded)), "{what}: {result:?}");
+    };
+
+    let submission = opora_tests::complete_submission(&form, "math");
+    let new = NewSubmission {
+        profile: opora_domain::scoring::score(&form, Some(&submission.subject), &submission.answers),
+        school_id: Some(school.id),
+        stored: StoredSubmission { submission: submission.clone(), teacher: teacher.user.id, received_at_ms: now },
+    };
+    let key = ChangeKey { device: opora_tests::new_device(), seq: 1 };
+    ended("commit_submission", store.commit_submission(teacher_session, Some(key), &new, now).await.map(|_| ()));
+    let outcome =
+        Outcome::Rejected { error: opora_domain::api::ApiError::new(opora_domain::api::ErrorCode::Forbidden) };
+    ended(
+        "record_rejection",
+        store.record_rejection(Session(&hashes[0]), key, teacher.user.id, &outcome, now).await.map(|_| ()),
+    );
+    let edit = ReportEdit {
+        key: ReportKey { school: school.id, form: FormId::from("monitoring"), period: "2025-2026".into() },
+        form_version: 1,
+        base_revision: 0,
+        fields: Default::default(),
+        submit: false,
+        at_ms: now,
+        confirmed: Vec::new(),
+    };
+    let decide = |_: Option<&opora_domain::merge::Fields>, _: Option<&opora_domain::report::StoredReport>| {
+        panic!("nothing is decided under an ended session")
+    };
+    ended(
+        "commit_report",
+        store
+            .commit_report(principal_session, Some(ChangeKey { seq: 2, ..key }), &edit, principal.user.id, &decide, now)
+            .await
+            .map(|_| ()),
+    );
+    let new_user = NewUser {
+        id: UserId(Uuid::new_v4()),
+        login: "ended.session".into(),
+        full_name: "Петрова Анна".into(),
+        role: Role::Teacher,
+        school_id: Some(school.id),
+        municipality_id: None,
+        region_id: None,
+        password_hash: None,
+    };
+    let code = NewCode {
+        user: new_user.id,
+        code_hash: "0".repeat(64),
+        issued_by: Some(principal.user.id),
+        expires_at_ms: now + 1,
+    };
+    ended(
+        "create_account",
+        store.create_account(principal_session, &new_user, Some(&code), &audit("account.created"), now).await,
+    );
+    let code = NewCode { user: teacher.user.id, ..code };
+    ended("issue_code", store.issue_code(principal_session, &code, &audit("account.code_issued"), now).await);
+    ended(
+        "set_active",
+        store.set_active(principal_session, teacher.user.id, false, &audit("account.disabled"), now).await,
+    );
+    let campaign = Campaign {
+        id: CampaignId(Uuid::new_v4()),
+        municipality,
+        form: FormId::from("monitoring"),
+        form_title: "Мониторинг".into(),
+        period: "2025-2026".into(),
+        deadline: "2026-05-31".into(),
+        opened_at_ms: now,
+    };
+    ended(
+        "open_campaign",
+        store
+            .open_campaign(department_session, &campaign, department.user.id, &audit("campaign.opened"), now)
+            .await
+            .map(|_| ()),
+    );
+    let decision = MembershipDecision {
+        school: school.id,
+        year: 2026,
+        flags: SchoolFlags { low_results: true, unfavourable_conditions: false },
+        basis: "Приказ № 1".into(),
+        basis_date: "01.09.2026".into(),
+    };
+    ended(
+        "decide_membership",
+        store.decide_membership(department_session, &[decision], &audit("membership.decided"), now).await,
+    );
+    ended(
+        "set_principals_see_individual",
+        store
+            .set_principals_see_individual(department_session, municipality, true, &audit("privacy.changed"), now)
+            .await,
+    );
+
+    assert!(!app.is_stored(submission.id).await);
+    assert!(store.previous_change(key).await.unwrap().is_none());
+    assert!(store.report(&edit.key).await.unwrap().is_none());
+    assert!(store.user_by_login("ended.session").await.unwrap().is_none());
+    assert!(store.user(teacher.user.id).await.unwrap().expect("her account").active);
+    assert!(store.campaign(campaign.id).await.unwrap().is_none());
+    assert!(store.membership_of(municipality).await.unwrap().iter().all(|d| d.year != 2026));
+    assert!(!store.principals_see_individual(municipality).await.unwrap());
+    assert_eq!(store.audit_log(None, 10_000).await.unwrap().len(), audit_lines, "not even an audit line");
+
+    // The same write under a live session goes through: the check refuses only what ended.
+    let live = app.login_as("kalinovka.t1").await;
+    let live_hash = opora_server::auth::token_hash(&live.token);
+    store.commit_submission(Some(Session(&live_hash)), None, &new, now).await.expect("stored under a live session");
+    assert!(app.is_stored(submission.id).await);
+}
