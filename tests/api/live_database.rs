@@ -223,7 +223,13 @@ async fn postgres_stopped_and_started_under_load_answers_503_and_loses_nothing()
             .expect("a PostgreSQL of this test's own"),
     );
     let url = create_database(&cluster.admin_url).await;
-    let app = TestApp::spawn_with(|s| s.database_url = url.clone()).await;
+    // A short acquire timeout: requests meet the outage itself (connections refused), not
+    // only the connections it broke, instead of waiting it out in the pool's queue.
+    let app = TestApp::spawn_with(|s| {
+        s.database_url = url.clone();
+        s.database_acquire_timeout_secs = 1.0;
+    })
+    .await;
     let form = app.form().await;
 
     let saves = Saves::start(&app, &form).await;

@@ -191,7 +191,7 @@ async fn submissions_racing_an_activation_are_received_before_the_seal_or_refuse
     let form = app.form().await;
     let (old, code) = prepare_reset(&app.base_url, "kalinovka.t1", "kalinovka.director").await;
     let (raced, new) = race(std::slice::from_ref(&app.base_url), &app.base_url, &old, &code, &form).await;
-    assert!(raced.iter().filter(|r| r.acknowledged).count() > RACERS, "submissions went in before the activation");
+    assert!(raced.iter().any(|r| r.acknowledged), "submissions went in before the activation");
     assert_sealed_from(&app.base_url, &new, &raced).await;
     for r in &raced {
         assert_eq!(app.is_stored(r.id).await, r.acknowledged, "stored exactly when acknowledged: {}", r.id);
