@@ -17,6 +17,7 @@ mod privacy;
 mod proxy;
 mod reports;
 mod self_diagnoses;
+mod slow_clients;
 mod static_files;
 mod storage;
 mod subjects;

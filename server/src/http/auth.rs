@@ -29,6 +29,12 @@ impl FromRequestParts<AppState> for Client {
     }
 }
 
+/// A client connecting from `ip`, as the throttles would count it without a proxy: the per-address
+/// share of connections (`serve`) uses the same key.
+pub(crate) fn client_of(ip: IpAddr) -> String {
+    client_key(Some(ip), None, false)
+}
+
 /// The client's key from the peer's address and the last `X-Forwarded-For` header, which counts
 /// only behind a trusted proxy (and then only its last address, the one that proxy added).
 fn client_key(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted_proxy: bool) -> String {
