@@ -181,3 +181,32 @@ async fn a_slow_but_steady_download_is_not_cut_off() {
     assert!(answer.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer[..head_end]));
     assert_eq!(answer.len() - head_end, size, "the whole file");
 }
+
+#[tokio::test]
+async fn a_connection_that_never_sends_a_byte_is_closed_within_the_header_timeout() {
+    let app = TestApp::spawn_with(|s| {
+        s.header_timeout_secs = 1.0;
+        s.max_connections = 1;
+    })
+    .await;
+    let _silent = connect_from(2, app.addr).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let answer = me_from(3, app.addr).await.expect("served once the silent connection was closed");
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_its_address_is_not_held_to_one_clients_share() {
+    // Every connection comes from the proxy: a share of its address would be a cap on everyone.
+    let app = TestApp::spawn_with(|s| {
+        s.trusted_proxy = true;
+        s.max_connections_per_client = 1;
+    })
+    .await;
+    let _held = connect_from(2, app.addr).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let answer = me_from(2, app.addr).await.expect("answered");
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+}
