@@ -148,6 +148,7 @@ pub async fn serve(
         drop(stop_rx);
     });
     let (done_tx, done_rx) = watch::channel(());
+    let (mut last_logged, mut refused_since_logged) = (None, 0u64);
 
     loop {
         let permit = tokio::select! {
@@ -178,7 +179,16 @@ pub async fn serve(
                 Some(place) => Some(place),
                 None => {
                     drop(permit);
-                    tracing::debug!(%peer, "connection over its client's share refused");
+                    // Logged at most once a minute with the number since: a hog's flood must not
+                    // flood the log, and an administrator still learns of it.
+                    refused_since_logged += 1;
+                    if last_logged
+                        .is_none_or(|at: std::time::Instant| at.elapsed() >= std::time::Duration::from_secs(60))
+                    {
+                        tracing::warn!(%peer, refused = refused_since_logged, "connections over a client's share refused");
+                        last_logged = Some(std::time::Instant::now());
+                        refused_since_logged = 0;
+                    }
                     if let Ok(refusal) = Arc::clone(&refusals).try_acquire_owned() {
                         tokio::spawn(async move {
                             refuse_connection(stream, header_timeout, write_timeout).await;

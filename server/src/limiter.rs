@@ -184,7 +184,7 @@ pub struct Throttle {
     /// Ended lockouts not yet reported (`finished`).
     finished: Arc<Mutex<Vec<Finished>>>,
     last_sweep_ms: Arc<AtomicI64>,
-    /// Woken whenever an attempt of this process is recorded or released: waiters look again.
+    /// Wakes a waiter whenever an attempt of this process is recorded or released.
     settled: Arc<tokio::sync::Notify>,
 }
 
@@ -305,17 +305,25 @@ impl Throttle {
         now: &(dyn Fn() -> i64 + Sync),
     ) -> Result<std::result::Result<Reservation, Refused>> {
         let mut poll = std::time::Duration::from_millis(20);
+        let mut waited = false;
         loop {
             // Registered before looking, so a record made in between still wakes this attempt.
             let settled = self.settled.notified();
             tokio::pin!(settled);
             settled.as_mut().enable();
-            match self.try_reserve(limits, now()).await? {
+            let decision = self.try_reserve(limits, now()).await?;
+            if waited && !matches!(decision, Decision::Wait) {
+                // A record wakes one waiter, not all (each look is a transaction on PostgreSQL);
+                // one that is done passes the wake on, so after a lockout every waiter hears.
+                self.settled.notify_one();
+            }
+            match decision {
                 Decision::Reserved => {
                     return Ok(Ok(Reservation { throttle: self.clone(), limits: limits.to_vec() }));
                 }
                 Decision::Refused(refused) => return Ok(Err(refused)),
                 Decision::Wait => {
+                    waited = true;
                     tokio::select! {
                         () = &mut settled => {}
                         () = tokio::time::sleep(poll) => poll = (poll * 2).min(WAIT_POLL_MAX),
@@ -394,7 +402,7 @@ impl Throttle {
             }
         })
         .await?;
-        self.settled.notify_waiters();
+        self.settled.notify_one();
         Ok(())
     }
 
@@ -416,7 +424,7 @@ impl Throttle {
             }
         })
         .await?;
-        self.settled.notify_waiters();
+        self.settled.notify_one();
         Ok(())
     }
 
@@ -454,7 +462,7 @@ impl Drop for Reservation {
                     }
                 }
                 drop(counters);
-                throttle.settled.notify_waiters();
+                throttle.settled.notify_one();
             }
             Counters::Shared(_) => {
                 if let Ok(runtime) = tokio::runtime::Handle::try_current() {
