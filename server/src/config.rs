@@ -75,10 +75,12 @@ pub struct Settings {
     #[arg(long, env = "OPORA_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
     /// Open connections one client address (an IPv6 client: its /64) may hold at most; one more
-    /// is answered 503 with `Retry-After` and closed. Not applied with `OPORA_TRUSTED_PROXY`
-    /// (every connection then comes from the proxy, which must limit its clients itself).
-    #[arg(long, env = "OPORA_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 128)]
-    pub max_connections_per_client: usize,
+    /// is answered 503 with `Retry-After` and closed. Unset: an eighth of `max_connections` (at
+    /// least one), so that it takes eight machines to fill the server. Not applied with
+    /// `OPORA_TRUSTED_PROXY` (every connection then comes from the proxy, which must limit its
+    /// clients itself).
+    #[arg(long, env = "OPORA_MAX_CONNECTIONS_PER_CLIENT")]
+    pub max_connections_per_client: Option<usize>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -130,7 +132,7 @@ impl Settings {
             write_timeout_secs: 30.0,
             connection_lifetime_secs: 600.0,
             max_connections: 1024,
-            max_connections_per_client: 128,
+            max_connections_per_client: None,
         }
     }
 
@@ -146,7 +148,7 @@ impl Settings {
             anyhow::ensure!(secs.is_finite() && secs > 0.0 && secs <= 86_400.0, "{name}: {secs} s is not a timeout");
         }
         anyhow::ensure!(self.max_connections > 0, "max connections: at least one");
-        anyhow::ensure!(self.max_connections_per_client > 0, "max connections per client: at least one");
+        anyhow::ensure!(self.max_connections_per_client != Some(0), "max connections per client: at least one");
         anyhow::ensure!(self.database_pool_size > 0, "database pool size: at least one");
         anyhow::ensure!(
             self.login_attempts > 0 && self.login_attempts_per_client > 0 && self.activation_attempts_per_client > 0,
@@ -187,7 +189,8 @@ impl Settings {
     /// connection then comes from the proxy's address, and a share of it would be a cap on
     /// everyone at once.
     pub fn connections_per_client(&self) -> Option<usize> {
-        (!self.trusted_proxy).then_some(self.max_connections_per_client.clamp(1, self.max_connections.max(1)))
+        let share = self.max_connections_per_client.unwrap_or(self.max_connections / 8);
+        (!self.trusted_proxy).then_some(share.clamp(1, self.max_connections.max(1)))
     }
 }
 

@@ -68,7 +68,11 @@ async fn a_kept_alive_connection_that_sends_nothing_more_is_closed() {
 
 #[tokio::test]
 async fn connections_beyond_the_limit_wait_until_one_closes() {
-    let app = TestApp::spawn_with(|s| s.max_connections = 2).await;
+    let app = TestApp::spawn_with(|s| {
+        s.max_connections = 2;
+        s.max_connections_per_client = Some(2);
+    })
+    .await;
     let mut stalled = Vec::new();
     for _ in 0..2 {
         let mut s = TcpStream::connect(app.addr).await.unwrap();

@@ -102,7 +102,7 @@ async fn a_client_that_reads_nothing_is_disconnected_within_the_write_timeout() 
 async fn hogs_on_one_address_cannot_starve_a_client_on_another() {
     let app = TestApp::spawn_with(|s| {
         s.max_connections = 4;
-        s.max_connections_per_client = 2;
+        s.max_connections_per_client = Some(2);
     })
     .await;
     let path = static_file(&app, "large.bin", 8 << 20);
@@ -202,11 +202,27 @@ async fn behind_a_trusted_proxy_its_address_is_not_held_to_one_clients_share() {
     // Every connection comes from the proxy: a share of its address would be a cap on everyone.
     let app = TestApp::spawn_with(|s| {
         s.trusted_proxy = true;
-        s.max_connections_per_client = 1;
+        s.max_connections_per_client = Some(1);
     })
     .await;
     let _held = connect_from(2, app.addr).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let answer = me_from(2, app.addr).await.expect("answered");
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+}
+
+#[tokio::test]
+async fn by_default_one_address_holds_an_eighth_of_the_connections_at_most() {
+    // Only the cap lowered to four, as in the report: four hogs on one machine held them all.
+    let app = TestApp::spawn_with(|s| s.max_connections = 4).await;
+    let path = static_file(&app, "large.bin", 8 << 20);
+    let _hogs =
+        [hog(&app, 2, &path).await, hog(&app, 2, &path).await, hog(&app, 2, &path).await, hog(&app, 2, &path).await];
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for host in [3, 4, 5] {
+        let started = Instant::now();
+        let answer = me_from(host, app.addr).await.expect("another address is served");
+        assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+        assert!(started.elapsed() < Duration::from_secs(2), "at once: {:?}", started.elapsed());
+    }
 }
