@@ -69,7 +69,20 @@ pub(crate) struct WriteTimeout<S> {
     stalled: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
-impl<S> WriteTimeout<S> {
+/// A socket given up on: closing it should discard what it still holds for the peer.
+pub(crate) trait Abandon {
+    fn abandon(&self);
+}
+
+impl Abandon for tokio::net::TcpStream {
+    /// Closed with a reset rather than a FIN queued behind unsent bytes the client will never
+    /// read: otherwise the kernel keeps the orphaned socket and its data for minutes.
+    fn abandon(&self) {
+        let _ = self.set_zero_linger();
+    }
+}
+
+impl<S: Abandon> WriteTimeout<S> {
     pub(crate) fn new(inner: S, timeout: Duration) -> Self {
         WriteTimeout { inner, timeout, stalled: None }
     }
@@ -82,17 +95,18 @@ impl<S> WriteTimeout<S> {
         let timeout = self.timeout;
         let stalled = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
         ready!(stalled.as_mut().poll(cx));
+        self.inner.abandon();
         Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, "the client took nothing we sent")))
     }
 }
 
-impl<S: AsyncRead + Unpin> AsyncRead for WriteTimeout<S> {
+impl<S: AsyncRead + Abandon + Unpin> AsyncRead for WriteTimeout<S> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_read(cx, buf)
     }
 }
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for WriteTimeout<S> {
+impl<S: AsyncWrite + Abandon + Unpin> AsyncWrite for WriteTimeout<S> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
         self.watch(cx, poll)
@@ -125,6 +139,10 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for WriteTimeout<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Abandon for tokio::io::DuplexStream {
+        fn abandon(&self) {}
+    }
 
     #[test]
     fn each_client_holds_at_most_its_share_and_gets_places_back() {
