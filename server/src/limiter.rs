@@ -341,6 +341,7 @@ impl Throttle {
             .with_counters(&keys, |counters| {
                 let mut ended = Vec::new();
                 let mut wait = false;
+                let mut refused: Option<Refused> = None;
                 // Checked first, created only for a reserved attempt: a flood of refused requests
                 // with made-up names leaves no counters behind.
                 for limit in limits {
@@ -348,19 +349,24 @@ impl Throttle {
                     ended.extend(counter.expire(now_ms));
                     if let Some(until) = counter.locked_until_ms {
                         counter.refused += 1;
-                        let refused = Refused {
-                            retry_after_ms: until - now_ms,
-                            first: counter.refused == 1,
-                            subject: counter.subject.clone(),
-                            client: counter.client.clone(),
-                            failures: counter.failures,
-                        };
-                        return (Decision::Refused(refused), ended);
-                    }
-                    if counter.failures + counter.held(now_ms) >= limit.max {
-                        // Not a refusal yet: a locked limit further on still refuses at once.
+                        // Every locked counter must unlock before an attempt passes: the true
+                        // wait is the longest, and that counter is the one reported.
+                        if refused.as_ref().is_none_or(|r| r.retry_after_ms < until - now_ms) {
+                            refused = Some(Refused {
+                                retry_after_ms: until - now_ms,
+                                first: counter.refused == 1,
+                                subject: counter.subject.clone(),
+                                client: counter.client.clone(),
+                                failures: counter.failures,
+                            });
+                        }
+                    } else if counter.failures + counter.held(now_ms) >= limit.max {
+                        // Not a refusal: the attempts in flight may all be right.
                         wait = true;
                     }
+                }
+                if let Some(refused) = refused {
+                    return (Decision::Refused(refused), ended);
                 }
                 if wait {
                     return (Decision::Wait, ended);
@@ -609,6 +615,17 @@ mod tests {
         // The client's counter is locked: the account's gets no slot either.
         assert!(t.reserve(&[limit("acct", 1), wide], 0).is_err());
         assert!(t.reserve(&[limit("acct", 1)], 0).is_ok(), "the refused attempt reserved nothing");
+    }
+
+    #[test]
+    fn a_refusal_waits_for_the_last_of_its_locked_counters() {
+        let t = T::new();
+        let (acct, client) = (limit("acct", 1), Limit { cleared_by_success: false, ..limit("client", 2) });
+        fail(&t, &[acct.clone(), client.clone()], 0);
+        fail(&t, std::slice::from_ref(&client), 60_000);
+        let refused = t.reserve(&[acct, client], 120_000).err().expect("both locked");
+        assert_eq!(refused.retry_after_ms, 60_000 + WINDOW_MS - 120_000, "until the later unlock");
+        assert_eq!(refused.subject, "client");
     }
 
     #[test]
