@@ -62,9 +62,25 @@ pub struct Settings {
     /// before the request is answered 408 and the connection closed.
     #[arg(long, env = "OPORA_BODY_TIMEOUT_SECS", default_value_t = 30.0)]
     pub body_timeout_secs: f64,
+    /// Seconds a response may wait for the client to take any of its bytes (a client that stops
+    /// reading) before the connection is closed. Any progress starts it afresh: a slow but steady
+    /// download is never cut off.
+    #[arg(long, env = "OPORA_WRITE_TIMEOUT_SECS", default_value_t = 30.0)]
+    pub write_timeout_secs: f64,
+    /// Seconds a connection is used at most: after them it takes no new request, and a response
+    /// still being sent gets as long again to finish before the connection is closed.
+    #[arg(long, env = "OPORA_CONNECTION_LIFETIME_SECS", default_value_t = 600.0)]
+    pub connection_lifetime_secs: f64,
     /// Open connections at most; further clients wait in the listen queue until one closes.
     #[arg(long, env = "OPORA_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
+    /// Open connections one client address (an IPv6 client: its /64) may hold at most; one more
+    /// is answered 503 with `Retry-After` and closed. Unset: an eighth of `max_connections` (at
+    /// least one), so that it takes eight machines to fill the server. Not applied with
+    /// `OPORA_TRUSTED_PROXY` (every connection then comes from the proxy, which must limit its
+    /// clients itself).
+    #[arg(long, env = "OPORA_MAX_CONNECTIONS_PER_CLIENT")]
+    pub max_connections_per_client: Option<usize>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -86,7 +102,10 @@ impl std::fmt::Debug for Settings {
             .field("trusted_proxy", &self.trusted_proxy)
             .field("header_timeout_secs", &self.header_timeout_secs)
             .field("body_timeout_secs", &self.body_timeout_secs)
+            .field("write_timeout_secs", &self.write_timeout_secs)
+            .field("connection_lifetime_secs", &self.connection_lifetime_secs)
             .field("max_connections", &self.max_connections)
+            .field("max_connections_per_client", &self.max_connections_per_client)
             .finish()
     }
 }
@@ -110,7 +129,10 @@ impl Settings {
             trusted_proxy: false,
             header_timeout_secs: 10.0,
             body_timeout_secs: 30.0,
+            write_timeout_secs: 30.0,
+            connection_lifetime_secs: 600.0,
             max_connections: 1024,
+            max_connections_per_client: None,
         }
     }
 
@@ -119,11 +141,14 @@ impl Settings {
         for (name, secs) in [
             ("header timeout", self.header_timeout_secs),
             ("body timeout", self.body_timeout_secs),
+            ("write timeout", self.write_timeout_secs),
+            ("connection lifetime", self.connection_lifetime_secs),
             ("database acquire timeout", self.database_acquire_timeout_secs),
         ] {
             anyhow::ensure!(secs.is_finite() && secs > 0.0 && secs <= 86_400.0, "{name}: {secs} s is not a timeout");
         }
         anyhow::ensure!(self.max_connections > 0, "max connections: at least one");
+        anyhow::ensure!(self.max_connections_per_client != Some(0), "max connections per client: at least one");
         anyhow::ensure!(self.database_pool_size > 0, "database pool size: at least one");
         anyhow::ensure!(
             self.login_attempts > 0 && self.login_attempts_per_client > 0 && self.activation_attempts_per_client > 0,
@@ -134,21 +159,42 @@ impl Settings {
 
     /// How long a client may take to send a request's headers.
     pub fn header_timeout(&self) -> std::time::Duration {
-        std::time::Duration::from_secs_f64(self.header_timeout_secs.clamp(0.001, 86_400.0))
+        secs(self.header_timeout_secs)
     }
 
     /// The PostgreSQL pool's size and acquire timeout.
     pub fn pool(&self) -> crate::storage::postgres::PoolSettings {
         crate::storage::postgres::PoolSettings {
             max_connections: self.database_pool_size,
-            acquire_timeout: std::time::Duration::from_secs_f64(
-                self.database_acquire_timeout_secs.clamp(0.001, 86_400.0),
-            ),
+            acquire_timeout: secs(self.database_acquire_timeout_secs),
         }
     }
 
     /// How long a client may take to send a request's body.
     pub fn body_timeout(&self) -> std::time::Duration {
-        std::time::Duration::from_secs_f64(self.body_timeout_secs.clamp(0.001, 86_400.0))
+        secs(self.body_timeout_secs)
     }
+
+    /// How long a response may wait for the client to take any of its bytes.
+    pub fn write_timeout(&self) -> std::time::Duration {
+        secs(self.write_timeout_secs)
+    }
+
+    /// How long a connection takes new requests.
+    pub fn connection_lifetime(&self) -> std::time::Duration {
+        secs(self.connection_lifetime_secs)
+    }
+
+    /// The connections one client address may hold, or `None` behind a trusted proxy: every
+    /// connection then comes from the proxy's address, and a share of it would be a cap on
+    /// everyone at once.
+    pub fn connections_per_client(&self) -> Option<usize> {
+        let share = self.max_connections_per_client.unwrap_or(self.max_connections / 8);
+        (!self.trusted_proxy).then_some(share.clamp(1, self.max_connections.max(1)))
+    }
+}
+
+/// A duration from seconds as the settings hold them (`check` refuses what is not a timeout).
+fn secs(secs: f64) -> std::time::Duration {
+    std::time::Duration::from_secs_f64(secs.clamp(0.001, 86_400.0))
 }

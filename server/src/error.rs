@@ -15,6 +15,9 @@ use serde::de::DeserializeOwned;
 pub enum AppError {
     /// The client's mistake or a refusal: safe to explain.
     Api(ApiError),
+    /// A refusal that holds for a known time: answered with `Retry-After` in whole seconds
+    /// (rounded up, so a client that waits that long is not refused again).
+    Later(ApiError, std::time::Duration),
     /// Our fault: logged with its cause, answered with a generic message.
     Internal(anyhow::Error),
 }
@@ -28,6 +31,14 @@ impl AppError {
 
     pub fn detail(code: ErrorCode, detail: impl Into<String>) -> Self {
         AppError::Api(ApiError::with_detail(code, detail))
+    }
+
+    /// Too many attempts: try again in `wait`, which the detail states in minutes (rounded up)
+    /// and `Retry-After` in seconds.
+    pub fn rate_limited(wait: std::time::Duration) -> Self {
+        let minutes = wait.as_millis().div_ceil(60_000).max(1);
+        let error = ApiError::with_detail(ErrorCode::RateLimited, format!("Попробуйте снова через {minutes} мин."));
+        AppError::Later(error, wait)
     }
 }
 
@@ -80,8 +91,13 @@ pub fn code_of_status(status: StatusCode) -> ErrorCode {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let mut retry_after = None;
         let body = match self {
             AppError::Api(e) => e,
+            AppError::Later(e, wait) => {
+                retry_after = Some(wait.as_millis().div_ceil(1000).max(1).to_string());
+                e
+            }
             // The database is busy or briefly away (`storage::unavailable`), however the error
             // travelled: the client is asked to come back, not told something broke.
             AppError::Internal(cause) if cause.downcast_ref::<StorageError>().is_some_and(StorageError::is_busy) => {
@@ -100,12 +116,12 @@ impl IntoResponse for AppError {
                 ApiError::new(ErrorCode::Internal)
             }
         };
-        let mut response = (status_of(body.code), axum::Json(body.clone())).into_response();
         if body.code == ErrorCode::Overloaded {
-            response.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static(OVERLOADED_RETRY_AFTER_SECS),
-            );
+            retry_after.get_or_insert_with(|| OVERLOADED_RETRY_AFTER_SECS.to_owned());
+        }
+        let mut response = (status_of(body.code), axum::Json(body)).into_response();
+        if let Some(value) = retry_after.and_then(|v| axum::http::HeaderValue::from_str(&v).ok()) {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
         }
         response
     }

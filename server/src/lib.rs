@@ -8,6 +8,7 @@ pub mod admin;
 pub mod auth;
 mod changes;
 pub mod config;
+mod connections;
 pub mod demo;
 mod diagnoses;
 pub mod error;
@@ -108,10 +109,18 @@ pub fn app(state: AppState) -> axum::Router {
 /// Serves until `shutdown` resolves, then finishes the requests in flight.
 ///
 /// Our own accept loop rather than `axum::serve`, for what a server facing the Internet needs:
-/// at most `max_connections` open connections (beyond them, clients wait in the listen queue),
-/// headers within `header_timeout` (hyper closes the connection otherwise; the same timer closes
-/// a kept-alive connection that sends nothing), the body within `body_timeout` (`http::router`
-/// answers 408), and each request carrying its peer's address (`ConnectInfo`) for the throttles.
+/// - at most `max_connections` open connections (beyond them, clients wait in the listen queue),
+///   and at most `connections_per_client` of them from one client address, so that one machine
+///   cannot hold them all: one more is answered 503 with `Retry-After` and closed;
+/// - headers within `header_timeout` (hyper closes the connection otherwise; the same timer closes
+///   a kept-alive connection that sends nothing), the body within `body_timeout` (`http::router`
+///   answers 408);
+/// - a client that takes none of a response's bytes for `write_timeout` is disconnected
+///   ([`connections::WriteTimeout`]); one that reads, however slowly, is not;
+/// - after `connection_lifetime` a connection takes no new request, and a response still being
+///   sent gets as long again before the connection is closed: a client reading a trickle (just
+///   enough to beat the write timeout) still lets its place go;
+/// - each request carries its peer's address (`ConnectInfo`) for the throttles.
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
@@ -121,8 +130,14 @@ pub async fn serve(
     use tokio::sync::{Semaphore, watch};
     use tower::ServiceExt;
 
-    let header_timeout = state.settings.header_timeout();
-    let connections = Arc::new(Semaphore::new(state.settings.max_connections.max(1)));
+    let settings = Arc::clone(&state.settings);
+    let (header_timeout, write_timeout, lifetime) =
+        (settings.header_timeout(), settings.write_timeout(), settings.connection_lifetime());
+    let connections = Arc::new(Semaphore::new(settings.max_connections.max(1)));
+    let per_client = settings.connections_per_client().map(connections::PerClient::new);
+    // Connections over their client's share being answered 503 at once: a few, so that a flood
+    // of them costs next to nothing; beyond these they are closed without a word.
+    let refusals = Arc::new(Semaphore::new(64));
     let app = app(state);
 
     // Dropping `stop_rx` tells the loop and every connection to finish; each connection holds a
@@ -133,6 +148,7 @@ pub async fn serve(
         drop(stop_rx);
     });
     let (done_tx, done_rx) = watch::channel(());
+    let (mut last_logged, mut refused_since_logged) = (None, 0u64);
 
     loop {
         let permit = tokio::select! {
@@ -151,6 +167,38 @@ pub async fn serve(
             },
             _ = stop_tx.closed() => break,
         };
+        // Little unsent data queued in the kernel: our writes then wait only while the client
+        // takes nothing, and the write timeout measures the client, not the size of our buffers.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Err(e) = socket2::SockRef::from(&stream).set_tcp_notsent_lowat(connections::NOTSENT_LOWAT) {
+            tracing::debug!(error = %e, "TCP_NOTSENT_LOWAT not set");
+        }
+        let place = match &per_client {
+            None => None,
+            Some(per_client) => match per_client.take(http::client_of(peer.ip())) {
+                Some(place) => Some(place),
+                None => {
+                    drop(permit);
+                    // Logged at most once a minute with the number since: a hog's flood must not
+                    // flood the log, and an administrator still learns of it.
+                    refused_since_logged += 1;
+                    if last_logged
+                        .is_none_or(|at: std::time::Instant| at.elapsed() >= std::time::Duration::from_secs(60))
+                    {
+                        tracing::warn!(%peer, refused = refused_since_logged, "connections over a client's share refused");
+                        last_logged = Some(std::time::Instant::now());
+                        refused_since_logged = 0;
+                    }
+                    if let Ok(refusal) = Arc::clone(&refusals).try_acquire_owned() {
+                        tokio::spawn(async move {
+                            refuse_connection(stream, header_timeout, write_timeout).await;
+                            drop(refusal);
+                        });
+                    }
+                    continue;
+                }
+            },
+        };
         let service = app.clone().map_request(move |mut req: axum::extract::Request<hyper::body::Incoming>| {
             req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
             req.map(axum::body::Body::new)
@@ -161,21 +209,27 @@ pub async fn serve(
         tokio::spawn(async move {
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder.timer(TokioTimer::new()).header_read_timeout(header_timeout);
-            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            let io = TokioIo::new(connections::WriteTimeout::new(stream, write_timeout));
+            let conn = builder.serve_connection(io, service);
             let mut conn = std::pin::pin!(conn);
-            tokio::select! {
-                result = conn.as_mut() => {
-                    if let Err(e) = result {
-                        tracing::debug!(error = %e, %peer, "connection ended with an error");
-                    }
-                }
+            let ended = tokio::select! {
+                result = conn.as_mut() => result,
                 _ = stop_tx.closed() => {
                     conn.as_mut().graceful_shutdown();
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, %peer, "connection ended with an error");
-                    }
+                    conn.await
                 }
+                () = tokio::time::sleep(lifetime) => {
+                    conn.as_mut().graceful_shutdown();
+                    tokio::time::timeout(lifetime, conn).await.unwrap_or_else(|_| {
+                        tracing::debug!(%peer, "connection closed: its response outlived the connection's lifetime");
+                        Ok(())
+                    })
+                }
+            };
+            if let Err(e) = ended {
+                tracing::debug!(error = %e, %peer, "connection ended with an error");
             }
+            drop(place);
             drop(permit);
             drop(done_rx);
         });
@@ -184,4 +238,30 @@ pub async fn serve(
     drop(listener);
     done_tx.closed().await;
     Ok(())
+}
+
+/// Answers a connection over its client's share: reads one request's headers (so that the client
+/// reads our answer rather than a reset) and answers 503 `overloaded` with `Retry-After`, then
+/// closes. A browser shows the app's «server busy» state and tries again; a hog learns nothing.
+async fn refuse_connection(
+    stream: tokio::net::TcpStream,
+    header_timeout: std::time::Duration,
+    write_timeout: std::time::Duration,
+) {
+    use axum::response::IntoResponse;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let service = hyper::service::service_fn(move |_req| async move {
+        let error = opora_domain::api::ApiError::with_detail(
+            opora_domain::api::ErrorCode::Overloaded,
+            "С этого адреса открыто слишком много соединений с сервером.",
+        );
+        // Places free up as kept-alive connections fall idle, within the header timeout.
+        Ok::<_, std::convert::Infallible>(error::AppError::Later(error, header_timeout).into_response())
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(header_timeout).keep_alive(false);
+    let io = TokioIo::new(connections::WriteTimeout::new(stream, write_timeout));
+    let conn = builder.serve_connection(io, service);
+    // Hyper's timers bound each step; this bounds the whole.
+    let _ = tokio::time::timeout(header_timeout + write_timeout, conn).await;
 }

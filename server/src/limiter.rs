@@ -7,11 +7,17 @@
 //! client over all accounts, so guesses from an attacker's address lock out that address only;
 //! activation uses one per client.
 //!
-//! An attempt **reserves** a slot on every limit before it is checked (a slow Argon2 hash): the
-//! reservation counts like a failure until its outcome is **recorded**, so parallel attempts
-//! cannot all pass a check made before any of them failed. Reserving is all-or-nothing over the
-//! limits, under one lock. A reservation dropped without an outcome (an error on the way) is
-//! **released** and counts for nothing.
+//! An attempt **reserves** a slot on every limit before it is checked (a slow Argon2 hash), so
+//! parallel attempts cannot all pass a check made before any of them failed. A slot held by an
+//! attempt still being checked is not a failure: when a limit's failures and held slots reach its
+//! `max` but its failures alone do not, the new attempt **waits** for the held ones to be
+//! recorded ([`Throttle::reserve`]) rather than being refused: if they fail, the counter locks and
+//! the waiter is refused with the lockout's true wait; if they succeed, the waiter gets its slot.
+//! So at most `max` guesses are ever checked in a window, and a right password is never refused
+//! for someone else's attempts in flight. Reserving is all-or-nothing over the limits, under one
+//! lock. A reservation dropped without an outcome (an error on the way) is **released** and
+//! counts for nothing; a slot nobody gave back (its process was killed) stops counting
+//! [`PENDING_LEASE_MS`] after the counter's latest reservation.
 //!
 //! Refusals are counted, not logged one by one: the first refusal of a lockout is reported once
 //! ([`Refused::first`]) and the number refused is reported when the lockout ends
@@ -32,6 +38,15 @@ use std::sync::{Arc, Mutex};
 
 /// How long failures count, and how long a counter that reached its limit stays locked.
 pub const WINDOW_MS: i64 = 15 * 60 * 1000;
+
+/// How long reserved slots count after the latest reservation on their counter. A check takes well
+/// under a second; only a slot whose process died without recording it lives this long, and
+/// waiters then go ahead rather than wait for ever.
+pub const PENDING_LEASE_MS: i64 = 30 * 1000;
+
+/// How often a waiting attempt looks at its counters again at most, when no recorded attempt of
+/// this process woke it first (another process's attempts wake nobody here).
+const WAIT_POLL_MAX: std::time::Duration = std::time::Duration::from_millis(400);
 
 /// Counters that are neither locked nor within their window are forgotten this often at most.
 const SWEEP_EVERY_MS: i64 = 60 * 1000;
@@ -55,10 +70,10 @@ pub struct Limit {
     pub client: String,
 }
 
-/// An attempt refused without being checked.
+/// An attempt refused without being checked: only by a locked counter.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Refused {
-    /// Milliseconds until the counter unlocks (or a pending attempt settles).
+    /// Milliseconds until the counter unlocks: the true wait.
     pub retry_after_ms: i64,
     /// The first refusal of this lockout: the one to audit.
     pub first: bool,
@@ -95,6 +110,7 @@ impl ThrottleCounter {
         Counter {
             failures: 0,
             pending: 0,
+            pending_at_ms: now_ms,
             window_start_ms: now_ms,
             locked_until_ms: None,
             locked_at_ms: 0,
@@ -140,6 +156,14 @@ impl ThrottleCounter {
         }
     }
 
+    /// Slots still held by attempts being checked; none once the lease has passed.
+    fn held(&mut self, now_ms: i64) -> u32 {
+        if self.pending > 0 && now_ms - self.pending_at_ms >= PENDING_LEASE_MS {
+            self.pending = 0;
+        }
+        self.pending
+    }
+
     fn idle(&self) -> bool {
         self.pending == 0 && self.failures == 0 && self.refused == 0 && self.locked_until_ms.is_none()
     }
@@ -160,6 +184,16 @@ pub struct Throttle {
     /// Ended lockouts not yet reported (`finished`).
     finished: Arc<Mutex<Vec<Finished>>>,
     last_sweep_ms: Arc<AtomicI64>,
+    /// Wakes a waiter whenever an attempt of this process is recorded or released.
+    settled: Arc<tokio::sync::Notify>,
+}
+
+/// What a limit says to an attempt now.
+enum Decision {
+    Reserved,
+    Refused(Refused),
+    /// Full only with attempts still being checked: look again when they are recorded.
+    Wait,
 }
 
 /// A slot on each of an attempt's limits, held while the attempt is checked. Dropping it without
@@ -179,6 +213,7 @@ impl Throttle {
             counters: Counters::Memory(Default::default()),
             finished: Default::default(),
             last_sweep_ms: Default::default(),
+            settled: Default::default(),
         }
     }
 
@@ -260,47 +295,92 @@ impl Throttle {
         Ok(())
     }
 
-    /// Reserves a slot on every limit, or none if any of them is full: locked, or its failures
-    /// and pending attempts already reach its `max`.
-    pub async fn reserve(&self, limits: &[Limit], now_ms: i64) -> Result<std::result::Result<Reservation, Refused>> {
+    /// Reserves a slot on every limit, or none. A locked limit refuses, with the time until it
+    /// unlocks. A limit full only with attempts still being checked makes this attempt wait until
+    /// they are recorded (then it is reserved or refused by what they turned out to be); `now` is
+    /// read again each time it looks.
+    pub async fn reserve(
+        &self,
+        limits: &[Limit],
+        now: &(dyn Fn() -> i64 + Sync),
+    ) -> Result<std::result::Result<Reservation, Refused>> {
+        let mut poll = std::time::Duration::from_millis(20);
+        let mut waited = false;
+        loop {
+            // Registered before looking, so a record made in between still wakes this attempt.
+            let settled = self.settled.notified();
+            tokio::pin!(settled);
+            settled.as_mut().enable();
+            let decision = self.try_reserve(limits, now()).await?;
+            if waited && !matches!(decision, Decision::Wait) {
+                // A record wakes one waiter, not all (each look is a transaction on PostgreSQL);
+                // one that is done passes the wake on, so after a lockout every waiter hears.
+                self.settled.notify_one();
+            }
+            match decision {
+                Decision::Reserved => {
+                    return Ok(Ok(Reservation { throttle: self.clone(), limits: limits.to_vec() }));
+                }
+                Decision::Refused(refused) => return Ok(Err(refused)),
+                Decision::Wait => {
+                    waited = true;
+                    tokio::select! {
+                        () = &mut settled => {}
+                        () = tokio::time::sleep(poll) => poll = (poll * 2).min(WAIT_POLL_MAX),
+                    }
+                }
+            }
+        }
+    }
+
+    /// One look at the limits: reserve a slot on each, refuse (a locked one), or wait.
+    async fn try_reserve(&self, limits: &[Limit], now_ms: i64) -> Result<Decision> {
         self.sweep(now_ms).await?;
         let keys: Vec<String> = limits.iter().map(|l| l.key.clone()).collect();
         let (decision, ended) = self
             .with_counters(&keys, |counters| {
                 let mut ended = Vec::new();
+                let mut wait = false;
+                let mut refused: Option<Refused> = None;
                 // Checked first, created only for a reserved attempt: a flood of refused requests
                 // with made-up names leaves no counters behind.
                 for limit in limits {
                     let Some(counter) = counters.get_mut(&limit.key) else { continue };
                     ended.extend(counter.expire(now_ms));
-                    let retry_after_ms = match counter.locked_until_ms {
-                        Some(until) => Some(until - now_ms),
-                        None if counter.failures + counter.pending >= limit.max => {
-                            // Full only with attempts still being checked: they may yet succeed.
-                            Some((counter.window_start_ms + WINDOW_MS - now_ms).max(1000))
-                        }
-                        None => None,
-                    };
-                    if let Some(retry_after_ms) = retry_after_ms {
+                    if let Some(until) = counter.locked_until_ms {
                         counter.refused += 1;
-                        let refused = Refused {
-                            retry_after_ms,
-                            first: counter.refused == 1,
-                            subject: counter.subject.clone(),
-                            client: counter.client.clone(),
-                            failures: counter.failures,
-                        };
-                        return (Err(refused), ended);
+                        // Every locked counter must unlock before an attempt passes: the true
+                        // wait is the longest, and that counter is the one reported.
+                        if refused.as_ref().is_none_or(|r| r.retry_after_ms < until - now_ms) {
+                            refused = Some(Refused {
+                                retry_after_ms: until - now_ms,
+                                first: counter.refused == 1,
+                                subject: counter.subject.clone(),
+                                client: counter.client.clone(),
+                                failures: counter.failures,
+                            });
+                        }
+                    } else if counter.failures + counter.held(now_ms) >= limit.max {
+                        // Not a refusal: the attempts in flight may all be right.
+                        wait = true;
                     }
                 }
-                for limit in limits {
-                    counters.entry(limit.key.clone()).or_insert_with(|| Counter::new(limit, now_ms)).pending += 1;
+                if let Some(refused) = refused {
+                    return (Decision::Refused(refused), ended);
                 }
-                (Ok(()), ended)
+                if wait {
+                    return (Decision::Wait, ended);
+                }
+                for limit in limits {
+                    let counter = counters.entry(limit.key.clone()).or_insert_with(|| Counter::new(limit, now_ms));
+                    counter.pending += 1;
+                    counter.pending_at_ms = now_ms;
+                }
+                (Decision::Reserved, ended)
             })
             .await?;
         self.finished.lock().unwrap_or_else(|e| e.into_inner()).extend(ended);
-        Ok(decision.map(|()| Reservation { throttle: self.clone(), limits: limits.to_vec() }))
+        Ok(decision)
     }
 
     /// Settles a reservation with the attempt's outcome. A failure that brings a counter to its
@@ -327,7 +407,9 @@ impl Throttle {
                 }
             }
         })
-        .await
+        .await?;
+        self.settled.notify_one();
+        Ok(())
     }
 
     /// Gives a reservation's slots back without counting the attempt (it was never judged).
@@ -347,7 +429,9 @@ impl Throttle {
                 }
             }
         })
-        .await
+        .await?;
+        self.settled.notify_one();
+        Ok(())
     }
 
     /// Lockouts that ended since the last call and refused attempts, each once.
@@ -383,6 +467,8 @@ impl Drop for Reservation {
                         counter.pending = counter.pending.saturating_sub(1);
                     }
                 }
+                drop(counters);
+                throttle.settled.notify_one();
             }
             Counters::Shared(_) => {
                 if let Ok(runtime) = tokio::runtime::Handle::try_current() {
@@ -401,15 +487,23 @@ impl Drop for Reservation {
 mod tests {
     use super::*;
 
-    /// The in-memory throttle driven synchronously: its futures never wait.
+    /// The in-memory throttle driven synchronously, one look at a time (never waiting).
     struct T(Throttle, tokio::runtime::Runtime);
 
     impl T {
         fn new() -> T {
-            T(Throttle::in_memory(), tokio::runtime::Builder::new_current_thread().build().unwrap())
+            T(Throttle::in_memory(), tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap())
         }
         fn reserve(&self, limits: &[Limit], now: i64) -> std::result::Result<Reservation, Refused> {
-            self.1.block_on(self.0.reserve(limits, now)).unwrap()
+            match self.1.block_on(self.0.try_reserve(limits, now)).unwrap() {
+                Decision::Reserved => Ok(Reservation { throttle: self.0.clone(), limits: limits.to_vec() }),
+                Decision::Refused(refused) => Err(refused),
+                Decision::Wait => panic!("the attempt would wait"),
+            }
+        }
+        /// Whether an attempt now would wait for attempts in flight.
+        fn waits(&self, limits: &[Limit], now: i64) -> bool {
+            matches!(self.1.block_on(self.0.try_reserve(limits, now)).unwrap(), Decision::Wait)
         }
         fn record(&self, r: Reservation, outcome: Outcome, now: i64) {
             self.1.block_on(self.0.record(r, outcome, now)).unwrap()
@@ -458,10 +552,48 @@ mod tests {
         }
         let held = t.reserve(&a, 0).expect("the tenth slot");
         for _ in 0..29 {
-            assert!(t.reserve(&a, 0).is_err(), "no slot while the tenth is being checked");
+            assert!(t.waits(&a, 0), "no slot while the tenth is being checked, and no refusal either");
         }
         t.record(held, Outcome::Failed, 0);
-        assert!(t.reserve(&a, 1).is_err(), "and locked after it failed");
+        let refused = t.reserve(&a, 1).err().expect("locked once it failed");
+        assert_eq!(refused.retry_after_ms, WINDOW_MS - 1, "the lockout's true wait");
+    }
+
+    #[test]
+    fn attempts_in_flight_that_succeed_free_their_slots_for_the_waiters() {
+        let t = T::new();
+        let a = [limit("a", 10)];
+        let held: Vec<_> = (0..10).map(|_| t.reserve(&a, 0).expect("a slot")).collect();
+        assert!(t.waits(&a, 0), "the eleventh waits: the ten may all be right");
+        for r in held {
+            t.record(r, Outcome::Succeeded, 0);
+        }
+        assert!(t.reserve(&a, 0).is_ok(), "and is checked once they were");
+    }
+
+    #[test]
+    fn a_waiting_attempt_is_woken_when_a_slot_is_recorded() {
+        let t = T::new();
+        let a = [limit("a", 1)];
+        let held = t.reserve(&a, 0).expect("the one slot");
+        let throttle = t.0.clone();
+        let waiter = t.1.spawn(async move { throttle.reserve(&[limit("a", 1)], &|| 0).await });
+        t.1.block_on(async {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            assert!(!waiter.is_finished(), "it waits while the slot is held");
+        });
+        t.record(held, Outcome::Succeeded, 0);
+        let got = t.1.block_on(async { tokio::time::timeout(std::time::Duration::from_secs(5), waiter).await });
+        assert!(got.expect("woken in time").unwrap().unwrap().is_ok());
+    }
+
+    #[test]
+    fn a_slot_nobody_gave_back_stops_counting_after_the_lease() {
+        let t = T::new();
+        let a = [limit("a", 1)];
+        std::mem::forget(t.reserve(&a, 0).expect("a slot its process never records"));
+        assert!(t.waits(&a, PENDING_LEASE_MS - 1));
+        assert!(t.reserve(&a, PENDING_LEASE_MS).is_ok());
     }
 
     #[test]
@@ -483,6 +615,17 @@ mod tests {
         // The client's counter is locked: the account's gets no slot either.
         assert!(t.reserve(&[limit("acct", 1), wide], 0).is_err());
         assert!(t.reserve(&[limit("acct", 1)], 0).is_ok(), "the refused attempt reserved nothing");
+    }
+
+    #[test]
+    fn a_refusal_waits_for_the_last_of_its_locked_counters() {
+        let t = T::new();
+        let (acct, client) = (limit("acct", 1), Limit { cleared_by_success: false, ..limit("client", 2) });
+        fail(&t, &[acct.clone(), client.clone()], 0);
+        fail(&t, std::slice::from_ref(&client), 60_000);
+        let refused = t.reserve(&[acct, client], 120_000).err().expect("both locked");
+        assert_eq!(refused.retry_after_ms, 60_000 + WINDOW_MS - 120_000, "until the later unlock");
+        assert_eq!(refused.subject, "client");
     }
 
     #[test]

@@ -68,7 +68,11 @@ async fn a_kept_alive_connection_that_sends_nothing_more_is_closed() {
 
 #[tokio::test]
 async fn connections_beyond_the_limit_wait_until_one_closes() {
-    let app = TestApp::spawn_with(|s| s.max_connections = 2).await;
+    let app = TestApp::spawn_with(|s| {
+        s.max_connections = 2;
+        s.max_connections_per_client = Some(2);
+    })
+    .await;
     let mut stalled = Vec::new();
     for _ in 0..2 {
         let mut s = TcpStream::connect(app.addr).await.unwrap();
@@ -77,7 +81,10 @@ async fn connections_beyond_the_limit_wait_until_one_closes() {
     }
     // Give the server time to take both.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let mut third = TcpStream::connect(app.addr).await.expect("the listen queue takes it");
+    // From another address: a third from the same one would be over its share (`slow_clients`).
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let mut third = socket.connect(app.addr).await.expect("the listen queue takes it");
     third.write_all(b"GET /api/auth/me HTTP/1.1\r\nHost: opora\r\nConnection: close\r\n\r\n").await.unwrap();
     let mut buf = [0u8; 64];
     let early = tokio::time::timeout(Duration::from_millis(500), third.read(&mut buf)).await;

@@ -19,6 +19,7 @@ mod proxy;
 mod reports;
 mod seal_race;
 mod self_diagnoses;
+mod slow_clients;
 mod static_files;
 mod storage;
 mod subjects;

@@ -1,5 +1,6 @@
 //! Two server processes on one PostgreSQL database, as behind a reverse proxy: devices push
-//! through both while others pull through both, and one server is killed with SIGKILL mid-sync.
+//! through both while others pull through both, and one server is killed with SIGKILL mid-sync;
+//! logins through both at once meet one throttle.
 //! Runs with `OPORA_TEST_BACKEND=postgres` (SQLite serves one process per database file) and
 //! needs the server binary built (`cargo build -p opora-server`; `cargo xtask test` does).
 
@@ -96,6 +97,78 @@ async fn two_servers_share_one_database_and_a_killed_one_loses_nothing_acknowled
         assert_eq!(unique.len(), pulled[i].len(), "{}: every record pulled exactly once", logins[i]);
         assert_eq!(unique, expected, "{}: the other device has every acknowledged submission", logins[i]);
     }
+}
+
+/// One login attempt through `server` from this machine's address: the status, `Retry-After`
+/// in seconds if any, and the body.
+async fn attempt(server: &str, login: &str, password: &str) -> (reqwest::StatusCode, Option<i64>, String) {
+    let body = opora_domain::api::LoginRequest { login: login.to_owned(), password: password.to_owned() };
+    let res =
+        reqwest::Client::new().post(format!("{server}/api/auth/login")).json(&body).send().await.expect("an answer");
+    let retry_after = res.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok());
+    (res.status(), retry_after, res.text().await.unwrap_or_default())
+}
+
+/// Attempts sent at once, alternating between the servers.
+async fn at_once(
+    servers: [&str; 2],
+    login: &str,
+    password: &str,
+    n: usize,
+) -> Vec<(reqwest::StatusCode, Option<i64>, String)> {
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let (server, login, password) = (servers[i % 2].to_owned(), login.to_owned(), password.to_owned());
+            tokio::spawn(async move { attempt(&server, &login, &password).await })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.expect("the task"));
+    }
+    results
+}
+
+#[tokio::test]
+async fn logins_through_two_servers_at_once_meet_one_throttle() {
+    use reqwest::StatusCode;
+    if !opora_tests::postgres::backend_is_postgres() {
+        eprintln!("skipped: two server processes need PostgreSQL (OPORA_TEST_BACKEND=postgres)");
+        return;
+    }
+    let url = opora_tests::postgres::fresh_database_url().await;
+    let settings = [("OPORA_LOGIN_ATTEMPTS", "4"), ("OPORA_LOGIN_ATTEMPTS_PER_CLIENT", "6")];
+    let a = ServerProcess::start(&url, &settings);
+    let b = ServerProcess::start(&url, &settings);
+    let servers = [a.base_url.as_str(), b.base_url.as_str()];
+
+    // Right logins, more at once than either limit, through both: every one is let in.
+    for (status, _, body) in at_once(servers, "burakovo.t1", opora_tests::DEMO_PASSWORD, 16).await {
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    // Wrong guesses at once through both: the limit's worth are checked, whichever server got
+    // them; the rest are refused unchecked, with the lockout's wait.
+    let results = at_once(servers, "burakovo.t2", "a wrong guess", 24).await;
+    let checked = results.iter().filter(|(s, _, _)| *s == StatusCode::UNAUTHORIZED).count();
+    let refused: Vec<_> = results.iter().filter(|(s, _, _)| *s == StatusCode::TOO_MANY_REQUESTS).collect();
+    assert_eq!((checked, refused.len()), (4, 20), "{results:?}");
+    for (_, retry_after, body) in refused {
+        let retry_after = retry_after.expect("Retry-After");
+        assert!((880..=900).contains(&retry_after), "{retry_after} s: {body}");
+        assert!(body.contains("через 15 мин."), "{body}");
+    }
+    // The right password from the guesser's address is refused by either server now...
+    for server in servers {
+        let (status, retry_after, body) = attempt(server, "burakovo.t2", opora_tests::DEMO_PASSWORD).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+        assert!(retry_after.is_some_and(|s| s > 800), "{retry_after:?}");
+    }
+    // ...and the address's limit over all accounts (six) was reached by the four and these two
+    // more, through different servers: a third account is refused too.
+    assert_eq!(attempt(servers[0], "burakovo.t3", "wrong").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(attempt(servers[1], "burakovo.t4", "wrong").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(attempt(servers[0], "burakovo.t5", opora_tests::DEMO_PASSWORD).await.0, StatusCode::TOO_MANY_REQUESTS);
 }
 
 /// The newest self-diagnosis form, as a device pulls it.

@@ -8,6 +8,7 @@ fn counter(failures: u32, window_start_ms: i64) -> ThrottleCounter {
     ThrottleCounter {
         failures,
         pending: 0,
+        pending_at_ms: 0,
         window_start_ms,
         locked_until_ms: None,
         locked_at_ms: 0,

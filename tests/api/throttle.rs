@@ -183,3 +183,67 @@ async fn guessing_activation_codes_does_not_stop_anyone_elses_first_login() {
         .await
         .expect("the teacher activates her account from her own address");
 }
+
+/// Logins sent all at once from this machine's address; each one's outcome.
+async fn simultaneous_logins(app: &TestApp, attempts: &[(&str, &str)]) -> Vec<Result<LoginResponse, Refusal>> {
+    let tasks: Vec<_> = attempts
+        .iter()
+        .map(|&(login, password)| {
+            let url = app.url("/api/auth/login");
+            let body = LoginRequest { login: login.to_owned(), password: password.to_owned() };
+            tokio::spawn(async move { send(reqwest::Client::new().post(url).json(&body)).await.map(|(_, r)| r) })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.expect("the task"));
+    }
+    results
+}
+
+#[tokio::test]
+async fn simultaneous_right_logins_are_never_refused_for_each_others_attempts_in_flight() {
+    // Both limits far below the logins in flight: one account's, and this address's over all.
+    let app = TestApp::spawn_with(|s| {
+        s.login_attempts = 3;
+        s.login_attempts_per_client = 5;
+    })
+    .await;
+    let mut attempts = vec![("burakovo.t1", DEMO_PASSWORD); 12];
+    attempts.extend(["burakovo.t2", "burakovo.t3", "burakovo.t4", "burakovo.t5"].map(|l| (l, DEMO_PASSWORD)));
+    for (i, result) in simultaneous_logins(&app, &attempts).await.into_iter().enumerate() {
+        assert!(result.is_ok(), "login {i} ({}): {:?}", attempts[i].0, result.err());
+    }
+    // Nothing was counted against anyone: all the wrong guesses the limit allows are still there.
+    for i in 0..3 {
+        assert!(is_wrong_password(&app.login("burakovo.t1", &format!("guess {i}")).await), "guess {i}");
+    }
+    assert!(is_rate_limited(&app.login("burakovo.t1", DEMO_PASSWORD).await));
+}
+
+#[tokio::test]
+async fn a_refusal_states_the_true_wait_in_its_header_and_its_message() {
+    let app = TestApp::spawn_with(|s| s.login_attempts = 3).await;
+    for i in 0..3 {
+        assert!(is_wrong_password(&app.login("burakovo.t1", &format!("guess {i}")).await));
+    }
+    for (elapsed_min, left_min) in [(0, 15), (5, 10), (14, 1)] {
+        let res = reqwest::Client::new()
+            .post(app.url("/api/auth/login"))
+            .json(&LoginRequest { login: "burakovo.t1".into(), password: DEMO_PASSWORD.into() })
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        let retry_after: i64 =
+            res.headers().get("retry-after").expect("a Retry-After header").to_str().unwrap().parse().expect("seconds");
+        let left_secs = left_min * 60;
+        assert!((left_secs - 5..=left_secs).contains(&retry_after), "{elapsed_min} min in: {retry_after} s");
+        let (_, error) = opora_tests::refusal(res).await;
+        let said = error.detail.unwrap_or(error.message);
+        assert!(said.contains(&format!("через {left_min} мин.")), "{elapsed_min} min in: {said}");
+        app.advance_clock(if elapsed_min == 0 { 5 } else { 9 } * 60 * 1000);
+    }
+    app.advance_clock(60 * 1000);
+    app.login_as("burakovo.t1").await;
+}

@@ -29,6 +29,12 @@ impl FromRequestParts<AppState> for Client {
     }
 }
 
+/// A client connecting from `ip`, as the throttles would count it without a proxy: the per-address
+/// share of connections (`serve`) uses the same key.
+pub(crate) fn client_of(ip: IpAddr) -> String {
+    client_key(Some(ip), None, false)
+}
+
 /// The client's key from the peer's address and the last `X-Forwarded-For` header, which counts
 /// only behind a trusted proxy (and then only its last address, the one that proxy added).
 fn client_key(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted_proxy: bool) -> String {
@@ -45,10 +51,9 @@ fn client_key(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted_proxy: 
     }
 }
 
-/// Refused without a check: when to try again, in minutes.
+/// Refused without a check: when the counter that refused unlocks.
 fn rate_limited(refused: &Refused) -> AppError {
-    let minutes = (refused.retry_after_ms + 59_999) / 60_000;
-    AppError::detail(ErrorCode::RateLimited, format!("Попробуйте снова через {minutes} мин."))
+    AppError::rate_limited(std::time::Duration::from_millis(refused.retry_after_ms.max(0) as u64))
 }
 
 /// Audits a throttle's news in aggregate: one row when a lockout begins, one with the number of
@@ -105,9 +110,10 @@ pub async fn login(
     if login.len() > 200 || req.password.len() > 1000 {
         return Err(AppError::code(ErrorCode::InvalidCredentials));
     }
-    // The slot is taken before the (slow) check: parallel guesses cannot all pass the limit.
-    let reservation = match state.login_throttle.reserve(&login_limits(&state, &login, &client), state.now_ms()).await?
-    {
+    // The slot is taken before the (slow) check: parallel guesses cannot all pass the limit. At
+    // the limit with attempts still being checked, this one waits for them rather than failing.
+    let now = || state.now_ms();
+    let reservation = match state.login_throttle.reserve(&login_limits(&state, &login, &client), &now).await? {
         Ok(reservation) => reservation,
         Err(refused) => {
             audit_throttle(&state, &state.login_throttle, "login.throttled", Some(&refused)).await?;
@@ -157,7 +163,7 @@ pub async fn activate(
         client: client.clone(),
     }];
     let throttle = &state.activation_throttle;
-    let reservation = match throttle.reserve(&limits, now).await? {
+    let reservation = match throttle.reserve(&limits, &|| state.now_ms()).await? {
         Ok(reservation) => reservation,
         Err(refused) => {
             audit_throttle(&state, throttle, "account.activation_throttled", Some(&refused)).await?;

@@ -11,6 +11,8 @@ mod self_diagnoses;
 mod static_files;
 mod sync;
 
+pub(crate) use auth::client_of;
+
 use crate::AppState;
 use crate::error::{AppError, code_of_status};
 use axum::Router;

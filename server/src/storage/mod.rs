@@ -363,6 +363,8 @@ pub struct ThrottleCounter {
     pub failures: u32,
     /// Attempts reserved and not yet recorded or released.
     pub pending: u32,
+    /// When the latest of them was reserved: slots older than the limiter's lease are stale.
+    pub pending_at_ms: i64,
     pub window_start_ms: i64,
     pub locked_until_ms: Option<i64>,
     pub locked_at_ms: i64,

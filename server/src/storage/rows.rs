@@ -103,6 +103,7 @@ macro_rules! row_decoders {
             Ok(ThrottleCounter {
                 failures: row.try_get::<i64, _>("failures")? as u32,
                 pending: row.try_get::<i64, _>("pending")? as u32,
+                pending_at_ms: row.try_get("pending_at")?,
                 window_start_ms: row.try_get("window_start")?,
                 locked_until_ms: row.try_get("locked_until")?,
                 locked_at_ms: row.try_get("locked_at")?,

@@ -84,15 +84,16 @@ impl PgStorage {
                 Some(c) => {
                     sqlx::query(
                         "INSERT INTO throttle_counters
-                             (key, failures, pending, window_start, locked_until, locked_at, refused, subject, client)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                         ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, pending = excluded.pending,
+                             (key, failures, pending, pending_at, window_start, locked_until, locked_at, refused, subject, client)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                         ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, pending = excluded.pending, pending_at = excluded.pending_at,
                              window_start = excluded.window_start, locked_until = excluded.locked_until,
                              locked_at = excluded.locked_at, refused = excluded.refused",
                     )
                     .bind(throttle_key(key))
                     .bind(i64::from(c.failures))
                     .bind(i64::from(c.pending))
+                    .bind(c.pending_at_ms)
                     .bind(c.window_start_ms)
                     .bind(c.locked_until_ms)
                     .bind(c.locked_at_ms)

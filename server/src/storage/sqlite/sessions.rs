@@ -70,15 +70,16 @@ impl SqliteStorage {
                 Some(c) => {
                     sqlx::query(
                         "INSERT INTO throttle_counters
-                             (key, failures, pending, window_start, locked_until, locked_at, refused, subject, client)
-                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                         ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, pending = excluded.pending,
+                             (key, failures, pending, pending_at, window_start, locked_until, locked_at, refused, subject, client)
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                         ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, pending = excluded.pending, pending_at = excluded.pending_at,
                              window_start = excluded.window_start, locked_until = excluded.locked_until,
                              locked_at = excluded.locked_at, refused = excluded.refused",
                     )
                     .bind(throttle_key(key))
                     .bind(i64::from(c.failures))
                     .bind(i64::from(c.pending))
+                    .bind(c.pending_at_ms)
                     .bind(c.window_start_ms)
                     .bind(c.locked_until_ms)
                     .bind(c.locked_at_ms)
