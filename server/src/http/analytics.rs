@@ -19,7 +19,6 @@ use opora_domain::campaign::{MOSCOW_OFFSET_MINUTES, date_of};
 use opora_domain::coverage::{CoverageFacts, Passed};
 use opora_domain::history::{VersionedReport, upgrade_all};
 use opora_domain::org::Role;
-use opora_domain::period::{Period, PeriodKind};
 use opora_domain::report::ReportForm;
 use opora_domain::sheets::{self, Sheet, Value};
 use opora_domain::{FormId, MunicipalityId, RegionId};
@@ -41,22 +40,27 @@ pub struct AnalyticsQuery {
 }
 
 impl AnalyticsQuery {
-    /// Periods enter here: each one is a period written the one way, or the request is refused.
-    fn checked(&self) -> AppResult<()> {
-        for text in [&self.period, &self.from, &self.to].into_iter().flatten() {
-            match opora_domain::period::normalise(text) {
-                Ok(p) if &p == text => {}
-                Ok(p) => return Err(AppError::detail(ErrorCode::InvalidInput, format!("Пишите период так: «{p}»."))),
-                Err(problem) => return Err(AppError::detail(ErrorCode::InvalidInput, problem)),
-            }
-        }
-        // The dynamics compare academic years, the period of the indicator card and of results.
-        for text in [&self.from, &self.to].into_iter().flatten() {
-            Period::parse_of_kind(text, PeriodKind::AcademicYear)
-                .map_err(|problem| AppError::detail(ErrorCode::InvalidInput, problem))?;
-        }
-        Ok(())
+    /// Periods enter here, for the page and both exports alike (`period::check_view_periods`):
+    /// each a period written the one way and already begun, `from` and `to` academic years and
+    /// `from` strictly before `to`, or the request is refused.
+    fn checked(&self, today: &str) -> AppResult<()> {
+        use opora_domain::period::{ViewPeriodProblem, check_view_periods, date_of_iso};
+        let today = date_of_iso(today).ok_or_else(|| AppError::Internal(anyhow::anyhow!("today {today}")))?;
+        check_view_periods(self.period.as_deref(), self.from.as_deref(), self.to.as_deref(), today).map_err(|p| match p
+        {
+            ViewPeriodProblem::Comparison(m) => AppError::detail(ErrorCode::InvalidComparison, m),
+            ViewPeriodProblem::Period(m) => AppError::detail(ErrorCode::InvalidInput, m),
+        })
     }
+}
+
+/// Who asks for a view: a person through a URL, whose parameters are checked, or the membership
+/// page for the identification rules' findings on a year it has already checked (the next
+/// academic year's list may be decided before that year begins).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Asked {
+    ByRequest,
+    ForMembership,
 }
 
 /// The report forms the views read, as shipped in `data/forms/reports`.
@@ -91,8 +95,16 @@ async fn scope(
     Ok((AnalyticsScope { name: m.name, municipality: Some(id), region: m.region_id }, vec![id]))
 }
 
-async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -> AppResult<DepartmentAnalytics> {
-    query.checked()?;
+async fn compute(
+    state: &AppState,
+    user: &CurrentUser,
+    query: &AnalyticsQuery,
+    asked: Asked,
+) -> AppResult<DepartmentAnalytics> {
+    let today = crate::http::campaigns::today(state);
+    if asked == Asked::ByRequest {
+        query.checked(&today)?;
+    }
     let (scope, municipalities) = scope(state, user, query).await?;
     let forms = state.store.latest_report_forms().await?;
     let self_diagnosis = state
@@ -159,9 +171,8 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
         }
     }
     let reports = |i: usize| Some(FormReports { form: &loaded[i].0, reports: &loaded[i].1 });
-    let today = crate::http::campaigns::today(state);
     let rules = IdentificationRules::default();
-    Ok(build(&Inputs {
+    let analytics = build(&Inputs {
         scope,
         group: query.group,
         min_group: state.settings.min_group,
@@ -189,7 +200,23 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
         // `today` is `YYYY-MM-DD`: its year is the year coverage targets are judged for.
         year: today.get(..4).and_then(|y| y.parse().ok()).unwrap_or_default(),
         now_ms: state.now_ms(),
-    }))
+    });
+    // A monitoring period nobody in the view reported for is refused rather than answered with
+    // another period's table (a view shows the period asked for or says it cannot).
+    if let Some(asked) = &query.period
+        && !analytics.monitoring_periods.contains(asked)
+    {
+        let known = if analytics.monitoring_periods.is_empty() {
+            "отчётов мониторинга пока нет ни за один период".to_owned()
+        } else {
+            format!("есть отчёты за {}", analytics.monitoring_periods.join(", "))
+        };
+        return Err(AppError::detail(
+            ErrorCode::InvalidInput,
+            format!("За период «{asked}» отчётов мониторинга у показанных школ нет: {known}."),
+        ));
+    }
+    Ok(analytics)
 }
 
 /// What the identification rules find for each school of a municipality, on the results of
@@ -208,7 +235,7 @@ pub(crate) async fn identification(
         from: None,
         to: Some(year.to_owned()),
     };
-    Ok(compute(state, user, &query).await?.identification)
+    Ok(compute(state, user, &query, Asked::ForMembership).await?.identification)
 }
 
 fn empty_form(id: &str) -> ReportForm {
@@ -230,7 +257,7 @@ pub async fn analytics(
     user: CurrentUser,
     Query(query): Query<AnalyticsQuery>,
 ) -> AppResult<Json<DepartmentAnalytics>> {
-    let analytics = compute(&state, &user, &query).await?;
+    let analytics = compute(&state, &user, &query, Asked::ByRequest).await?;
     let audit =
         NewAudit::new(Some(user.profile.id), "department.viewed", audit_subject(&analytics)).detail("аналитика");
     state.store.audit(&audit, state.now_ms()).await?;
@@ -283,7 +310,7 @@ pub async fn export_csv(
     user: CurrentUser,
     Query(query): Query<ExportQuery>,
 ) -> AppResult<Response> {
-    let analytics = compute(&state, &user, &query.view).await?;
+    let analytics = compute(&state, &user, &query.view, Asked::ByRequest).await?;
     let all = sheets::all(&analytics);
     let sheet = all
         .get(query.sheet.unwrap_or(0))
@@ -301,7 +328,7 @@ pub async fn export_xlsx(
     user: CurrentUser,
     Query(query): Query<ExportQuery>,
 ) -> AppResult<Response> {
-    let analytics = compute(&state, &user, &query.view).await?;
+    let analytics = compute(&state, &user, &query.view, Asked::ByRequest).await?;
     let bytes =
         workbook(&sheets::all(&analytics)).map_err(|e| AppError::Internal(anyhow::anyhow!("writing XLSX: {e}")))?;
     let audit = NewAudit::new(Some(user.profile.id), "department.exported", audit_subject(&analytics)).detail("XLSX");
