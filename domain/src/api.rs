@@ -188,8 +188,17 @@ pub struct ActivateRequest {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct NewTeacher {
     pub full_name: String,
+    /// Optional: in the school's namespace ([`LoginNamespace`]); derived from the surname when absent.
     #[serde(default)]
     pub login: Option<String>,
+}
+
+/// `GET /api/school/login-namespace`: what every login of the principal's teachers starts with
+/// (`burakovo` for `burakovo.ivanova`), and the rule in words for her form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginNamespace {
+    pub prefix: String,
+    pub rule: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
