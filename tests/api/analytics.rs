@@ -471,6 +471,12 @@ async fn every_entry_of_the_views_refuses_what_it_cannot_show() {
         assert_eq!(error.message, "Год сравнения должен быть раньше показываемого года.");
         assert!(error.detail.unwrap().contains("2024-2025"), "the detail names the years");
     }
+    // A period the scope has reports for is the one shown in every group, even one whose schools
+    // sent none for it: never another period in its place.
+    for group in ["all", "low_results", "unfavourable", "both"] {
+        let a = analytics(&app, "spassk.otdel", &format!("?period=2019&group={group}")).await.unwrap();
+        assert_eq!(a.monitoring_period.as_deref(), Some("2019"), "{group}");
+    }
     let (status, error) = refused("/api/department/analytics/export.csv?sheet=99".into()).await;
     assert_eq!((status, error.unwrap().code), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput));
     // The right way round is answered, on every entry.

@@ -17,8 +17,9 @@ use opora_domain::analytics::{FormReports, IdentificationRules, Inputs, SchoolRe
 use opora_domain::api::{AnalyticsScope, DepartmentAnalytics, ErrorCode, SchoolGroup};
 use opora_domain::campaign::{MOSCOW_OFFSET_MINUTES, date_of};
 use opora_domain::coverage::{CoverageFacts, Passed};
-use opora_domain::history::{VersionedReport, upgrade_all};
+use opora_domain::history::{VersionedReport, periods_with_data, upgrade_all};
 use opora_domain::org::Role;
+use opora_domain::period::date_of_iso;
 use opora_domain::report::ReportForm;
 use opora_domain::sheets::{self, Sheet, Value};
 use opora_domain::{FormId, MunicipalityId, RegionId};
@@ -44,7 +45,7 @@ impl AnalyticsQuery {
     /// each a period written the one way and already begun, `from` and `to` academic years and
     /// `from` strictly before `to`, or the request is refused.
     fn checked(&self, today: &str) -> AppResult<()> {
-        use opora_domain::period::{ViewPeriodProblem, check_view_periods, date_of_iso};
+        use opora_domain::period::{ViewPeriodProblem, check_view_periods};
         let today = date_of_iso(today).ok_or_else(|| AppError::Internal(anyhow::anyhow!("today {today}")))?;
         check_view_periods(self.period.as_deref(), self.from.as_deref(), self.to.as_deref(), today).map_err(|p| match p
         {
@@ -170,9 +171,29 @@ async fn compute(
             }
         }
     }
+    // A monitoring period no school of the scope reported for is refused rather than shown empty
+    // or answered with another period's table; in a group without it, the view shows it empty.
+    if asked == Asked::ByRequest
+        && let Some(period) = &query.period
+    {
+        let everyone: std::collections::HashSet<_> = schools.iter().map(|(s, _)| s.id).collect();
+        let known = periods_with_data(&loaded[0].1, &everyone, date_of_iso(&today));
+        if !known.iter().any(|p| p.to_string() == *period) {
+            let known: Vec<String> = known.iter().map(|p| p.to_string()).collect();
+            let known = if known.is_empty() {
+                "отчётов мониторинга пока нет ни за один период".to_owned()
+            } else {
+                format!("есть отчёты за {}", known.join(", "))
+            };
+            return Err(AppError::detail(
+                ErrorCode::InvalidInput,
+                format!("За период «{period}» отчётов мониторинга нет: {known}."),
+            ));
+        }
+    }
     let reports = |i: usize| Some(FormReports { form: &loaded[i].0, reports: &loaded[i].1 });
     let rules = IdentificationRules::default();
-    let analytics = build(&Inputs {
+    Ok(build(&Inputs {
         scope,
         group: query.group,
         min_group: state.settings.min_group,
@@ -200,23 +221,7 @@ async fn compute(
         // `today` is `YYYY-MM-DD`: its year is the year coverage targets are judged for.
         year: today.get(..4).and_then(|y| y.parse().ok()).unwrap_or_default(),
         now_ms: state.now_ms(),
-    });
-    // A monitoring period nobody in the view reported for is refused rather than answered with
-    // another period's table (a view shows the period asked for or says it cannot).
-    if let Some(asked) = &query.period
-        && !analytics.monitoring_periods.contains(asked)
-    {
-        let known = if analytics.monitoring_periods.is_empty() {
-            "отчётов мониторинга пока нет ни за один период".to_owned()
-        } else {
-            format!("есть отчёты за {}", analytics.monitoring_periods.join(", "))
-        };
-        return Err(AppError::detail(
-            ErrorCode::InvalidInput,
-            format!("За период «{asked}» отчётов мониторинга у показанных школ нет: {known}."),
-        ));
-    }
-    Ok(analytics)
+    }))
 }
 
 /// What the identification rules find for each school of a municipality, on the results of
