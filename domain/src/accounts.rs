@@ -5,6 +5,9 @@
 //! Rural teachers often have no e-mail: a principal creates the account and hands over a one-time
 //! activation code on paper; the teacher types it on a phone and chooses her password.
 
+use crate::text::{Lines, forbidden_char};
+use std::ops::RangeInclusive;
+
 /// Activation codes are valid this long after they are issued.
 pub const ACTIVATION_TTL_MS: i64 = 14 * 24 * 60 * 60 * 1000;
 
@@ -122,13 +125,167 @@ pub fn login_from_name(prefix: &str, full_name: &str) -> String {
     if latin.is_empty() {
         latin.push_str("teacher");
     }
+    // A long surname would make a login longer than any login may be.
+    latin.truncate(DERIVED_SURNAME_CHARS);
     if prefix.is_empty() { latin } else { format!("{prefix}.{latin}") }
 }
 
 /// Whether a login is acceptable: lowercase Latin letters, digits, dots, dashes and underscores.
 pub fn valid_login(login: &str) -> bool {
-    (3..=64).contains(&login.len())
+    LOGIN_CHARS.contains(&login.len())
         && login.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_'))
+}
+
+// The limits of what an account or an organisation is made of. Every way in (the principal's
+// form through the API, the administrator's import and `admin create-user`) reads its fields with
+// the functions below, so the same text is taken or refused, with the same words, whichever way
+// it comes.
+
+/// A person's full name, in characters.
+pub const FULL_NAME_CHARS: RangeInclusive<usize> = 3..=200;
+/// A login, in characters (ASCII only).
+pub const LOGIN_CHARS: RangeInclusive<usize> = 3..=64;
+/// A teacher's subject as typed, in characters.
+pub const SUBJECT_MAX_CHARS: usize = 100;
+/// A region's, municipality's or school's name, in characters.
+pub const ORGANISATION_NAME_CHARS: RangeInclusive<usize> = 2..=200;
+/// How much of the surname a derived login keeps: room for the school's prefix and a number.
+const DERIVED_SURNAME_CHARS: usize = 30;
+
+/// What a one-line field holds: nothing hidden (controls, direction overrides, line breaks or
+/// tabs: a name prints on one line everywhere), spaces tidied.
+fn one_line(field: &str, typed: &str) -> Result<String, String> {
+    // Spaces, tabs and line breaks around a value are forgiven (a cell copied with its line end).
+    if let Some(found) = forbidden_char(typed.trim(), Lines::One) {
+        return Err(format!("{field}: {}", found.message_ru()));
+    }
+    Ok(typed.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// A length refusal that shows no more than the start of a long text.
+fn length_refusal(field: &str, range: &RangeInclusive<usize>, chars: usize) -> String {
+    format!("{field}: от {} до {} символов, а здесь {chars}.", range.start(), range.end())
+}
+
+/// A person's full name as typed: one line, spaces tidied, 3 to 200 characters.
+pub fn read_full_name(typed: &str) -> Result<String, String> {
+    let name = one_line("ФИО", typed)?;
+    match name.chars().count() {
+        0 => Err("ФИО: не указано. Напишите фамилию, имя и отчество.".to_owned()),
+        n if !FULL_NAME_CHARS.contains(&n) => Err(length_refusal("ФИО", &FULL_NAME_CHARS, n)),
+        _ => Ok(name),
+    }
+}
+
+/// A login as typed: surrounding spaces and case forgiven, then 3 to 64 lowercase Latin letters,
+/// digits, dots, dashes and underscores.
+pub fn read_login(typed: &str) -> Result<String, String> {
+    let login = one_line("Логин", typed)?.to_lowercase();
+    if valid_login(&login) {
+        return Ok(login);
+    }
+    let shown: String = login.chars().take(40).collect();
+    let more = if login.chars().count() > 40 { "…" } else { "" };
+    Err(format!(
+        "Логин «{shown}{more}»: от {} до {} знаков — латинские буквы, цифры, точка, дефис, подчёркивание.",
+        LOGIN_CHARS.start(),
+        LOGIN_CHARS.end()
+    ))
+}
+
+/// A teacher's subject as typed: one line, at most 100 characters; `None` for an empty cell.
+pub fn read_subject(typed: &str) -> Result<Option<TeacherSubject>, String> {
+    let text = one_line("Предмет", typed)?;
+    let n = text.chars().count();
+    if n > SUBJECT_MAX_CHARS {
+        return Err(format!("Предмет: не больше {SUBJECT_MAX_CHARS} символов, а здесь {n}."));
+    }
+    Ok(TeacherSubject::parse(&text))
+}
+
+/// The organisations an account belongs to, by what their names are called in refusals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Organisation {
+    Region,
+    Municipality,
+    School,
+}
+
+impl Organisation {
+    pub fn title_ru(self) -> &'static str {
+        match self {
+            Organisation::Region => "Регион",
+            Organisation::Municipality => "Муниципалитет",
+            Organisation::School => "Школа",
+        }
+    }
+}
+
+/// An organisation's name as typed: one line, spaces tidied, 2 to 200 characters.
+pub fn read_organisation_name(kind: Organisation, typed: &str) -> Result<String, String> {
+    let name = one_line(kind.title_ru(), typed)?;
+    match name.chars().count() {
+        0 => Err(format!("{}: не указано название.", kind.title_ru())),
+        n if !ORGANISATION_NAME_CHARS.contains(&n) => Err(length_refusal(kind.title_ru(), &ORGANISATION_NAME_CHARS, n)),
+        _ => Ok(name),
+    }
+}
+
+// Logins of a school live in its own namespace: «burakovo.» and nothing else starts with it. A
+// school's prefix is stored with it, unique, and taken only while no account outside the school
+// has a login in that namespace; afterwards no way in gives such a login to anyone outside it.
+// So whatever login a principal may choose or be given, any collision she meets is with an
+// account of her own school; logins outside her namespace are refused alike, taken or free.
+
+/// A school's login prefix, in characters: short enough to leave room for a surname.
+pub const LOGIN_PREFIX_CHARS: RangeInclusive<usize> = 2..=20;
+
+/// Whether `prefix` can be a school's login prefix: lowercase Latin letters, digits, dashes and
+/// underscores, no dot (the dot ends it).
+pub fn valid_login_prefix(prefix: &str) -> bool {
+    LOGIN_PREFIX_CHARS.contains(&prefix.len())
+        && prefix.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_'))
+}
+
+/// The namespace a login falls in: the part before its first dot, if that can be a prefix.
+pub fn login_prefix_of(login: &str) -> Option<&str> {
+    login.split_once('.').map(|(p, _)| p).filter(|p| valid_login_prefix(p))
+}
+
+/// The prefixes to try for a school, best first: its principal's login's (the school's logins
+/// then read alike), the first word of its name transliterated, then that word numbered.
+pub fn login_prefix_candidates(principal_login: Option<&str>, school_name: &str) -> Vec<String> {
+    let word = school_name
+        .split(|c: char| !c.is_alphanumeric())
+        .find(|w| {
+            w.chars().count() > 3 && !matches!(w.to_lowercase().as_str(), "моу" | "мбоу" | "мкоу" | "гбоу" | "маоу")
+        })
+        .unwrap_or("school");
+    let mut base = login_from_name("", word);
+    base.truncate(*LOGIN_PREFIX_CHARS.end() - 2);
+    if base.len() < *LOGIN_PREFIX_CHARS.start() {
+        base = "school".to_owned();
+    }
+    let mut out: Vec<String> = principal_login.and_then(login_prefix_of).map(str::to_owned).into_iter().collect();
+    out.push(base.clone());
+    out.extend((2..=99).map(|n| format!("{base}{n}")));
+    out.dedup();
+    out
+}
+
+/// A login a principal chose for her teacher: a login at all ([`read_login`]), in her school's
+/// namespace. Outside it the refusal is the same whether the login exists or not.
+pub fn read_login_of_school(prefix: &str, typed: &str) -> Result<String, String> {
+    let login = read_login(typed)?;
+    match login.strip_prefix(prefix).and_then(|rest| rest.strip_prefix('.')) {
+        Some(rest) if !rest.is_empty() => Ok(login),
+        _ => Err(login_of_school_rule(prefix)),
+    }
+}
+
+/// The rule a principal's form shows and a refused login is told.
+pub fn login_of_school_rule(prefix: &str) -> String {
+    format!("Логин учителя должен начинаться с «{prefix}.», например «{prefix}.ivanova».")
 }
 
 /// The six subjects whose teachers the programme counts (seed 002, Раздел IV: «учителей русского
@@ -293,5 +450,44 @@ mod tests {
         let six: Vec<(String, String)> =
             PROGRAMME_SUBJECTS.iter().map(|(c, t)| ((*c).to_owned(), (*t).to_owned())).collect();
         assert_eq!(options, six);
+    }
+
+    #[test]
+    fn a_principal_chooses_logins_only_in_her_schools_namespace() {
+        assert_eq!(read_login_of_school("burakovo", " Burakovo.Ivanova "), Ok("burakovo.ivanova".into()));
+        for outside in
+            ["spassk.otdel", "burakovo", "burakovo.", "burakovo2.ivanova", "admin", "buraki.x", "burakovox.y"]
+        {
+            assert_eq!(read_login_of_school("burakovo", outside), Err(login_of_school_rule("burakovo")), "{outside}");
+        }
+        // A login that is no login at all says so first, as everywhere.
+        assert_eq!(read_login_of_school("burakovo", "Bad Login"), Err(read_login("Bad Login").unwrap_err()));
+        assert_eq!(login_prefix_of("burakovo.director"), Some("burakovo"));
+        assert_eq!(login_prefix_of("admin"), None);
+        assert_eq!(login_prefix_of(".x"), None);
+        let candidates = login_prefix_candidates(Some("burakovo.director"), "МБОУ «Бураковская СОШ»");
+        assert_eq!(&candidates[..3], ["burakovo", "burakovskaya", "burakovskaya2"]);
+        assert!(candidates.iter().all(|c| valid_login_prefix(c)), "{candidates:?}");
+        let long = login_prefix_candidates(None, "Верхнеуслонскаяшкола-интернатимени");
+        assert!(long.iter().all(|c| valid_login_prefix(c)), "{long:?}");
+        assert!(valid_login(&login_from_name(&long[5], &"Щ".repeat(200))), "a derived login is always a login");
+    }
+
+    #[test]
+    fn every_way_in_reads_names_logins_and_subjects_by_one_set_of_limits() {
+        assert_eq!(read_full_name("  Иванова   Мария  Петровна "), Ok("Иванова Мария Петровна".into()));
+        assert!(read_full_name(&"Я".repeat(200)).is_ok());
+        for bad in ["", "  ", "Ив", "Иванова\nМария", "Иванова\tМария", "Ива\u{202E}нова", "Ива\u{7}нова"]
+        {
+            assert!(read_full_name(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(read_full_name(&"Я".repeat(300)), Err("ФИО: от 3 до 200 символов, а здесь 300.".into()));
+        assert_eq!(read_subject(&"х".repeat(5000)), Err("Предмет: не больше 100 символов, а здесь 5000.".into()));
+        assert_eq!(read_subject(" химия "), Ok(Some(TeacherSubject::Other("химия".into()))));
+        assert_eq!(read_subject(""), Ok(None));
+        assert_eq!(read_login(" Burakovo.Petrova "), Ok("burakovo.petrova".into()));
+        assert!(read_login(&"a".repeat(65)).unwrap_err().contains('…'), "a long login is shown cut");
+        assert!(read_organisation_name(Organisation::School, &"Ш".repeat(201)).is_err());
+        assert!(read_organisation_name(Organisation::School, "Бураковская СОШ").is_ok());
     }
 }

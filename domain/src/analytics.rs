@@ -1309,9 +1309,12 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
     begun.sort_unstable_by_key(|p| std::cmp::Reverse((p.starts_on(), *p)));
     begun.dedup();
     let monitoring_periods: Vec<String> = begun.iter().map(Period::to_string).collect();
+    // The period asked for is the one shown, even where the group shown has no report for it (its
+    // tables then say so): never another period in its place. The server refuses a period with no
+    // monitoring report in the whole scope where it enters.
     let monitoring_period = inputs
         .monitoring_period
-        .filter(|p| monitoring_periods.iter().any(|q| q == p))
+        .filter(|p| begun_period(p, today).is_some())
         .map(str::to_owned)
         .or_else(|| monitoring_periods.first().cloned());
     // Seed 004's indicators and seed 003's cluster figures of the schools shown, and the

@@ -39,6 +39,8 @@ pub enum ErrorCode {
     LoginTaken,
     /// A field of the request is out of its allowed range; `detail` says which.
     InvalidInput,
+    /// A view was asked to compare a year with itself, with a later year, or with no year shown.
+    InvalidComparison,
     /// A time the device reported is impossible (its clock is wrong): `detail` says which.
     InvalidTime,
     Internal,
@@ -83,6 +85,7 @@ impl ErrorCode {
             ErrorCode::WeakPassword => "Пароль не подходит.",
             ErrorCode::LoginTaken => "Такой логин уже занят. Выберите другой.",
             ErrorCode::InvalidInput => "Проверьте введённые данные.",
+            ErrorCode::InvalidComparison => "Год сравнения должен быть раньше показываемого года.",
             ErrorCode::InvalidTime => {
                 "На устройстве неверные дата или время. Исправьте их в настройках — введённое сохранено."
             }
@@ -185,8 +188,17 @@ pub struct ActivateRequest {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct NewTeacher {
     pub full_name: String,
+    /// Optional: in the school's namespace ([`LoginNamespace`]); derived from the surname when absent.
     #[serde(default)]
     pub login: Option<String>,
+}
+
+/// `GET /api/school/login-namespace`: what every login of the principal's teachers starts with
+/// (`burakovo` for `burakovo.ivanova`), and the rule in words for her form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginNamespace {
+    pub prefix: String,
+    pub rule: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

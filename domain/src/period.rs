@@ -203,6 +203,59 @@ pub fn normalise(text: &str) -> Result<String, String> {
     Period::parse(text).map(|p| p.to_string())
 }
 
+/// Why the periods a view was asked for are refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ViewPeriodProblem {
+    /// The two compared years are the wrong way round, the same, or the earlier one alone.
+    Comparison(String),
+    /// One period is not a period written the one way, not of its kind, or has not begun.
+    Period(String),
+}
+
+/// The periods a department's view is asked for (`period`: the monitoring period; `from`, `to`:
+/// the academic years the dynamics compare, the earlier and the one shown), checked in one place
+/// where they enter: each written the one way, `from` and `to` academic years, none still to come
+/// (no school can have reported for it, and a view never shows another period in its place), and
+/// `from` strictly before `to`: dynamics read backwards would show every rise as a fall. `from`
+/// only with `to`: the year shown by default depends on the data, so the order could not be held.
+pub fn check_view_periods(
+    period: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    today: Date,
+) -> Result<(), ViewPeriodProblem> {
+    let read = |text: &str, kind: Option<PeriodKind>| -> Result<Period, ViewPeriodProblem> {
+        let p = match kind {
+            Some(kind) => Period::parse_of_kind(text, kind),
+            None => Period::parse(text),
+        }
+        .map_err(ViewPeriodProblem::Period)?;
+        if p.to_string() != text {
+            return Err(ViewPeriodProblem::Period(format!("Пишите период так: «{p}».")));
+        }
+        if !p.has_begun(today) {
+            return Err(ViewPeriodProblem::Period(format!(
+                "Период «{p}» ещё не начался: отчётов за него нет. Выберите период, который уже идёт или прошёл."
+            )));
+        }
+        Ok(p)
+    };
+    if let Some(text) = period {
+        read(text, None)?;
+    }
+    let from = from.map(|t| read(t, Some(PeriodKind::AcademicYear))).transpose()?;
+    let to = to.map(|t| read(t, Some(PeriodKind::AcademicYear))).transpose()?;
+    match (from, to) {
+        (Some(from), None) => Err(ViewPeriodProblem::Comparison(format!(
+            "Год сравнения {from} указан без показываемого года: укажите оба, сравнивать можно только с более ранним годом."
+        ))),
+        (Some(from), Some(to)) if from.starts_on() >= to.starts_on() => Err(ViewPeriodProblem::Comparison(format!(
+            "Год сравнения должен быть раньше показываемого года: показан {to}, сравнить его можно только с годом до него, а не с {from}."
+        ))),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,5 +350,55 @@ mod tests {
     fn refusal_says_how_to_write_a_period() {
         let message = Period::parse("9999").unwrap_err();
         assert!(message.contains("«9999»") && message.contains("2025-2026"), "{message}");
+    }
+
+    #[test]
+    fn a_view_compares_a_year_only_with_an_earlier_one_and_never_a_period_to_come() {
+        use ViewPeriodProblem::{Comparison, Period as P};
+        let today = (2026, 12, 7);
+        type Case<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, Option<fn(String) -> ViewPeriodProblem>);
+        let cases: &[Case] = &[
+            (None, None, None, None),
+            (None, Some("2024-2025"), Some("2025-2026"), None),
+            (None, Some("2018-2019"), Some("2026-2027"), None),
+            (None, None, Some("2025-2026"), None),
+            (Some("2019"), None, None, None),
+            (Some("2026-2027"), None, None, None),
+            // The wrong way round, the same year, the earlier year alone.
+            (None, Some("2025-2026"), Some("2024-2025"), Some(Comparison)),
+            (None, Some("2025-2026"), Some("2025-2026"), Some(Comparison)),
+            (None, Some("2024-2025"), None, Some(Comparison)),
+            // Years still to come, whichever parameter names them.
+            (None, Some("2024-2025"), Some("2027-2028"), Some(P)),
+            (None, Some("2099-2100"), Some("2100-2101"), Some(P)),
+            (None, None, Some("2030-2031"), Some(P)),
+            (Some("2030"), None, None, Some(P)),
+            (Some("2027"), None, None, Some(P)),
+            (Some("2026-2027-H2"), None, None, Some(P)),
+            // Not periods, not written the one way, or of the wrong kind.
+            (None, Some("2025"), Some("2025-2026"), Some(P)),
+            (None, Some("2024-2025"), Some("2025-2026-Q1"), Some(P)),
+            (None, Some(" 2024-2025"), Some("2025-2026"), Some(P)),
+            (Some("мусор"), None, None, Some(P)),
+            (None, None, Some(""), Some(P)),
+        ];
+        for (period, from, to, expected) in cases {
+            let found = check_view_periods(*period, *from, *to, today);
+            match (expected, found) {
+                (None, Ok(())) => {}
+                (Some(kind), Err(problem)) => {
+                    let same = std::mem::discriminant(&kind(String::new())) == std::mem::discriminant(&problem);
+                    assert!(same, "{period:?} {from:?} {to:?}: {problem:?}");
+                    let (ViewPeriodProblem::Comparison(m) | ViewPeriodProblem::Period(m)) = problem;
+                    assert!(m.chars().any(|c| ('а'..='я').contains(&c)), "a Russian sentence: {m}");
+                }
+                (expected, found) => panic!("{period:?} {from:?} {to:?}: {found:?}, expected {}", expected.is_some()),
+            }
+        }
+        let reversed = check_view_periods(None, Some("2025-2026"), Some("2024-2025"), today).unwrap_err();
+        assert!(
+            matches!(&reversed, ViewPeriodProblem::Comparison(m) if m.starts_with("Год сравнения должен быть раньше показываемого года")),
+            "{reversed:?}"
+        );
     }
 }

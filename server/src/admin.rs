@@ -10,10 +10,12 @@
 //! their own; [`import`] resolves names against the database and commits.
 
 use crate::auth::{hash_password, new_activation_code, token_hash};
+use crate::logins;
 use crate::storage::{ImportBatch, NewAudit, NewCode, NewSchool, NewUser, Storage, StorageError};
 use anyhow::{Context, bail};
 use opora_domain::accounts::{
-    ACTIVATION_TTL_MS, TeacherSubject, check_new_password, format_code, login_from_name, valid_login,
+    ACTIVATION_TTL_MS, Organisation, TeacherSubject, check_new_password, format_code, login_from_name,
+    login_prefix_candidates, login_prefix_of, read_full_name, read_login, read_organisation_name, read_subject,
 };
 use opora_domain::org::{MunicipalityRef, Role, SchoolFlags};
 use opora_domain::sheets;
@@ -194,6 +196,11 @@ pub struct PlannedPerson {
     pub subject: Option<TeacherSubject>,
 }
 
+/// The columns read by `opora_domain::accounts`' functions, which refuse hidden characters
+/// themselves, in the same words as everywhere else.
+const TEXT_FIELDS: [Column; 6] =
+    [Column::Region, Column::Municipality, Column::School, Column::FullName, Column::Login, Column::Subject];
+
 /// Checks every row; returns the rows or every problem, «Строка N: …».
 pub fn plan_import(table: &Table) -> Result<Vec<PlannedRow>, Vec<String>> {
     let mut columns: BTreeMap<Column, usize> = BTreeMap::new();
@@ -232,12 +239,29 @@ pub fn plan_import(table: &Table) -> Result<Vec<PlannedRow>, Vec<String>> {
         }
         let mut problem = |what: String| errors.push(format!("Строка {line}: {what}"));
         // Names become what every page and export prints: one line, nothing hidden or reversed.
+        // The columns that make an account or an organisation are read below by the same
+        // functions as the API and `create-user` read them; the rest are checked here.
         for (index, text) in row.iter().enumerate() {
-            if let Some(found) = forbidden_char(text.trim(), Lines::One) {
+            if let Some(found) = forbidden_char(text.trim(), Lines::One)
+                && !columns.iter().any(|(c, i)| *i == index && TEXT_FIELDS.contains(c))
+            {
                 problem(format!("столбец {}: {}", index + 1, found.message_ru()));
             }
         }
-        let (region, municipality, school) = (cell(Column::Region), cell(Column::Municipality), cell(Column::School));
+        let mut name_of = |column: Column, kind: Organisation| {
+            let typed = cell(column);
+            if typed.is_empty() {
+                return String::new();
+            }
+            read_organisation_name(kind, &typed).unwrap_or_else(|refusal| {
+                problem(refusal);
+                typed
+            })
+        };
+        let region = name_of(Column::Region, Organisation::Region);
+        let municipality = name_of(Column::Municipality, Organisation::Municipality);
+        let school = name_of(Column::School, Organisation::School);
+        let mut problem = |what: String| errors.push(format!("Строка {line}: {what}"));
         if region.is_empty() {
             problem("не указан регион (столбец «Регион»)".to_owned());
         }
@@ -257,10 +281,17 @@ pub fn plan_import(table: &Table) -> Result<Vec<PlannedRow>, Vec<String>> {
                 )),
             }
         }
-        let full_name = cell(Column::FullName).split_whitespace().collect::<Vec<_>>().join(" ");
-        let person = if full_name.is_empty() {
+        let typed_name = cell(Column::FullName);
+        let person = if typed_name.is_empty() {
             if school.is_empty() && municipality.is_empty() {
                 problem("пустая строка без школы и без ФИО".to_owned());
+            }
+            // A login, role or subject with nobody to give it to would be dropped without a word:
+            // refused as an empty name is everywhere.
+            if [Column::Login, Column::Role, Column::Subject].iter().any(|c| !cell(*c).is_empty())
+                && let Err(refusal) = read_full_name(&typed_name)
+            {
+                problem(refusal);
             }
             None
         } else {
@@ -277,15 +308,30 @@ pub fn plan_import(table: &Table) -> Result<Vec<PlannedRow>, Vec<String>> {
             if matches!(role, Role::Teacher | Role::Principal) && school.is_empty() {
                 problem(format!("для роли «{}» нужна школа (столбец «Школа»)", role.title_ru()));
             }
-            let login = cell(Column::Login).to_lowercase();
-            if !login.is_empty() {
-                if !valid_login(&login) {
-                    problem(format!("логин «{login}»: от 3 до 64 латинских букв, цифр, точек, дефисов"));
-                } else if !logins.insert(login.clone()) {
-                    problem(format!("логин «{login}» уже встречается в файле выше"));
+            let full_name = read_full_name(&typed_name).unwrap_or_else(|refusal| {
+                problem(refusal);
+                typed_name.clone()
+            });
+            let typed_login = cell(Column::Login);
+            let login = if typed_login.is_empty() {
+                String::new()
+            } else {
+                match read_login(&typed_login) {
+                    Ok(login) if !logins.insert(login.clone()) => {
+                        problem(format!("логин «{login}» уже встречается в файле выше"));
+                        login
+                    }
+                    Ok(login) => login,
+                    Err(refusal) => {
+                        problem(refusal);
+                        String::new()
+                    }
                 }
-            }
-            let subject = TeacherSubject::parse(&cell(Column::Subject));
+            };
+            let subject = read_subject(&cell(Column::Subject)).unwrap_or_else(|refusal| {
+                problem(refusal);
+                None
+            });
             if subject.is_some() && role != Role::Teacher {
                 problem(format!(
                     "предмет указывается только для учителя, а в строке роль «{}» (столбец «Предмет»)",
@@ -323,17 +369,6 @@ fn same(a: &str, b: &str) -> bool {
     a.trim().to_lowercase().replace('ё', "е") == b.trim().to_lowercase().replace('ё', "е")
 }
 
-/// A short Latin prefix for a school's derived logins: the first word of its name, transliterated.
-fn school_prefix(name: &str) -> String {
-    let word = name
-        .split(|c: char| !c.is_alphanumeric())
-        .find(|w| {
-            w.chars().count() > 3 && !matches!(w.to_lowercase().as_str(), "моу" | "мбоу" | "мкоу" | "гбоу" | "маоу")
-        })
-        .unwrap_or("school");
-    login_from_name("", word)
-}
-
 /// Resolves the planned rows against what the database holds and commits them in one
 /// transaction; with `dry_run` only checks. Returns every problem, by row, or what was created.
 pub async fn import(
@@ -351,6 +386,10 @@ pub async fn import(
     let mut report = ImportReport::default();
     let mut errors = Vec::new();
     let mut taken: BTreeSet<String> = BTreeSet::new();
+    // Schools' login namespaces: stored ones as met, and those this import chooses (for new
+    // schools and for existing ones without one), which the database does not know yet.
+    let mut prefixes: BTreeMap<SchoolId, String> = BTreeMap::new();
+    let mut chosen_prefixes: BTreeMap<String, SchoolId> = BTreeMap::new();
     for row in &rows {
         let region_id = match existing.regions.iter().chain(&batch.regions).find(|(_, n)| same(n, &row.region)) {
             Some((id, _)) => *id,
@@ -397,11 +436,16 @@ pub async fn import(
                     Some((id, _, _)) => id,
                     None => {
                         let id = SchoolId(Uuid::new_v4());
+                        let taken_here = chosen_prefixes.keys().cloned().collect();
+                        let prefix = logins::free_prefix(store, None, None, &row.school, &taken_here).await?;
+                        chosen_prefixes.insert(prefix.clone(), id);
+                        prefixes.insert(id, prefix.clone());
                         batch.schools.push(NewSchool {
                             id,
                             municipality_id,
                             name: row.school.clone(),
                             flags: row.flags,
+                            login_prefix: Some(prefix),
                         });
                         id
                     }
@@ -410,8 +454,43 @@ pub async fn import(
             _ => None,
         };
         let Some(person) = &row.person else { continue };
+        let school_id = if matches!(person.role, Role::Teacher | Role::Principal) { school_id } else { None };
+        // Teachers' and principals' logins are derived in their school's namespace; anyone
+        // else's from the municipality's (or region's) name, never in a school's.
+        let derived_prefix = match school_id {
+            Some(id) => match prefixes.get(&id) {
+                Some(prefix) => prefix.clone(),
+                None => {
+                    let prefix = match store.login_prefix(id).await? {
+                        Some(prefix) => prefix,
+                        None => {
+                            let taken_here = chosen_prefixes.keys().cloned().collect();
+                            let prefix = logins::free_prefix(store, Some(id), None, &row.school, &taken_here).await?;
+                            chosen_prefixes.insert(prefix.clone(), id);
+                            batch.login_prefixes.push((id, prefix.clone()));
+                            prefix
+                        }
+                    };
+                    prefixes.insert(id, prefix.clone());
+                    prefix
+                }
+            },
+            None => {
+                let name = if row.municipality.is_empty() { &row.region } else { &row.municipality };
+                let mut found = String::new();
+                for candidate in login_prefix_candidates(None, name) {
+                    if !chosen_prefixes.contains_key(&candidate)
+                        && store.login_prefix_owner(&candidate).await?.is_none()
+                    {
+                        found = candidate;
+                        break;
+                    }
+                }
+                found
+            }
+        };
         let login = if person.login.is_empty() {
-            let base = login_from_name(&school_prefix(&row.school), &person.full_name);
+            let base = login_from_name(&derived_prefix, &person.full_name);
             let mut n = 1;
             let mut login = base.clone();
             while taken.contains(&login) || store.user_by_login(&login).await?.is_some() {
@@ -441,6 +520,17 @@ pub async fn import(
             }
             person.login.clone()
         };
+        // A login in a school's namespace is that school's alone.
+        let foreign = match login_prefix_of(&login).and_then(|p| chosen_prefixes.get(p).map(|owner| (p, owner))) {
+            Some((prefix, owner)) if Some(*owner) != school_id => Some(format!(
+                "логин «{login}»: логины, начинающиеся с «{prefix}.», — только для школы этого файла, которой их отдаёт импорт. Выберите другой."
+            )),
+            Some(_) => None,
+            None => logins::outside_namespace(store, &login, school_id).await?,
+        };
+        if let Some(refusal) = foreign {
+            errors.push(format!("Строка {}: {refusal}", row.line));
+        }
         taken.insert(login.clone());
         let id = UserId(Uuid::new_v4());
         if let Some(subject) = &person.subject {
@@ -459,7 +549,7 @@ pub async fn import(
                 login: login.clone(),
                 full_name: person.full_name.clone(),
                 role: person.role,
-                school_id: if matches!(person.role, Role::Teacher | Role::Principal) { school_id } else { None },
+                school_id,
                 municipality_id: if person.role == Role::Municipal { municipality_id } else { None },
                 region_id: if person.role == Role::Regional { Some(region_id) } else { None },
                 password_hash: None,
@@ -513,10 +603,13 @@ pub async fn create_user(
     password: Option<String>,
     now_ms: i64,
 ) -> anyhow::Result<Option<String>> {
-    if !valid_login(&new.login) {
-        bail!("логин «{}»: от 3 до 64 латинских букв, цифр, точек, дефисов", new.login);
-    }
+    // The same limits, in the same words, as the principal's form and the import.
     let mut new = new;
+    new.login = read_login(&new.login).map_err(anyhow::Error::msg)?;
+    new.full_name = read_full_name(&new.full_name).map_err(anyhow::Error::msg)?;
+    if let Some(refusal) = logins::outside_namespace(store, &new.login, new.school_id).await? {
+        bail!("{refusal}");
+    }
     let code = match password {
         Some(password) => {
             check_new_password(&new.login, &password).map_err(anyhow::Error::msg)?;
@@ -565,8 +658,9 @@ pub async fn create_user_named(
     };
     let mut new = NewUser {
         id: UserId(Uuid::new_v4()),
-        login: login.trim().to_lowercase(),
-        full_name: full_name.split_whitespace().collect::<Vec<_>>().join(" "),
+        // Read as typed by `create_user`, like every other way in.
+        login: login.to_owned(),
+        full_name: full_name.to_owned(),
         role,
         school_id: None,
         municipality_id: None,

@@ -109,6 +109,9 @@ pub async fn load(store: &dyn Storage, path: &Path, forms: &[FormDefinition], no
                             low_results: s.low_results,
                             unfavourable_conditions: s.unfavourable_conditions,
                         },
+                        // Chosen when the principal first adds a teacher: a demo school's key may
+                        // be its municipality's too («chesma.otdel»), whose namespace it is not.
+                        login_prefix: None,
                     })
                     .await?;
                 let mut principal = user(format!("{}.director", s.key), &s.principal, Role::Principal);

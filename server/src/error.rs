@@ -60,6 +60,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::InvalidSubmission
         | ErrorCode::WeakPassword
         | ErrorCode::InvalidInput
+        | ErrorCode::InvalidComparison
         | ErrorCode::InvalidTime => StatusCode::UNPROCESSABLE_ENTITY,
         // A wrong code is like a wrong password: the client must not learn more than "no".
         ErrorCode::InvalidActivationCode => StatusCode::UNAUTHORIZED,

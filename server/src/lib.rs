@@ -15,6 +15,7 @@ pub mod error;
 pub mod forms;
 mod http;
 mod limiter;
+pub mod logins;
 pub mod reports;
 mod scope;
 pub mod storage;

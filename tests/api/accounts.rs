@@ -270,3 +270,64 @@ async fn the_audit_log_records_logins_account_changes_and_submissions_without_se
         assert!(!text.contains(answer_key.as_str()), "the audit log holds an answer: {answer_key}");
     }
 }
+
+/// A principal learns nothing about accounts outside her school from the logins she chooses:
+/// they must be in her school's namespace, so any login she can collide with is one of her own
+/// school's; every login outside it, taken or free, is refused with the same answer. Derived
+/// logins stay in the namespace too, so their numbering says nothing about other schools.
+#[tokio::test]
+async fn probing_a_login_outside_her_school_answers_the_same_whether_it_exists_or_not() {
+    use opora_domain::api::LoginNamespace;
+    let app = TestApp::spawn().await;
+    for (principal_login, prefix) in [("burakovo.director", "burakovo"), ("chesma.director", "chesmenskaya")] {
+        let principal = app.token(principal_login).await;
+        let namespace: LoginNamespace =
+            send(app.request(Method::GET, "/api/school/login-namespace", Some(&principal))).await.unwrap().1;
+        // Чесменская СОШ's key is its municipality's too («chesma.otdel»): that namespace is not
+        // the school's alone, so the school gets another.
+        assert_eq!(namespace.prefix, prefix, "{principal_login}");
+        let outside_answer = |login: &'static str| {
+            let app = &app;
+            let principal = principal.clone();
+            async move {
+                let (status, error) = create_teacher(app, &principal, "Петрова Анна", Some(login)).await.unwrap_err();
+                (status, error.code, error.detail)
+            }
+        };
+        let nobody = outside_answer("spassk.nobody-here").await;
+        assert_eq!((nobody.0, nobody.1), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput));
+        assert_eq!(nobody.2.as_deref(), Some(namespace.rule.as_str()), "the rule in words");
+        for existing in
+            ["spassk.otdel", "chesma.otdel", "admin", "antonovka.director", "antonovka.t1", "tatarstan.region"]
+        {
+            assert!(app.state.store.user_by_login(existing).await.unwrap().is_some(), "{existing} exists");
+            assert_eq!(outside_answer(existing).await, nobody, "{existing} answers like a login nobody has");
+        }
+        for free in ["nobody", "antonovka.nobody", "chesma.nobody"] {
+            assert_eq!(outside_answer(free).await, nobody, "{free}");
+        }
+        // Inside her namespace a taken login is one of her own school's.
+        let own = format!("{prefix}.petrova");
+        create_teacher(&app, &principal, "Петрова Анна", Some(&own)).await.unwrap();
+        let (status, error) = create_teacher(&app, &principal, "Петрова Анна", Some(&own)).await.unwrap_err();
+        assert_eq!((status, error.code), (StatusCode::CONFLICT, ErrorCode::LoginTaken));
+        // A surname that is another account's login part elsewhere («chesma.otdel») gets no number.
+        let derived = create_teacher(&app, &principal, "Отдел Иван", None).await.unwrap();
+        assert_eq!(derived.account.login, format!("{prefix}.otdel"));
+    }
+    // The administrator cannot put an account of anyone else into a school's namespace either.
+    let err = opora_server::admin::create_user_named(
+        app.state.store.as_ref(),
+        "burakovo.metodist",
+        "Иванова Ирина",
+        "отдел образования",
+        None,
+        Some("Спасский муниципальный район"),
+        None,
+        None,
+        app.now_ms(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("только для школы «Бураковская СОШ»"), "{err}");
+}

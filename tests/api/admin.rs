@@ -155,3 +155,185 @@ async fn create_user_resolves_organisations_by_name() {
         .unwrap_err();
     assert!(err.to_string().contains("уже занят"));
 }
+
+/// One set of limits for every way an account or organisation comes in: the principal's form
+/// (API), the import and `admin create-user` refuse the same over-long, empty and hidden-character
+/// values with the same words (the import adds «Строка N: »). Where the JSON layer finds a hidden
+/// character first, it names the field by its JSON key instead of its Russian title, with the
+/// same sentence after it.
+#[tokio::test]
+async fn every_way_in_refuses_the_same_values_with_the_same_words() {
+    use opora_domain::accounts::{Organisation, read_full_name, read_login, read_organisation_name, read_subject};
+    use opora_domain::api::{ErrorCode, IssuedCode, NewTeacher};
+    use reqwest::StatusCode;
+
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    enum Field {
+        FullName,
+        Login,
+        Subject,
+        Region,
+        Municipality,
+        School,
+    }
+    let long_name = "Я".repeat(300);
+    let long_subject = "х".repeat(5000);
+    let long_login = "a".repeat(65);
+    let long_org = "Ш".repeat(201);
+    let cases: Vec<(Field, &str)> = vec![
+        (Field::FullName, &long_name),
+        (Field::FullName, "Ив"),
+        (Field::FullName, ""),
+        (Field::FullName, "   "),
+        (Field::FullName, "Иванова\nМария"),
+        (Field::FullName, "Иванова\tМария"),
+        (Field::FullName, "Ива\u{202E}нова Мария"),
+        (Field::FullName, "Ива\u{7}нова Мария"),
+        (Field::FullName, "Ива\u{2028}нова Мария"),
+        (Field::Login, &long_login),
+        (Field::Login, "ab"),
+        (Field::Login, "Bad Login"),
+        (Field::Login, "иванова"),
+        (Field::Login, "burakovo.x\u{202E}y"),
+        (Field::Login, "burakovo.x\ny"),
+        (Field::Subject, &long_subject),
+        (Field::Subject, "хим\u{7}ия"),
+        (Field::Subject, "хим\nия"),
+        (Field::Region, &long_org),
+        (Field::Region, "Р"),
+        (Field::Municipality, &long_org),
+        (Field::Municipality, "Район\u{202E}"),
+        (Field::School, &long_org),
+        (Field::School, "Школа\tм"),
+    ];
+    let app = TestApp::spawn().await;
+    let store = app.state.store.as_ref();
+    let principal = app.token("burakovo.director").await;
+    let same = |got: &str, expected: &str, what: &str| {
+        let sentence = |m: &str| m.split_once(": ").map(|(_, rest)| rest.to_owned()).unwrap_or_default();
+        assert!(got == expected || sentence(got) == sentence(expected), "{what}: «{got}», expected «{expected}»");
+    };
+    for (field, value) in cases {
+        let what = format!("{field:?} {value:?}");
+        let expected = match field {
+            Field::FullName => read_full_name(value).unwrap_err(),
+            Field::Login => read_login(value).unwrap_err(),
+            Field::Subject => read_subject(value).unwrap_err(),
+            Field::Region => read_organisation_name(Organisation::Region, value).unwrap_err(),
+            Field::Municipality => read_organisation_name(Organisation::Municipality, value).unwrap_err(),
+            Field::School => read_organisation_name(Organisation::School, value).unwrap_err(),
+        };
+        // The principal's form: a name and a login.
+        if matches!(field, Field::FullName | Field::Login) {
+            let body = match field {
+                Field::FullName => NewTeacher { full_name: value.to_owned(), login: None },
+                _ => NewTeacher { full_name: "Петрова Анна".into(), login: Some(value.to_owned()) },
+            };
+            let refused =
+                send::<IssuedCode>(app.request(Method::POST, "/api/school/teachers", Some(&principal)).json(&body))
+                    .await
+                    .unwrap_err();
+            assert_eq!(
+                (refused.0, refused.1.code),
+                (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput),
+                "{what}"
+            );
+            same(&refused.1.detail.unwrap_or_default(), &expected, &format!("API {what}"));
+            // `admin create-user`: a name and a login.
+            let (login, name) = match field {
+                Field::FullName => ("burakovo.cli", value),
+                _ => (value, "Петрова Анна"),
+            };
+            let err = admin::create_user_named(
+                store,
+                login,
+                name,
+                "учитель",
+                Some("Бураковская СОШ"),
+                None,
+                None,
+                None,
+                app.now_ms(),
+            )
+            .await
+            .unwrap_err();
+            same(&err.to_string(), &expected, &format!("CLI {what}"));
+        }
+        // The import: every field.
+        let mut row: Vec<String> = [
+            "Республика Татарстан",
+            "Спасский муниципальный район",
+            "Бураковская СОШ",
+            "Петрова Анна",
+            "",
+            "учитель",
+            "химия",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let column = match field {
+            Field::Region => 0,
+            Field::Municipality => 1,
+            Field::School => 2,
+            Field::FullName => 3,
+            Field::Login => 4,
+            Field::Subject => 6,
+        };
+        row[column] = value.to_owned();
+        let table = Table {
+            header: ["Регион", "Муниципалитет", "Школа", "ФИО", "Логин", "Роль", "Предмет"].map(str::to_owned).to_vec(),
+            rows: vec![row],
+        };
+        let errors = admin::import(store, &table, true, app.now_ms()).await.unwrap().unwrap_err();
+        let expected_line = format!("Строка 2: {expected}");
+        assert!(errors.contains(&expected_line), "import {what}: {errors:?}, expected «{expected_line}»");
+    }
+    // Nothing of it was written.
+    assert!(store.user_by_login("burakovo.cli").await.unwrap().is_none());
+}
+
+/// The import keeps schools' login namespaces apart: two new schools named alike get different
+/// prefixes (their teachers' derived logins cannot meet), and a login in a school's namespace is
+/// refused to anyone outside that school.
+#[tokio::test]
+async fn the_import_keeps_each_schools_logins_in_its_own_namespace() {
+    let app = TestApp::spawn().await;
+    let store = app.state.store.as_ref();
+    // Бураковская СОШ takes its namespace when its principal first needs it.
+    let principal = app.token("burakovo.director").await;
+    send::<serde_json::Value>(app.request(Method::GET, "/api/school/login-namespace", Some(&principal))).await.unwrap();
+    let table = |rows: &[[&str; 6]]| Table {
+        header: ["Регион", "Муниципалитет", "Школа", "ФИО", "Логин", "Роль"].map(str::to_owned).to_vec(),
+        rows: rows.iter().map(|r| r.map(str::to_owned).to_vec()).collect(),
+    };
+    let region = "Республика Татарстан";
+    let municipality = "Спасский муниципальный район";
+    let refused = admin::import(
+        store,
+        &table(&[[region, municipality, "", "Иванова Ирина", "burakovo.metodist", "отдел образования"]]),
+        true,
+        app.now_ms(),
+    )
+    .await
+    .unwrap()
+    .unwrap_err();
+    assert!(
+        refused[0].starts_with("Строка 2: логин «burakovo.metodist»") && refused[0].contains("Бураковская СОШ"),
+        "{refused:?}"
+    );
+    let report = admin::import(
+        store,
+        &table(&[
+            [region, municipality, "Новая СОШ № 1", "Смирнова Анна", "", "учитель"],
+            [region, municipality, "Новая СОШ № 2", "Смирнова Анна", "", "учитель"],
+            [region, municipality, "Бураковская СОШ", "Смирнова Вера", "", "учитель"],
+        ]),
+        false,
+        app.now_ms(),
+    )
+    .await
+    .unwrap()
+    .expect("no row errors");
+    let logins: Vec<&str> = report.accounts.iter().map(|a| a.login.as_str()).collect();
+    assert_eq!(logins, ["novaya.smirnova", "novaya2.smirnova", "burakovo.smirnova"]);
+}

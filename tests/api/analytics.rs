@@ -355,10 +355,9 @@ async fn the_monitoring_table_is_shown_for_the_chosen_year() {
 
     let earlier = analytics(&app, "spassk.otdel", "?period=2019").await.unwrap();
     assert_eq!((earlier.monitoring_period.as_deref(), earlier.indicators[0].schools), (Some("2019"), 6));
-    // A year nobody sent falls back to the latest; what is not a period is refused.
-    let unknown = analytics(&app, "spassk.otdel", "?period=2030").await.unwrap();
-    assert_eq!(unknown.monitoring_period.as_deref(), Some("2025-2026"));
-    for bad in ["?period=1999", "?to=2025", "?from=2025-2027", "?to=%202025-2026"] {
+    // A period nobody sent, one still to come, and what is not a period are refused: a view
+    // never shows another period in place of the one asked for.
+    for bad in ["?period=2030", "?period=2021", "?period=1999", "?to=2025", "?from=2025-2027", "?to=%202025-2026"] {
         let refused = analytics(&app, "spassk.otdel", bad).await.unwrap_err();
         assert_eq!((refused.0, refused.1.code), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput), "{bad}");
     }
@@ -416,4 +415,77 @@ async fn a_regional_specialist_sees_the_whole_region_at_once() {
         "the region parameter is ignored for her"
     );
     assert_ne!(own.scope.region, spassk.scope.region);
+}
+
+/// Every way into the department's views (the page, the CSV and the XLSX export) takes the same
+/// parameters through one check: a comparison the wrong way round, of a year with itself or with
+/// no year shown is refused with its own code, and so is every other parameter out of its set.
+#[tokio::test]
+async fn every_entry_of_the_views_refuses_what_it_cannot_show() {
+    let app = TestApp::spawn().await;
+    let token = app.token("spassk.otdel").await;
+    let entries =
+        ["/api/department/analytics", "/api/department/analytics/export.csv", "/api/department/analytics/export.xlsx"];
+    let refused = |path: String| {
+        let request = app.request(Method::GET, &path, Some(&token));
+        async move {
+            let res = request.send().await.unwrap();
+            let status = res.status();
+            let body = res.text().await.unwrap();
+            let error: Option<opora_domain::api::ApiError> = serde_json::from_str(&body).ok();
+            (status, error)
+        }
+    };
+    type Case<'a> = (&'a str, StatusCode, ErrorCode);
+    let cases: &[Case] = &[
+        ("from=2025-2026&to=2024-2025", StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidComparison),
+        ("from=2025-2026&to=2025-2026", StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidComparison),
+        (
+            "from=2024-2025&to=2018-2019&group=low_results",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidComparison,
+        ),
+        ("from=2024-2025", StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidComparison),
+        // A year far in the future, on either side, and a period of the wrong kind.
+        ("from=2024-2025&to=2099-2100", StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput),
+        ("to=2099-2100", StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput),
+        ("from=2098-2099&to=2099-2100", StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput),
+        ("from=2024&to=2025-2026", StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput),
+        ("from=2024-2025-Q1&to=2025-2026", StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput),
+        ("period=2099", StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput),
+        ("period=2025-Q1", StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput),
+        // Unknown values of the other parameters.
+        ("group=nobody", StatusCode::BAD_REQUEST, ErrorCode::MalformedRequest),
+        ("municipality=not-an-id", StatusCode::BAD_REQUEST, ErrorCode::MalformedRequest),
+        ("municipality=00000000-0000-0000-0000-000000000000", StatusCode::FORBIDDEN, ErrorCode::Forbidden),
+    ];
+    for entry in entries {
+        for (query, status, code) in cases {
+            let (got, error) = refused(format!("{entry}?{query}")).await;
+            let error = error.unwrap_or_else(|| panic!("{entry}?{query}: {got} without our error body"));
+            assert_eq!((got, error.code), (*status, *code), "{entry}?{query}: {error:?}");
+            assert!(!error.message.is_empty(), "{entry}?{query}");
+        }
+        let (_, error) = refused(format!("{entry}?from=2025-2026&to=2024-2025")).await;
+        let error = error.unwrap();
+        assert_eq!(error.message, "Год сравнения должен быть раньше показываемого года.");
+        assert!(error.detail.unwrap().contains("2024-2025"), "the detail names the years");
+    }
+    // A period the scope has reports for is the one shown in every group, even one whose schools
+    // sent none for it: never another period in its place.
+    for group in ["all", "low_results", "unfavourable", "both"] {
+        let a = analytics(&app, "spassk.otdel", &format!("?period=2019&group={group}")).await.unwrap();
+        assert_eq!(a.monitoring_period.as_deref(), Some("2019"), "{group}");
+    }
+    let (status, error) = refused("/api/department/analytics/export.csv?sheet=99".into()).await;
+    assert_eq!((status, error.unwrap().code), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput));
+    // The right way round is answered, on every entry.
+    for entry in entries {
+        let res = app
+            .request(Method::GET, &format!("{entry}?from=2018-2019&to=2025-2026"), Some(&token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{entry}");
+    }
 }

@@ -126,6 +126,13 @@ async fn every_role_reaches_exactly_what_its_scope_allows() {
             allowed: &["principal", "principal_same_municipality"],
         },
         Call {
+            name: "the school's login namespace",
+            method: Method::GET,
+            path: "/api/school/login-namespace".into(),
+            body: None,
+            allowed: &["principal", "principal_same_municipality"],
+        },
+        Call {
             name: "reissue a teacher's code",
             method: Method::POST,
             path: format!("/api/school/teachers/{teacher_id}/code"),

@@ -362,6 +362,7 @@ impl Env {
             municipality_id: self.municipality,
             name: format!("Школа {id}"),
             flags: SchoolFlags::default(),
+            login_prefix: None,
         };
         self.state.store.insert_school(&school).await.unwrap();
         id

@@ -14,7 +14,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use opora_domain::UserId;
-use opora_domain::api::{AccountStatus, IssuedCode, NewTeacher, SchoolSelfDiagnosis, TeacherAccount};
+use opora_domain::accounts::login_from_name;
+use opora_domain::api::{AccountStatus, IssuedCode, LoginNamespace, NewTeacher, SchoolSelfDiagnosis, TeacherAccount};
 
 #[component]
 pub fn SchoolHome(user: UserId) -> impl IntoView {
@@ -24,6 +25,9 @@ pub fn SchoolHome(user: UserId) -> impl IntoView {
         cached_view::<Vec<TeacherAccount>>(user, "school-teachers", "/api/school/teachers".to_owned());
     let (results, refresh_results) =
         cached_view::<SchoolSelfDiagnosis>(user, "school-self-diagnosis", "/api/school/self-diagnosis".to_owned());
+    // What her teachers' logins start with, kept for offline like the lists.
+    let (namespace, _) =
+        cached_view::<LoginNamespace>(user, "school-login-namespace", "/api/school/login-namespace".to_owned());
     // The code just issued, shown until the principal closes it: it is never shown again.
     let issued = RwSignal::new(None::<IssuedCode>);
     view! {
@@ -34,7 +38,7 @@ pub fn SchoolHome(user: UserId) -> impl IntoView {
         </div>
         {move || issued.get().map(|code| view! { <CodeSlip code on_close=Callback::new(move |()| issued.set(None))/> })}
         <Teachers teachers issued refresh=refresh_teachers/>
-        <NewTeacherForm issued refresh=Callback::new(move |()| { refresh_teachers.run(()); refresh_results.run(()); })/>
+        <NewTeacherForm issued namespace refresh=Callback::new(move |()| { refresh_teachers.run(()); refresh_results.run(()); })/>
         <Results results refresh=refresh_results/>
     }
 }
@@ -177,9 +181,22 @@ fn Teachers(
 }
 
 #[component]
-fn NewTeacherForm(issued: RwSignal<Option<IssuedCode>>, refresh: Callback<()>) -> impl IntoView {
+fn NewTeacherForm(
+    issued: RwSignal<Option<IssuedCode>>,
+    namespace: CachedView<LoginNamespace>,
+    refresh: Callback<()>,
+) -> impl IntoView {
     let ctx = use_ctx();
     let full_name = RwSignal::new(String::new());
+    // The part of the login after the school's prefix; empty: the server derives it from the
+    // surname (the suggestion shown). What she typed stays on a refusal.
+    let login = RwSignal::new(String::new());
+    let prefix = move || namespace.data.with(|n| n.as_ref().map(|n| n.prefix.clone()));
+    let suggestion = move || {
+        let prefix = prefix().unwrap_or_default();
+        let derived = login_from_name(&prefix, &full_name.get());
+        derived.strip_prefix(&format!("{prefix}.")).unwrap_or(&derived).to_owned()
+    };
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let submit = move |ev: SubmitEvent| {
@@ -190,12 +207,22 @@ fn NewTeacherForm(issued: RwSignal<Option<IssuedCode>>, refresh: Callback<()>) -
         }
         busy.set(true);
         error.set(None);
-        let teacher = NewTeacher { full_name: full_name.get_untracked(), login: None };
+        let typed = login.get_untracked().trim().to_owned();
+        let chosen = match namespace.data.with_untracked(|n| n.as_ref().map(|n| n.prefix.clone())) {
+            // Typed with the prefix too: it is written once.
+            Some(prefix) if !typed.is_empty() => {
+                let own = format!("{prefix}.");
+                Some(format!("{own}{}", typed.strip_prefix(own.as_str()).unwrap_or(&typed)))
+            }
+            _ => None,
+        };
+        let teacher = NewTeacher { full_name: full_name.get_untracked(), login: chosen };
         spawn_local(async move {
             match api::create_teacher(&session.token, &teacher).await {
                 Ok(code) => {
                     issued.set(Some(code));
                     full_name.set(String::new());
+                    login.set(String::new());
                     refresh.run(());
                 }
                 Err(failure) => {
@@ -220,6 +247,18 @@ fn NewTeacherForm(issued: RwSignal<Option<IssuedCode>>, refresh: Callback<()>) -
                     <input type="text" name="full-name" autocomplete="off" required
                         prop:value=move || full_name.get() on:input=move |ev| full_name.set(event_target_value(&ev))/>
                 </label>
+                {move || prefix().map(|prefix| view! {
+                    <label class="field">
+                        "Логин (необязательно: без него составим из фамилии)"
+                        <span class="login-with-prefix">
+                            <span class="login-prefix" data-testid="login-prefix">{format!("{prefix}.")}</span>
+                            <input type="text" name="login" autocomplete="off" autocapitalize="none" spellcheck="false"
+                                placeholder=suggestion
+                                prop:value=move || login.get() on:input=move |ev| login.set(event_target_value(&ev))/>
+                        </span>
+                    </label>
+                    <p class="muted">{namespace.data.with(|n| n.as_ref().map(|n| n.rule.clone()))}</p>
+                })}
                 {move || error.get().map(|e| view! { <p class="error-text" role="alert">{e}</p> })}
                 <div class="actions">
                     <button class="btn primary" type="submit" disabled=move || busy.get()>

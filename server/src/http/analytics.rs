@@ -17,9 +17,9 @@ use opora_domain::analytics::{FormReports, IdentificationRules, Inputs, SchoolRe
 use opora_domain::api::{AnalyticsScope, DepartmentAnalytics, ErrorCode, SchoolGroup};
 use opora_domain::campaign::{MOSCOW_OFFSET_MINUTES, date_of};
 use opora_domain::coverage::{CoverageFacts, Passed};
-use opora_domain::history::{VersionedReport, upgrade_all};
+use opora_domain::history::{VersionedReport, periods_with_data, upgrade_all};
 use opora_domain::org::Role;
-use opora_domain::period::{Period, PeriodKind};
+use opora_domain::period::date_of_iso;
 use opora_domain::report::ReportForm;
 use opora_domain::sheets::{self, Sheet, Value};
 use opora_domain::{FormId, MunicipalityId, RegionId};
@@ -41,22 +41,27 @@ pub struct AnalyticsQuery {
 }
 
 impl AnalyticsQuery {
-    /// Periods enter here: each one is a period written the one way, or the request is refused.
-    fn checked(&self) -> AppResult<()> {
-        for text in [&self.period, &self.from, &self.to].into_iter().flatten() {
-            match opora_domain::period::normalise(text) {
-                Ok(p) if &p == text => {}
-                Ok(p) => return Err(AppError::detail(ErrorCode::InvalidInput, format!("Пишите период так: «{p}»."))),
-                Err(problem) => return Err(AppError::detail(ErrorCode::InvalidInput, problem)),
-            }
-        }
-        // The dynamics compare academic years, the period of the indicator card and of results.
-        for text in [&self.from, &self.to].into_iter().flatten() {
-            Period::parse_of_kind(text, PeriodKind::AcademicYear)
-                .map_err(|problem| AppError::detail(ErrorCode::InvalidInput, problem))?;
-        }
-        Ok(())
+    /// Periods enter here, for the page and both exports alike (`period::check_view_periods`):
+    /// each a period written the one way and already begun, `from` and `to` academic years and
+    /// `from` strictly before `to`, or the request is refused.
+    fn checked(&self, today: &str) -> AppResult<()> {
+        use opora_domain::period::{ViewPeriodProblem, check_view_periods};
+        let today = date_of_iso(today).ok_or_else(|| AppError::Internal(anyhow::anyhow!("today {today}")))?;
+        check_view_periods(self.period.as_deref(), self.from.as_deref(), self.to.as_deref(), today).map_err(|p| match p
+        {
+            ViewPeriodProblem::Comparison(m) => AppError::detail(ErrorCode::InvalidComparison, m),
+            ViewPeriodProblem::Period(m) => AppError::detail(ErrorCode::InvalidInput, m),
+        })
     }
+}
+
+/// Who asks for a view: a person through a URL, whose parameters are checked, or the membership
+/// page for the identification rules' findings on a year it has already checked (the next
+/// academic year's list may be decided before that year begins).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Asked {
+    ByRequest,
+    ForMembership,
 }
 
 /// The report forms the views read, as shipped in `data/forms/reports`.
@@ -91,8 +96,16 @@ async fn scope(
     Ok((AnalyticsScope { name: m.name, municipality: Some(id), region: m.region_id }, vec![id]))
 }
 
-async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -> AppResult<DepartmentAnalytics> {
-    query.checked()?;
+async fn compute(
+    state: &AppState,
+    user: &CurrentUser,
+    query: &AnalyticsQuery,
+    asked: Asked,
+) -> AppResult<DepartmentAnalytics> {
+    let today = crate::http::campaigns::today(state);
+    if asked == Asked::ByRequest {
+        query.checked(&today)?;
+    }
     let (scope, municipalities) = scope(state, user, query).await?;
     let forms = state.store.latest_report_forms().await?;
     let self_diagnosis = state
@@ -158,8 +171,27 @@ async fn compute(state: &AppState, user: &CurrentUser, query: &AnalyticsQuery) -
             }
         }
     }
+    // A monitoring period no school of the scope reported for is refused rather than shown empty
+    // or answered with another period's table; in a group without it, the view shows it empty.
+    if asked == Asked::ByRequest
+        && let Some(period) = &query.period
+    {
+        let everyone: std::collections::HashSet<_> = schools.iter().map(|(s, _)| s.id).collect();
+        let known = periods_with_data(&loaded[0].1, &everyone, date_of_iso(&today));
+        if !known.iter().any(|p| p.to_string() == *period) {
+            let known: Vec<String> = known.iter().map(|p| p.to_string()).collect();
+            let known = if known.is_empty() {
+                "отчётов мониторинга пока нет ни за один период".to_owned()
+            } else {
+                format!("есть отчёты за {}", known.join(", "))
+            };
+            return Err(AppError::detail(
+                ErrorCode::InvalidInput,
+                format!("За период «{period}» отчётов мониторинга нет: {known}."),
+            ));
+        }
+    }
     let reports = |i: usize| Some(FormReports { form: &loaded[i].0, reports: &loaded[i].1 });
-    let today = crate::http::campaigns::today(state);
     let rules = IdentificationRules::default();
     Ok(build(&Inputs {
         scope,
@@ -208,7 +240,7 @@ pub(crate) async fn identification(
         from: None,
         to: Some(year.to_owned()),
     };
-    Ok(compute(state, user, &query).await?.identification)
+    Ok(compute(state, user, &query, Asked::ForMembership).await?.identification)
 }
 
 fn empty_form(id: &str) -> ReportForm {
@@ -230,7 +262,7 @@ pub async fn analytics(
     user: CurrentUser,
     Query(query): Query<AnalyticsQuery>,
 ) -> AppResult<Json<DepartmentAnalytics>> {
-    let analytics = compute(&state, &user, &query).await?;
+    let analytics = compute(&state, &user, &query, Asked::ByRequest).await?;
     let audit =
         NewAudit::new(Some(user.profile.id), "department.viewed", audit_subject(&analytics)).detail("аналитика");
     state.store.audit(&audit, state.now_ms()).await?;
@@ -283,7 +315,7 @@ pub async fn export_csv(
     user: CurrentUser,
     Query(query): Query<ExportQuery>,
 ) -> AppResult<Response> {
-    let analytics = compute(&state, &user, &query.view).await?;
+    let analytics = compute(&state, &user, &query.view, Asked::ByRequest).await?;
     let all = sheets::all(&analytics);
     let sheet = all
         .get(query.sheet.unwrap_or(0))
@@ -301,7 +333,7 @@ pub async fn export_xlsx(
     user: CurrentUser,
     Query(query): Query<ExportQuery>,
 ) -> AppResult<Response> {
-    let analytics = compute(&state, &user, &query.view).await?;
+    let analytics = compute(&state, &user, &query.view, Asked::ByRequest).await?;
     let bytes =
         workbook(&sheets::all(&analytics)).map_err(|e| AppError::Internal(anyhow::anyhow!("writing XLSX: {e}")))?;
     let audit = NewAudit::new(Some(user.profile.id), "department.exported", audit_subject(&analytics)).detail("XLSX");

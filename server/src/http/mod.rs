@@ -50,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/me", get(auth::me))
         .route("/auth/activate", post(auth::activate))
         .route("/school/teachers", get(school::list_teachers).post(school::create_teacher))
+        .route("/school/login-namespace", get(school::login_namespace))
         .route("/school/teachers/{id}/code", post(school::issue_code))
         .route("/school/teachers/{id}/active", put(school::set_active))
         .route("/school/self-diagnosis", get(school::self_diagnosis))

@@ -13,13 +13,16 @@ use crate::AppState;
 use crate::auth::{CurrentUser, new_activation_code, token_hash};
 use crate::error::{AppError, AppResult, Json, Path};
 use crate::http::department::{SELF_DIAGNOSIS_FORM, area_titles, received_in, released};
+use crate::logins;
 use crate::storage::{NewAudit, NewCode, NewUser, StorageError};
 use axum::extract::State;
 use axum::http::StatusCode;
-use opora_domain::accounts::{ACTIVATION_TTL_MS, format_code, login_from_name, valid_login};
+use opora_domain::accounts::{
+    ACTIVATION_TTL_MS, format_code, login_from_name, login_of_school_rule, read_full_name, read_login_of_school,
+};
 use opora_domain::aggregate::summarise_atoms;
 use opora_domain::api::{
-    ErrorCode, IssuedCode, NewTeacher, SchoolSelfDiagnosis, SetActive, TeacherAccount, TeacherResult,
+    ErrorCode, IssuedCode, LoginNamespace, NewTeacher, SchoolSelfDiagnosis, SetActive, TeacherAccount, TeacherResult,
 };
 use opora_domain::org::{Role, SchoolRef};
 use opora_domain::{FormId, UserId};
@@ -49,29 +52,37 @@ pub async fn list_teachers(State(state): State<AppState>, user: CurrentUser) -> 
     Ok(Json(teachers_seen(&state, &school).await?))
 }
 
-/// Creates a teacher's account and its first activation code, shown once in the answer.
+/// The school's login namespace, chosen on first use: what the teacher form shows before the
+/// login field, and the only logins the principal may choose.
+async fn school_prefix(state: &AppState, user: &CurrentUser, school: &SchoolRef) -> AppResult<String> {
+    Ok(logins::prefix_of_school(state.store.as_ref(), school.id, &school.name, Some(&user.profile.login)).await?)
+}
+
+/// The rule for the logins of the principal's teachers: the prefix they start with.
+pub async fn login_namespace(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<LoginNamespace>> {
+    let school = own_school(&user)?;
+    let prefix = school_prefix(&state, &user, &school).await?;
+    Ok(Json(LoginNamespace { rule: login_of_school_rule(&prefix), prefix }))
+}
+
+/// Creates a teacher's account and its first activation code, shown once in the answer. The
+/// name and login are read by the same functions as the import and `admin create-user` read
+/// them; a chosen login must be in the school's namespace, so a taken one is always a login of
+/// this school, and anything else is refused alike whether it exists or not.
 pub async fn create_teacher(
     State(state): State<AppState>,
     user: CurrentUser,
     Json(req): Json<NewTeacher>,
 ) -> AppResult<(StatusCode, Json<IssuedCode>)> {
     let school = own_school(&user)?;
-    let full_name = req.full_name.split_whitespace().collect::<Vec<_>>().join(" ");
-    if full_name.chars().count() < 3 || full_name.chars().count() > 200 {
-        return Err(AppError::detail(ErrorCode::InvalidInput, "Укажите фамилию, имя и отчество учителя."));
-    }
-    let chosen = req.login.map(|l| l.trim().to_lowercase()).filter(|l| !l.is_empty());
-    if let Some(login) = &chosen
-        && !valid_login(login)
-    {
-        return Err(AppError::detail(
-            ErrorCode::InvalidInput,
-            "Логин: от 3 до 64 латинских букв, цифр, точек, дефисов.",
-        ));
-    }
-    // Logins of a school share its principal's prefix (`buraki.director` → `buraki.ivanova`).
-    let prefix = user.profile.login.split_once('.').map_or("", |(p, _)| p);
-    let base = chosen.clone().unwrap_or_else(|| login_from_name(prefix, &full_name));
+    let invalid = |refusal: String| AppError::detail(ErrorCode::InvalidInput, refusal);
+    let full_name = read_full_name(&req.full_name).map_err(invalid)?;
+    let prefix = school_prefix(&state, &user, &school).await?;
+    let chosen = match req.login.as_deref().filter(|l| !l.trim().is_empty()) {
+        Some(typed) => Some(read_login_of_school(&prefix, typed).map_err(invalid)?),
+        None => None,
+    };
+    let base = chosen.clone().unwrap_or_else(|| login_from_name(&prefix, &full_name));
     let now = state.now_ms();
     let id = UserId(uuid::Uuid::new_v4());
     let raw_code = new_activation_code();

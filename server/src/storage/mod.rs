@@ -178,6 +178,9 @@ pub struct ImportBatch {
     pub users: Vec<(NewUser, NewCode)>,
     /// Teachers' subjects to set (`TeacherSubject::stored`), new accounts' and existing ones'.
     pub subjects: Vec<(UserId, String)>,
+    /// Login prefixes for existing schools that had none, set where they still have none (checked
+    /// free with [`AccountStore::login_prefix_free`]).
+    pub login_prefixes: Vec<(SchoolId, String)>,
     pub audit: Option<NewAudit>,
 }
 
@@ -227,6 +230,8 @@ pub struct NewSchool {
     pub municipality_id: MunicipalityId,
     pub name: String,
     pub flags: SchoolFlags,
+    /// The school's login namespace (`opora_domain::accounts`); `None`: chosen later.
+    pub login_prefix: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -501,6 +506,20 @@ pub trait AccountStore: Send + Sync {
     ) -> Result<()>;
 
     async fn organisations(&self) -> Result<Organisations>;
+
+    /// A school's login prefix, if it has one.
+    async fn login_prefix(&self, school: SchoolId) -> Result<Option<String>>;
+
+    /// Gives the school `prefix` if it has none, no other school has it and no account outside
+    /// the school has a login starting with `prefix.`, in one statement; whether it did.
+    async fn claim_login_prefix(&self, school: SchoolId, prefix: &str) -> Result<bool>;
+
+    /// Whether `prefix` could be `school`'s (or, for `None`, a new school's): no other school has
+    /// it and no account outside the school has a login in its namespace.
+    async fn login_prefix_free(&self, prefix: &str, school: Option<SchoolId>) -> Result<bool>;
+
+    /// The school whose login namespace `prefix` is.
+    async fn login_prefix_owner(&self, prefix: &str) -> Result<Option<SchoolId>>;
 
     /// Writes a whole import or nothing. A taken login is [`StorageError::AlreadyExists`].
     async fn import(&self, batch: &ImportBatch, now_ms: i64) -> Result<()>;

@@ -183,6 +183,7 @@ async fn fill(url: &str) -> usize {
             municipality_id: batch.municipalities[s % MUNICIPALITIES].id,
             name: format!("Школа № {}", s + 1),
             flags: SchoolFlags { low_results: rng.below(2) == 0, unfavourable_conditions: rng.below(3) == 0 },
+            login_prefix: None,
         })
         .collect();
     let expires_at_ms = now_ms + 30 * 24 * 60 * 60 * 1000;

@@ -394,6 +394,51 @@ impl PgStorage {
         })
     }
 
+    async fn login_prefix(&self, school: SchoolId) -> Result<Option<String>> {
+        let prefix: Option<Option<String>> = sqlx::query_scalar("SELECT login_prefix FROM schools WHERE id = $1")
+            .bind(school.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(prefix.flatten())
+    }
+
+    async fn claim_login_prefix(&self, school: SchoolId, prefix: &str) -> Result<bool> {
+        let sql = format!(
+            "UPDATE schools SET login_prefix = $1 WHERE id = $2 AND login_prefix IS NULL AND {}",
+            "NOT EXISTS (SELECT 1 FROM schools WHERE login_prefix = $1) \
+             AND NOT EXISTS (SELECT 1 FROM users WHERE substr(login, 1, length($1) + 1) = $1 || '.' \
+             AND (school_id IS NULL OR school_id <> $2))"
+        );
+        match sqlx::query(&sql).bind(prefix).bind(school.to_string()).execute(&self.pool).await {
+            Ok(done) => Ok(done.rows_affected() == 1),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn login_prefix_free(&self, prefix: &str, school: Option<SchoolId>) -> Result<bool> {
+        let sql = format!(
+            "SELECT {}",
+            "NOT EXISTS (SELECT 1 FROM schools WHERE login_prefix = $1) \
+             AND NOT EXISTS (SELECT 1 FROM users WHERE substr(login, 1, length($1) + 1) = $1 || '.' \
+             AND (school_id IS NULL OR school_id <> $2))"
+        );
+        let free: bool = sqlx::query_scalar(&sql)
+            .bind(prefix)
+            .bind(school.map(|s| s.to_string()).unwrap_or_default())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(free)
+    }
+
+    async fn login_prefix_owner(&self, prefix: &str) -> Result<Option<SchoolId>> {
+        let id: Option<String> = sqlx::query_scalar("SELECT id FROM schools WHERE login_prefix = $1")
+            .bind(prefix)
+            .fetch_optional(&self.pool)
+            .await?;
+        id.map(|id| id.parse().map_err(|_| StorageError::Corrupt(format!("school id {id}")))).transpose()
+    }
+
     async fn import(&self, batch: &ImportBatch, now_ms: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;
         for (id, name) in &batch.regions {
@@ -404,6 +449,13 @@ impl PgStorage {
         }
         for s in &batch.schools {
             insert_school_row(&mut *tx, s).await?;
+        }
+        for (school, prefix) in &batch.login_prefixes {
+            sqlx::query("UPDATE schools SET login_prefix = $1 WHERE id = $2 AND login_prefix IS NULL")
+                .bind(prefix)
+                .bind(school.to_string())
+                .execute(&mut *tx)
+                .await?;
         }
         for (u, code) in &batch.users {
             insert_user_row(&mut tx, u, now_ms).await?;
@@ -547,6 +599,22 @@ impl AccountStore for PgStorage {
 
     async fn organisations(&self) -> Result<Organisations> {
         retrying("organisations", || PgStorage::organisations(self)).await
+    }
+
+    async fn login_prefix(&self, school: SchoolId) -> Result<Option<String>> {
+        retrying("login_prefix", || PgStorage::login_prefix(self, school)).await
+    }
+
+    async fn claim_login_prefix(&self, school: SchoolId, prefix: &str) -> Result<bool> {
+        retrying("claim_login_prefix", || PgStorage::claim_login_prefix(self, school, prefix)).await
+    }
+
+    async fn login_prefix_free(&self, prefix: &str, school: Option<SchoolId>) -> Result<bool> {
+        retrying("login_prefix_free", || PgStorage::login_prefix_free(self, prefix, school)).await
+    }
+
+    async fn login_prefix_owner(&self, prefix: &str) -> Result<Option<SchoolId>> {
+        retrying("login_prefix_owner", || PgStorage::login_prefix_owner(self, prefix)).await
     }
 
     async fn import(&self, batch: &ImportBatch, now_ms: i64) -> Result<()> {

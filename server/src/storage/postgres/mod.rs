@@ -272,13 +272,15 @@ async fn insert_municipality_row<'e>(e: impl sqlx::PgExecutor<'e>, m: &Municipal
 
 async fn insert_school_row<'e>(e: impl sqlx::PgExecutor<'e>, s: &NewSchool) -> Result<()> {
     sqlx::query(
-        "INSERT INTO schools (id, municipality_id, name, low_results, unfavourable) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO schools (id, municipality_id, name, low_results, unfavourable, login_prefix) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(s.id.to_string())
     .bind(s.municipality_id.to_string())
     .bind(&s.name)
     .bind(s.flags.low_results)
     .bind(s.flags.unfavourable_conditions)
+    .bind(&s.login_prefix)
     .execute(e)
     .await?;
     Ok(())

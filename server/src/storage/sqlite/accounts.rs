@@ -391,6 +391,51 @@ impl SqliteStorage {
         })
     }
 
+    async fn login_prefix(&self, school: SchoolId) -> Result<Option<String>> {
+        let prefix: Option<Option<String>> = sqlx::query_scalar("SELECT login_prefix FROM schools WHERE id = ?")
+            .bind(school.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(prefix.flatten())
+    }
+
+    async fn claim_login_prefix(&self, school: SchoolId, prefix: &str) -> Result<bool> {
+        let sql = format!(
+            "UPDATE schools SET login_prefix = ?1 WHERE id = ?2 AND login_prefix IS NULL AND {}",
+            "NOT EXISTS (SELECT 1 FROM schools WHERE login_prefix = ?1) \
+             AND NOT EXISTS (SELECT 1 FROM users WHERE substr(login, 1, length(?1) + 1) = ?1 || '.' \
+             AND (school_id IS NULL OR school_id <> ?2))"
+        );
+        match sqlx::query(&sql).bind(prefix).bind(school.to_string()).execute(&self.writer).await {
+            Ok(done) => Ok(done.rows_affected() == 1),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn login_prefix_free(&self, prefix: &str, school: Option<SchoolId>) -> Result<bool> {
+        let sql = format!(
+            "SELECT {}",
+            "NOT EXISTS (SELECT 1 FROM schools WHERE login_prefix = ?1) \
+             AND NOT EXISTS (SELECT 1 FROM users WHERE substr(login, 1, length(?1) + 1) = ?1 || '.' \
+             AND (school_id IS NULL OR school_id <> ?2))"
+        );
+        let free: bool = sqlx::query_scalar(&sql)
+            .bind(prefix)
+            .bind(school.map(|s| s.to_string()).unwrap_or_default())
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(free)
+    }
+
+    async fn login_prefix_owner(&self, prefix: &str) -> Result<Option<SchoolId>> {
+        let id: Option<String> = sqlx::query_scalar("SELECT id FROM schools WHERE login_prefix = ?")
+            .bind(prefix)
+            .fetch_optional(&self.reader)
+            .await?;
+        id.map(|id| id.parse().map_err(|_| StorageError::Corrupt(format!("school id {id}")))).transpose()
+    }
+
     async fn import(&self, batch: &ImportBatch, now_ms: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;
         for (id, name) in &batch.regions {
@@ -401,6 +446,13 @@ impl SqliteStorage {
         }
         for s in &batch.schools {
             insert_school_row(&mut *tx, s).await?;
+        }
+        for (school, prefix) in &batch.login_prefixes {
+            sqlx::query("UPDATE schools SET login_prefix = ? WHERE id = ? AND login_prefix IS NULL")
+                .bind(prefix)
+                .bind(school.to_string())
+                .execute(&mut *tx)
+                .await?;
         }
         for (u, code) in &batch.users {
             insert_user_row(&mut tx, u, now_ms).await?;
@@ -550,6 +602,22 @@ impl AccountStore for SqliteStorage {
 
     async fn organisations(&self) -> Result<Organisations> {
         SqliteStorage::organisations(self).await.map_err(|e| e.during("organisations"))
+    }
+
+    async fn login_prefix(&self, school: SchoolId) -> Result<Option<String>> {
+        SqliteStorage::login_prefix(self, school).await.map_err(|e| e.during("login_prefix"))
+    }
+
+    async fn claim_login_prefix(&self, school: SchoolId, prefix: &str) -> Result<bool> {
+        SqliteStorage::claim_login_prefix(self, school, prefix).await.map_err(|e| e.during("claim_login_prefix"))
+    }
+
+    async fn login_prefix_free(&self, prefix: &str, school: Option<SchoolId>) -> Result<bool> {
+        SqliteStorage::login_prefix_free(self, prefix, school).await.map_err(|e| e.during("login_prefix_free"))
+    }
+
+    async fn login_prefix_owner(&self, prefix: &str) -> Result<Option<SchoolId>> {
+        SqliteStorage::login_prefix_owner(self, prefix).await.map_err(|e| e.during("login_prefix_owner"))
     }
 
     async fn import(&self, batch: &ImportBatch, now_ms: i64) -> Result<()> {

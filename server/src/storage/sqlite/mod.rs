@@ -221,14 +221,18 @@ async fn insert_municipality_row<'e>(e: impl sqlx::SqliteExecutor<'e>, m: &Munic
 }
 
 async fn insert_school_row<'e>(e: impl sqlx::SqliteExecutor<'e>, s: &NewSchool) -> Result<()> {
-    sqlx::query("INSERT INTO schools (id, municipality_id, name, low_results, unfavourable) VALUES (?, ?, ?, ?, ?)")
-        .bind(s.id.to_string())
-        .bind(s.municipality_id.to_string())
-        .bind(&s.name)
-        .bind(s.flags.low_results)
-        .bind(s.flags.unfavourable_conditions)
-        .execute(e)
-        .await?;
+    sqlx::query(
+        "INSERT INTO schools (id, municipality_id, name, low_results, unfavourable, login_prefix) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(s.id.to_string())
+    .bind(s.municipality_id.to_string())
+    .bind(&s.name)
+    .bind(s.flags.low_results)
+    .bind(s.flags.unfavourable_conditions)
+    .bind(&s.login_prefix)
+    .execute(e)
+    .await?;
     Ok(())
 }
 
