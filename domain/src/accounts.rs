@@ -262,16 +262,27 @@ pub fn login_prefix_candidates(principal_login: Option<&str>, school_name: &str)
         })
         .unwrap_or("school");
     let mut base = login_from_name("", word);
-    base.truncate(*LOGIN_PREFIX_CHARS.end() - 2);
+    // Room for a number of up to six digits after it.
+    base.truncate(*LOGIN_PREFIX_CHARS.end() - 6);
     if base.len() < *LOGIN_PREFIX_CHARS.start() {
         base = "school".to_owned();
     }
+    // Many schools share a name but for their number («СОШ № 1» in every district): the number
+    // in the name comes first, then plain numbering far enough for a region's namesakes.
+    let number = school_name.split(|c: char| !c.is_ascii_digit()).find(|w| !w.is_empty() && w.len() <= 6);
     let mut out: Vec<String> = principal_login.and_then(login_prefix_of).map(str::to_owned).into_iter().collect();
+    if let Some(number) = number {
+        out.push(format!("{base}{number}"));
+    }
     out.push(base.clone());
-    out.extend((2..=99).map(|n| format!("{base}{n}")));
-    out.dedup();
+    out.extend((2..=MAX_NAMESAKES).map(|n| format!("{base}{n}")));
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|c| valid_login_prefix(c) && seen.insert(c.clone()));
     out
 }
+
+/// How many schools whose names give the same prefix can each get one of their own.
+const MAX_NAMESAKES: usize = 9_999;
 
 /// A login a principal chose for her teacher: a login at all ([`read_login`]), in her school's
 /// namespace. Outside it the refusal is the same whether the login exists or not.
@@ -468,6 +479,10 @@ mod tests {
         let candidates = login_prefix_candidates(Some("burakovo.director"), "МБОУ «Бураковская СОШ»");
         assert_eq!(&candidates[..3], ["burakovo", "burakovskaya", "burakovskaya2"]);
         assert!(candidates.iter().all(|c| valid_login_prefix(c)), "{candidates:?}");
+        let numbered = login_prefix_candidates(None, "МОУ «Школа № 199»");
+        assert_eq!(numbered[0], "shkola199", "the number in the name first: {:?}", &numbered[..3]);
+        assert_eq!(numbered.iter().collect::<std::collections::BTreeSet<_>>().len(), numbered.len());
+        assert!(numbered.len() > 5_000, "a region's namesakes each get a prefix");
         let long = login_prefix_candidates(None, "Верхнеуслонскаяшкола-интернатимени");
         assert!(long.iter().all(|c| valid_login_prefix(c)), "{long:?}");
         assert!(valid_login(&login_from_name(&long[5], &"Щ".repeat(200))), "a derived login is always a login");
