@@ -57,7 +57,7 @@ pub async fn apply_pushed(
             }),
             Err(error) => {
                 let outcome = Outcome::Rejected { error };
-                Ok(state.store.record_rejection(key, user.id, &outcome, now).await?)
+                Ok(state.store.record_rejection(key.alone(), user.id, &outcome, now).await?)
             }
         }
     })

@@ -4,7 +4,7 @@
 
 use crate::AppState;
 use crate::error::AppResult;
-use crate::storage::ChangeKey;
+use crate::storage::{ChangeKey, PushedKeys};
 use opora_domain::api::{ApiError, ErrorCode};
 use opora_domain::org::{Role, UserProfile};
 use opora_domain::report::{ReportEdit, apply_edit, check_edit};
@@ -15,22 +15,26 @@ fn may_edit(user: &UserProfile, edit: &ReportEdit) -> bool {
     user.role == Role::Principal && user.school.as_ref().is_some_and(|s| s.id == edit.key.school)
 }
 
-/// Applies one pushed report edit under its idempotency key (`changes::apply_once`).
+/// Applies one pushed report edit under its idempotency key (`changes::apply_once`). `replaces`:
+/// the device's earlier edits this one took the place of in its outbox; whatever this edit's
+/// outcome, their keys are recorded with it.
 pub async fn apply_pushed(
     state: &AppState,
     user: &UserProfile,
     key: ChangeKey,
     edit: ReportEdit,
+    replaces: &[u64],
 ) -> AppResult<Outcome> {
-    crate::changes::apply_once(state, user, key, || apply_new(state, user, key, edit)).await
+    let keys = PushedKeys { key, replaces };
+    crate::changes::apply_once(state, user, key, || apply_new(state, user, keys, edit)).await
 }
 
 /// Checks and commits an edit whose key was not seen before.
-async fn apply_new(state: &AppState, user: &UserProfile, key: ChangeKey, edit: ReportEdit) -> AppResult<Outcome> {
+async fn apply_new(state: &AppState, user: &UserProfile, keys: PushedKeys<'_>, edit: ReportEdit) -> AppResult<Outcome> {
     let now = state.now_ms();
     let refuse = |error: ApiError| async move {
         let outcome = Outcome::Rejected { error };
-        state.store.record_rejection(key, user.id, &outcome, now).await
+        state.store.record_rejection(keys, user.id, &outcome, now).await
     };
     if !may_edit(user, &edit) {
         return Ok(refuse(ApiError::with_detail(ErrorCode::Forbidden, "отчёты школы заполняет её руководитель")).await?);
@@ -49,5 +53,5 @@ async fn apply_new(state: &AppState, user: &UserProfile, key: ChangeKey, edit: R
     let decide = |base: Option<&opora_domain::merge::Fields>, current: Option<&opora_domain::report::StoredReport>| {
         apply_edit(&form, base, current, &edit, author)
     };
-    Ok(state.store.commit_report(Some(key), &edit, author, &decide, now).await?)
+    Ok(state.store.commit_report(Some(keys), &edit, author, &decide, now).await?)
 }
