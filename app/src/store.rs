@@ -30,7 +30,7 @@ use opora_domain::api::{ApiError, LoginResponse};
 use opora_domain::diagnosis::{Draft, Submission};
 use opora_domain::form::FormDefinition;
 use opora_domain::org::UserProfile;
-use opora_domain::report::{FieldProblem, ReportForm, ReportKey, StoredReport, hold_back_unfit};
+use opora_domain::report::{FieldProblem, ReportEdit, ReportForm, ReportKey, StoredReport, hold_back_unfit};
 use opora_domain::report_draft::{self, Rebased};
 use opora_domain::sync::{Change, Cursor, Outbox};
 use opora_domain::{DeviceId, FormId, SubmissionId, UserId};
@@ -407,13 +407,12 @@ pub fn keep_server_report(user: UserId, report: &StoredReport) -> Result<(), Wri
 
 /// Queues a report edit, replacing queued edits of the same report that are not submissions
 /// ([`report_draft::queue_edit`]): an edit carries every field, so the newest one contains what
-/// the older ones did.
-pub fn enqueue_report(user: UserId, change: Change) -> Result<u64, WriteError> {
-    let Change::SaveReport { edit } = change else { return enqueue(user, change) };
+/// the older ones did, and names them for the server.
+pub fn enqueue_report(user: UserId, edit: ReportEdit) -> Result<u64, WriteError> {
     let queueing = report_draft::queue_edit(&outbox(user).entries, edit);
     // Queued first, then the replaced ones removed: a full storage never loses both.
-    let seq = enqueue(user, Change::SaveReport { edit: queueing.edit })?;
-    for replaced in queueing.replaces {
+    let seq = enqueue(user, queueing.change)?;
+    for replaced in queueing.remove {
         remove_from_outbox(user, replaced);
     }
     Ok(seq)
@@ -460,7 +459,7 @@ pub fn report_accepted(
         set(&stored_key, &held_back)?;
     }
     for (older, rejected) in rejected_changes(user) {
-        if let Change::SaveReport { edit } = &rejected.change
+        if let Change::SaveReport { edit, .. } = &rejected.change
             && older < seq
             && &edit.key == key
         {
@@ -493,7 +492,7 @@ pub fn report_trouble(user: UserId, key: &ReportKey) -> ReportTrouble {
     let refused = rejected_changes(user)
         .into_iter()
         .filter_map(|(_, r)| match r.change {
-            Change::SaveReport { edit } if &edit.key == key => Some(r.error),
+            Change::SaveReport { edit, .. } if &edit.key == key => Some(r.error),
             _ => None,
         })
         .collect();
@@ -508,7 +507,7 @@ pub fn refused_count(user: UserId) -> usize {
     let mut others = 0;
     for (_, rejected) in rejected_changes(user) {
         match rejected.change {
-            Change::SaveReport { edit } => {
+            Change::SaveReport { edit, .. } => {
                 reports.insert(edit.key.id());
             }
             Change::SubmitSelfDiagnosis { .. } => others += 1,

@@ -9,9 +9,11 @@
 //!   left with no changes of its own is dropped.
 //! - [`queue_edit`]: a whole-report edit is queued. It replaces queued edits of the same report
 //!   that are not submissions (it carries every field, so it contains what they did), carrying
-//!   their confirmations over. The caller queues the new edit before removing the replaced ones,
-//!   so a page killed in between leaves both queued (harmless: the server merges them) and never
-//!   neither.
+//!   their confirmations over and naming them, so the server records their keys with its outcome:
+//!   a replaced edit already sent in a request that arrives late is then answered from that
+//!   record, never merged after the newer one as if it came later. The caller queues the new edit
+//!   before removing the replaced ones, so a page killed in between leaves both queued (harmless:
+//!   the older goes first and the server merges them) and never neither.
 
 use crate::merge::Fields;
 use crate::report::{ReportEdit, ReportKey, StoredReport};
@@ -144,20 +146,29 @@ pub fn rebase(draft: &ReportDraft, report: &StoredReport) -> Rebased {
 /// A report edit ready to queue, and the queued changes it replaces.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Queueing {
-    /// The edit to queue: the new one, with the replaced edits' confirmations added.
-    pub edit: ReportEdit,
-    /// Sequence numbers of queued edits to remove once `edit` is queued, in order.
-    pub replaces: Vec<u64>,
+    /// The change to queue: the new edit, with the replaced edits' confirmations added, naming
+    /// every edit it replaces (see [`queue_edit`]).
+    pub change: Change,
+    /// Sequence numbers of queued edits to remove once `change` is queued, in order.
+    pub remove: Vec<u64>,
 }
 
 /// Decides how a new report edit is queued among the `queued` changes: it replaces every queued
 /// edit of the same report that is not a submission (a submission asked the server to send the
 /// report as it was then, and must reach it). Confirmations are not fields, so the replaced
 /// edits' ones are carried over, each once. Other changes and other reports are left alone.
+///
+/// A replaced edit leaves the outbox unacknowledged, yet may already be on its way (in a request
+/// whose answer was lost, or that is still travelling). The new change therefore names it, and
+/// every edit it had replaced in turn (`Change::SaveReport::replaces`): the server records all of
+/// their keys with the new change's outcome, so a late copy is answered from the record. Left to
+/// arrive as a new change after the newer one, it would be merged as this device's latest word
+/// and put back the values typed over since.
 pub fn queue_edit(queued: &BTreeMap<u64, Change>, mut edit: ReportEdit) -> Queueing {
-    let mut replaces = Vec::new();
+    let mut remove = Vec::new();
+    let mut replaces = BTreeSet::new();
     for (&seq, change) in queued {
-        let Change::SaveReport { edit: older } = change else { continue };
+        let Change::SaveReport { edit: older, replaces: older_replaced } = change else { continue };
         if older.key != edit.key || older.submit {
             continue;
         }
@@ -166,9 +177,11 @@ pub fn queue_edit(queued: &BTreeMap<u64, Change>, mut edit: ReportEdit) -> Queue
                 edit.confirmed.push(field.clone());
             }
         }
-        replaces.push(seq);
+        remove.push(seq);
+        replaces.insert(seq);
+        replaces.extend(older_replaced);
     }
-    Queueing { edit, replaces }
+    Queueing { change: Change::SaveReport { edit, replaces: replaces.into_iter().collect() }, remove }
 }
 
 #[cfg(test)]
@@ -367,7 +380,15 @@ mod tests {
     }
 
     fn save(e: ReportEdit) -> Change {
-        Change::SaveReport { edit: e }
+        Change::SaveReport { edit: e, replaces: Vec::new() }
+    }
+
+    /// The queued change's edit and the edits it names as replaced.
+    fn parts(q: &Queueing) -> (&ReportEdit, &[u64]) {
+        match &q.change {
+            Change::SaveReport { edit, replaces } => (edit, replaces),
+            other => panic!("a report edit queued as {other:?}"),
+        }
     }
 
     #[test]
@@ -394,20 +415,49 @@ mod tests {
         let new = edit("2019", &[("a", "5")], false, &["y", "z"]);
         let q = queue_edit(&queued, new.clone());
         assert_eq!(
-            q.replaces,
+            q.remove,
             vec![1, 6],
             "the older edits of 2019, not its submission, not 2020, not the self-diagnosis"
         );
-        assert_eq!(q.edit.confirmed, ["y", "z", "x"], "confirmations carried over, each once");
-        assert_eq!(ReportEdit { confirmed: new.confirmed.clone(), ..q.edit.clone() }, new, "nothing else changed");
+        let (queued_edit, replaces) = parts(&q);
+        assert_eq!(replaces, [1, 6], "the server is told which edits this one replaces");
+        assert_eq!(queued_edit.confirmed, ["y", "z", "x"], "confirmations carried over, each once");
+        assert_eq!(ReportEdit { confirmed: new.confirmed.clone(), ..queued_edit.clone() }, new, "nothing else changed");
 
         // A new submission replaces the older edits too; it is itself never replaced later.
         let mut submit = edit("2019", &[("a", "5")], true, &[]);
         submit.submit = true;
-        assert_eq!(queue_edit(&queued, submit).replaces, vec![1, 6]);
+        let q = queue_edit(&queued, submit);
+        assert_eq!((q.remove.as_slice(), parts(&q).1), (&[1, 6][..], &[1, 6][..]));
         // Nothing queued: nothing replaced, the edit as it was.
         let q = queue_edit(&BTreeMap::new(), new.clone());
-        assert_eq!((q.edit, q.replaces), (new, vec![]));
+        assert_eq!(q, Queueing { change: save(new), remove: vec![] });
+    }
+
+    #[test]
+    fn a_new_edit_names_every_edit_it_replaces_and_those_they_replaced() {
+        // Edit 1 was replaced by 3 while offline, 3 by 7; 1 and 3 may each still be on their
+        // way in a lost request's late copy. The edit replacing 7 answers for all three.
+        let mut queued: BTreeMap<u64, Change> = BTreeMap::new();
+        for seq in [1, 3, 7] {
+            let q = queue_edit(&queued, edit("2019", &[("a", &seq.to_string())], false, &[]));
+            for removed in &q.remove {
+                queued.remove(removed);
+            }
+            queued.insert(seq, q.change);
+        }
+        assert_eq!(queued.keys().copied().collect::<Vec<_>>(), [7], "only the newest edit stays queued");
+        let Change::SaveReport { replaces, .. } = &queued[&7] else { unreachable!("queued as an edit") };
+        assert_eq!(replaces, &[1, 3]);
+        let q = queue_edit(&queued, edit("2019", &[("a", "9")], false, &[]));
+        assert_eq!(q.remove, [7]);
+        assert_eq!(parts(&q).1, [1, 3, 7]);
+        // A submission is never replaced: the edits it replaced are its own to answer for.
+        let submitted = queue_edit(&queued, edit("2019", &[("a", "9")], true, &[]));
+        queued.clear();
+        queued.insert(8, submitted.change);
+        let q = queue_edit(&queued, edit("2019", &[("a", "10")], false, &[]));
+        assert_eq!((q.remove.len(), parts(&q).1.len()), (0, 0));
     }
 
     // (case, queued edits' confirmations, the new edit's, the queued edit's result)
@@ -425,8 +475,8 @@ mod tests {
             let queued: BTreeMap<u64, Change> =
                 queued.iter().enumerate().map(|(i, c)| (i as u64, save(edit("2019", &[], false, c)))).collect();
             let q = queue_edit(&queued, edit("2019", &[], false, new));
-            assert_eq!(q.edit.confirmed, *expected, "{case}");
-            assert_eq!(q.replaces.len(), queued.len(), "{case}");
+            assert_eq!(parts(&q).0.confirmed, *expected, "{case}");
+            assert_eq!(q.remove.len(), queued.len(), "{case}");
         }
     }
 

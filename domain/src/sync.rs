@@ -10,6 +10,10 @@
 //!   and advances its cursor only after it has stored what it pulled. A reload between any two
 //!   steps therefore at worst resends a change (answered from the server's record) or re-pulls a
 //!   page (applied again, idempotently).
+//! - The one exception: a newer whole-report edit replaces queued edits of the same report
+//!   ([`crate::report_draft::queue_edit`]). It names them (`Change::SaveReport::replaces`) and the
+//!   server records their keys with its outcome, so a copy of one still on its way is answered
+//!   from that record when it arrives, however late.
 //! - A change the server refuses for good (say, a form version it does not know) comes back as
 //!   [`Outcome::Rejected`]; the client moves it out of the outbox into a list the user sees, never
 //!   silently dropping it.
@@ -70,18 +74,30 @@ pub enum Change {
     /// A school report as edited on this device (a principal's or her deputy's).
     SaveReport {
         edit: ReportEdit,
+        /// This device's earlier edits of the report that this one took the place of in the
+        /// outbox ([`crate::report_draft::queue_edit`]), by sequence number, all below this
+        /// change's own. Each may still reach the server: a request lost on the way can arrive
+        /// late. The server records their keys with this change's outcome in its transaction,
+        /// so a late copy of one is answered from that record and changes nothing.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        replaces: Vec<u64>,
     },
 }
 
 impl Change {
+    /// A report edit that replaces no earlier one.
+    pub fn save_report(edit: ReportEdit) -> Change {
+        Change::SaveReport { edit, replaces: Vec::new() }
+    }
+
     /// A short Russian description for the outbox list.
     pub fn describe_ru(&self) -> String {
         match self {
             Change::SubmitSelfDiagnosis { .. } => "Самодиагностика".to_owned(),
-            Change::SaveReport { edit } if edit.submit => {
+            Change::SaveReport { edit, .. } if edit.submit => {
                 format!("Отчёт «{}» за {} (отправка)", edit.key.form, edit.key.period)
             }
-            Change::SaveReport { edit } => format!("Отчёт «{}» за {}", edit.key.form, edit.key.period),
+            Change::SaveReport { edit, .. } => format!("Отчёт «{}» за {}", edit.key.form, edit.key.period),
         }
     }
 }
@@ -281,7 +297,7 @@ pub fn plan_response(outbox: &Outbox, user: UserId, response: SyncResponse) -> V
                 writes.push(LocalWrite::KeepSubmission { submission, synced: true, rejected: None })
             }
             // The report itself comes back in the pull with its merged fields and new revision.
-            Change::SaveReport { edit } => writes.push(LocalWrite::ReportAccepted {
+            Change::SaveReport { edit, .. } => writes.push(LocalWrite::ReportAccepted {
                 key: edit.key,
                 seq,
                 held_back,
@@ -342,16 +358,26 @@ pub fn check_device_time(what: &str, at_ms: i64, server_now_ms: i64) -> Result<(
     Ok(())
 }
 
-/// Checks that a request's changes come in strictly increasing sequence order. Two changes with
-/// one number would share one idempotency key, and the second would be answered with the first's
-/// outcome and never stored: such a request is refused whole.
+/// Checks that a request's changes come in strictly increasing sequence order, and that a change
+/// replaces only earlier ones. Two changes with one number would share one idempotency key, and
+/// the second would be answered with the first's outcome and never stored; a change naming its
+/// own or a later number as replaced would answer for a change not yet made: such a request is
+/// refused whole.
 pub fn check_push_order(push: &[PushedChange]) -> Result<(), String> {
-    match push.windows(2).find(|w| w[0].seq >= w[1].seq) {
-        Some(w) => {
-            Err(format!("push: seq {} follows seq {}; sequence numbers must strictly increase", w[1].seq, w[0].seq))
-        }
-        None => Ok(()),
+    if let Some(w) = push.windows(2).find(|w| w[0].seq >= w[1].seq) {
+        return Err(format!(
+            "push: seq {} follows seq {}; sequence numbers must strictly increase",
+            w[1].seq, w[0].seq
+        ));
     }
+    for pushed in push {
+        if let Change::SaveReport { replaces, .. } = &pushed.change
+            && let Some(later) = replaces.iter().find(|&&r| r >= pushed.seq)
+        {
+            return Err(format!("push: seq {} replaces seq {later}; a change replaces only earlier ones", pushed.seq));
+        }
+    }
+    Ok(())
 }
 
 /// How many changes to send in one request. Halves after a failed attempt (a link that resets
@@ -497,6 +523,42 @@ mod tests {
         assert!(check_push_order(&push(&[1, 1])).is_err(), "a repeated number");
         assert!(check_push_order(&push(&[3, 2])).is_err(), "out of order");
         assert!(check_push_order(&push(&[1, 5, 5, 6])).is_err());
+    }
+
+    #[test]
+    fn a_report_edit_replaces_only_earlier_changes() {
+        let edit = |seq: u64, replaces: &[u64]| PushedChange {
+            seq,
+            change: Change::SaveReport {
+                edit: ReportEdit {
+                    key: ReportKey {
+                        school: crate::SchoolId(uuid::Uuid::nil()),
+                        form: "monitoring".into(),
+                        period: "2025-2026".into(),
+                    },
+                    form_version: 1,
+                    base_revision: 0,
+                    fields: Default::default(),
+                    submit: false,
+                    at_ms: 0,
+                    confirmed: vec![],
+                },
+                replaces: replaces.to_vec(),
+            },
+        };
+        assert!(check_push_order(&[edit(5, &[])]).is_ok());
+        assert!(check_push_order(&[edit(5, &[0, 2, 4])]).is_ok());
+        // A crash between queueing an edit and removing the one it replaces sends both, in order.
+        assert!(check_push_order(&[edit(4, &[]), edit(5, &[4])]).is_ok());
+        assert!(check_push_order(&[edit(5, &[5])]).is_err(), "itself");
+        assert!(check_push_order(&[edit(5, &[1, 9])]).is_err(), "a change not yet made");
+        // What older apps queued, without the list, still reads.
+        let stored = r#"{"type":"save_report","edit":{"key":{"school":"00000000-0000-0000-0000-000000000000","form":"monitoring","period":"2025-2026"},"form_version":1,"base_revision":0,"fields":{},"at_ms":0}}"#;
+        assert_eq!(serde_json::from_str::<Change>(stored).unwrap(), edit(5, &[]).change);
+        assert_eq!(
+            serde_json::to_string(&edit(5, &[]).change).unwrap(),
+            stored.replace(r#""at_ms":0"#, r#""submit":false,"at_ms":0"#)
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! applying anything again; another account's key is refused (never its outcome revealed). A
 //! new key is applied by the caller's closure, whose storage operation records the outcome in
 //! the same transaction as the change itself (`commit_submission`, `commit_report`,
-//! `record_rejection`). Two requests with the same new key may pass this check at once (a
+//! `record_rejection`), under the change's key and under the keys of the device's earlier edits
+//! it replaced in the outbox (`PushedKeys`): their content is in it, so a late copy of one is
+//! "seen before" too. Two requests with the same new key may pass this check at once (a
 //! device retrying while its first request is still in flight, through another server): the
 //! committing transaction therefore reads the key once more under the backend's write lock,
 //! through one helper per backend (`previous_outcome`), and the second gets the first's outcome.

@@ -60,7 +60,7 @@ pub async fn apply_pushed(
             }),
             Err(error) => {
                 let outcome = Outcome::Rejected { error };
-                Ok(state.store.record_rejection(session, key, user.id, &outcome, now).await?)
+                Ok(state.store.record_rejection(session, key.alone(), user.id, &outcome, now).await?)
             }
         }
     })

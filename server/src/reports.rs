@@ -5,7 +5,7 @@
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
-use crate::storage::{ChangeKey, Session};
+use crate::storage::{ChangeKey, PushedKeys, Session};
 use opora_domain::api::{ApiError, ErrorCode};
 use opora_domain::org::{Role, UserProfile};
 use opora_domain::report::{ReportEdit, apply_edit, check_edit};
@@ -17,15 +17,18 @@ fn may_edit(user: &UserProfile, edit: &ReportEdit) -> bool {
 }
 
 /// Applies one pushed report edit under its idempotency key (`changes::apply_once`), committed
-/// only while the pushing session is live.
+/// only while the pushing session is live. `replaces`: the device's earlier edits this one took
+/// the place of in its outbox; whatever this edit's outcome, their keys are recorded with it.
 pub async fn apply_pushed(
     state: &AppState,
     current: &CurrentUser,
     key: ChangeKey,
     edit: ReportEdit,
+    replaces: &[u64],
 ) -> AppResult<Outcome> {
     let session = current.session();
-    crate::changes::apply_once(state, &current.profile, key, || apply_new(state, &current.profile, session, key, edit))
+    let keys = PushedKeys { key, replaces };
+    crate::changes::apply_once(state, &current.profile, key, || apply_new(state, &current.profile, session, keys, edit))
         .await
 }
 
@@ -34,13 +37,13 @@ async fn apply_new(
     state: &AppState,
     user: &UserProfile,
     session: Session<'_>,
-    key: ChangeKey,
+    keys: PushedKeys<'_>,
     edit: ReportEdit,
 ) -> AppResult<Outcome> {
     let now = state.now_ms();
     let refuse = |error: ApiError| async move {
         let outcome = Outcome::Rejected { error };
-        state.store.record_rejection(session, key, user.id, &outcome, now).await
+        state.store.record_rejection(session, keys, user.id, &outcome, now).await
     };
     if !may_edit(user, &edit) {
         return Ok(refuse(ApiError::with_detail(ErrorCode::Forbidden, "отчёты школы заполняет её руководитель")).await?);
@@ -59,5 +62,5 @@ async fn apply_new(
     let decide = |base: Option<&opora_domain::merge::Fields>, current: Option<&opora_domain::report::StoredReport>| {
         apply_edit(&form, base, current, &edit, author)
     };
-    Ok(state.store.commit_report(Some(session), Some(key), &edit, author, &decide, now).await?)
+    Ok(state.store.commit_report(Some(session), Some(keys), &edit, author, &decide, now).await?)
 }

@@ -325,7 +325,7 @@ async fn the_monitoring_table_is_shown_for_the_chosen_year() {
         at_ms: opora_server::system_now_ms(),
         confirmed: vec![],
     };
-    let push = vec![PushedChange { seq: 0, change: Change::SaveReport { edit } }];
+    let push = vec![PushedChange { seq: 0, change: Change::save_report(edit) }];
     let res = app
         .sync(&principal.token, &opora_tests::sync_request(opora_tests::new_device(), push, Cursor(0)))
         .await

@@ -64,7 +64,7 @@ async fn save(
         at_ms: opora_server::system_now_ms(),
         confirmed: vec![],
     };
-    let push = vec![PushedChange { seq, change: Change::SaveReport { edit } }];
+    let push = vec![PushedChange { seq, change: Change::save_report(edit) }];
     let res = app.sync(token, &sync_request(device, push, Cursor(0))).await.expect("sync");
     assert_eq!(res.acks[0].outcome, Outcome::Applied);
 }

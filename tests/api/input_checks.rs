@@ -48,7 +48,7 @@ impl Principal {
         let push = changes
             .into_iter()
             .enumerate()
-            .map(|(seq, edit)| PushedChange { seq: seq as u64, change: Change::SaveReport { edit } })
+            .map(|(seq, edit)| PushedChange { seq: seq as u64, change: Change::save_report(edit) })
             .collect();
         let res = app.sync(&self.token, &sync_request(new_device(), push, Cursor(0))).await.expect("sync");
         res.acks.into_iter().map(|a| a.outcome).collect()
@@ -189,7 +189,7 @@ async fn a_report_for_something_that_is_not_a_period_is_refused() {
     // A NUL or a direction override is refused with the whole request, before it is read at all.
     for period in ["2019\u{0}", "\u{202E}2019"] {
         let edit = p.edit(CARD, period, 0, card.fields.clone(), false);
-        let push = vec![PushedChange { seq: 0, change: Change::SaveReport { edit } }];
+        let push = vec![PushedChange { seq: 0, change: Change::save_report(edit) }];
         let (status, body) =
             app.sync(&p.token, &sync_request(new_device(), push, Cursor(0))).await.expect_err("refused");
         assert_eq!((status, body.code), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput), "{period:?}");

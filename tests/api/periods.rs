@@ -131,7 +131,7 @@ async fn a_database_from_before_periods_keeps_every_report_readable() {
         at_ms: opora_server::system_now_ms(),
         confirmed: vec![],
     };
-    let push = vec![PushedChange { seq: 0, change: Change::SaveReport { edit } }];
+    let push = vec![PushedChange { seq: 0, change: Change::save_report(edit) }];
     let res =
         after.sync(&principal.token, &opora_tests::sync_request(opora_tests::new_device(), push, Cursor(0))).await;
     assert_eq!(res.unwrap().acks[0].outcome, Outcome::Applied);
@@ -156,7 +156,7 @@ async fn a_report_for_a_period_of_the_wrong_kind_or_no_period_is_refused() {
     let push: Vec<PushedChange> = ["2026", "2025-2026-Q1", "2026-2028", "9999-10000", "2026-2027"]
         .iter()
         .enumerate()
-        .map(|(i, p)| PushedChange { seq: i as u64, change: Change::SaveReport { edit: edit(p) } })
+        .map(|(i, p)| PushedChange { seq: i as u64, change: Change::save_report(edit(p)) })
         .collect();
     let res = app.sync(&principal.token, &opora_tests::sync_request(opora_tests::new_device(), push, Cursor(0))).await;
     let outcomes: Vec<Outcome> = res.unwrap().acks.into_iter().map(|a| a.outcome).collect();
@@ -244,7 +244,7 @@ async fn a_v2_cards_last_year_column_is_read_as_the_previous_years_card() {
     let push = |edit: opora_domain::report::ReportEdit| {
         let request = opora_tests::sync_request(
             opora_tests::new_device(),
-            vec![PushedChange { seq: 0, change: Change::SaveReport { edit } }],
+            vec![PushedChange { seq: 0, change: Change::save_report(edit) }],
             Cursor(0),
         );
         let app = &app;

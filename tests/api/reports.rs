@@ -14,7 +14,7 @@ const CARD: &str = "indicator-card";
 const PERIOD: &str = "2019-2020";
 
 fn save(seq: u64, edit: &ReportEdit) -> PushedChange {
-    PushedChange { seq, change: Change::SaveReport { edit: edit.clone() } }
+    PushedChange { seq, change: Change::save_report(edit.clone()) }
 }
 
 fn reports_in(pulled: &[Pulled]) -> Vec<&StoredReport> {
@@ -154,6 +154,122 @@ async fn a_replayed_edit_is_applied_once() {
     assert_eq!(app.state.store.report_revisions(&stored.key).await.unwrap().len(), 1);
     let recorded = app.state.store.previous_change(ChangeKey { device, seq: 9 }).await.unwrap();
     assert_eq!(recorded.map(|r| r.outcome), Some(Outcome::Applied));
+}
+
+/// An edit that took the place of the device's queued edits `replaces` in its outbox.
+fn replacing(seq: u64, edit: &ReportEdit, replaces: &[u64]) -> PushedChange {
+    PushedChange { seq, change: Change::SaveReport { edit: edit.clone(), replaces: replaces.to_vec() } }
+}
+
+/// What a late copy could change: the report and how many revisions it has.
+async fn report_state(app: &TestApp, p: &Principal) -> (Option<StoredReport>, usize) {
+    let stored = p.stored(app).await;
+    let revisions = match &stored {
+        Some(r) => app.state.store.report_revisions(&r.key).await.unwrap().len(),
+        None => 0,
+    };
+    (stored, revisions)
+}
+
+#[tokio::test]
+async fn a_late_copy_of_an_edit_a_newer_one_replaced_changes_nothing() {
+    // She types, leaves the field (edit 1), the send is lost; she types again and sends the
+    // report: the new edit 2 replaced edit 1 in the outbox and names it. Then the lost request
+    // turns up late. Left to be merged then, edit 1 would put back the value typed over since.
+    let app = TestApp::spawn().await;
+    let p = Principal::of_burakovo(&app).await;
+    let device = new_device();
+    let first = p.edit(0, with(&p.demo.fields, &[("c1.current", "3 %")]), false);
+    let second = p.edit(0, with(&p.demo.fields, &[("c1.current", "5 %")]), true);
+    let res = app.sync(&p.token, &sync_request(device, vec![replacing(2, &second, &[1])], Cursor(0))).await.unwrap();
+    assert_eq!(res.acks, vec![Ack { seq: 2, outcome: Outcome::Applied }]);
+    let before = report_state(&app, &p).await;
+    let stored = before.0.clone().expect("saved");
+    assert_eq!((stored.fields["c1.current"].as_str(), stored.submitted_revision), ("5 %", Some(1)));
+
+    // The late copy, twice, and once more together with the newer edit (a retry of both).
+    for push in [vec![save(1, &first)], vec![save(1, &first)], vec![save(1, &first), replacing(2, &second, &[1])]] {
+        let res = app.sync(&p.token, &sync_request(device, push, Cursor(0))).await.unwrap();
+        assert!(res.acks.iter().all(|a| a.outcome == Outcome::Applied), "answered from the record: {:?}", res.acks);
+        assert_eq!(report_state(&app, &p).await, before, "a late copy changed the report");
+    }
+    let recorded = app.state.store.previous_change(ChangeKey { device, seq: 1 }).await.unwrap().expect("recorded");
+    assert_eq!((recorded.outcome, recorded.replaced_by), (Outcome::Applied, Some(2)));
+    let own = app.state.store.previous_change(ChangeKey { device, seq: 2 }).await.unwrap().expect("recorded");
+    assert_eq!(own.replaced_by, None);
+}
+
+#[tokio::test]
+async fn every_edit_in_a_chain_of_replacements_is_answered_by_the_last() {
+    // Offline, edit 1 was replaced by 3 (another report's edit 2 in between), 3 by 5; copies of
+    // 1 and 3 were sent in requests that were lost, and arrive after 5.
+    let app = TestApp::spawn().await;
+    let p = Principal::of_burakovo(&app).await;
+    let device = new_device();
+    let typed = |v: &str| p.edit(0, with(&p.demo.fields, &[("c1.current", v)]), false);
+    let mut other_report = typed("9 %");
+    other_report.key.period = "2020-2021".to_owned();
+    let push = vec![save(2, &other_report), replacing(5, &typed("5 %"), &[1, 3])];
+    let res = app.sync(&p.token, &sync_request(device, push, Cursor(0))).await.unwrap();
+    assert!(res.acks.iter().all(|a| a.outcome == Outcome::Applied), "{:?}", res.acks);
+    let before = report_state(&app, &p).await;
+    let late = vec![save(1, &typed("1 %")), save(3, &typed("3 %"))];
+    let res = app.sync(&p.token, &sync_request(device, late, Cursor(0))).await.unwrap();
+    assert_eq!(res.acks, vec![Ack { seq: 1, outcome: Outcome::Applied }, Ack { seq: 3, outcome: Outcome::Applied }]);
+    assert_eq!(report_state(&app, &p).await, before);
+    assert_eq!(before.0.unwrap().fields["c1.current"], "5 %");
+}
+
+#[tokio::test]
+async fn an_edit_applied_before_the_one_that_replaced_it_keeps_its_own_record() {
+    // The page died between queueing the new edit and removing the one it replaces: both were
+    // sent, in order. The older is applied on its own; the newer merges over it.
+    let app = TestApp::spawn().await;
+    let p = Principal::of_burakovo(&app).await;
+    let device = new_device();
+    let first = p.edit(0, with(&p.demo.fields, &[("c1.current", "3 %")]), false);
+    let second = p.edit(0, with(&p.demo.fields, &[("c1.current", "5 %")]), false);
+    let push = vec![save(1, &first), replacing(2, &second, &[1])];
+    let res = app.sync(&p.token, &sync_request(device, push, Cursor(0))).await.unwrap();
+    assert!(res.acks.iter().all(|a| a.outcome == Outcome::Applied), "{:?}", res.acks);
+    let (stored, revisions) = report_state(&app, &p).await;
+    let stored = stored.unwrap();
+    assert_eq!((stored.fields["c1.current"].as_str(), revisions), ("5 %", 2));
+    assert!(stored.conflicts.is_empty(), "a device never conflicts with itself: {:?}", stored.conflicts);
+    let recorded = app.state.store.previous_change(ChangeKey { device, seq: 1 }).await.unwrap().unwrap();
+    assert_eq!(recorded.replaced_by, None, "applied itself: its own record stands");
+}
+
+#[tokio::test]
+async fn a_late_copy_of_an_edit_replaced_by_a_refused_one_gets_the_refusal() {
+    // The newer edit was refused whole (here its form version is unknown): the device shows the
+    // refusal with everything typed. The replaced edit's late copy must not slip in meanwhile.
+    let app = TestApp::spawn().await;
+    let p = Principal::of_burakovo(&app).await;
+    let device = new_device();
+    let first = p.edit(0, with(&p.demo.fields, &[("c1.current", "3 %")]), false);
+    let mut second = p.edit(0, with(&p.demo.fields, &[("c1.current", "5 %")]), false);
+    second.form_version = 999;
+    let res = app.sync(&p.token, &sync_request(device, vec![replacing(2, &second, &[1])], Cursor(0))).await.unwrap();
+    assert_eq!(outcome_code(&res.acks), Some(ErrorCode::UnknownFormVersion));
+    let res = app.sync(&p.token, &sync_request(device, vec![save(1, &first)], Cursor(0))).await.unwrap();
+    assert_eq!(outcome_code(&res.acks), Some(ErrorCode::UnknownFormVersion), "answered from the record");
+    assert_eq!(report_state(&app, &p).await, (None, 0), "nothing stored");
+}
+
+#[tokio::test]
+async fn an_edit_may_replace_only_earlier_changes() {
+    let app = TestApp::spawn().await;
+    let p = Principal::of_burakovo(&app).await;
+    let device = new_device();
+    let edit = p.edit(0, p.demo.fields.clone(), false);
+    for replaces in [&[4][..], &[1, 7]] {
+        let push = vec![save(1, &edit), replacing(4, &edit, replaces)];
+        let (status, error) = app.sync(&p.token, &sync_request(device, push, Cursor(0))).await.unwrap_err();
+        assert_eq!((status.as_u16(), error.code), (422, ErrorCode::InvalidInput), "{replaces:?}");
+    }
+    assert_eq!(report_state(&app, &p).await, (None, 0), "the request was refused whole");
+    assert!(app.state.store.previous_change(ChangeKey { device, seq: 1 }).await.unwrap().is_none());
 }
 
 #[tokio::test]

@@ -221,7 +221,7 @@ async fn every_write_under_an_ended_session_is_refused_and_writes_nothing() {
         Outcome::Rejected { error: opora_domain::api::ApiError::new(opora_domain::api::ErrorCode::Forbidden) };
     ended(
         "record_rejection",
-        store.record_rejection(Session(&hashes[0]), key, teacher.user.id, &outcome, now).await.map(|_| ()),
+        store.record_rejection(Session(&hashes[0]), key.alone(), teacher.user.id, &outcome, now).await.map(|_| ()),
     );
     let edit = ReportEdit {
         key: ReportKey { school: school.id, form: FormId::from("monitoring"), period: "2025-2026".into() },
@@ -238,7 +238,14 @@ async fn every_write_under_an_ended_session_is_refused_and_writes_nothing() {
     ended(
         "commit_report",
         store
-            .commit_report(principal_session, Some(ChangeKey { seq: 2, ..key }), &edit, principal.user.id, &decide, now)
+            .commit_report(
+                principal_session,
+                Some(ChangeKey { seq: 2, ..key }.alone()),
+                &edit,
+                principal.user.id,
+                &decide,
+                now,
+            )
             .await
             .map(|_| ()),
     );

@@ -163,6 +163,29 @@ async fn a_pushed_submission_is_applied_once_however_often_it_is_sent() {
 }
 
 #[tokio::test]
+async fn a_late_copy_of_an_acknowledged_push_after_later_ones_changes_nothing() {
+    // Her first request's response was lost; the retry was acknowledged, later changes followed,
+    // and then the first request itself arrives late. Her latest submission must stay the latest
+    // (the server's order of receipt decides it) and the answer is the recorded one.
+    let app = TestApp::spawn().await;
+    let token = app.token("burakovo.t1").await;
+    let form = app.form().await;
+    let (first, second) = (complete_submission(&form, "math"), complete_submission(&form, "russian"));
+    let device = new_device();
+    let early = sync_request(device, vec![pushed(0, &first)], Cursor(0));
+    assert_eq!(app.sync(&token, &early).await.unwrap().acks, vec![Ack { seq: 0, outcome: Outcome::Applied }]);
+    let res = app.sync(&token, &sync_request(device, vec![pushed(1, &second)], Cursor(0))).await.unwrap();
+    assert_eq!(res.acks, vec![Ack { seq: 1, outcome: Outcome::Applied }]);
+    let before = app.pulled_submissions(&token).await;
+    assert_eq!(before.iter().map(|s| s.submission.id).collect::<Vec<_>>(), [first.id, second.id]);
+
+    let late = app.sync(&token, &early).await.unwrap();
+    assert_eq!(late.acks, vec![Ack { seq: 0, outcome: Outcome::Applied }], "the recorded outcome");
+    assert_eq!(app.pulled_submissions(&token).await, before, "nothing stored again, nothing reordered");
+    assert_eq!(burakovo_completed(&app).await, 6);
+}
+
+#[tokio::test]
 async fn a_batch_is_applied_in_order_and_a_refusal_does_not_block_the_rest() {
     let app = TestApp::spawn().await;
     let token = app.token("burakovo.t1").await;

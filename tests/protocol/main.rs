@@ -34,7 +34,7 @@ use opora_domain::sync::{
     plan_response,
 };
 use opora_domain::{DeviceId, MunicipalityId, SchoolId, SubmissionId, UserId};
-use opora_server::storage::{ChangeKey, NewSchool, NewUser};
+use opora_server::storage::{ChangeKey, NewSchool, NewUser, PreviousChange};
 use opora_server::{AppState, Settings};
 use opora_tests::{DEMO_FILE, FORMS_DIR, complete_submission_with};
 use proptest::prelude::*;
@@ -259,11 +259,10 @@ impl Device {
         }
         let queueing =
             report_draft::queue_edit(&self.stored.outbox.entries, draft.edit(submit, confirmed, self.now_ms()));
-        let change = Change::SaveReport { edit: queueing.edit };
         let mut outbox = self.stored.outbox.clone();
-        let seq = outbox.push(change.clone());
-        let mut writes = vec![Write::NextSeq(outbox.next_seq), Write::Queue(seq, change)];
-        writes.extend(queueing.replaces.into_iter().map(Write::Unqueue));
+        let seq = outbox.push(queueing.change.clone());
+        let mut writes = vec![Write::NextSeq(outbox.next_seq), Write::Queue(seq, queueing.change)];
+        writes.extend(queueing.remove.into_iter().map(Write::Unqueue));
         Some((writes, 2))
     }
 }
@@ -296,6 +295,9 @@ impl Typed {
         }
     }
 }
+
+/// What [`Env::snapshot`] returns: the report, its number of revisions, the teacher's submissions.
+type Snapshot = (Option<StoredReport>, usize, BTreeMap<SubmissionId, (Submission, usize)>);
 
 struct Env {
     settings: Settings,
@@ -399,7 +401,18 @@ impl Env {
     }
 
     async fn recorded(&self, device: DeviceId, seq: u64) -> Option<Outcome> {
-        self.state.store.previous_change(ChangeKey { device, seq }).await.unwrap().map(|p| p.outcome)
+        self.record(device, seq).await.map(|p| p.outcome)
+    }
+
+    async fn record(&self, device: DeviceId, seq: u64) -> Option<PreviousChange> {
+        self.state.store.previous_change(ChangeKey { device, seq }).await.unwrap()
+    }
+
+    /// Everything a replay could change: the report with its revisions, the teacher's submissions.
+    async fn snapshot(&self, key: &ReportKey, teacher: UserId) -> Snapshot {
+        let report = self.state.store.report(key).await.unwrap();
+        let revisions = self.state.store.report_revisions(key).await.unwrap().len();
+        (report, revisions, self.server_submissions(teacher).await)
     }
 }
 
@@ -573,9 +586,22 @@ async fn check(env: &mut Env, (steps, skews): (Vec<Step>, [i64; 2])) -> Result<(
                 let d = &devices[device];
                 if !d.sent.is_empty() {
                     let body = d.sent[which % d.sent.len()].clone();
+                    let request: SyncRequest = serde_json::from_slice(&body).unwrap();
+                    let mut seen = true;
+                    for pushed in &request.push {
+                        seen &= env.recorded(d.id, pushed.seq).await.is_some();
+                    }
+                    let before = env.snapshot(&key, teacher).await;
                     let response = env.post_sync(&d.token, body).await;
                     // A late replay is answered from the record: nothing new, nothing refused.
                     prop_assert!(response.acks.iter().all(|a| a.outcome == Outcome::Applied));
+                    if seen {
+                        prop_assert_eq!(
+                            before,
+                            env.snapshot(&key, teacher).await,
+                            "a replay of recorded changes changed something"
+                        );
+                    }
                 }
             }
             Step::Reload { device } => reload(&mut devices[device]),
@@ -658,7 +684,8 @@ async fn check(env: &mut Env, (steps, skews): (Vec<Step>, [i64; 2])) -> Result<(
                 .any(|c| &c.field == field && (c.kept.as_ref() == Some(value) || c.lost.as_ref() == Some(value)));
         prop_assert!(shown, "«{}» typed into {} was lost: the server has {:?}", value, field, report);
     }
-    // One revision per applied edit, numbered without gaps: a replay never stored twice.
+    // One revision per applied edit, numbered without gaps: a replay never stored twice, and an
+    // edit recorded under a newer one that replaced it never stored at all.
     let mut applied = 0;
     for device in devices.iter().filter(|d| d.user == principal) {
         let mut seqs = BTreeSet::new();
@@ -667,8 +694,11 @@ async fn check(env: &mut Env, (steps, skews): (Vec<Step>, [i64; 2])) -> Result<(
             seqs.extend(request.push.iter().map(|p| p.seq));
         }
         for seq in seqs {
-            match env.recorded(device.id, seq).await {
-                Some(Outcome::Applied) => applied += 1,
+            match env.record(device.id, seq).await {
+                Some(PreviousChange { outcome: Outcome::Applied, replaced_by: None, .. }) => applied += 1,
+                Some(PreviousChange { outcome: Outcome::Applied, replaced_by: Some(newer), .. }) => {
+                    prop_assert!(newer > seq, "seq {} recorded as replaced by an older {}", seq, newer)
+                }
                 Some(other) => return Err(TestCaseError::fail(format!("an edit was refused: {other:?}"))),
                 None => {}
             }
@@ -678,6 +708,41 @@ async fn check(env: &mut Env, (steps, skews): (Vec<Step>, [i64; 2])) -> Result<(
         env.state.store.report_revisions(&key).await.unwrap().iter().map(|r| r.revision).collect();
     prop_assert_eq!(revisions, (1..=applied).collect::<Vec<u32>>(), "revisions against applied edits");
     Ok(())
+}
+
+/// Schedules the random runs once failed on, as they were shrunk: each is played on every run,
+/// whatever the number of random cases (each with its own users and school, as a random case).
+fn schedules_found() -> Vec<(&'static str, Vec<Step>)> {
+    let sync = |fault| Step::Sync { device: TEACHER_DEVICES, fault, pull_limit: 1 };
+    vec![(
+        // She types, leaves the field, two sends are lost, she types again and sends the report
+        // (the new edit replaces the queued one); the next sync delivers it; then the first lost
+        // request, carrying the replaced edit, arrives late. It must change nothing.
+        "a late copy of an edit a newer one replaced in the outbox",
+        vec![
+            sync(Fault::None),
+            sync(Fault::None),
+            Step::Type { principal: 0, field: 0, clear: false },
+            Step::Leave { principal: 0, crash: None },
+            sync(Fault::LoseRequest),
+            Step::Type { principal: 0, field: 0, clear: false },
+            sync(Fault::LoseRequest),
+            Step::Submit { principal: 0, crash: None },
+            sync(Fault::None),
+            Step::Replay { device: TEACHER_DEVICES, which: 2 },
+        ],
+    )]
+}
+
+#[test]
+fn schedules_found_before_still_hold() {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mut env = runtime.block_on(Env::new());
+    for (name, steps) in schedules_found() {
+        if let Err(failure) = runtime.block_on(check(&mut env, (steps, [0, 0]))) {
+            panic!("{name}: {failure}");
+        }
+    }
 }
 
 #[test]

@@ -278,7 +278,7 @@ pub fn SchoolDue(user: UserId) -> impl IntoView {
                         let key = ReportKey { school, form: c.form.clone(), period: c.period.clone() };
                         let mut state = ReportState::of(store::server_report(user, &key).as_ref());
                         // Sent from this device and waiting for the network: done as far as she is concerned.
-                        let waiting = queued.entries.values().any(|ch| matches!(ch, Change::SaveReport { edit } if edit.key == key && edit.submit));
+                        let waiting = queued.entries.values().any(|ch| matches!(ch, Change::SaveReport { edit, .. } if edit.key == key && edit.submit));
                         if waiting && !state.is_sent() {
                             state = ReportState::Submitted;
                         }

@@ -20,7 +20,6 @@ use opora_domain::report::{
 };
 use opora_domain::report_layout::{Block, PREVIOUS_PERIOD_COLUMN, blocks, previous_period_beside};
 use opora_domain::ru_input::Unit;
-use opora_domain::sync::Change;
 use opora_domain::{FormId, UserId};
 use std::collections::BTreeMap;
 
@@ -231,7 +230,7 @@ fn ReportEditor(user: UserId, key: ReportKey, form: ReportForm) -> impl IntoView
             at_ms: now_ms(),
             confirmed,
         };
-        if ctx.report_write(store::enqueue_report(user, Change::SaveReport { edit }).map(|_| ())) {
+        if ctx.report_write(store::enqueue_report(user, edit).map(|_| ())) {
             ctx.refresh();
             sync_now(ctx);
         }

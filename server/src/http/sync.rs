@@ -41,7 +41,9 @@ pub async fn sync(
                 pushed_ids.insert(submission.id);
                 apply_pushed(&state, &user, key, submission).await?
             }
-            Change::SaveReport { edit } => crate::reports::apply_pushed(&state, &user, key, edit).await?,
+            Change::SaveReport { edit, replaces } => {
+                crate::reports::apply_pushed(&state, &user, key, edit, &replaces).await?
+            }
         };
         acks.push(Ack { seq: pushed.seq, outcome });
     }

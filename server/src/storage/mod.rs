@@ -272,6 +272,23 @@ pub struct ChangeKey {
     pub seq: u64,
 }
 
+impl ChangeKey {
+    /// This key, replacing no other.
+    pub fn alone(self) -> PushedKeys<'static> {
+        PushedKeys { key: self, replaces: &[] }
+    }
+}
+
+/// The keys a pushed change is recorded under, in its own transaction: its own, and those of the
+/// same device's earlier changes it took the place of in the outbox (a report edit's
+/// `replaces`), which get its outcome unless already recorded, so a late copy of one is answered
+/// from the record and changes nothing.
+#[derive(Clone, Copy, Debug)]
+pub struct PushedKeys<'a> {
+    pub key: ChangeKey,
+    pub replaces: &'a [u64],
+}
+
 /// What committing a submission did.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Committed {
@@ -289,6 +306,9 @@ pub enum Committed {
 pub struct PreviousChange {
     pub user_id: UserId,
     pub outcome: Outcome,
+    /// The key was recorded with the outcome of this later change of the device, which replaced
+    /// it in the outbox; the change under this key was never applied itself.
+    pub replaced_by: Option<u64>,
 }
 
 /// Who is pulling: decides which shared records reach them.
@@ -622,12 +642,14 @@ pub trait ReportStore: Send + Sync {
     async fn report(&self, key: &ReportKey) -> Result<Option<StoredReport>>;
 
     /// Applies an edit under its idempotency key in one transaction: reads the current report and
-    /// the edit's base revision, stores what `decide` returns as the next revision. Only while
-    /// the session it was made under is live ([`Session`]; `None`: the server's own data).
+    /// the edit's base revision, stores what `decide` returns as the next revision, and records
+    /// the keys (`PushedKeys`) with the outcome. A key already recorded gets its recorded outcome.
+    /// Only while the session it was made under is live ([`Session`]; `None`: the server's own
+    /// data).
     async fn commit_report(
         &self,
         session: Option<Session<'_>>,
-        change: Option<ChangeKey>,
+        change: Option<PushedKeys<'_>>,
         edit: &ReportEdit,
         author: UserId,
         decide: DecideEdit<'_>,
@@ -670,12 +692,12 @@ pub trait CampaignStore: Send + Sync {
 pub trait ChangeStore: Send + Sync {
     async fn previous_change(&self, key: ChangeKey) -> Result<Option<PreviousChange>>;
 
-    /// Records a refused change under its key so a replay gets the same answer, while the session
-    /// it was pushed under is live ([`Session`]).
+    /// Records a refused change under its keys (`PushedKeys`) so a replay gets the same answer,
+    /// while the session it was pushed under is live ([`Session`]).
     async fn record_rejection(
         &self,
         session: Session<'_>,
-        key: ChangeKey,
+        keys: PushedKeys<'_>,
         user: UserId,
         outcome: &Outcome,
         now_ms: i64,

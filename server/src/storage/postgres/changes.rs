@@ -4,27 +4,35 @@ use super::*;
 
 impl PgStorage {
     async fn previous_change(&self, key: ChangeKey) -> Result<Option<PreviousChange>> {
-        let row = sqlx::query("SELECT user_id, outcome FROM applied_changes WHERE device_id = $1 AND seq = $2")
-            .bind(key.device.to_string())
-            .bind(key.seq as i64)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| Ok(PreviousChange { user_id: parse(&r, "user_id")?, outcome: json(&r, "outcome")? })).transpose()
+        let row =
+            sqlx::query("SELECT user_id, outcome, replaced_by FROM applied_changes WHERE device_id = $1 AND seq = $2")
+                .bind(key.device.to_string())
+                .bind(key.seq as i64)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|r| {
+            Ok(PreviousChange {
+                user_id: parse(&r, "user_id")?,
+                outcome: json(&r, "outcome")?,
+                replaced_by: r.try_get::<Option<i64>, _>("replaced_by")?.map(|seq| seq as u64),
+            })
+        })
+        .transpose()
     }
 
     async fn record_rejection(
         &self,
         session: Session<'_>,
-        key: ChangeKey,
+        keys: PushedKeys<'_>,
         user: UserId,
         outcome: &Outcome,
         now_ms: i64,
     ) -> Result<Outcome> {
         let mut tx = self.begin_write_under(Some(session), now_ms).await?;
-        if let Some(previous) = previous_outcome(&mut tx, key, user).await? {
+        if let Some(previous) = previous_outcome(&mut tx, keys.key, user).await? {
             return Ok(previous);
         }
-        insert_applied(&mut tx, key, user, outcome, now_ms).await?;
+        insert_applied(&mut tx, keys, user, outcome, now_ms).await?;
         tx.commit().await?;
         Ok(outcome.clone())
     }
@@ -129,12 +137,12 @@ impl ChangeStore for PgStorage {
     async fn record_rejection(
         &self,
         session: Session<'_>,
-        key: ChangeKey,
+        keys: PushedKeys<'_>,
         user: UserId,
         outcome: &Outcome,
         now_ms: i64,
     ) -> Result<Outcome> {
-        retrying("record_rejection", || PgStorage::record_rejection(self, session, key, user, outcome, now_ms)).await
+        retrying("record_rejection", || PgStorage::record_rejection(self, session, keys, user, outcome, now_ms)).await
     }
 
     async fn pull(&self, scope: PullScope, cursor: Cursor, limit: u32) -> Result<PullPage> {

@@ -69,7 +69,7 @@ impl PgStorage {
                 Committed::IdTaken => Outcome::Rejected { error: ApiError::new(ErrorCode::Conflict) },
                 _ => Outcome::Applied,
             };
-            insert_applied(&mut tx, key, new.stored.teacher, &outcome, now_ms).await?;
+            insert_applied(&mut tx, key.alone(), new.stored.teacher, &outcome, now_ms).await?;
         }
         tx.commit().await?;
         Ok(committed)

@@ -213,13 +213,16 @@ async fn previous_outcome(
     Ok(Some(json(&row, "outcome")?))
 }
 
+/// Records `outcome` under the change's key and under every key it replaced that is not recorded
+/// yet (a replaced change may have been applied itself before: its own record stands).
 async fn insert_applied(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    key: ChangeKey,
+    keys: PushedKeys<'_>,
     user: UserId,
     outcome: &Outcome,
     now_ms: i64,
 ) -> Result<()> {
+    let key = keys.key;
     sqlx::query(
         "INSERT INTO applied_changes (device_id, seq, user_id, outcome, applied_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -230,6 +233,22 @@ async fn insert_applied(
     .bind(now_ms)
     .execute(&mut **tx)
     .await?;
+    if !keys.replaces.is_empty() {
+        let replaced: Vec<i64> = keys.replaces.iter().map(|&seq| seq as i64).collect();
+        sqlx::query(
+            "INSERT INTO applied_changes (device_id, seq, user_id, outcome, applied_at, replaced_by)
+             SELECT $1, replaced, $3, $4, $5, $6 FROM UNNEST($2::BIGINT[]) AS replaced
+             ON CONFLICT (device_id, seq) DO NOTHING",
+        )
+        .bind(key.device.to_string())
+        .bind(&replaced)
+        .bind(user.to_string())
+        .bind(to_json(outcome))
+        .bind(now_ms)
+        .bind(key.seq as i64)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
 }
 

@@ -39,13 +39,14 @@ impl PgStorage {
     async fn commit_report(
         &self,
         session: Option<Session<'_>>,
-        change: Option<ChangeKey>,
+        keys: Option<PushedKeys<'_>>,
         edit: &ReportEdit,
         author: UserId,
         decide: DecideEdit<'_>,
         now_ms: i64,
     ) -> Result<Outcome> {
         let mut tx = self.begin_write_under(session, now_ms).await?;
+        let change = keys.map(|keys| keys.key);
         if let Some(key) = change
             && let Some(previous) = previous_outcome(&mut tx, key, author).await?
         {
@@ -149,8 +150,8 @@ impl PgStorage {
         )
         .await?;
         let outcome = Outcome::applied_except(applied.held_back);
-        if let Some(key) = change {
-            insert_applied(&mut tx, key, author, &outcome, now_ms).await?;
+        if let Some(keys) = keys {
+            insert_applied(&mut tx, keys, author, &outcome, now_ms).await?;
         }
         tx.commit().await?;
         Ok(outcome)
@@ -211,14 +212,13 @@ impl ReportStore for PgStorage {
     async fn commit_report(
         &self,
         session: Option<Session<'_>>,
-        change: Option<ChangeKey>,
+        keys: Option<PushedKeys<'_>>,
         edit: &ReportEdit,
         author: UserId,
         decide: DecideEdit<'_>,
         now_ms: i64,
     ) -> Result<Outcome> {
-        retrying("commit_report", || PgStorage::commit_report(self, session, change, edit, author, decide, now_ms))
-            .await
+        retrying("commit_report", || PgStorage::commit_report(self, session, keys, edit, author, decide, now_ms)).await
     }
 
     async fn report_revisions(&self, key: &ReportKey) -> Result<Vec<ReportRevision>> {

@@ -4,27 +4,35 @@ use super::*;
 
 impl SqliteStorage {
     async fn previous_change(&self, key: ChangeKey) -> Result<Option<PreviousChange>> {
-        let row = sqlx::query("SELECT user_id, outcome FROM applied_changes WHERE device_id = ? AND seq = ?")
-            .bind(key.device.to_string())
-            .bind(key.seq as i64)
-            .fetch_optional(&self.writer)
-            .await?;
-        row.map(|r| Ok(PreviousChange { user_id: parse(&r, "user_id")?, outcome: json(&r, "outcome")? })).transpose()
+        let row =
+            sqlx::query("SELECT user_id, outcome, replaced_by FROM applied_changes WHERE device_id = ? AND seq = ?")
+                .bind(key.device.to_string())
+                .bind(key.seq as i64)
+                .fetch_optional(&self.writer)
+                .await?;
+        row.map(|r| {
+            Ok(PreviousChange {
+                user_id: parse(&r, "user_id")?,
+                outcome: json(&r, "outcome")?,
+                replaced_by: r.try_get::<Option<i64>, _>("replaced_by")?.map(|seq| seq as u64),
+            })
+        })
+        .transpose()
     }
 
     async fn record_rejection(
         &self,
         session: Session<'_>,
-        key: ChangeKey,
+        keys: PushedKeys<'_>,
         user: UserId,
         outcome: &Outcome,
         now_ms: i64,
     ) -> Result<Outcome> {
         let mut tx = self.begin_write_under(Some(session), now_ms).await?;
-        if let Some(previous) = previous_outcome(&mut tx, key, user).await? {
+        if let Some(previous) = previous_outcome(&mut tx, keys.key, user).await? {
             return Ok(previous);
         }
-        insert_applied(&mut tx, key, user, outcome, now_ms).await?;
+        insert_applied(&mut tx, keys, user, outcome, now_ms).await?;
         tx.commit().await?;
         Ok(outcome.clone())
     }
@@ -125,12 +133,12 @@ impl ChangeStore for SqliteStorage {
     async fn record_rejection(
         &self,
         session: Session<'_>,
-        key: ChangeKey,
+        keys: PushedKeys<'_>,
         user: UserId,
         outcome: &Outcome,
         now_ms: i64,
     ) -> Result<Outcome> {
-        SqliteStorage::record_rejection(self, session, key, user, outcome, now_ms)
+        SqliteStorage::record_rejection(self, session, keys, user, outcome, now_ms)
             .await
             .map_err(|e| e.during("record_rejection"))
     }

@@ -57,7 +57,7 @@ impl SqliteStorage {
                 Committed::IdTaken => Outcome::Rejected { error: ApiError::new(ErrorCode::Conflict) },
                 _ => Outcome::Applied,
             };
-            insert_applied(&mut tx, key, new.stored.teacher, &outcome, now_ms).await?;
+            insert_applied(&mut tx, key.alone(), new.stored.teacher, &outcome, now_ms).await?;
         }
         tx.commit().await?;
         Ok(committed)

@@ -165,13 +165,16 @@ async fn previous_outcome(
     Ok(Some(json(&row, "outcome")?))
 }
 
+/// Records `outcome` under the change's key and under every key it replaced that is not recorded
+/// yet (a replaced change may have been applied itself before: its own record stands).
 async fn insert_applied(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    key: ChangeKey,
+    keys: PushedKeys<'_>,
     user: UserId,
     outcome: &Outcome,
     now_ms: i64,
 ) -> Result<()> {
+    let key = keys.key;
     sqlx::query("INSERT INTO applied_changes (device_id, seq, user_id, outcome, applied_at) VALUES (?, ?, ?, ?, ?)")
         .bind(key.device.to_string())
         .bind(key.seq as i64)
@@ -180,6 +183,23 @@ async fn insert_applied(
         .bind(now_ms)
         .execute(&mut **tx)
         .await?;
+    if !keys.replaces.is_empty() {
+        // One statement for the whole list (`WHERE true` tells SQLite's parser the upsert clause
+        // belongs to the INSERT, not to a join).
+        sqlx::query(
+            "INSERT INTO applied_changes (device_id, seq, user_id, outcome, applied_at, replaced_by)
+             SELECT ?, value, ?, ?, ?, ? FROM json_each(?) WHERE true
+             ON CONFLICT (device_id, seq) DO NOTHING",
+        )
+        .bind(key.device.to_string())
+        .bind(user.to_string())
+        .bind(to_json(outcome))
+        .bind(now_ms)
+        .bind(key.seq as i64)
+        .bind(to_json(&keys.replaces))
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
 }
 
