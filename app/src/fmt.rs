@@ -8,6 +8,8 @@ use opora_domain::report::format_number;
 pub const NO_REPORT: &str = "нет отчёта";
 /// A blank because there is nothing to compute the figure from.
 pub const NO_DATA: &str = "нет данных";
+/// What a «не применимо» cell (`sheets::NOT_APPLICABLE`) explains on hover.
+pub const NOT_APPLICABLE_TITLE: &str = "Школа поставила «–»: показатель к ней не относится";
 
 /// A blank because the group is too small to show without disclosing someone's answers.
 pub fn small_group(min_group: u32) -> String {

@@ -11,6 +11,7 @@
 //! alone, for a profiler; `OPORA_BENCH_DUMP=FILE` writes every view's output instead, to compare
 //! byte for byte before and after a change of speed.
 
+use opora_domain::accounts::TeacherSubject;
 use opora_domain::aggregate::Received;
 use opora_domain::analytics::{FormReports, IdentificationRules, IndicatorDef, Inputs, SchoolReport, build};
 use opora_domain::api::SchoolGroup;
@@ -200,8 +201,8 @@ fn main() {
                 school: r.school,
                 subject: match (i % 7, i % 11) {
                     (_, 0) => None,
-                    (0, _) => Some(opora_domain::accounts::TeacherSubject::Other("История".into())),
-                    _ => Some(opora_domain::accounts::TeacherSubject::Programme("math")),
+                    (0, _) => Some(TeacherSubject::Other("История".into())),
+                    _ => Some(TeacherSubject::Programme("math")),
                 },
             })
             .collect(),
@@ -212,6 +213,7 @@ fn main() {
                 teacher: r.teacher,
                 school: r.school,
                 received_year: 2020 + (i % 6) as i32,
+                answered: r.profile.subject.as_ref().map(|c| TeacherSubject::from_stored(c.as_str())),
             })
             .collect(),
     };
@@ -302,16 +304,13 @@ fn main() {
             medians.push((name, median, cpu));
         }
     }
-    // The programme's coverage for the year shown and every target year, alone: it runs in every view.
-    let shown = opora_domain::membership::flags_in_year(&membership, 2025, &schools);
+    // The programme's coverage for this year and every target year, alone: it runs in every view.
     let (coverage_alone, _, _) = timed(|| {
         opora_domain::coverage::coverage(
             &coverage,
             &schools,
             &membership,
             SchoolGroup::All,
-            &shown,
-            Some(2025),
             2026,
             &indicators.self_diagnosis_targets,
         )

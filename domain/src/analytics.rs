@@ -124,13 +124,20 @@ pub struct IndicatorStats {
     pub also: Option<RareCount>,
     #[serde(default)]
     pub also_in: u32,
+    /// A share (part over whole, 0–1), shown as a percentage; otherwise a count or yes/no.
+    #[serde(default)]
+    pub share: bool,
+    /// Schools without a value because their report says «–» (not applicable: an ООШ has no
+    /// 11th grade), apart from schools that did not report the figure at all.
+    #[serde(default)]
+    pub not_applicable: u32,
 }
 
 impl IndicatorStats {
     /// The rare-event figure as seed 004 writes it, or `None` when the indicator has none.
     pub fn rare_ru(&self) -> Option<String> {
         let schools = |n: u32| format!("{n} {}", schools_in(n));
-        let shown = |v: f64| crate::report::format_number((v * 1000.0).round() / 1000.0);
+        let shown = |v: f64| indicator_figure_ru(self.share, v);
         match (self.rare, self.also) {
             (true, _) => Some(format!("есть в {}", schools(self.present_in))),
             (false, Some(RareCount::AtMinimum)) => {
@@ -142,12 +149,33 @@ impl IndicatorStats {
     }
 }
 
-pub fn indicator_stats(def: &IndicatorDef, schools: &[&ReadReport]) -> IndicatorStats {
-    stats_of_values(def, schools.iter().filter_map(|r| indicator_value(def, r)).collect())
+/// An indicator's figure as the department reads it: a share as a percentage («33,3 %»), as seed
+/// 004's «Доля …» means it, anything else as a number («1,76»).
+pub fn indicator_figure_ru(share: bool, value: f64) -> String {
+    if share { crate::report::share_ru(value) } else { crate::report::format_number((value * 1000.0).round() / 1000.0) }
 }
 
-/// [`indicator_stats`] from the schools' values of the indicator, in any order.
-fn stats_of_values(def: &IndicatorDef, mut values: Vec<f64>) -> IndicatorStats {
+pub fn indicator_stats(def: &IndicatorDef, schools: &[&ReadReport]) -> IndicatorStats {
+    let not_applicable = |r: &ReadReport| {
+        def.part
+            .iter()
+            .chain(&def.whole)
+            .any(|id| matches!(r.get(id.as_str()), Some(CellValue::Measured { reading: Reading::NotApplicable })))
+    };
+    let mut na = 0;
+    let mut values = Vec::new();
+    for r in schools {
+        match indicator_value(def, r) {
+            Some(v) => values.push(v),
+            None => na += u32::from(not_applicable(r)),
+        }
+    }
+    stats_of_values(def, values, na)
+}
+
+/// [`indicator_stats`] from the schools' values of the indicator, in any order, and how many
+/// schools wrote «–» for it.
+fn stats_of_values(def: &IndicatorDef, mut values: Vec<f64>, not_applicable: u32) -> IndicatorStats {
     values.sort_by(f64::total_cmp);
     let n = values.len();
     let median = match n {
@@ -171,6 +199,8 @@ fn stats_of_values(def: &IndicatorDef, mut values: Vec<f64>) -> IndicatorStats {
             Some(RareCount::ZeroOrOne) => values.iter().filter(|v| **v < 1.0 + 1e-12).count() as u32,
             None => 0,
         },
+        share: !def.whole.is_empty(),
+        not_applicable,
     }
 }
 
@@ -189,6 +219,11 @@ pub struct Dynamics {
     /// `None` without two values, or when nothing changed.
     pub improved: Option<bool>,
     pub lower_is_better: bool,
+    /// The school wrote «–» (not applicable) for the value: not the same as not reporting it.
+    #[serde(default)]
+    pub previous_not_applicable: bool,
+    #[serde(default)]
+    pub current_not_applicable: bool,
 }
 
 /// Reads each section of an indicator card: its `.current`, `.previous` and target fields. The
@@ -260,14 +295,16 @@ impl<'f> CardReader<'f> {
                     _ => None,
                 };
                 let current = reading.as_ref().and_then(Reading::value);
+                let current_not_applicable = reading == Some(Reading::NotApplicable);
                 let bracketed = match reading {
                     Some(Reading::Value { previous, .. }) => previous,
                     _ => None,
                 };
-                let previous = c
-                    .previous
-                    .as_ref()
-                    .and_then(|(key, candidates)| match read_key(candidates, key, fields)? {
+                let previous_read = c.previous.as_ref().and_then(|(key, candidates)| read_key(candidates, key, fields));
+                let previous_not_applicable =
+                    matches!(previous_read, Some(CellValue::Measured { reading: Reading::NotApplicable }));
+                let previous = previous_read
+                    .and_then(|read| match read {
                         CellValue::Measured { reading } => reading.value(),
                         CellValue::YesNo { yes } => Some(if yes { 1.0 } else { 0.0 }),
                         _ => None,
@@ -280,7 +317,7 @@ impl<'f> CardReader<'f> {
                     .filter(|t| !t.is_empty());
                 let target_met = match (c.target.map(|f| &f.kind), &target_text, current) {
                     (Some(ReportFieldKind::Target { unit }), Some(text), Some(current)) => {
-                        read_target(*unit, text).ok().flatten().map(|t| t.met_by(current))
+                        read_target(*unit, text).ok().flatten().and_then(|t| t.met(current, previous))
                     }
                     _ => None,
                 };
@@ -296,6 +333,8 @@ impl<'f> CardReader<'f> {
                         _ => None,
                     },
                     lower_is_better: c.lower_is_better,
+                    previous_not_applicable: previous_not_applicable && previous.is_none(),
+                    current_not_applicable,
                 }
             })
             .collect()
@@ -778,7 +817,7 @@ fn cluster_by_values(
                     let mean = vs.iter().sum::<f64>() / vs.len() as f64;
                     let z = (mean - stats[j].0) / stats[j].1;
                     let side = if z > 0.0 { "выше среднего" } else { "ниже среднего" };
-                    let show = |v: f64| crate::report::format_number((v * 1000.0).round() / 1000.0);
+                    let show = |v: f64| indicator_figure_ru(!d.whole.is_empty(), v);
                     (z.abs() >= 0.5)
                         .then(|| (z.abs(), format!("{side}: {} ({} против {})", d.label, show(mean), show(stats[j].0))))
                 })
@@ -853,6 +892,12 @@ fn indicator_value_of(def: &IndicatorKeys, numbers: &KeyNumbers) -> Option<f64> 
     (whole > 0.0).then(|| part / whole)
 }
 
+/// Whether a school's report says «–» for one of an indicator's figures: its key is there and reads
+/// as no number (the figures an indicator reads are numbers or yes/no, so only «–» reads so).
+fn indicator_not_applicable(def: &IndicatorKeys, numbers: &KeyNumbers) -> bool {
+    def.part.iter().chain(&def.whole).any(|i| numbers[*i] == Some(None))
+}
+
 /// Seed 004's table over `indicators` (the monitoring reports), seed 003's cluster table (every
 /// figure of the cluster-monitoring reports) and the clusters over both, for the monitoring
 /// period shown and the schools shown: what [`indicator_stats`] and [`cluster_schools`] give for
@@ -897,7 +942,15 @@ fn monitoring_views(
         }
         range
             .map(|j| {
-                stats_of_values(defs[j], reads.values().filter_map(|r| indicator_value_of(&def_keys[j], r)).collect())
+                let (mut values, mut not_applicable) = (Vec::new(), 0);
+                for r in reads.values() {
+                    match indicator_value_of(&def_keys[j], r) {
+                        Some(v) => values.push(v),
+                        // A key read as no number («–» in a figure's cell): not applicable there.
+                        None => not_applicable += u32::from(indicator_not_applicable(&def_keys[j], r)),
+                    }
+                }
+                stats_of_values(defs[j], values, not_applicable)
             })
             .collect()
     };
@@ -1124,9 +1177,14 @@ pub struct Completion {
     pub all_completed: u32,
     pub year: i32,
     pub target: Option<YearTarget>,
-    /// Teachers of those schools whose subject nobody stated.
+    /// Teachers of those schools whose subject nobody stated (neither the account nor a
+    /// questionnaire she answered).
     #[serde(default)]
     pub unstated: u32,
+    /// Teachers counted by the subject of the questionnaire they answered where their account
+    /// says another subject or none (`coverage.rs` says which counts, and why).
+    #[serde(default)]
+    pub subject_differs: u32,
     /// The academic year whose programme membership chose the schools, «2025-2026».
     #[serde(default)]
     pub membership_year: Option<String>,
@@ -1161,6 +1219,15 @@ impl Completion {
         let n = self.unstated;
         let word = if n % 10 == 1 && n % 100 != 11 { "учителя" } else { "учителей" };
         (n > 0).then(|| format!("предмет не указан у {n} {word}"))
+    }
+
+    /// «у 1 учителя предмет в анкете не совпадает с учётной записью: учтён предмет анкеты», when
+    /// the two sources disagree for someone counted. A count over the whole view, never a name
+    /// or a school: the subject she chose says who she is, not how she answered.
+    pub fn subject_differs_ru(&self) -> Option<String> {
+        let n = self.subject_differs;
+        let word = if n % 10 == 1 && n % 100 != 11 { "учителя" } else { "учителей" };
+        (n > 0).then(|| format!("у {n} {word} предмет в анкете не совпадает с учётной записью: учтён предмет анкеты"))
     }
 }
 
@@ -1273,16 +1340,42 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
     periods.dedup();
     let card_periods: Vec<Period> =
         inputs.card.map(|c| crate::history::periods_with_data(c.reports, &everyone, today)).unwrap_or_default();
-    let (compare_from, compare_to) = crate::history::chosen_pair(
-        if card_periods.is_empty() { &periods } else { &card_periods },
-        inputs.compare_from,
-        inputs.compare_to,
-    );
+    let flags_of_year = |year: u16| crate::membership::flags_in_year(inputs.membership, year, inputs.schools);
+    let (with_data, year_reports) =
+        if card_periods.is_empty() { (&periods, inputs.assessment) } else { (&card_periods, inputs.card) };
+    // Unless a year was picked, the view opens on the latest year enough of its schools (by that
+    // year's membership) have sent reports for: one school's early card does not empty the page.
+    let mut newer_year = None;
+    let opened = match (inputs.compare_to, year_reports) {
+        (None, Some(reports)) => {
+            let years: Vec<crate::history::YearReports> = with_data
+                .iter()
+                .map(|p| {
+                    let flags = flags_of_year(p.academic_year());
+                    let sent_by = crate::history::reports_for(reports.reports, p);
+                    let (mut sent, mut shown) = (0, 0);
+                    for (s, _) in inputs.schools {
+                        if inputs.group.includes(&flags.get(&s.id).copied().unwrap_or_default()) {
+                            shown += 1;
+                            sent += u32::from(sent_by.contains_key(&s.id));
+                        }
+                    }
+                    crate::history::YearReports { period: p.to_string(), sent, schools: shown }
+                })
+                .collect();
+            crate::history::readable_year(&years).map(|(p, over)| {
+                newer_year = over.cloned();
+                p.to_owned()
+            })
+        }
+        _ => None,
+    };
+    let (compare_from, compare_to) =
+        crate::history::chosen_pair(with_data, inputs.compare_from, inputs.compare_to.or(opened.as_deref()));
     // Membership of the year shown: the later compared period's, or this academic year's.
     let membership_year = compare_to
         .map(|p| p.academic_year())
         .or_else(|| today.map(|(y, m, _)| if m >= 9 { y as u16 } else { (y - 1) as u16 }));
-    let flags_of_year = |year: u16| crate::membership::flags_in_year(inputs.membership, year, inputs.schools);
     let shown_flags = membership_year.map(flags_of_year).unwrap_or_default();
     let flags_of = |id: &SchoolId| shown_flags.get(id).copied().unwrap_or_default();
     let schools: Vec<(SchoolRef, SchoolFlags)> = inputs
@@ -1345,19 +1438,19 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
             let mut rows = reader.dynamics(&report.fields);
             let earlier = then.get(&school.id);
             for row in &mut rows {
-                row.previous = match earlier {
-                    // Only the earlier card's current value of the criterion is read.
-                    Some(e) => card.form.sections.iter().find(|s| s.id == row.criterion).and_then(|section| {
-                        let field = section.fields.iter().find(|f| f.id.as_str().ends_with(".current"))?;
-                        match crate::report::read_field(field, e.fields.get(field.id.as_str()).map(String::as_str))
-                            .ok()??
-                        {
-                            CellValue::Measured { reading } => reading.value(),
-                            _ => None,
-                        }
-                    }),
-                    None => None,
-                };
+                // Only the earlier card's current value of the criterion is read.
+                let before = earlier.and_then(|e| {
+                    let section = card.form.sections.iter().find(|s| s.id == row.criterion)?;
+                    let field = section.fields.iter().find(|f| f.id.as_str().ends_with(".current"))?;
+                    match crate::report::read_field(field, e.fields.get(field.id.as_str()).map(String::as_str))
+                        .ok()??
+                    {
+                        CellValue::Measured { reading } => Some(reading),
+                        _ => None,
+                    }
+                });
+                row.previous = before.as_ref().and_then(Reading::value);
+                row.previous_not_applicable = before == Some(Reading::NotApplicable);
                 row.improved = match (row.previous, row.current) {
                     (Some(p), Some(c)) => improved(row.lower_is_better, p, c),
                     _ => None,
@@ -1494,7 +1587,14 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         })
         .collect();
     let shown = released.within(&in_view);
-    // The deficits of mathematics teachers are not those of primary teachers.
+    // The deficits of mathematics teachers are not those of primary teachers. A subject nobody in
+    // the schools shown has answered as reads «нет учителей», not a hidden group.
+    let answered_subjects: HashSet<&SubjectCode> = inputs
+        .submissions
+        .iter()
+        .filter(|r| in_view.contains(&r.school))
+        .filter_map(|r| r.profile.subject.as_ref())
+        .collect();
     let deficits_by_subject = match &inputs.self_diagnosis.variant {
         Some(variant) => variant
             .options
@@ -1502,7 +1602,11 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
             .map(|option| {
                 let atoms: Vec<_> = shown.iter().copied().filter(|a| a.subject() == Some(&option.code)).collect();
                 let n = members(&atoms, k);
-                SubjectDeficits { subject: option.title.clone(), summary: blocks.summarise(&area_ids, n, n, &atoms) }
+                SubjectDeficits {
+                    subject: option.title.clone(),
+                    summary: blocks.summarise(&area_ids, n, n, &atoms),
+                    nobody_answered: !answered_subjects.contains(&option.code),
+                }
             })
             .collect(),
         None => Vec::new(),
@@ -1523,13 +1627,13 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
             }
         })
         .collect();
+    // Coverage is judged per calendar year with that year's membership, the headline (this
+    // year) like every other year, whichever academic year the rest of the page shows.
     let (completion, coverage_by_year) = crate::coverage::coverage(
         inputs.coverage,
         inputs.schools,
         inputs.membership,
         inputs.group,
-        &shown_flags,
-        membership_year,
         inputs.year,
         inputs.completion_targets,
     );
@@ -1572,6 +1676,7 @@ pub fn build(inputs: &Inputs<'_>) -> DepartmentAnalytics {
         coverage_by_year,
         periods: periods.iter().map(Period::to_string).collect(),
         compare_from: compare_from.map(|p| p.to_string()),
+        newer_year,
         membership_year: membership_year.map(crate::membership::year_label),
         membership_decided: membership_year.is_some_and(|y| crate::membership::decided(inputs.membership, y)),
         monitoring_periods,
@@ -1653,10 +1758,10 @@ mod tests {
         assert_eq!((psychologist.schools, psychologist.present_in), (4, 2), "«Наличие педагога-психолога: 2 школы»");
         assert_eq!(medals.rare_ru().as_deref(), Some("есть в 2 школах"));
         assert_eq!(share.rare_ru(), None);
-        // Seed 004: «0,2 в 2 школах» beside a mean, and «в 53 школах 0 или 1 мероприятие».
+        // Seed 004: «0,2 в 2 школах» beside a mean (a share, so «20 % в 2 школах» here), and «в 53 школах 0 или 1 мероприятие».
         let [share_def, medals_def, _] = defs();
         let at_minimum = indicator_stats(&IndicatorDef { also: Some(RareCount::AtMinimum), ..share_def }, &refs);
-        assert_eq!((at_minimum.also_in, at_minimum.rare_ru().as_deref()), (1, Some("0,07 в 1 школе")));
+        assert_eq!((at_minimum.also_in, at_minimum.rare_ru().as_deref()), (1, Some("7 % в 1 школе")));
         let events = IndicatorDef { also: Some(RareCount::ZeroOrOne), rare: false, ..medals_def };
         let zero_or_one = indicator_stats(&events, &refs);
         assert_eq!(zero_or_one.rare_ru().as_deref(), Some("в 2 школах 0 или 1"), "medals 1 and 0; 2 is more");
@@ -1924,6 +2029,7 @@ mod tests {
             year: 2021,
             target: target_for(&targets, 2021),
             unstated: 0,
+            subject_differs: 0,
             membership_year: Some("2021-2022".into()),
             no_data: false,
         };
@@ -1959,7 +2065,7 @@ mod tests {
         assert_eq!(names(&clusters[0]), ["Школа 2", "Школа 3", "Школа 4"]);
         assert_eq!(names(&clusters[1]), ["Школа 0", "Школа 1"]);
         assert!(
-            clusters[1].distinguished_by.iter().any(|d| d == "выше среднего: share_4_5 (0,72 против 0,34)"),
+            clusters[1].distinguished_by.iter().any(|d| d == "выше среднего: share_4_5 (72 % против 34 %)"),
             "{:?}",
             clusters[1].distinguished_by
         );
@@ -2151,6 +2257,172 @@ mod tests {
             year: 2026,
             now_ms: 0,
         })
+    }
+
+    /// The view of `schools` with these cards, membership decisions and coverage facts, on
+    /// 2026-11-30, showing `to` (or the default).
+    fn view_with(
+        schools: &[(SchoolRef, SchoolFlags)],
+        cards: &[SchoolReport],
+        membership: &[crate::membership::MembershipDecision],
+        coverage: &crate::coverage::CoverageFacts,
+        to: Option<&str>,
+    ) -> DepartmentAnalytics {
+        let rules = IdentificationRules::default();
+        let sd = self_diagnosis_form();
+        let form = card();
+        build(&Inputs {
+            scope: crate::api::AnalyticsScope {
+                name: "Район".into(),
+                municipality: None,
+                region: crate::RegionId(uuid::Uuid::nil()),
+            },
+            group: crate::api::SchoolGroup::All,
+            min_group: 5,
+            schools,
+            indicators: &[],
+            monitoring: None,
+            cluster_monitoring: None,
+            monitoring_period: None,
+            compare_from: None,
+            compare_to: to,
+            membership,
+            card: Some(FormReports { form: &form, reports: cards }),
+            assessment: None,
+            checklist: None,
+            roadmap: None,
+            rules: &rules,
+            self_diagnosis: &sd,
+            teacher_counts: &[],
+            coverage,
+            submissions: &[],
+            completion_targets: &[YearTarget { year: 2025, percent: 100 }],
+            dynamics_targets: &[],
+            campaigns: &[],
+            today: "2026-11-30",
+            year: 2026,
+            now_ms: 0,
+        })
+    }
+
+    fn card_of(s: u128, period: &str) -> SchoolReport {
+        SchoolReport { school: school(s), period: period.into(), fields: fields(&[("c1.current", "5")]) }
+    }
+
+    #[test]
+    fn a_dash_is_not_applicable_a_share_is_a_percentage_and_nobody_is_not_a_hidden_group() {
+        use crate::sheets::{self, NO_TEACHERS, NOT_APPLICABLE, SUPPRESSED, Value};
+        // Seed 004's «Доля …» from part and whole; one school wrote «–» for its pupils' grades.
+        let form = monitoring();
+        let reports = [
+            fields(&[("students", "90"), ("students_4_5", "30"), ("psychologist", "да")]),
+            fields(&[("students", "–"), ("students_4_5", "–"), ("psychologist", "нет")]),
+        ];
+        let read: Vec<ReadReport> = reports.iter().map(|f| read(&form, f)).collect();
+        let [share, _, psychologist] = defs().map(|d| indicator_stats(&d, &read.iter().collect::<Vec<_>>()));
+        assert_eq!((share.share, share.schools, share.not_applicable), (true, 1, 1));
+        assert_eq!((psychologist.share, psychologist.not_applicable), (false, 0));
+        let only_dash = indicator_stats(&defs()[0], &[&read[1]]);
+        let at_minimum = IndicatorStats { also: Some(RareCount::AtMinimum), also_in: 1, ..share.clone() };
+        assert_eq!(at_minimum.rare_ru().as_deref(), Some("33,3 % в 1 школе"), "not «0,333 в 1 школе»");
+
+        // A card whose criterion the school marks «–» both years.
+        let schools = three_schools();
+        let dash = |s: u128, period: &str| SchoolReport {
+            school: school(s),
+            period: period.into(),
+            fields: fields(&[("c1.current", "–"), ("c3.current", "60")]),
+        };
+        let cards: Vec<SchoolReport> =
+            ["2024-2025", "2025-2026"].iter().flat_map(|p| [dash(1, p), card_of(2, p), card_of(3, p)]).collect();
+        let mut a = view_with(&schools, &cards, &[], &Default::default(), None);
+        a.indicators = vec![share, only_dash, psychologist];
+
+        // (sheet, row, column, what the cell says)
+        let indicators = sheets::indicators(&a);
+        let dynamics = sheets::dynamics(&a);
+        let subjects = sheets::deficits_by_subject(&a);
+        let c1_of_school_1 = dynamics.rows.iter().position(|r| r[1] == Value::Text("Без аттестата".into())).unwrap();
+        for (sheet, row, column, says) in [
+            (&indicators, 0, 2, Value::Share(1.0 / 3.0)),
+            (&indicators, 0, 4, Value::Share(1.0 / 3.0)),
+            (&indicators, 1, 2, NOT_APPLICABLE.into()),
+            (&indicators, 1, 5, NOT_APPLICABLE.into()),
+            (&indicators, 2, 5, Value::Number(1.0)),
+            (&dynamics, c1_of_school_1, 2, NOT_APPLICABLE.into()),
+            (&dynamics, c1_of_school_1, 3, NOT_APPLICABLE.into()),
+            // Nobody answered any subject's questionnaire here: not a hidden group of fewer than 5.
+            (&subjects, 0, 2, NO_TEACHERS.into()),
+        ] {
+            assert_eq!(sheet.rows[row][column], says, "{} row {row} column {column}", sheet.name);
+        }
+        assert!(subjects.rows.iter().flatten().all(|v| *v != Value::Text(SUPPRESSED.into())));
+        // The exports hold the same words.
+        assert!(sheets::csv_ru(&dynamics).contains(";не применимо;не применимо;"));
+        assert!(sheets::csv_ru(&indicators).contains(";не применимо;"));
+    }
+
+    #[test]
+    fn the_coverage_headline_is_its_years_row_whichever_year_is_shown() {
+        use crate::coverage::{CoverageFacts, Passed, RolledTeacher};
+        let schools = three_schools();
+        // School 3 joined the programme in 2025-2026; the others were in it before.
+        let decide = |year: u16, s: u128, low_results: bool| crate::membership::MembershipDecision {
+            school: school(s),
+            year,
+            flags: SchoolFlags { low_results, unfavourable_conditions: false },
+            basis: "Приказ № 1".into(),
+            basis_date: "2024-08-28".into(),
+        };
+        let membership: Vec<_> = [2024, 2025, 2026]
+            .into_iter()
+            .flat_map(|y| (1..=3).map(move |s| decide(y, s, s != 3 || y >= 2025)))
+            .collect();
+        let teacher = |n: u128| crate::UserId(uuid::Uuid::from_u128(100 + n));
+        let facts = CoverageFacts {
+            teachers: (1..=6)
+                .map(|n| RolledTeacher {
+                    id: teacher(n),
+                    school: school(n.div_ceil(2)),
+                    subject: Some(crate::accounts::TeacherSubject::Programme("math")),
+                })
+                .collect(),
+            passed: vec![
+                Passed { teacher: teacher(1), school: school(1), received_year: 2025, answered: None },
+                Passed { teacher: teacher(5), school: school(3), received_year: 2026, answered: None },
+            ],
+        };
+        let cards: Vec<SchoolReport> =
+            ["2024-2025", "2025-2026"].iter().flat_map(|p| (1..=3).map(|s| card_of(s, p))).collect();
+        let shown = |to: &str| view_with(&schools, &cards, &membership, &facts, Some(to));
+        let (earlier, later) = (shown("2024-2025"), shown("2025-2026"));
+        assert_eq!(earlier.membership_year.as_deref(), Some("2024-2025"), "the rest of the page follows the year");
+        assert_eq!(earlier.completion, later.completion, "«к концу 2026 года» is one figure");
+        let row = later.coverage_by_year.iter().find(|c| c.year == 2026).expect("2026 has a submission");
+        assert_eq!(&later.completion, row, "the headline is its year's row");
+        assert_eq!((row.completed, row.teachers), (2, 6));
+    }
+
+    #[test]
+    fn the_view_opens_on_the_latest_year_enough_schools_have_sent_and_says_why() {
+        let schools = three_schools();
+        let mut cards: Vec<SchoolReport> = (1..=3).map(|s| card_of(s, "2024-2025")).collect();
+        cards.push(card_of(1, "2025-2026"));
+        let facts = crate::coverage::CoverageFacts::default();
+        let opened = view_with(&schools, &cards, &[], &facts, None);
+        assert_eq!(opened.card_period.as_deref(), Some("2024-2025"));
+        assert_eq!(opened.periods, ["2025-2026", "2024-2025"], "the picker still offers the newer year");
+        let newer = opened.newer_year.as_ref().expect("the page says why");
+        assert_eq!(newer.why_ru("2024-2025"), "Показан 2024-2025: за 2025-2026 отчёты прислали 1 из 3 школ");
+        assert!(opened.dynamics.iter().all(|d| !d.no_report));
+        // Picked, the newer year is shown as it is, with nothing to explain.
+        let picked = view_with(&schools, &cards, &[], &facts, Some("2025-2026"));
+        assert_eq!((picked.card_period.as_deref(), picked.newer_year.as_ref()), (Some("2025-2026"), None));
+        assert_eq!(picked.dynamics.iter().filter(|d| d.no_report).count(), 2);
+        // A second school's card makes the newer year readable (2 of 3): it opens there.
+        cards.push(card_of(2, "2025-2026"));
+        let opened = view_with(&schools, &cards, &[], &facts, None);
+        assert_eq!((opened.card_period.as_deref(), opened.newer_year.as_ref()), (Some("2025-2026"), None));
     }
 
     #[test]

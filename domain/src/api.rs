@@ -484,6 +484,10 @@ pub struct CampaignStanding {
 pub struct SubjectDeficits {
     pub subject: String,
     pub summary: crate::aggregate::GroupSummary,
+    /// Nobody in the schools shown has answered this subject's questionnaire: «нет учителей»
+    /// rather than a hidden group (who has submitted is coverage, not an answer).
+    #[serde(default)]
+    pub nobody_answered: bool,
 }
 
 /// How many teachers' development plans name a topic. `None` below the minimum group.
@@ -525,6 +529,10 @@ pub struct DepartmentAnalytics {
     /// The earlier of the two periods the dynamics compare; the later is `card_period`.
     #[serde(default)]
     pub compare_from: Option<String>,
+    /// The newest year with reports, when the view opened on an earlier one because too few of its
+    /// schools had sent that year's reports (`history::readable_year`); the pickers still offer it.
+    #[serde(default)]
+    pub newer_year: Option<crate::history::YearReports>,
     /// The academic year whose programme membership every view uses, «2025-2026».
     #[serde(default)]
     pub membership_year: Option<String>,

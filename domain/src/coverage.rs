@@ -3,10 +3,14 @@
 //! прошедших профессиональную самодиагностику» in the programme's schools, against a target per
 //! calendar year (2020 — 10 %, … 2025 — 100 %).
 //!
-//! - The denominator is the teachers of the six subjects (by their accounts' subject,
-//!   [`TeacherSubject`]) of the schools in the programme (ШНОР or ШФНСУ) that year; all teachers of
-//!   those schools are the second figure; teachers whose subject nobody stated are counted apart and
-//!   named next to the figure, never guessed into either.
+//! - The denominator is the teachers of the six subjects of the schools in the programme (ШНОР or
+//!   ШФНСУ) that year; all teachers of those schools are the second figure; teachers whose subject
+//!   nobody stated are counted apart and named next to the figure, never guessed into either.
+//! - A teacher's subject is the one whose questionnaire she answered (her latest submission by the
+//!   year's end) once she has answered one, her account's ([`TeacherSubject`]) until then: the
+//!   department's record may lag behind what she teaches, and the deficits by subject already
+//!   count her under the questionnaire's subject. Where the two disagree, the figure says how many
+//!   teachers (a count over the whole view, never who or where).
 //! - The numerator is the six-subject teachers among them who have passed the self-diagnosis by the
 //!   end of the year: coverage is cumulative. A teacher counts at the school her latest submission
 //!   by then was made at.
@@ -24,7 +28,7 @@ use crate::api::SchoolGroup;
 use crate::membership::{MembershipDecision, flags_in_year, year_label};
 use crate::org::{SchoolFlags, SchoolRef};
 use crate::{SchoolId, UserId};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// A teacher on a school's roll, as the counts take her: the accounts the department's figures
 /// count (active, or switched off after submitting).
@@ -36,18 +40,22 @@ pub struct RolledTeacher {
     pub subject: Option<TeacherSubject>,
 }
 
-/// One received self-diagnosis, as coverage reads it: who, where, and the calendar year (Moscow
-/// time) the server received it. The server's clock, never the device's: a device can be wrong
-/// about its date, and a submission sent late in a year must not count for the year before.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// One received self-diagnosis, as coverage reads it: who, where, the calendar year (Moscow time)
+/// the server received it, and the subject whose questionnaire she answered. The server's clock,
+/// never the device's: a device can be wrong about its date, and a submission sent late in a year
+/// must not count for the year before.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Passed {
     pub teacher: UserId,
     pub school: SchoolId,
     pub received_year: i32,
+    /// The questionnaire's subject variant she chose (`None`: a form without variants): what she
+    /// teaches in practice, and the subject the deficits by subject count her under.
+    pub answered: Option<TeacherSubject>,
 }
 
 /// What coverage is computed from. `passed` in the server's order of receipt: of a teacher's
-/// submissions by a year's end, the last one listed names her school.
+/// submissions by a year's end, the last one listed names her school and her subject.
 #[derive(Clone, Debug, Default)]
 pub struct CoverageFacts {
     pub teachers: Vec<RolledTeacher>,
@@ -71,32 +79,48 @@ type FoldMap<K, V> = crate::aggregate::NumberMap<K, V>;
 /// membership chose its schools, and which schools (by index) those are.
 struct Slot {
     year: i32,
-    membership_year: Option<u16>,
+    membership_year: u16,
     programme: Vec<bool>,
 }
 
-/// The coverage figures of a view: the year shown (`year`, with the membership already chosen for
-/// the page, `shown_flags`) and every calendar year with a target or a submission, each with its
-/// own year's membership. `schools` are the view's schools with the flags they carry today.
+/// A teacher on the roll as the counts need her: her school (by index, `None` outside the view)
+/// and what her account says she teaches.
+struct OnRoll<'a> {
+    school: Option<usize>,
+    subject: Option<&'a TeacherSubject>,
+}
+
+/// The coverage figures: the headline for calendar year `year` and every calendar year with a
+/// target or a submission. Every figure is computed one way, with its own year's membership (the
+/// academic year starting in its September), so the headline equals its year's row whichever
+/// year the rest of the page shows. `schools` are the view's schools with the flags they carry
+/// today.
+///
+/// Which subject counts: a teacher who has passed counts by the subject of the questionnaire she
+/// answered (her latest submission by the year's end): she chose it, answered its questions, and
+/// the deficits by subject count her under it, so every figure about her reads one subject. A
+/// teacher who has not passed counts by her account's subject, the only one known. Both the
+/// denominator and the numerator move together, so the share never exceeds 100 %. Where the two
+/// disagree (a different subject, or none stated in the account), `subject_differs` counts it.
 ///
 /// One pass over the submissions serves every year: each teacher's submissions are taken
-/// together, and for each year the last one received by its end names her school.
-#[allow(clippy::too_many_arguments)]
+/// together, and for each year the last one received by its end names her school and subject.
 pub fn coverage(
     facts: &CoverageFacts,
     schools: &[(SchoolRef, SchoolFlags)],
     membership: &[MembershipDecision],
     group: SchoolGroup,
-    shown_flags: &HashMap<SchoolId, SchoolFlags>,
-    shown_membership_year: Option<u16>,
     year: i32,
     targets: &[YearTarget],
 ) -> (Completion, Vec<Completion>) {
     let index: FoldMap<u128, usize> = schools.iter().enumerate().map(|(i, (s, _))| (s.id.0.as_u128(), i)).collect();
     let school_at = |id: &SchoolId| index.get(&id.0.as_u128()).copied();
     let in_programme = |f: &SchoolFlags| (f.low_results || f.unfavourable_conditions) && group.includes(f);
-    let programme_of = |flags: &HashMap<SchoolId, SchoolFlags>| -> Vec<bool> {
-        schools.iter().map(|(s, _)| flags.get(&s.id).is_some_and(in_programme)).collect()
+    let slot = |y: i32| {
+        let membership_year = y.clamp(0, i32::from(u16::MAX)) as u16;
+        let flags = flags_in_year(membership, membership_year, schools);
+        let programme = schools.iter().map(|(s, _)| flags.get(&s.id).is_some_and(in_programme)).collect();
+        Slot { year: y, membership_year, programme }
     };
     let years: BTreeSet<i32> = targets
         .iter()
@@ -104,68 +128,89 @@ pub fn coverage(
         .chain(facts.passed.iter().filter(|p| school_at(&p.school).is_some()).map(|p| p.received_year))
         .filter(|y| (2000..=2100).contains(y))
         .collect();
-    // The headline first, then each year.
-    let mut slots = vec![Slot { year, membership_year: shown_membership_year, programme: programme_of(shown_flags) }];
-    slots.extend(years.into_iter().map(|y| Slot {
-        year: y,
-        membership_year: Some(y as u16),
-        programme: programme_of(&flags_in_year(membership, y as u16, schools)),
-    }));
+    // The headline first, then each year: the same computation for both.
+    let slots: Vec<Slot> = std::iter::once(year).chain(years).map(slot).collect();
 
-    // Teachers on the roll, per school; and who teaches one of the six.
+    // Teachers on the roll, per school, by their accounts' subjects.
     let mut counts = vec![TeacherCounts::default(); schools.len()];
-    let mut six: FoldMap<u128, bool> = FoldMap::default();
-    six.reserve(facts.teachers.len());
+    let mut roll: FoldMap<u128, OnRoll<'_>> = FoldMap::default();
+    roll.reserve(facts.teachers.len());
     for t in &facts.teachers {
-        let programme_subject = t.subject.as_ref().is_some_and(TeacherSubject::is_programme);
-        six.insert(t.id.0.as_u128(), programme_subject);
-        let Some(i) = school_at(&t.school) else { continue };
+        let school = school_at(&t.school);
+        roll.insert(t.id.0.as_u128(), OnRoll { school, subject: t.subject.as_ref() });
+        let Some(i) = school else { continue };
         let c = &mut counts[i];
         c.all += 1;
         match &t.subject {
-            Some(_) if programme_subject => c.six_subjects += 1,
+            Some(s) if s.is_programme() => c.six_subjects += 1,
             Some(_) => {}
             None => c.unstated += 1,
         }
     }
 
     // Each teacher's submissions together, in the order received (a stable sort keeps it).
-    let mut passes: Vec<(u128, i32, Option<usize>)> =
-        facts.passed.iter().map(|p| (p.teacher.0.as_u128(), p.received_year, school_at(&p.school))).collect();
+    let mut passes: Vec<(u128, i32, Option<usize>, Option<&TeacherSubject>)> = facts
+        .passed
+        .iter()
+        .map(|p| (p.teacher.0.as_u128(), p.received_year, school_at(&p.school), p.answered.as_ref()))
+        .collect();
     passes.sort_by_key(|p| p.0);
     let first_in_view = passes.iter().filter(|p| p.2.is_some()).map(|p| p.1).min();
-    let (mut completed, mut all_completed) = (vec![0u32; slots.len()], vec![0u32; slots.len()]);
+    let mut figures: Vec<Completion> = slots
+        .iter()
+        .map(|slot| Completion {
+            teachers: 0,
+            completed: 0,
+            all_teachers: 0,
+            all_completed: 0,
+            year: slot.year,
+            target: target_for(targets, slot.year),
+            unstated: 0,
+            subject_differs: 0,
+            membership_year: Some(year_label(slot.membership_year)),
+            no_data: first_in_view.is_none_or(|first| first > slot.year),
+        })
+        .collect();
+    // What her questionnaire changes in her roll school's counts, per figure: her subject is the
+    // questionnaire's once she has answered one.
+    let mut moved: Vec<FoldMap<usize, (i32, i32)>> = slots.iter().map(|_| FoldMap::default()).collect();
     for teacher in passes.chunk_by(|a, b| a.0 == b.0) {
-        let of_six = six.get(&teacher[0].0).copied().unwrap_or(false);
+        let on_roll = roll.get(&teacher[0].0);
         for (k, slot) in slots.iter().enumerate() {
-            // Her school by her latest submission received by the year's end.
-            let Some(Some(school)) = teacher.iter().rev().find(|p| p.1 <= slot.year).map(|p| p.2) else { continue };
-            if slot.programme[school] {
-                all_completed[k] += 1;
-                completed[k] += u32::from(of_six);
+            // Her school and subject by her latest submission received by the year's end.
+            let Some(&(_, _, school, answered)) = teacher.iter().rev().find(|p| p.1 <= slot.year) else { continue };
+            let account = on_roll.and_then(|t| t.subject);
+            // Only a teacher on the roll is in a denominator, so only she can count among the six.
+            let of_six = on_roll.is_some() && answered.or(account).is_some_and(TeacherSubject::is_programme);
+            if let Some(school) = school
+                && slot.programme[school]
+            {
+                figures[k].all_completed += 1;
+                figures[k].completed += u32::from(of_six);
+            }
+            if let (Some(answered), Some(OnRoll { school: Some(at), .. })) = (answered, on_roll)
+                && account != Some(answered)
+            {
+                let account_six = account.is_some_and(TeacherSubject::is_programme);
+                let e = moved[k].entry(*at).or_default();
+                e.0 += i32::from(answered.is_programme()) - i32::from(account_six);
+                e.1 -= i32::from(account.is_none());
+                if slot.programme[*at] {
+                    figures[k].subject_differs += 1;
+                }
             }
         }
     }
 
-    let mut figures = slots.iter().enumerate().map(|(k, slot)| {
-        let mut c = Completion {
-            teachers: 0,
-            completed: completed[k],
-            all_teachers: 0,
-            all_completed: all_completed[k],
-            year: slot.year,
-            target: target_for(targets, slot.year),
-            unstated: 0,
-            membership_year: slot.membership_year.map(year_label),
-            no_data: first_in_view.is_none_or(|first| first > slot.year),
-        };
+    for ((c, slot), moved) in figures.iter_mut().zip(&slots).zip(&moved) {
         for (i, _) in slot.programme.iter().enumerate().filter(|(_, p)| **p) {
-            c.teachers += counts[i].six_subjects;
+            let (six, unstated) = moved.get(&i).copied().unwrap_or_default();
+            c.teachers += counts[i].six_subjects.saturating_add_signed(six);
             c.all_teachers += counts[i].all;
-            c.unstated += counts[i].unstated;
+            c.unstated += counts[i].unstated.saturating_add_signed(unstated);
         }
-        c
-    });
+    }
+    let mut figures = figures.into_iter();
     let headline = figures.next().expect("the headline's slot");
     (headline, figures.collect())
 }
@@ -217,8 +262,14 @@ mod tests {
         (schools, teachers)
     }
 
+    /// A submission of a form without variants: she counts by her account's subject.
     fn passed(t: u128, s: u128, year: i32) -> Passed {
-        Passed { teacher: teacher(t), school: school(s).id, received_year: year }
+        Passed { teacher: teacher(t), school: school(s).id, received_year: year, answered: None }
+    }
+
+    /// A submission of the questionnaire of `subject` (its variant's code, or another subject).
+    fn answered(t: u128, s: u128, year: i32, subject: &str) -> Passed {
+        Passed { answered: Some(TeacherSubject::from_stored(subject)), ..passed(t, s, year) }
     }
 
     fn run(
@@ -226,8 +277,7 @@ mod tests {
         schools: &[(SchoolRef, SchoolFlags)],
         membership: &[MembershipDecision],
     ) -> Vec<Completion> {
-        let shown = flags_in_year(membership, 2025, schools);
-        coverage(facts, schools, membership, SchoolGroup::All, &shown, Some(2025), 2025, &targets()).1
+        coverage(facts, schools, membership, SchoolGroup::All, 2025, &targets()).1
     }
 
     fn year(all: &[Completion], y: i32) -> Completion {
@@ -322,5 +372,104 @@ mod tests {
         assert_eq!((y2024.completed, y2024.teachers, y2024.unstated), (1, 8, 2));
         assert_eq!((y2024.all_completed, y2024.all_teachers), (2, 12));
         assert_eq!(y2024.unstated_ru().as_deref(), Some("предмет не указан у 2 учителей"));
+    }
+
+    #[test]
+    fn a_teacher_counts_by_the_questionnaire_she_answered_and_a_disagreement_is_said() {
+        // Teacher 1 of school 1: history by her account; teacher 2: mathematics; teacher 8 of
+        // school 2: no subject stated (set below). Each case: what her account says (by the roll),
+        // the questionnaire she answered in 2024, and 2024's figures: (passed, six-subject
+        // teachers, unstated, disagreements). Without her: 0 of 9, 1 unstated.
+        type Figures = (u32, u32, u32, u32);
+        let cases: [(u128, u128, Option<&str>, Figures); 7] = [
+            // History by the account, mathematics answered: a six-subject teacher in practice.
+            (1, 1, Some("math"), (1, 10, 1, 1)),
+            // Mathematics both ways: nothing to say.
+            (2, 1, Some("math"), (1, 9, 1, 0)),
+            // Another of the six answered: counted the same, but the two sources disagree.
+            (2, 1, Some("physics"), (1, 9, 1, 1)),
+            // No subject in the account, mathematics answered: she is no longer unstated.
+            (8, 2, Some("math"), (1, 10, 0, 1)),
+            // A questionnaire outside the six: she leaves the six-subject denominator.
+            (2, 1, Some("История"), (0, 8, 1, 1)),
+            // A form without variants: the account decides, as before.
+            (1, 1, None, (0, 9, 1, 0)),
+            (2, 1, None, (1, 9, 1, 0)),
+        ];
+        for (t, s, subject, expected) in cases {
+            let (schools, mut teachers) = roll();
+            teachers[7].subject = None;
+            let submission = match subject {
+                Some(subject) => answered(t, s, 2024, subject),
+                None => passed(t, s, 2024),
+            };
+            let facts = CoverageFacts { teachers, passed: vec![submission] };
+            let all = run(&facts, &schools, &[]);
+            let y2024 = year(&all, 2024);
+            assert_eq!(
+                (y2024.completed, y2024.teachers, y2024.unstated, y2024.subject_differs),
+                expected,
+                "teacher {t} answering {subject:?}"
+            );
+            assert!(y2024.completed <= y2024.teachers, "never more than all of them");
+            // All staff move alike whichever subject counts.
+            assert_eq!((y2024.all_completed, y2024.all_teachers), (1, 12));
+            // Before she answered, her account decided: 2023 has no submission yet.
+            assert_eq!(year(&all, 2023).subject_differs, 0);
+            assert_eq!(year(&all, 2023).teachers, 9);
+        }
+        let (schools, teachers) = roll();
+        let facts = CoverageFacts { teachers, passed: vec![answered(1, 1, 2024, "math")] };
+        assert_eq!(
+            year(&run(&facts, &schools, &[]), 2024).subject_differs_ru().as_deref(),
+            Some("у 1 учителя предмет в анкете не совпадает с учётной записью: учтён предмет анкеты")
+        );
+    }
+
+    #[test]
+    fn a_later_questionnaire_decides_from_its_year_on() {
+        // Teacher 1 (history by her account) answers as history in 2022 (another subject), then as
+        // mathematics in 2024: outside the six until 2023, among them from 2024.
+        let (schools, teachers) = roll();
+        let facts = CoverageFacts {
+            teachers,
+            passed: vec![answered(1, 1, 2022, "История"), answered(1, 1, 2024, "math")],
+        };
+        let all = run(&facts, &schools, &[]);
+        let figures = |y: i32| {
+            let c = year(&all, y);
+            (c.completed, c.teachers, c.subject_differs)
+        };
+        assert_eq!(figures(2022), (0, 10, 0));
+        assert_eq!(figures(2023), (0, 10, 0));
+        assert_eq!(figures(2024), (1, 11, 1));
+    }
+
+    #[test]
+    fn the_headline_is_computed_as_its_years_row() {
+        // School 3 joins the programme in 2026-2027. Whatever the view shows, «к концу 2026 года»
+        // is judged with 2026-2027's membership, as the row of 2026 is.
+        let (schools, teachers) = roll();
+        let decide = |year: u16, s: u128, flags: SchoolFlags| MembershipDecision {
+            school: school(s).id,
+            year,
+            flags,
+            basis: "Приказ № 1".into(),
+            basis_date: "2025-08-28".into(),
+        };
+        let membership: Vec<MembershipDecision> = [2025, 2026]
+            .into_iter()
+            .flat_map(|y| [decide(y, 1, LOW), decide(y, 2, LOW), decide(y, 3, if y == 2026 { LOW } else { NONE })])
+            .collect();
+        let facts = CoverageFacts { teachers, passed: vec![passed(2, 1, 2025), passed(15, 3, 2026)] };
+        let (headline, rows) = coverage(&facts, &schools, &membership, SchoolGroup::All, 2026, &targets());
+        assert_eq!(Some(&headline), rows.iter().find(|c| c.year == 2026));
+        assert_eq!(
+            (headline.completed, headline.teachers, headline.membership_year.as_deref()),
+            (2, 17, Some("2026-2027"))
+        );
+        // A year nobody decided takes the schools' flags today (school 3 outside), as its row would.
+        let (later, _) = coverage(&facts, &schools, &membership, SchoolGroup::All, 2027, &targets());
+        assert_eq!((later.year, later.completed, later.teachers), (2027, 1, 10));
     }
 }

@@ -149,6 +149,43 @@ pub fn chosen_pair(with_data: &[Period], from: Option<&str>, to: Option<&str>) -
     (from, to)
 }
 
+/// How many of the schools a year's view shows sent that year's reports.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct YearReports {
+    /// The academic year, «2025-2026».
+    pub period: String,
+    pub sent: u32,
+    pub schools: u32,
+}
+
+impl YearReports {
+    /// Enough to read: at least half of the schools shown sent the year's reports. Below that, most
+    /// rows of the year would read «нет отчёта»: a year a school has just opened, not one to read.
+    pub fn readable(&self) -> bool {
+        self.schools > 0 && u64::from(self.sent) * 2 >= u64::from(self.schools)
+    }
+
+    /// Why the view opened on an earlier year: «Показан 2024-2025: за 2025-2026 отчёты прислали 1
+    /// из 6 школ».
+    pub fn why_ru(&self, shown: &str) -> String {
+        let n = self.schools;
+        let schools = if n % 10 == 1 && n % 100 != 11 { "школы" } else { "школ" };
+        format!("Показан {shown}: за {} отчёты прислали {} из {n} {schools}", self.period, self.sent)
+    }
+}
+
+/// The year a view opens on when nobody picked one: the latest of `years` (newest first, each with
+/// how many of its schools sent their reports) that is [`YearReports::readable`], and the newest
+/// year passed over for it, if any (the page says why). When no year is readable, the latest.
+pub fn readable_year(years: &[YearReports]) -> Option<(&str, Option<&YearReports>)> {
+    let newest = years.first()?;
+    match years.iter().find(|y| y.readable()) {
+        Some(y) if y.period != newest.period => Some((&y.period, Some(newest))),
+        Some(y) => Some((&y.period, None)),
+        None => Some((&newest.period, None)),
+    }
+}
+
 /// Each school's report for exactly `period`, if it sent one.
 pub fn reports_for<'a>(reports: &'a [SchoolReport], period: &Period) -> HashMap<SchoolId, &'a SchoolReport> {
     let written = period.to_string();
@@ -441,5 +478,44 @@ mod tests {
         let found = periods_with_data(&reports, &schools, Some((2026, 11, 30)));
         assert_eq!(found, [p("2025-2026"), p("2024-2025")], "a period still to come is not data");
         assert!(reports_for(&reports, &p("2023-2024")).is_empty(), "a period with no reports has none");
+    }
+
+    #[test]
+    fn a_view_opens_on_the_latest_year_enough_schools_have_sent() {
+        let y = |period: &str, sent: u32, schools: u32| YearReports { period: period.into(), sent, schools };
+        // (years newest first, the year opened, the year passed over)
+        let cases: Vec<(Vec<YearReports>, Option<&str>, Option<&str>)> = vec![
+            (vec![], None, None),
+            // One school of six has sent a card for the new year: last year's is shown.
+            (vec![y("2025-2026", 1, 6), y("2024-2025", 6, 6)], Some("2024-2025"), Some("2025-2026")),
+            // Half is enough.
+            (vec![y("2025-2026", 3, 6), y("2024-2025", 6, 6)], Some("2025-2026"), None),
+            (vec![y("2025-2026", 2, 5), y("2024-2025", 5, 5)], Some("2024-2025"), Some("2025-2026")),
+            (vec![y("2025-2026", 3, 5), y("2024-2025", 5, 5)], Some("2025-2026"), None),
+            // Two thin years: the latest readable one, the newest named as passed over.
+            (
+                vec![y("2025-2026", 1, 6), y("2024-2025", 2, 6), y("2023-2024", 5, 6)],
+                Some("2023-2024"),
+                Some("2025-2026"),
+            ),
+            // Nothing is readable: the latest, as before, and nothing to explain.
+            (vec![y("2025-2026", 1, 6), y("2024-2025", 2, 6)], Some("2025-2026"), None),
+            // A year whose view has no schools (a group empty that year) is not read.
+            (vec![y("2025-2026", 0, 0), y("2024-2025", 1, 1)], Some("2024-2025"), Some("2025-2026")),
+            (vec![y("2025-2026", 1, 1)], Some("2025-2026"), None),
+        ];
+        for (years, opened, passed_over) in cases {
+            let got = readable_year(&years);
+            assert_eq!(got.map(|(p, _)| p), opened, "{years:?}");
+            assert_eq!(got.and_then(|(_, over)| over).map(|o| o.period.as_str()), passed_over, "{years:?}");
+        }
+        assert_eq!(
+            y("2025-2026", 1, 6).why_ru("2024-2025"),
+            "Показан 2024-2025: за 2025-2026 отчёты прислали 1 из 6 школ"
+        );
+        assert_eq!(
+            y("2025-2026", 3, 21).why_ru("2024-2025"),
+            "Показан 2024-2025: за 2025-2026 отчёты прислали 3 из 21 школы"
+        );
     }
 }

@@ -368,6 +368,12 @@ pub fn format_number(value: f64) -> String {
     format_tenths(value).unwrap_or_else(|| format_in_general(value))
 }
 
+/// A share 0–1 as a percentage to a tenth: «33,3 %», «100 %». Every share the department reads
+/// (tables, exports, explanations) is written by this.
+pub fn share_ru(share: f64) -> String {
+    format!("{} %", format_number((share * 1000.0).round() / 10.0))
+}
+
 /// [`format_number`] for any value.
 fn format_in_general(value: f64) -> String {
     // Fixed precision, trimmed: the shortest-representation formatter would add its own code to

@@ -48,7 +48,8 @@ impl Reading {
     }
 }
 
-/// How a target compares: «Более 70» is `MoreThan`, «Не менее 32%» `AtLeast`, a bare «0%» `Exactly`.
+/// How a target compares: «Более 70» is `MoreThan`, «Не менее 32%» `AtLeast`, a bare «0%» `Exactly`;
+/// a signed «+5 %» or «−3 %» is `Change`, against the previous year's value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Comparison {
@@ -57,6 +58,9 @@ pub enum Comparison {
     AtLeast,
     LessThan,
     AtMost,
+    /// A change from the previous year of at least the target's value, in its direction: «+5 %»
+    /// is a rise of 5 or more (percentage points for a share), «−3 %» a fall of 3 or more.
+    Change,
 }
 
 /// An expected value: «Более 70 баллов».
@@ -67,16 +71,19 @@ pub struct Target {
 }
 
 impl Target {
-    /// Whether `actual` meets the target.
-    pub fn met_by(&self, actual: f64) -> bool {
+    /// Whether `actual` meets the target; a change target needs the `previous` year's value, and
+    /// without it is not judged (`None`).
+    pub fn met(&self, actual: f64, previous: Option<f64>) -> Option<bool> {
         const EPS: f64 = 1e-9;
-        match self.comparison {
+        Some(match self.comparison {
             Comparison::Exactly => (actual - self.value).abs() < EPS,
             Comparison::MoreThan => actual > self.value + EPS,
             Comparison::AtLeast => actual >= self.value - EPS,
             Comparison::LessThan => actual < self.value - EPS,
             Comparison::AtMost => actual <= self.value + EPS,
-        }
+            Comparison::Change if self.value >= 0.0 => actual - previous? >= self.value - EPS,
+            Comparison::Change => actual - previous? <= self.value + EPS,
+        })
     }
 }
 
@@ -274,7 +281,8 @@ pub fn read_value(unit: Unit, input: &str) -> Result<Reading, InputError> {
     Ok(Reading::Value { value, count: Some(count as u32), previous: None })
 }
 
-/// Reads an expected value: «Более 70 баллов», «Не менее 32%», «0%».
+/// Reads an expected value: «Более 70 баллов», «Не менее 32%», «0%», and a change from the
+/// previous year, «+5 %», «−3 %» (the sign written, the size read as any value of the unit is).
 pub fn read_target(unit: Unit, input: &str) -> Result<Option<Target>, InputError> {
     let text = input.trim();
     if !is_dash(text) {
@@ -295,6 +303,24 @@ pub fn read_target(unit: Unit, input: &str) -> Result<Option<Target>, InputError
         }
     }
     read_target_in_general(unit, input)
+}
+
+/// A target written as a signed change, «+5 %», «-3 %», «− 2 балла»: `None` when `text` is not one
+/// (no sign, or a dash standing alone for "not applicable").
+fn change_target(unit: Unit, text: &str) -> Option<Result<Target, InputError>> {
+    let (falls, rest) = match text.chars().next()? {
+        '+' => (false, &text[1..]),
+        c @ ('-' | '−' | '–' | '—') => (true, &text[c.len_utf8()..]),
+        _ => return None,
+    };
+    let rest = rest.trim_start();
+    if !rest.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    Some(match plain(unit, rest) {
+        Ok(size) => Ok(Target { comparison: Comparison::Change, value: if falls { -size } else { size } }),
+        Err(e) => Err(InputError(e.0.replace(&format!("«{rest}»"), &format!("«{text}»")))),
+    })
 }
 
 /// The words and signs a target may begin with, lower case, in the order they are tried («не
@@ -335,6 +361,9 @@ fn read_target_in_general(unit: Unit, input: &str) -> Result<Option<Target>, Inp
     let text = input.trim();
     if is_dash(text) {
         return Ok(None);
+    }
+    if let Some(change) = change_target(unit, text) {
+        return change.map(Some);
     }
     let lower = text.to_lowercase();
     let (comparison, rest) = COMPARISONS
@@ -446,11 +475,47 @@ mod tests {
     #[test]
     fn targets_are_met_by_their_comparison() {
         let more = Target { comparison: Comparison::MoreThan, value: 70.0 };
-        assert!(!more.met_by(70.0) && more.met_by(70.5));
+        assert!(more.met(70.0, None) == Some(false) && more.met(70.5, None) == Some(true));
         let at_least = Target { comparison: Comparison::AtLeast, value: 32.0 };
-        assert!(at_least.met_by(32.0) && !at_least.met_by(31.9));
+        assert!(at_least.met(32.0, None) == Some(true) && at_least.met(31.9, None) == Some(false));
         let zero = Target { comparison: Comparison::Exactly, value: 0.0 };
-        assert!(zero.met_by(0.0) && !zero.met_by(9.0));
+        assert!(zero.met(0.0, Some(4.0)) == Some(true) && zero.met(9.0, None) == Some(false));
+    }
+
+    #[test]
+    fn signed_targets_are_changes_from_the_previous_year() {
+        let change = |v| Ok(Some(Target { comparison: Comparison::Change, value: v }));
+        for (unit, typed, read) in [
+            (Unit::Percent, "+5 %", change(5.0)),
+            (Unit::Percent, "+5%", change(5.0)),
+            (Unit::Percent, " + 2,5 % ", change(2.5)),
+            (Unit::Percent, "-3 %", change(-3.0)),
+            (Unit::Percent, "−3%", change(-3.0)),
+            (Unit::Percent, "– 1,5 %", change(-1.5)),
+            (Unit::Points, "+4 балла", change(4.0)),
+            (Unit::Count, "+2", change(2.0)),
+            // A dash alone is still "not applicable", and the unsigned forms read as before.
+            (Unit::Percent, "–", Ok(None)),
+            (Unit::Percent, "5 %", Ok(Some(Target { comparison: Comparison::Exactly, value: 5.0 }))),
+        ] {
+            assert_eq!(read_target(unit, typed), read, "{typed:?}");
+        }
+        for (unit, typed, says) in [
+            (Unit::Percent, "+150 %", "от 0 до 100"),
+            (Unit::Percent, "+5 баллов", "в процентах"),
+            (Unit::Percent, "+5,5,5", "одна запятая"),
+        ] {
+            let e = read_target(unit, typed).expect_err(typed);
+            assert!(e.0.contains(says) && e.0.contains(typed.trim()), "{typed:?}: {e}");
+        }
+        // Met against the previous year, in the sign's direction; without it, not judged.
+        let rise = Target { comparison: Comparison::Change, value: 5.0 };
+        assert_eq!(
+            (rise.met(70.0, Some(65.0)), rise.met(69.0, Some(65.0)), rise.met(70.0, None)),
+            (Some(true), Some(false), None)
+        );
+        let fall = Target { comparison: Comparison::Change, value: -3.0 };
+        assert_eq!((fall.met(6.0, Some(9.0)), fall.met(7.0, Some(9.0))), (Some(true), Some(false)));
     }
 
     #[test]

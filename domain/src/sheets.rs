@@ -17,10 +17,6 @@ pub enum Value {
 }
 
 impl Value {
-    fn opt(n: Option<f64>) -> Value {
-        n.map_or(Value::Empty, Value::Number)
-    }
-
     fn share(n: Option<f64>) -> Value {
         n.map_or(Value::Empty, Value::Share)
     }
@@ -35,13 +31,37 @@ impl Value {
             Value::Empty => String::new(),
             Value::Text(t) => t.clone(),
             Value::Number(n) => format_number((n * 1000.0).round() / 1000.0),
-            Value::Share(n) => format!("{} %", format_number((n * 1000.0).round() / 10.0)),
+            Value::Share(n) => crate::report::share_ru(*n),
         }
     }
 }
 
 /// What a school that sent no report for the period shown reads, in every sheet.
 const NO_REPORT: &str = "нет отчёта";
+
+/// A figure the school wrote «–» for: the indicator does not apply to it (an ООШ has no 11th
+/// grade). Not «нет данных», which says nobody reported it.
+pub const NOT_APPLICABLE: &str = "не применимо";
+
+/// A group with no teachers at all: nothing is hidden, there is nobody to count.
+pub const NO_TEACHERS: &str = "нет учителей";
+
+/// A school whose teachers have not passed the self-diagnosis yet: nothing is hidden either.
+pub const NOBODY_PASSED: &str = "никто не прошёл";
+
+/// The words a blank cell carries in every sheet: the screen shows them greyed, the exports as
+/// they are.
+pub const BLANK_WORDS: [&str; 4] = [NO_REPORT, NOT_APPLICABLE, NO_TEACHERS, NOBODY_PASSED];
+
+/// A number, a share, or why there is none: «не применимо» where the school wrote «–».
+fn figure(value: Option<f64>, share: bool, not_applicable: bool) -> Value {
+    match value {
+        Some(v) if share => Value::Share(v),
+        Some(v) => Value::Number(v),
+        None if not_applicable => NOT_APPLICABLE.into(),
+        None => Value::Empty,
+    }
+}
 
 impl From<&str> for Value {
     fn from(s: &str) -> Value {
@@ -109,13 +129,17 @@ pub fn indicators(a: &DepartmentAnalytics) -> Sheet {
             .indicators
             .iter()
             .map(|s| {
+                // Shares as percentages, as seed 004's «Доля …» means them; an indicator every
+                // school with a report wrote «–» for reads «не применимо», not «нет данных».
+                let na = s.schools == 0 && s.not_applicable > 0;
+                let shown = |v: Option<f64>| figure(v, s.share, na);
                 vec![
                     s.label.as_str().into(),
                     Value::Number(f64::from(s.schools)),
-                    if s.rare { Value::Empty } else { Value::opt(s.mean) },
-                    if s.rare { Value::Empty } else { Value::opt(s.median) },
-                    Value::opt(s.min),
-                    Value::opt(s.max),
+                    if s.rare { Value::Empty } else { shown(s.mean) },
+                    if s.rare { Value::Empty } else { shown(s.median) },
+                    shown(s.min),
+                    shown(s.max),
                     Value::Number(f64::from(s.present_in)),
                     s.rare_ru().map_or(Value::Empty, Value::Text),
                 ]
@@ -177,8 +201,8 @@ pub fn dynamics(a: &DepartmentAnalytics) -> Sheet {
             rows.push(vec![
                 school.school.name.as_str().into(),
                 d.title.as_str().into(),
-                Value::opt(d.previous),
-                Value::opt(d.current),
+                figure(d.previous, false, d.previous_not_applicable),
+                figure(d.current, false, d.current_not_applicable),
                 d.target.clone().map_or(Value::Empty, Value::Text),
                 d.target_met.map_or(Value::Empty, Value::yes),
                 match d.improved {
@@ -297,9 +321,16 @@ pub fn deficits(a: &DepartmentAnalytics) -> Sheet {
                     Value::Number(f64::from(r.summary.teachers)),
                     Value::Number(f64::from(r.summary.completed)),
                 ];
-                row.extend(r.summary.areas.iter().map(|area| match area.stat {
-                    AreaStat::Suppressed => SUPPRESSED.into(),
-                    AreaStat::Shown { deficit_share, .. } => Value::Share(deficit_share),
+                // Nobody to count is said as such; only a group of some teachers is hidden.
+                let nobody = match (r.summary.teachers, r.summary.completed) {
+                    (0, 0) => Some(NO_TEACHERS),
+                    (_, 0) => Some(NOBODY_PASSED),
+                    _ => None,
+                };
+                row.extend(r.summary.areas.iter().map(|area| match (&area.stat, nobody) {
+                    (AreaStat::Suppressed, Some(words)) => words.into(),
+                    (AreaStat::Suppressed, None) => SUPPRESSED.into(),
+                    (AreaStat::Shown { deficit_share, .. }, _) => Value::Share(*deficit_share),
                 }));
                 row
             })
@@ -324,6 +355,8 @@ pub fn deficits_by_subject(a: &DepartmentAnalytics) -> Sheet {
             .map(|r| {
                 let mut row = vec![r.subject.as_str().into(), Value::Number(f64::from(r.summary.completed))];
                 row.extend(r.summary.areas.iter().map(|area| match area.stat {
+                    // Nobody in the schools shown answered this subject's questionnaire.
+                    AreaStat::Suppressed if r.nobody_answered => NO_TEACHERS.into(),
                     AreaStat::Suppressed => SUPPRESSED.into(),
                     AreaStat::Shown { deficit_share, .. } => Value::Share(deficit_share),
                 }));
@@ -412,7 +445,7 @@ pub fn completion(a: &DepartmentAnalytics) -> Sheet {
             format!(
                 "{}: учителя шести предметов в школах программы{} ({})",
                 a.scope.name,
-                a.membership_year.as_deref().map(|y| format!(" {y}")).unwrap_or_default(),
+                c.membership_year.as_deref().map(|y| format!(" {y}")).unwrap_or_default(),
                 a.group.title_ru()
             )
             .into(),
@@ -423,7 +456,13 @@ pub fn completion(a: &DepartmentAnalytics) -> Sheet {
             c.meets_target().map_or(Value::Empty, Value::yes),
         ],
         vec![
-            format!("{}: все педагоги школ программы ({})", a.scope.name, a.group.title_ru()).into(),
+            format!(
+                "{}: все педагоги школ программы{} ({})",
+                a.scope.name,
+                c.membership_year.as_deref().map(|y| format!(" {y}")).unwrap_or_default(),
+                a.group.title_ru()
+            )
+            .into(),
             Value::Number(f64::from(c.all_teachers)),
             Value::Number(f64::from(c.all_completed)),
             Value::share(all_share),
@@ -459,6 +498,14 @@ pub fn completion(a: &DepartmentAnalytics) -> Sheet {
             Value::Empty,
         ]
     }));
+    // What the headline's teachers' subjects leave open, as rows too: a CSV has no title.
+    let notes = [
+        ("Предмет не указан: не учтены среди учителей шести предметов", c.unstated),
+        ("Предмет в анкете не совпадает с учётной записью: учтён предмет анкеты", c.subject_differs),
+    ];
+    rows.extend(notes.into_iter().filter(|(_, n)| *n > 0).map(|(label, n)| {
+        vec![label.into(), Value::Number(f64::from(n)), Value::Empty, Value::Empty, Value::Empty, Value::Empty]
+    }));
     Sheet {
         name: "Охват самодиагностикой".into(),
         title: format!(
@@ -470,7 +517,8 @@ pub fn completion(a: &DepartmentAnalytics) -> Sheet {
         ) + &c
             .unstated_ru()
             .map(|n| format!("; {n}: они не учтены среди учителей шести предметов"))
-            .unwrap_or_default(),
+            .unwrap_or_default()
+            + &c.subject_differs_ru().map(|n| format!("; {n}")).unwrap_or_default(),
         head: head(&["Муниципалитет / школа", "Педагогов", "Прошли", "Доля", "Цель", "Цель достигнута"]),
         rows,
         heat_from: None,
@@ -561,10 +609,10 @@ pub fn cluster_monitoring(a: &DepartmentAnalytics) -> Sheet {
                 vec![
                     s.label.as_str().into(),
                     Value::Number(f64::from(s.schools)),
-                    Value::opt(s.mean),
-                    Value::opt(s.median),
-                    Value::opt(s.min),
-                    Value::opt(s.max),
+                    figure(s.mean, s.share, s.schools == 0 && s.not_applicable > 0),
+                    figure(s.median, s.share, s.schools == 0 && s.not_applicable > 0),
+                    figure(s.min, s.share, s.schools == 0 && s.not_applicable > 0),
+                    figure(s.max, s.share, s.schools == 0 && s.not_applicable > 0),
                 ]
             })
             .collect(),

@@ -202,3 +202,60 @@ async fn a_database_from_before_subjects_keeps_its_accounts_with_no_subject_stat
     let roll = store.teacher_roll(school.municipality_id).await.unwrap();
     assert_eq!(roll[0].subject, Some(opora_domain::accounts::TeacherSubject::Programme("geography")));
 }
+
+async fn spassk(app: &TestApp, query: &str) -> DepartmentAnalytics {
+    let token = app.token("spassk.otdel").await;
+    send(app.request(Method::GET, &format!("/api/department/analytics{query}"), Some(&token)))
+        .await
+        .expect("the analytics")
+        .1
+}
+
+#[tokio::test]
+async fn a_teacher_counts_by_the_questionnaire_she_answered_and_the_page_says_when_it_disagrees() {
+    let app = TestApp::spawn().await;
+    let before = spassk(&app, "").await.completion;
+    assert_eq!(before.subject_differs, 0);
+
+    // Бураковская's first teacher teaches history by her account; she answers the questionnaire
+    // as a mathematics teacher.
+    let form = app.form().await;
+    let token = app.token("burakovo.t1").await;
+    app.put_submission(&token, &opora_tests::complete_submission(&form, "math")).await.expect("stored");
+
+    // Every figure moves together: the six subjects' teachers and who has passed among them, as
+    // all staff and the school's row do; the page and the exports say the two sources disagree.
+    let after = spassk(&app, "").await;
+    let c = &after.completion;
+    assert_eq!(
+        (c.completed, c.teachers, c.all_completed, c.all_teachers, c.subject_differs),
+        (before.completed + 1, before.teachers + 1, before.all_completed + 1, before.all_teachers, 1)
+    );
+    assert_eq!(
+        c.subject_differs_ru().as_deref(),
+        Some("у 1 учителя предмет в анкете не совпадает с учётной записью: учтён предмет анкеты")
+    );
+    let sheet = opora_domain::sheets::completion(&after);
+    assert!(sheet.title.contains("у 1 учителя предмет в анкете не совпадает"), "{}", sheet.title);
+    let admin_token = app.token("spassk.otdel").await;
+    let csv = app
+        .request(Method::GET, "/api/department/analytics/export.csv?sheet=0", Some(&admin_token))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.contains("Предмет в анкете не совпадает с учётной записью: учтён предмет анкеты;1;"),
+        "the export says it too: {csv}"
+    );
+
+    // «к концу года» is one figure, its year's row, whichever academic year the page shows.
+    let row = after.coverage_by_year.iter().find(|r| r.year == c.year).expect("this year has a submission");
+    assert_eq!(row, c);
+    for year in &after.periods {
+        let shown = spassk(&app, &format!("?to={year}")).await;
+        assert_eq!(&shown.completion, c, "the headline at {year}");
+    }
+}

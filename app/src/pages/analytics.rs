@@ -90,6 +90,8 @@ fn table_of(sheet: &Sheet, index: usize, min_group: u32) -> Table {
             .map(|row| {
                 let key = row.first().map(Value::display).unwrap_or_default();
                 let rare = rare_column.and_then(|c| row.get(c)).is_some_and(|v| *v != Value::Empty);
+                // A coverage note («Предмет не указан …»: a label and a count) has nothing more to say.
+                let note = target_of_whole && row.iter().skip(2).all(|v| *v == Value::Empty);
                 let cells = row
                     .iter()
                     .enumerate()
@@ -102,8 +104,15 @@ fn table_of(sheet: &Sheet, index: usize, min_group: u32) -> Table {
                         Value::Text(t) if t == sheets::SUPPRESSED => Cell::text(fmt::small_group(min_group))
                             .class("suppressed")
                             .title("Показатель скрыт, чтобы не раскрывать ответы отдельных педагогов"),
+                        Value::Text(t) if t == sheets::NOT_APPLICABLE => {
+                            Cell::text(t.clone()).class("blank").title(fmt::NOT_APPLICABLE_TITLE)
+                        }
+                        Value::Text(t) if sheets::BLANK_WORDS.contains(&t.as_str()) => {
+                            Cell::text(t.clone()).class("blank")
+                        }
                         // Every blank says why it is blank.
                         Value::Empty if Some(column) == rare_column => Cell::text("не редкий").class("blank"),
+                        Value::Empty if note => Cell::text(""),
                         Value::Empty if target_of_whole && column >= 4 => Cell::text("общая цель — в первой строке")
                             .class("blank")
                             .title("Цель программы задана для всех школ вместе, а не для каждой школы"),
@@ -229,6 +238,12 @@ fn Views(user: UserId, chosen: Chosen) -> impl IntoView {
                     (Some(y), false) => format!("Состав программы на {y}: решений за этот год нет, показаны текущие отметки школ."),
                     (None, _) => String::new(),
                 };
+                // The view opened on an earlier year than the newest: say why, and that it can be picked.
+                let why = d.newer_year.as_ref().map(|newer| view! {
+                    <p class="muted" data-testid="year-why">
+                        {format!("{}; {} можно выбрать выше.", newer.why_ru(&to), newer.period)}
+                    </p>
+                });
                 view! {
                     <p class="actions" data-testid="years">
                         "Учебный год: "
@@ -237,6 +252,7 @@ fn Views(user: UserId, chosen: Chosen) -> impl IntoView {
                             view! { <A href=year_link(&p) attr:class=class>{p}</A> }
                         }).collect_view()}
                     </p>
+                    {why}
                     <p class="actions" data-testid="compare-with">
                         {format!("Динамика {to} — сравнить с: ")}
                         {earlier.into_iter().map(|p| {
@@ -350,11 +366,16 @@ fn CoverageHeadline(analytics: DepartmentAnalytics) -> impl IntoView {
         let note = note.replacen("предмет", "Предмет", 1);
         view! { <p class="muted" data-testid="coverage-unstated">{format!("{note}: они не учтены среди учителей шести предметов.")}</p> }
     });
+    // Two sources of a teacher's subject: say how many disagree and which one was counted.
+    let differs = c.subject_differs_ru().map(|note| {
+        view! { <p class="muted" data-testid="coverage-subject-differs">{format!("{}.", note.replacen('у', "У", 1))}</p> }
+    });
     view! {
         <div data-testid="coverage">
             <p data-testid="coverage-headline"><strong>{headline}</strong></p>
             <p class="muted">{schools}" Год проверяется по составу программы учебного года, начавшегося в его сентябре."</p>
             {unstated}
+            {differs}
         </div>
     }
 }
@@ -496,7 +517,11 @@ fn dynamics_matrix(a: &DepartmentAnalytics) -> impl IntoView + use<> {
                         let title = format!(
                             "{}: было {}, стало {value}{}",
                             d.title,
-                            d.previous.map_or_else(|| fmt::NO_DATA.to_owned(), |v| format_number((v * 10.0).round() / 10.0)),
+                            match d.previous {
+                                Some(v) => format_number((v * 10.0).round() / 10.0),
+                                None if d.previous_not_applicable => sheets::NOT_APPLICABLE.to_owned(),
+                                None => fmt::NO_DATA.to_owned(),
+                            },
                             d.target.as_ref().map(|t| format!(", ожидалось «{t}»")).unwrap_or_default()
                         );
                         view! {
@@ -505,6 +530,10 @@ fn dynamics_matrix(a: &DepartmentAnalytics) -> impl IntoView + use<> {
                             </td>
                         }
                         .into_any()
+                    }
+                    // The school wrote «–»: the criterion does not apply to it.
+                    Some(d) if d.current_not_applicable => {
+                        view! { <td class="blank" title=fmt::NOT_APPLICABLE_TITLE>{sheets::NOT_APPLICABLE}</td> }.into_any()
                     }
                     // The school sent its card, but not this criterion's figure.
                     _ => view! { <td class="blank">{fmt::NO_DATA}</td> }.into_any(),

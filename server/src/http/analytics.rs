@@ -12,6 +12,7 @@ use crate::storage::NewAudit;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use opora_domain::accounts::TeacherSubject;
 use opora_domain::aggregate::Received;
 use opora_domain::analytics::{FormReports, IdentificationRules, Inputs, SchoolReport, build};
 use opora_domain::api::{AnalyticsScope, DepartmentAnalytics, ErrorCode, SchoolGroup};
@@ -126,7 +127,7 @@ async fn compute(
     let received = received_in(state, scope.region, &self_diagnosis.id).await?;
     let submissions: Vec<Received<'_>> = received.iter().map(|r| r.as_received()).collect();
     // Coverage counts a submission in the calendar year the server received it, Moscow time
-    // (as deadlines are judged), in the order of receipt.
+    // (as deadlines are judged), in the order of receipt, under the subject she answered as.
     coverage.passed = received
         .iter()
         .map(|r| Passed {
@@ -136,6 +137,7 @@ async fn compute(
                 .get(..4)
                 .and_then(|y| y.parse().ok())
                 .unwrap_or_default(),
+            answered: r.profile.subject.as_ref().map(|code| TeacherSubject::from_stored(code.as_str())),
         })
         .collect();
     for municipality_id in municipalities {
