@@ -76,11 +76,13 @@ pub struct Table {
     pub testid: Option<&'static str>,
 }
 
-fn row_view(row: Row) -> impl IntoView {
+/// A row; `labels` (the columns' headings) name each cell of a table read as cards on a phone.
+fn row_view(row: Row, labels: Option<&[String]>) -> impl IntoView + use<> {
     let cells = row
         .cells
         .into_iter()
-        .map(|c| {
+        .enumerate()
+        .map(|(i, c)| {
             let buttons = c
                 .buttons
                 .into_iter()
@@ -88,13 +90,18 @@ fn row_view(row: Row) -> impl IntoView {
                     view! { <button class="btn small" type="button" data-action=action data-value=value>{label}</button> }
                 })
                 .collect_view();
-            view! { <td class=c.class title=c.title data-testid=c.testid>{c.text}{buttons}</td> }
+            // The first cell is the card's title (a report, a school): it needs no name.
+            let label = labels.and_then(|l| l.get(i)).filter(|l| i > 0 && !l.is_empty()).cloned();
+            view! { <td class=c.class title=c.title data-testid=c.testid data-label=label>{c.text}{buttons}</td> }
         })
         .collect_view();
     view! { <tr data-row=row.key>{cells}</tr> }
 }
 
 /// Renders a [`Table`]; clicks on its buttons go to `on_action` as `(action, value)`.
+///
+/// A table whose rows have buttons is read on a phone as a card per row, each cell named by its
+/// column: a row's button is never past the screen's edge in a frame scrolled sideways.
 #[component]
 pub fn DataTable(table: Table, #[prop(optional)] on_action: Option<Callback<(String, String)>>) -> impl IntoView {
     let click = move |ev: leptos::ev::MouseEvent| {
@@ -108,12 +115,14 @@ pub fn DataTable(table: Table, #[prop(optional)] on_action: Option<Callback<(Str
             on_action.run((attr("data-action"), attr("data-value")));
         }
     };
+    let cards = table.rows.iter().any(|r| r.cells.iter().any(|c| !c.buttons.is_empty()));
+    let labels = cards.then_some(table.head.as_slice());
+    let rows = table.rows.into_iter().map(|r| row_view(r, labels)).collect_view();
+    let foot = table.foot.map(|r| view! { <tfoot>{row_view(r, labels)}</tfoot> });
     let head = table.head.into_iter().map(|h| view! { <th scope="col">{h}</th> }).collect_view();
-    let rows = table.rows.into_iter().map(row_view).collect_view();
-    let foot = table.foot.map(|r| view! { <tfoot>{row_view(r)}</tfoot> });
     view! {
         <div class="table-wrap">
-            <table data-testid=table.testid on:click=click>
+            <table class=cards.then_some("stack-phone") data-testid=table.testid on:click=click>
                 <thead><tr>{head}</tr></thead>
                 <tbody>{rows}</tbody>
                 {foot}

@@ -179,6 +179,31 @@ impl Period {
     }
 }
 
+/// Roman numerals of quarters and halves, as Russian documents number them.
+const ROMAN: [&str; 4] = ["I", "II", "III", "IV"];
+
+impl Period {
+    /// The period as a Russian reader writes it: «2026 год», «2025-2026 уч. год», «II квартал
+    /// 2026», «2025-2026 уч. год, III четверть», «2025-2026 уч. год, I полугодие». Every page shows
+    /// periods this way; the stored and wire form (`Display`, «2026-Q2») stays what it is.
+    pub fn ru(&self) -> String {
+        let roman = |n: u8| ROMAN[usize::from(n - 1)];
+        match *self {
+            Period::Year(y) => format!("{y} год"),
+            Period::AcademicYear(y) => format!("{y}-{} уч. год", y + 1),
+            Period::Quarter(y, q) => format!("{} квартал {y}", roman(q)),
+            Period::SchoolQuarter(y, q) => format!("{y}-{} уч. год, {} четверть", y + 1, roman(q)),
+            Period::Half(y, h) => format!("{y}-{} уч. год, {} полугодие", y + 1, roman(h)),
+        }
+    }
+}
+
+/// A stored period (`text`) as a page shows it ([`Period::ru`]); anything that is not a period
+/// (an old value, free text) is shown as it is rather than hidden.
+pub fn ru(text: &str) -> String {
+    Period::parse(text).map_or_else(|_| text.to_owned(), |p| p.ru())
+}
+
 impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
@@ -344,6 +369,37 @@ mod tests {
         assert!(Period::parse_of_kind("2025-2026", PeriodKind::AcademicYear).is_ok());
         let refused = Period::parse_of_kind("2025", PeriodKind::AcademicYear).unwrap_err();
         assert!(refused.contains("учебный год («2025-2026»)"), "{refused}");
+    }
+
+    #[test]
+    fn every_period_reads_in_russian_without_latin_letters() {
+        let cases: &[(&str, &str)] = &[
+            ("2026", "2026 год"),
+            ("2025-2026", "2025-2026 уч. год"),
+            ("2026-Q1", "I квартал 2026"),
+            ("2026-Q2", "II квартал 2026"),
+            ("2026-Q4", "IV квартал 2026"),
+            ("2025-2026-Q3", "2025-2026 уч. год, III четверть"),
+            ("2025-2026-H1", "2025-2026 уч. год, I полугодие"),
+            ("2025-2026-H2", "2025-2026 уч. год, II полугодие"),
+            ("не период", "не период"),
+        ];
+        for (text, shown) in cases {
+            assert_eq!(ru(text), *shown, "{text}");
+        }
+        // Every kind, every part: no Latin letter but the Roman numerals.
+        for y in [2000u16, 2025, 2099] {
+            let all = [Period::Year(y), Period::AcademicYear(y)]
+                .into_iter()
+                .chain((1..=4).flat_map(|q| [Period::Quarter(y, q), Period::SchoolQuarter(y, q)]))
+                .chain((1..=2).map(|h| Period::Half(y, h)));
+            for p in all {
+                let shown = p.ru();
+                let latin: String = shown.chars().filter(|c| c.is_ascii_alphabetic() && !"IV".contains(*c)).collect();
+                assert!(latin.is_empty(), "{p}: {shown}");
+                assert_eq!(Period::parse(&p.to_string()), Ok(p), "the stored form is unchanged");
+            }
+        }
     }
 
     #[test]

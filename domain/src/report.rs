@@ -129,6 +129,16 @@ pub enum ReportFieldKind {
     },
 }
 
+impl ReportFieldKind {
+    /// The unit of a figure's field (a value or a target); none for yes/no and text.
+    pub fn unit(&self) -> Option<Unit> {
+        match self {
+            ReportFieldKind::Value { unit, .. } | ReportFieldKind::Target { unit } => Some(*unit),
+            ReportFieldKind::YesNo | ReportFieldKind::Text { .. } => None,
+        }
+    }
+}
+
 fn default_text_chars() -> usize {
     1000
 }

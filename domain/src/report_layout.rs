@@ -5,9 +5,11 @@
 //! for last year's result again (`previous_period_of_versions`) shows the previous period's own
 //! report beside each such field instead, read-only.
 
+use crate::ItemId;
 use crate::history::{VersionedReport, upgrade_all};
 use crate::period::Period;
 use crate::report::{ReportForm, ReportSection};
+use crate::ru_input::Unit;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
@@ -15,8 +17,8 @@ use std::ops::Range;
 pub const PREVIOUS_PERIOD_COLUMN: &str = "Результат прошлого года";
 
 /// What the editor of `form` for `period` shows beside each field whose previous period's value
-/// it shows, by field id: «2024-2025: 69», «2024-2025: не заполнено», or «нет отчёта за
-/// 2024-2025». `school_reports` are the school's stored reports of the form, of any version: the
+/// it shows, by field id: «2024-2025: 69 %» (a figure with the field's unit, as the field beside
+/// it has), «2024-2025: не заполнено», or «нет отчёта за 2024-2025». `school_reports` are the school's stored reports of the form, of any version: the
 /// previous period's report is read as the history reads it (`history::upgrade_all`), so a v2 card's
 /// «Результат прошлого года» stands for a year with no card of its own. Empty for a form that shows
 /// no such column, or a period with no period before it.
@@ -37,7 +39,17 @@ pub fn previous_period_beside(
             let text = match report {
                 None => format!("нет отчёта за {written}"),
                 Some(r) => match r.fields.get(id).map(|v| v.trim()).filter(|v| !v.is_empty()) {
-                    Some(value) => format!("{written}: {value}"),
+                    Some(value) => {
+                        // A bare figure takes the field's unit; «–» or «23 %» is shown as typed.
+                        let unit = form
+                            .field(&ItemId::from(id.as_str()))
+                            .and_then(|f| f.kind.unit())
+                            .and_then(Unit::suffix_ru);
+                        match unit.filter(|_| value.ends_with(|c: char| c.is_ascii_digit())) {
+                            Some(unit) => format!("{written}: {value} {unit}"),
+                            None => format!("{written}: {value}"),
+                        }
+                    }
                     None => format!("{written}: не заполнено"),
                 },
             };
@@ -141,16 +153,16 @@ mod tests {
             stored("2025-2026", 3, &[("c3.current", "71")]),
         ];
         let beside = previous_period_beside(&v3, "2025-2026", &reports);
-        assert_eq!(beside["c3.current"], "2024-2025: 69");
+        assert_eq!(beside["c3.current"], "2024-2025: 69 баллов", "a figure with its field's unit");
         assert_eq!(beside["c4.current"], "2024-2025: не заполнено");
         assert!(!beside.contains_key("c9.current"), "a criterion in words has no figure to show");
         // The year after: 2025-2026's own card. A year before any card: «нет отчёта».
-        assert_eq!(previous_period_beside(&v3, "2026-2027", &reports)["c3.current"], "2025-2026: 71");
+        assert_eq!(previous_period_beside(&v3, "2026-2027", &reports)["c3.current"], "2025-2026: 71 баллов");
         // The year the v2 card's «Результат прошлого года» column speaks for: its 47,8 is 2023-2024's.
         let from_column = previous_period_beside(&v3, "2024-2025", &reports);
         assert_eq!(
             (from_column["c4.current"].as_str(), from_column["c3.current"].as_str()),
-            ("2023-2024: 47,8", "2023-2024: не заполнено")
+            ("2023-2024: 47,8 баллов", "2023-2024: не заполнено")
         );
         assert_eq!(previous_period_beside(&v3, "2023-2024", &reports)["c3.current"], "нет отчёта за 2022-2023");
         // A v2 card asks for last year's result itself: nothing is shown beside it.

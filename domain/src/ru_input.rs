@@ -22,6 +22,17 @@ pub enum Unit {
     Count,
 }
 
+impl Unit {
+    /// What follows a figure of this unit on screen: «%», «баллов», nothing for a count.
+    pub fn suffix_ru(self) -> Option<&'static str> {
+        match self {
+            Unit::Percent => Some("%"),
+            Unit::Points => Some("баллов"),
+            Unit::Count => None,
+        }
+    }
+}
+
 /// A value read from a cell.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

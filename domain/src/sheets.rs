@@ -394,7 +394,7 @@ pub fn campaigns(a: &DepartmentAnalytics) -> Sheet {
         format!(
             "{} — {} (срок {})",
             c.campaign.form_title,
-            c.campaign.period,
+            crate::period::ru(&c.campaign.period),
             crate::campaign::date_ru(&c.campaign.deadline)
         )
     }));
@@ -543,7 +543,7 @@ pub fn roadmaps(a: &DepartmentAnalytics) -> Sheet {
                 if r.no_report {
                     return vec![
                         r.school.name.as_str().into(),
-                        format!("{NO_REPORT} за {}", r.period).into(),
+                        format!("{NO_REPORT} за {}", crate::period::ru(&r.period)).into(),
                         Value::Empty,
                         Value::Empty,
                         Value::Empty,
@@ -552,7 +552,7 @@ pub fn roadmaps(a: &DepartmentAnalytics) -> Sheet {
                 }
                 vec![
                     r.school.name.as_str().into(),
-                    r.period.as_str().into(),
+                    crate::period::ru(&r.period).into(),
                     Value::Number(f64::from(r.summary.done)),
                     Value::Number(f64::from(r.summary.in_progress)),
                     Value::Number(f64::from(r.summary.overdue)),

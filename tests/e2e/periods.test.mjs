@@ -73,7 +73,7 @@ test('the department switches the year: figures, membership, target checks and �
   await page.locator(`${IDENTIFICATION} tr`, { hasText: 'Антоновская СОШ' }).getByText('нет отчёта').first().waitFor();
   const antonovkaPlan = page.locator(`${ROADMAPS} tr`, { hasText: 'Антоновская СОШ' });
   await antonovkaPlan.getByText('нет отчёта за 2025-2026').waitFor();
-  await page.locator(`${ROADMAPS} tr`, { hasText: 'Бураковская СОШ' }).getByText('2026-Q2').waitFor();
+  await page.locator(`${ROADMAPS} tr`, { hasText: 'Бураковская СОШ' }).getByText('II квартал 2026').waitFor();
   await screenshot(page, 'periods-2025-2026');
   await page.locator(IDENTIFICATION).screenshot({ path: path.join(ARTIFACTS, 'periods-identification-2025-2026.png') });
   await page.locator(ROADMAPS).screenshot({ path: path.join(ARTIFACTS, 'periods-roadmaps-2025-2026.png') });
@@ -90,7 +90,7 @@ test('the department switches the year: figures, membership, target checks and �
   // That year's checklist flags Полянская; Антоновская's plan of 2024-2025 is read, not «нет отчёта».
   await page.locator(IDENTIFICATION).getByText('перечень критериев — за 2024-2025').waitFor();
   await polyanka.getByText(/^Отмечено 3 из 6/).waitFor();
-  await antonovkaPlan.getByText('2025-Q2').waitFor();
+  await antonovkaPlan.getByText('II квартал 2025').waitFor();
   assert.equal(await antonovkaPlan.getByText('нет отчёта').count(), 0);
   await page.locator(IDENTIFICATION).screenshot({ path: path.join(ARTIFACTS, 'periods-identification-2024-2025.png') });
 

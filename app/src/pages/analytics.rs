@@ -16,6 +16,7 @@ use leptos_router::hooks::use_query_map;
 use opora_domain::UserId;
 use opora_domain::api::{DepartmentAnalytics, SchoolGroup};
 use opora_domain::org::Role;
+use opora_domain::period::{self, Period};
 use opora_domain::report::format_number;
 use opora_domain::sheets::{self, Sheet, Value};
 
@@ -82,8 +83,19 @@ fn table_of(sheet: &Sheet, index: usize, min_group: u32) -> Table {
     let rare_column = sheet.head.iter().position(|h| h == "Редкие значения");
     // The programme's coverage target is the municipality's, not each school's.
     let target_of_whole = sheet.name == "Охват самодиагностикой";
+    // A heat map's area columns are numbered, each named in full in the legend under the table:
+    // ten area names as headings would break inside their words to fit a desk or a sheet of A4.
+    let head = sheet
+        .head
+        .iter()
+        .enumerate()
+        .map(|(column, h)| match sheet.heat_from {
+            Some(from) if column >= from => (column - from + 1).to_string(),
+            _ => h.clone(),
+        })
+        .collect();
     Table {
-        head: sheet.head.clone(),
+        head,
         rows: sheet
             .rows
             .iter()
@@ -192,14 +204,23 @@ fn Views(user: UserId, chosen: Chosen) -> impl IntoView {
             <h1 class="no-print">"Аналитика"</h1>
             // The printed справка's title block: what, where, for which period, on which date.
             {move || view.data.with(|d| d.as_ref().map(|d| {
-                let mut periods = vec![format!("самодиагностика — {} год", d.completion.year)];
-                periods.extend(d.monitoring_period.as_ref().map(|p| format!("мониторинг — {p}")));
-                periods.extend(d.card_period.as_ref().map(|p| format!("карты показателей — {p}")));
+                // The year shown and the year it is compared with; each section names its own period.
+                let shown = d.card_period.as_ref().or(d.membership_year.as_ref());
+                let period = match (shown, &d.compare_from) {
+                    (Some(to), Some(from)) => match (Period::parse(to), Period::parse(from)) {
+                        (Ok(Period::AcademicYear(_)), Ok(Period::AcademicYear(_))) => {
+                            format!("{to} учебный год в сравнении с {from} учебным годом")
+                        }
+                        _ => format!("{} в сравнении с {}", period::ru(to), period::ru(from)),
+                    },
+                    (Some(to), None) => period::ru(to),
+                    (None, _) => format!("{} год", d.completion.year),
+                };
                 view! {
                     <div class="doc-head print-only" data-testid="doc-head">
                         <p class="doc-kind">"Аналитическая справка"</p>
                         <p class="doc-scope">{d.scope.name.clone()}</p>
-                        <p>{format!("Период: {}", periods.join("; "))}</p>
+                        <p>{format!("Период: {period}; самодиагностика — {} год", d.completion.year)}</p>
                         <p>{format!("Дата: {}", fmt::date_long(d.generated_at_ms))}</p>
                     </div>
                 }
@@ -285,6 +306,10 @@ fn Views(user: UserId, chosen: Chosen) -> impl IntoView {
                 let matrix = (sheet.name == sheets::dynamics(&d).name && !empty).then(|| dynamics_matrix(&d));
                 // The coverage sheet's card opens with the programme's headline and closes with its
                 // targets by year (after the sheet's own table, which the tests and print read first).
+                let legend = sheet.heat_from.filter(|_| !empty).map(|from| {
+                    let names = sheet.head[from..].iter().map(|h| view! { <li>{h.clone()}</li> }).collect_view();
+                    view! { <ol class="criteria-legend" data-testid="columns-legend">{names}</ol> }
+                });
                 let is_coverage = sheet.name == "Охват самодиагностикой";
                 let coverage = is_coverage.then(|| view! { <CoverageHeadline analytics=d.clone()/> });
                 let coverage_years = is_coverage.then(|| view! { <CoverageByYear analytics=d.clone()/> });
@@ -299,6 +324,7 @@ fn Views(user: UserId, chosen: Chosen) -> impl IntoView {
                         } else {
                             view! { <DataTable table/> }.into_any()
                         }}
+                        {legend}
                         <div class="actions">
                             <button class="btn small" on:click=move |_| save_file(&file, "text/csv;charset=utf-8", csv.as_bytes())>"Скачать CSV"</button>
                         </div>

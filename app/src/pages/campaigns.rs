@@ -18,6 +18,7 @@ use opora_domain::UserId;
 use opora_domain::api::{CampaignReports, DepartmentCampaigns, NewCampaign, ReportHistory, SchoolCampaigns};
 use opora_domain::campaign::{ReportState, Standing, date_ru, standing};
 use opora_domain::org::Role;
+use opora_domain::period;
 use opora_domain::report::{ReportKey, row_key};
 use opora_domain::sync::Change;
 
@@ -80,7 +81,7 @@ pub fn DepartmentCampaignList(user: UserId) -> impl IntoView {
                         let overdue = Cell::text(fmt::count(k.overdue)).class(if k.overdue > 0 { "num error-text" } else { "num" });
                         Row::new(format!("{} {}", c.campaign.form, c.campaign.period), vec![
                             Cell::text(c.campaign.form_title.clone()),
-                            Cell::text(c.campaign.period.clone()).class("nowrap"),
+                            Cell::text(period::ru(&c.campaign.period)),
                             Cell::text(date_ru(&c.campaign.deadline)).class("nowrap"),
                             Cell::text(format!("{} из {}", k.submitted, k.expected)).testid("submitted"),
                             overdue.testid("overdue"),
@@ -148,7 +149,7 @@ fn CampaignSchools(user: UserId, id: String) -> impl IntoView {
         <p><A href="/department">"← Отдел образования"</A></p>
         <div class="card desk">
             {move || view.data.with(|d| d.as_ref().map(|d| view! {
-                <h1>{format!("{} — {}", d.campaign.form_title, d.campaign.period)}</h1>
+                <h1>{format!("{} — {}", d.campaign.form_title, period::ru(&d.campaign.period))}</h1>
                 <p>{format!("Срок сдачи: {}", date_ru(&d.campaign.deadline))}</p>
             }))}
             <Freshness generated_at=generated loading=view.loading error=view.error refresh/>
@@ -202,7 +203,7 @@ fn SentReport(user: UserId, id: String, school: String) -> impl IntoView {
         <div class="card desk">
             {move || view.data.with(|d| d.as_ref().map(|d| view! {
                 <h1>{d.school.name.clone()}</h1>
-                <p>{format!("{} — {}", d.campaign.form_title, d.campaign.period)}</p>
+                <p>{format!("{} — {}", d.campaign.form_title, period::ru(&d.campaign.period))}</p>
             }))}
             <Freshness generated_at=generated loading=view.loading error=view.error refresh/>
         </div>
@@ -289,7 +290,7 @@ pub fn SchoolDue(user: UserId) -> impl IntoView {
                         }
                         Row::new(format!("{} {}", c.form, c.period), vec![
                             Cell::text(c.form_title.clone()),
-                            Cell::text(c.period.clone()).class("nowrap"),
+                            Cell::text(period::ru(&c.period)),
                             Cell::text(date_ru(&c.deadline)).class("nowrap"),
                             status,
                             // What makes sense now: a sent report is looked at (and changed only

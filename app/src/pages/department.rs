@@ -111,6 +111,7 @@ fn RegionOverview(user: opora_domain::UserId) -> impl IntoView {
             view! {
                 <p class="muted">{format!("Группы меньше {} педагогов не показываются.", d.min_group)}</p>
                 <DataTable table on_action=open/>
+                {areas_legend(&d.areas)}
             }
         })}
     }
@@ -199,14 +200,23 @@ pub fn summary_row(key: String, name: Cell, summary: &GroupSummary, min_group: u
     Row::new(key, cells)
 }
 
+/// The areas' columns are numbered, each named in full in [`areas_legend`] under the table: ten
+/// area names as headings would break inside their words to fit a desk.
 pub fn summary_head(first: &str, areas: &[opora_domain::api::AreaTitle]) -> Vec<String> {
     let mut head: Vec<String> = [first, "Педагогов", "Прошли", "Доля"].map(str::to_owned).into();
-    head.extend(areas.iter().map(|a| a.title.clone()));
+    head.extend((1..=areas.len()).map(|n| n.to_string()));
     head
+}
+
+/// The names of the areas numbered in [`summary_head`]'s columns.
+pub fn areas_legend(areas: &[opora_domain::api::AreaTitle]) -> impl IntoView + use<> {
+    let names = areas.iter().map(|a| view! { <li>{a.title.clone()}</li> }).collect_view();
+    view! { <ol class="criteria-legend" data-testid="columns-legend">{names}</ol> }
 }
 
 #[component]
 fn OverviewTable(overview: SelfDiagnosisOverview) -> impl IntoView {
+    let legend = areas_legend(&overview.areas);
     let table = Table {
         head: summary_head("Школа", &overview.areas),
         rows: overview
@@ -229,5 +239,6 @@ fn OverviewTable(overview: SelfDiagnosisOverview) -> impl IntoView {
             {format!("Средний балл по области — в процентах от максимума. Группы меньше {} педагогов не показываются.", overview.min_group)}
         </p>
         <DataTable table/>
+        {legend}
     }
 }

@@ -170,8 +170,8 @@ fn MembershipOfYear(
                         }).collect_view()}
                     </ul>
                     <div class="actions">
-                        <label>"Основание: " <input type="text" name="membership-basis" placeholder="Приказ № 301" prop:value=move || basis.get() on:input=move |ev| basis.set(event_target_value(&ev))/></label>
-                        <label>" от " <input type="text" name="membership-date" placeholder="30.08.2026" prop:value=move || basis_date.get() on:input=move |ev| basis_date.set(event_target_value(&ev))/></label>
+                        <label>"Основание: " <input type="text" name="membership-basis" placeholder="например, Приказ № …" prop:value=move || basis.get() on:input=move |ev| basis.set(event_target_value(&ev))/></label>
+                        <label>" от " <input type="text" name="membership-date" placeholder="дд.мм.гггг" prop:value=move || basis_date.get() on:input=move |ev| basis_date.set(event_target_value(&ev))/></label>
                         <button class="btn" disabled=move || saving.get() || !ctx.online.get() on:click=confirm.clone()>{format!("Утвердить состав на {}", v.next_year)}</button>
                     </div>
                 }

@@ -14,6 +14,7 @@ use crate::util::now_ms;
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
 use leptos_router::hooks::{use_navigate, use_params_map};
+use opora_domain::period;
 use opora_domain::report::{
     MAX_ROWS, ReportEdit, ReportField, ReportFieldKind, ReportForm, ReportKey, ReportSection, hold_back_unfit,
     read_field, read_report, row_key,
@@ -90,7 +91,7 @@ fn ReportList(user: UserId) -> impl IntoView {
                             let href = format!("/reports/{}/{}", r.key.form, r.key.period);
                             let trouble = !store::report_trouble(user, &r.key).is_empty();
                             view! {
-                                <li><A href=href>{format!("{title} — {}", r.key.period)}</A> " " <span class=class>{status}</span>
+                                <li><A href=href>{format!("{title} — {}", period::ru(&r.key.period))}</A> " " <span class=class>{status}</span>
                                     {trouble.then(|| view! { " " <span class="badge error" data-testid="trouble-badge">"не всё отправлено — исправьте"</span> })}
                                 </li>
                             }
@@ -261,7 +262,7 @@ fn ReportEditor(user: UserId, key: ReportKey, form: ReportForm) -> impl IntoView
     view! {
         <div class="card desk">
             <h1>{form.get_value().title}</h1>
-            <p>{format!("Период: {}", key.get_value().period)}</p>
+            <p>{format!("Период: {}", period::ru(&key.get_value().period))}</p>
             {move || server().map(|r| {
                 let (_, class) = report_state(r.submitted_revision, r.revision);
                 let words = match r.submitted_revision {
@@ -426,24 +427,45 @@ fn SectionsTable(
         columns.insert(at + 1, PREVIOUS_PERIOD_COLUMN.to_owned());
     }
     let previous_column = move |c: &str| beside_column.is_some() && c == PREVIOUS_PERIOD_COLUMN;
-    // A hint every criterion shares is said once, under its column's heading, not in every cell.
-    let head = columns
+    // A hint most criteria share is said once per column: under its heading on a desk, above the
+    // cards on a phone, never in every cell. A criterion with a hint of its own keeps it there.
+    let hints: Vec<Option<String>> = columns
         .iter()
         .map(|c| {
-            let hint = if previous_column(c) {
-                Some("из отчёта школы за прошлый учебный год; здесь не вводится".to_owned())
-            } else {
-                sections.iter().find_map(|s| s.fields.iter().find(|f| &f.label == c)).and_then(|f| f.hint.clone())
-            };
-            view! { <th scope="col">{c.clone()}{hint.map(|h| view! { <span class="hint">{h}</span> })}</th> }
+            if previous_column(c) {
+                return Some("из отчёта школы за прошлый учебный год; здесь не вводится".to_owned());
+            }
+            let mut counts: Vec<(&String, usize)> = Vec::new();
+            for hint in
+                sections.iter().flat_map(|s| &s.fields).filter(|f| &f.label == c).filter_map(|f| f.hint.as_ref())
+            {
+                match counts.iter_mut().find(|(h, _)| *h == hint) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((hint, 1)),
+                }
+            }
+            counts.iter().rev().max_by_key(|(_, n)| *n).map(|(h, _)| (*h).clone())
         })
+        .collect();
+    let head = columns
+        .iter()
+        .zip(&hints)
+        .map(|(c, hint)| {
+            view! { <th scope="col">{c.clone()}{hint.clone().map(|h| view! { <span class="hint">{h}</span> })}</th> }
+        })
+        .collect_view();
+    let phone_hints = columns
+        .iter()
+        .zip(&hints)
+        .filter_map(|(c, h)| h.clone().map(|h| view! { <p class="hint"><strong>{format!("{c}: ")}</strong>{h}</p> }))
         .collect_view();
     let rows = sections
         .into_iter()
         .map(|section| {
             let cells = columns
                 .iter()
-                .map(|column| {
+                .enumerate()
+                .map(|(i, column)| {
                     if previous_column(column) {
                         let id =
                             section.fields.iter().map(|f| f.id.to_string()).find(|id| shown_beside.contains_key(id));
@@ -463,7 +485,10 @@ fn SectionsTable(
                     }
                     match section.fields.iter().find(|f| &f.label == column) {
                         Some(field) => {
-                            let (field, key) = (field.clone(), field.id.to_string());
+                            let (mut field, key) = (field.clone(), field.id.to_string());
+                            if field.hint.is_some() && field.hint == hints[i] {
+                                field.hint = None;
+                            }
                             view! { <td><FieldInput field key draft set_field on_leave/></td> }.into_any()
                         }
                         None => view! { <td class="blank not-asked">"не требуется"</td> }.into_any(),
@@ -480,6 +505,7 @@ fn SectionsTable(
         .collect_view();
     view! {
         <div class="card">
+            <div class="grid-hints" data-testid="column-hints">{phone_hints}</div>
             <div class="form-grid-wrap">
                 <table class="form-grid">
                     <thead><tr><th scope="col">"Критерий"</th>{head}</tr></thead>
@@ -594,14 +620,7 @@ fn FieldInput(
             }
         }
     });
-    let unit = match &field.kind {
-        ReportFieldKind::Value { unit, .. } | ReportFieldKind::Target { unit } => match unit {
-            Unit::Percent => Some("%"),
-            Unit::Points => Some("баллов"),
-            Unit::Count => None,
-        },
-        _ => None,
-    };
+    let unit = field.kind.unit().and_then(Unit::suffix_ru);
     view! {
         <label class="field" data-field=id.clone() id=field_anchor(&id)>
             <span class="field-label">

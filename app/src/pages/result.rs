@@ -164,6 +164,22 @@ pub fn Result() -> impl IntoView {
             })
             .collect_view();
         let subject = form.variant_title(&s.subject).unwrap_or_default().to_owned();
+        // On paper the plan says whose it is: she takes it to her principal.
+        let owner = ctx.session.with_untracked(|session| {
+            session.as_ref().map(|session| {
+                let user = &session.user;
+                let school = user.school.as_ref().map(|s| s.name.clone()).unwrap_or_default();
+                view! {
+                    <dl class="plan-owner print-only" data-testid="plan-owner">
+                        <dt>"Педагог"</dt><dd>{user.full_name.clone()}</dd>
+                        <dt>"Школа"</dt><dd>{school}</dd>
+                        <dt>"Предмет"</dt><dd>{subject.clone()}</dd>
+                        <dt>"Самодиагностика"</dt><dd>{fmt::date_long(s.submitted_at_ms)}</dd>
+                        <dt>"Напечатано"</dt><dd>{fmt::date_long(crate::util::now_ms())}</dd>
+                    </dl>
+                }
+            })
+        });
         view! {
             <div class="card">
                 <h1>"Результаты самодиагностики"</h1>
@@ -178,9 +194,10 @@ pub fn Result() -> impl IntoView {
             </div>
             <div class="card my-plan" data-testid="plan">
                 <h2>"Мой план развития"</h2>
+                {owner}
                 <p class="muted">"Сначала — дефициты, затем зоны роста. Обсудите их с руководителем при составлении \
                     индивидуального плана профессионального развития."</p>
-                {plan}
+                <div class="plan-areas">{plan}</div>
                 <div class="actions no-print">
                     <button class="btn" on:click=move |_| {
                         // On paper every folded area is open.
