@@ -46,8 +46,8 @@ fn client_key(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted_proxy: 
 }
 
 /// Refused without a check: when to try again, in minutes.
-fn rate_limited(refused: &Refused) -> AppError {
-    let minutes = (refused.retry_after_ms + 59_999) / 60_000;
+pub(super) fn rate_limited(retry_after_ms: i64) -> AppError {
+    let minutes = (retry_after_ms + 59_999) / 60_000;
     AppError::detail(ErrorCode::RateLimited, format!("Попробуйте снова через {minutes} мин."))
 }
 
@@ -111,7 +111,7 @@ pub async fn login(
         Ok(reservation) => reservation,
         Err(refused) => {
             audit_throttle(&state, &state.login_throttle, "login.throttled", Some(&refused)).await?;
-            return Err(rate_limited(&refused));
+            return Err(rate_limited(refused.retry_after_ms));
         }
     };
     audit_throttle(&state, &state.login_throttle, "login.throttled", None).await?;
@@ -158,7 +158,7 @@ pub async fn activate(
         Ok(reservation) => reservation,
         Err(refused) => {
             audit_throttle(&state, throttle, "account.activation_throttled", Some(&refused)).await?;
-            return Err(rate_limited(&refused));
+            return Err(rate_limited(refused.retry_after_ms));
         }
     };
     audit_throttle(&state, throttle, "account.activation_throttled", None).await?;
@@ -180,6 +180,9 @@ pub async fn activate(
         return Err(refused(reservation).await?);
     };
     let user = state.store.user(owner).await?.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
+    // A code used on an account that had a password seals the answers sent before (storage's
+    // `activate`): the teacher is told so.
+    let had_password = user.password_hash.is_some();
     if let Err(why) = check_new_password(&user.profile.login, &req.password) {
         // The code was right: not a guess.
         throttle.release(reservation).await?;
@@ -195,7 +198,7 @@ pub async fn activate(
     }
     throttle.record(reservation, Outcome::Succeeded, now).await?;
     let response = open_session(&state, user.profile).await?;
-    Ok(Json(response))
+    Ok(Json(LoginResponse { earlier_answers_sealed: had_password, ..response }))
 }
 
 async fn open_session(state: &AppState, user: UserProfile) -> AppResult<LoginResponse> {
@@ -204,7 +207,7 @@ async fn open_session(state: &AppState, user: UserProfile) -> AppResult<LoginRes
     let expires_at_ms = now + SESSION_TTL_MS;
     state.store.create_session(&token_hash(&token), user.id, now, expires_at_ms).await?;
     tracing::info!(user = %user.id, "session opened");
-    Ok(LoginResponse { token, expires_at_ms, user })
+    Ok(LoginResponse { token, expires_at_ms, user, earlier_answers_sealed: false })
 }
 
 pub async fn logout(State(state): State<AppState>, user: CurrentUser) -> AppResult<StatusCode> {
