@@ -5,9 +5,9 @@
 use crate::ctx::Ctx;
 use crate::fmt;
 use crate::store;
+use crate::task::spawn_for_app;
 use crate::util::now_ms;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -22,7 +22,7 @@ pub struct StorageInfo {
 /// Asks the browser to keep Opora's storage even when space runs low, and reads the estimate.
 pub fn check_storage(ctx: Ctx) {
     let Some(manager) = web_sys::window().map(|w| w.navigator().storage()) else { return };
-    spawn_local(async move {
+    spawn_for_app(async move {
         let persisted = match manager.persist() {
             Ok(p) => JsFuture::from(p).await.ok().and_then(|v| v.as_bool()).unwrap_or(false),
             Err(_) => false,

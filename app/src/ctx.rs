@@ -91,7 +91,7 @@ impl Ctx {
         // picks it for this session, which syncs there).
         #[cfg(not(feature = "office"))]
         if session.user.role != opora_domain::org::Role::Teacher {
-            leptos::task::spawn_local(async {
+            crate::task::spawn_for_app(async {
                 prefetch_office().await;
                 let _ = window().location().set_href("/");
             });

@@ -19,6 +19,7 @@ mod pages;
 mod store;
 mod sync;
 mod table;
+mod task;
 mod util;
 mod widgets;
 
@@ -27,8 +28,21 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 use wasm_bindgen::prelude::wasm_bindgen;
 
+#[wasm_bindgen]
+extern "C" {
+    /// The boot code's crash notice (`LOADER` in xtask): tells the user plainly, with a reload
+    /// button, and reports the message to the server's log. Plain DOM, no app state.
+    #[wasm_bindgen(js_namespace = window, js_name = oporaCrash, catch)]
+    fn crash_notice(message: &str) -> Result<(), wasm_bindgen::JsValue>;
+}
+
 #[wasm_bindgen(start)]
 pub fn start() {
+    // Under `panic = "abort"` the app stops where it panicked, its state half-updated: the user
+    // is told to reload (what she typed is in storage already) and the server's log hears of it.
+    std::panic::set_hook(Box::new(|info| {
+        let _ = crash_notice(&info.to_string());
+    }));
     // The static "loading" placeholder of index.html goes once the app takes over.
     if let Some(boot) = document().get_element_by_id("boot") {
         boot.remove();
@@ -41,7 +55,7 @@ fn App() -> impl IntoView {
     let ctx = ctx::Ctx::new();
     provide_context(ctx);
     // Reported after the read that found it (often during a render), not inside it.
-    store::on_corrupt(move || leptos::task::spawn_local(async move { ctx.refresh() }));
+    store::on_corrupt(move || crate::task::spawn_for_app(async move { ctx.refresh() }));
     sync::start(ctx);
     backup::check_storage(ctx);
     view! {

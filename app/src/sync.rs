@@ -13,9 +13,9 @@
 use crate::api::{self, Failure};
 use crate::ctx::Ctx;
 use crate::store::{self, LocalSubmission, RejectedChange};
+use crate::task::spawn_for_app;
 use crate::util::now_ms;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use opora_domain::UserId;
 use opora_domain::api::{ApiError, ErrorCode};
 use opora_domain::sync::{BatchSizer, LocalWrite, PROTOCOL_VERSION, SyncRequest, backoff_ms, plan_response};
@@ -92,7 +92,7 @@ pub fn sync_now(ctx: Ctx) {
         return;
     }
     ctx.syncing.set(true);
-    spawn_local(async move {
+    spawn_for_app(async move {
         loop {
             AGAIN.set(false);
             let result = run(ctx).await;

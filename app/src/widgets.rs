@@ -5,9 +5,9 @@ use crate::ctx::use_ctx;
 use crate::fmt;
 use crate::store;
 use crate::sync::sync_now;
+use crate::task::spawn_for_app;
 use crate::util::plural;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
@@ -32,7 +32,7 @@ pub fn TopBar() -> impl IntoView {
         ctx.session.set(None);
         ctx.session_expired.set(false);
         ctx.refresh();
-        spawn_local(async move { api::logout(&session.token).await });
+        spawn_for_app(async move { api::logout(&session.token).await });
         navigate("/login", Default::default());
     };
     view! {

@@ -151,6 +151,10 @@ pub struct LoginResponse {
     pub token: String,
     pub expires_at_ms: i64,
     pub user: UserProfile,
+    /// An activation on an account that already had a password (a forgotten one): the answers
+    /// sent before are sealed on the server from now on, and the app says so. False for a login.
+    #[serde(default)]
+    pub earlier_answers_sealed: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -182,6 +186,48 @@ pub struct SelfDiagnosisOverview {
 pub struct ActivateRequest {
     pub code: String,
     pub password: String,
+}
+
+/// What the app sends the server's log when it has crashed (a panic or a trap of its wasm): no
+/// session, no query string, no user data; every field bounded by [`ClientErrorReport::check`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ClientErrorReport {
+    /// The panic's message with its place in the source, or the trap's name.
+    pub message: String,
+    /// The page's path (never its query).
+    pub location: String,
+    /// `teacher` or `office`.
+    pub bundle: String,
+    pub user_agent: String,
+}
+
+impl ClientErrorReport {
+    /// The longest message, path and user agent, in characters (the app trims to these).
+    pub const MAX_MESSAGE: usize = 1000;
+    pub const MAX_LOCATION: usize = 200;
+    pub const MAX_USER_AGENT: usize = 200;
+    pub const BUNDLES: [&str; 2] = ["teacher", "office"];
+
+    /// The first field out of bounds, in words for the refusal's detail.
+    pub fn check(&self) -> Result<(), String> {
+        let fits = |name: &str, text: &str, max: usize| {
+            if text.chars().count() > max {
+                Err(format!("{name}: не длиннее {max} символов"))
+            } else {
+                Ok(())
+            }
+        };
+        fits("message", &self.message, Self::MAX_MESSAGE)?;
+        fits("location", &self.location, Self::MAX_LOCATION)?;
+        fits("user_agent", &self.user_agent, Self::MAX_USER_AGENT)?;
+        if !self.location.starts_with('/') || self.location.contains(['?', '#', '\n']) {
+            return Err("location: только путь страницы, без параметров".to_owned());
+        }
+        if !Self::BUNDLES.contains(&self.bundle.as_str()) {
+            return Err("bundle: teacher или office".to_owned());
+        }
+        Ok(())
+    }
 }
 
 /// A principal adds a teacher. Without a login one is made from the surname.

@@ -39,6 +39,8 @@ pub struct AppState {
     /// Failed activation attempts, per client: codes are unguessable anyway, this keeps a script
     /// from hammering the endpoint without stopping anyone else's first login.
     activation_throttle: Throttle,
+    /// The app's crash reports, per client and over all clients (`http::client_errors`).
+    client_error_quota: (limiter::Quota, limiter::Quota),
     clock: Arc<dyn Fn() -> i64 + Send + Sync>,
     /// Parsed form definitions. A published version never changes, so a cached one is never stale.
     forms: Arc<std::sync::RwLock<std::collections::HashMap<opora_domain::FormRef, Arc<FormDefinition>>>>,
@@ -47,6 +49,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The crash reports' quotas: per client, and over all clients.
+    pub(crate) fn client_error_quota(&self) -> (&limiter::Quota, &limiter::Quota) {
+        (&self.client_error_quota.0, &self.client_error_quota.1)
+    }
+
     /// Milliseconds since the Unix epoch, from the injected clock.
     pub fn now_ms(&self) -> i64 {
         (self.clock)()
@@ -93,6 +100,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<AppState> {
     Ok(AppState {
         login_throttle: Throttle::for_store(&store),
         activation_throttle: Throttle::for_store(&store),
+        client_error_quota: http::client_errors::quota(),
         store,
         settings: Arc::new(settings),
         clock: Arc::new(system_now_ms),

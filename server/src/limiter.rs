@@ -483,8 +483,58 @@ impl Drop for Reservation {
     }
 }
 
+/// At most `max` events per key within a window, counted in this process's memory: for reports
+/// that only reach the log (the app's crash reports), where a flood must never reach the log and
+/// a count lost on restart costs nothing. Unlike [`Throttle`] it counts every event, not failures,
+/// and keeps no audit. Memory is bounded: past [`MAX_COUNTERS`] keys, ended windows are forgotten,
+/// and while the table stays full a new key is refused.
+#[derive(Clone)]
+pub struct Quota {
+    max: u32,
+    window_ms: i64,
+    counters: Arc<Mutex<HashMap<String, (i64, u32)>>>,
+}
+
+impl Quota {
+    pub fn new(max: u32, window_ms: i64) -> Self {
+        Quota { max, window_ms, counters: Default::default() }
+    }
+
+    /// Counts one event of `key` at `now_ms`, or refuses it with the milliseconds until its
+    /// window ends.
+    pub fn take(&self, key: &str, now_ms: i64) -> std::result::Result<(), i64> {
+        let mut counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        if counters.len() >= MAX_COUNTERS && !counters.contains_key(key) {
+            counters.retain(|_, (start, _)| now_ms - *start < self.window_ms);
+            if counters.len() >= MAX_COUNTERS {
+                return Err(self.window_ms);
+            }
+        }
+        let (start, count) = counters.entry(key.to_owned()).or_insert((now_ms, 0));
+        if now_ms - *start >= self.window_ms {
+            (*start, *count) = (now_ms, 0);
+        }
+        if *count >= self.max {
+            return Err(*start + self.window_ms - now_ms);
+        }
+        *count += 1;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_quota_counts_every_event_per_key_and_opens_again_after_its_window() {
+        let quota = Quota::new(3, 1000);
+        for _ in 0..3 {
+            assert_eq!(quota.take("a", 0), Ok(()));
+        }
+        assert_eq!(quota.take("a", 400), Err(600));
+        assert_eq!(quota.take("b", 400), Ok(()), "another key has its own count");
+        assert_eq!(quota.take("a", 1000), Ok(()), "a new window");
+    }
+
     use super::*;
 
     /// The in-memory throttle driven synchronously, one look at a time (never waiting).

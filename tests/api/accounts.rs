@@ -66,6 +66,7 @@ async fn a_principal_creates_a_teacher_who_activates_with_the_code_and_logs_in()
     let typed = issued.code.replace('-', " ").to_lowercase();
     let session = activate(&app, &typed, NEW_PASSWORD).await.expect("activated");
     assert_eq!(session.user.id, issued.account.id);
+    assert!(!session.earlier_answers_sealed, "a first password seals nothing, and the app says nothing of it");
     assert_eq!(session.user.school.as_ref().map(|s| s.name.as_str()), Some("Бураковская СОШ"));
     assert_eq!(app.me(&session.token).await.expect("the new session works").login, "burakovo.shchukina");
     let listed = teachers(&app, &principal).await;
@@ -330,4 +331,21 @@ async fn probing_a_login_outside_her_school_answers_the_same_whether_it_exists_o
     .await
     .unwrap_err();
     assert!(err.to_string().contains("только для школы «Бураковская СОШ»"), "{err}");
+}
+
+#[tokio::test]
+async fn a_code_that_replaces_a_password_says_the_earlier_answers_are_sealed() {
+    let app = TestApp::spawn().await;
+    let principal = app.token("burakovo.director").await;
+    let teacher = app.login_as("burakovo.t1").await;
+    assert!(!teacher.earlier_answers_sealed, "a login says nothing of it");
+    let issued: IssuedCode =
+        send(app.request(Method::POST, &format!("/api/school/teachers/{}/code", teacher.user.id), Some(&principal)))
+            .await
+            .expect("a new code")
+            .1;
+    assert_eq!(issued.account.status, AccountStatus::Active, "the slip knows the code replaces a password");
+    let session = activate(&app, &issued.code, NEW_PASSWORD).await.expect("activated");
+    assert!(session.earlier_answers_sealed, "she is told her earlier answers are sealed");
+    assert!(!app.login("burakovo.t1", NEW_PASSWORD).await.expect("her new password").earlier_answers_sealed);
 }

@@ -6,6 +6,7 @@ mod admin;
 mod analytics;
 mod auth;
 mod campaigns;
+mod client_errors;
 mod department;
 mod input_checks;
 mod limits;

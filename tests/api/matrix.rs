@@ -261,6 +261,27 @@ async fn every_role_reaches_exactly_what_its_scope_allows() {
             allowed: &["municipal", "admin"],
         },
         Call {
+            // A crash can come before a login: anyone may report one (throttled per client).
+            name: "a crash report",
+            method: Method::POST,
+            path: "/api/client-errors".into(),
+            body: Some(serde_json::json!({
+                "message": "RuntimeError: unreachable", "location": "/", "bundle": "teacher", "user_agent": "test",
+            })),
+            allowed: &[
+                "anonymous",
+                "teacher",
+                "teacher_elsewhere",
+                "principal",
+                "principal_same_municipality",
+                "municipal",
+                "municipal_elsewhere",
+                "regional",
+                "regional_elsewhere",
+                "admin",
+            ],
+        },
+        Call {
             name: "the audit log",
             method: Method::GET,
             path: "/api/admin/audit".into(),

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, launchBrowser, login, waitForServiceWorker, screenshot, queueSubmissions, serverSubmissions,
-  DEMO_PASSWORD, PHONE, DESKTOP,
+  DEMO_PASSWORD, PHONE, DESKTOP, ARTIFACTS,
 } from './harness.mjs';
 
 const NEW_PASSWORD = 'Весна-2027-бураки';
@@ -69,6 +69,7 @@ test('a principal creates a teacher, she activates, works offline and syncs; the
   const code = (await slip.getByTestId('slip-code').textContent()).trim();
   assert.equal(teacherLogin, 'burakovo.shchukina');
   assert.match(code, /^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
+  assert.equal(await slip.getByTestId('slip-sealed').count(), 0, 'a first code seals nothing');
   const row = principal.locator(`tr[data-row="${teacherLogin}"]`);
   await row.getByText('ждёт активации').waitFor();
   await screenshot(principal, 'principal-code-slip');
@@ -87,6 +88,7 @@ test('a principal creates a teacher, she activates, works offline and syncs; the
   await teacher.getByLabel('Пароль ещё раз').fill(NEW_PASSWORD);
   await teacher.getByRole('button', { name: 'Установить пароль и войти' }).click();
   assert.equal(await teacher.getByTestId('my-login').textContent(), teacherLogin);
+  assert.equal(await teacher.getByTestId('answers-sealed').count(), 0, 'a first password seals nothing');
   await teacher.getByRole('link', { name: 'Продолжить' }).click();
   await waitForServiceWorker(teacher);
 
@@ -172,4 +174,41 @@ test('an expired session during sync keeps the outbox; another user logging in d
   const hers = await serverSubmissions(server.url, 'polyanka.t1');
   assert.equal(hers.filter((id) => id === queued).length, 1);
   await context.close();
+});
+
+test('a teacher who forgot her password is told, on the slip, before and after, what happens to her earlier answers', async () => {
+  // The principal issues a new code for a teacher who already has a password.
+  const principal = await (await browser.newContext({ ...DESKTOP, viewport: { width: 1280, height: 800 } })).newPage();
+  await login(principal, server.url, 'antonovka.director');
+  const row = principal.locator('tr[data-row="antonovka.t1"]');
+  await row.getByText('активна').waitFor();
+  await row.getByRole('button', { name: 'Новый код' }).click();
+  const slip = principal.getByTestId('code-slip');
+  await slip.getByRole('heading', { name: 'Новый код вместо забытого пароля' }).waitFor();
+  assert.match(await slip.getByTestId('slip-sealed').textContent(), /на сервере закрываются.*Копии остаются на телефоне/s);
+  const code = (await slip.getByTestId('slip-code').textContent()).trim();
+  await slip.screenshot({ path: `${ARTIFACTS}/reset-slip-1280.png` });
+
+  for (const [viewport, size] of [[PHONE, '360'], [{ ...DESKTOP, viewport: { width: 1280, height: 800 } }, '1280']]) {
+    const context = await browser.newContext(viewport);
+    const page = await context.newPage();
+    await page.goto(`${server.url}/activate`);
+    // Before: the page says it plainly, above the form.
+    const before = page.getByTestId('reset-note');
+    await before.getByText('Забыли пароль и получили новый код?').waitFor();
+    assert.match(await before.textContent(), /их не откроет никто, и вы тоже не увидите их с сервера/);
+    await page.screenshot({ path: `${ARTIFACTS}/activate-before-${size}.png` });
+    if (size === '360') {
+      // After: the same words, once the code has replaced her password.
+      await page.getByLabel('Код активации').fill(code);
+      await page.getByLabel('Новый пароль (не меньше 8 символов)').fill(NEW_PASSWORD);
+      await page.getByLabel('Пароль ещё раз').fill(NEW_PASSWORD);
+      await page.getByRole('button', { name: 'Установить пароль и войти' }).click();
+      await page.getByText('Новый пароль установлен, вы вошли в «Опору».').waitFor();
+      const after = page.getByTestId('answers-sealed');
+      assert.match(await after.textContent(), /В сводных данных школы они учитываются по-прежнему, без имени/);
+      await page.screenshot({ path: `${ARTIFACTS}/activate-after-360.png` });
+    }
+    await context.close();
+  }
 });

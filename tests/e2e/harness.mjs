@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { afterEach, after } from 'node:test';
 
 export const ROOT = process.env.OPORA_ROOT ?? path.resolve(import.meta.dirname, '../..');
 const SERVER_BIN = process.env.OPORA_SERVER_BIN ?? path.join(ROOT, 'target/debug/opora-server');
@@ -51,12 +52,48 @@ export async function startServer({ dbDir = mkdtempSync(path.join(tmpdir(), 'opo
   };
 }
 
+/**
+ * Every page error of every page the tests open (an uncaught exception, a trap of the wasm) and
+ * every crash the app's panic hook reports on the console. Any of them fails the test during
+ * which it happened (or the file, after its last test): a panic under `panic = "abort"` leaves
+ * the app half-updated even when the page happens to look right.
+ */
+const pageErrors = [];
+
+function watchPageErrors(context) {
+  context.on('page', (page) => {
+    page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.name}: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /^opora-crash: |panicked at/.test(m.text())) pageErrors.push(`${page.url()}: ${m.text()}`);
+    });
+  });
+}
+
+/** The page errors so far, taken out of the list: for a test that causes them on purpose. */
+export function takePageErrors() {
+  return pageErrors.splice(0);
+}
+
+function failOnPageErrors() {
+  if (pageErrors.length) throw new Error(`page errors:\n${pageErrors.splice(0).join('\n')}`);
+}
+afterEach(failOnPageErrors);
+after(failOnPageErrors);
+
+/** Chromium; every context it opens (and so every page) is watched for page errors. */
 export async function launchBrowser() {
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
   });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => {
+    const context = await newContext(options);
+    watchPageErrors(context);
+    return context;
+  };
+  return browser;
 }
 
 export const PHONE = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'ru-RU' };

@@ -56,6 +56,44 @@ fn build_bundle(root: &Path, dist: &Path, name: &str, features: &[&str]) -> Resu
 /// compressed transfer's Content-Length would not do). The box is the boot screen or, when the
 /// app is already up (a principal's login in the teacher's bundle), a box of its own.
 const LOADER: &str = r#"
+if (!window.oporaCrash) {
+  // A panic of the wasm (its hook calls this) or any trap of it stops the app where it was: say
+  // so plainly, offer a reload, and tell the server's log (path only: a query is never sent).
+  let crashed = false;
+  window.oporaCrash = (message) => {
+    console.error(`opora-crash: ${message}`);
+    if (crashed) return;
+    crashed = true;
+    try {
+      const box = document.createElement('div');
+      box.className = 'crash';
+      box.setAttribute('role', 'alert');
+      box.setAttribute('data-testid', 'crash');
+      const text = document.createElement('p');
+      text.textContent = 'Произошла ошибка в приложении. Ваши данные сохранены на устройстве. Перезагрузите страницу.';
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'btn primary';
+      button.textContent = 'Перезагрузить';
+      button.addEventListener('click', () => location.reload());
+      box.append(text, button);
+      document.body.append(box);
+      button.focus();
+    } catch (e) { /* the notice is best effort */ }
+    fetch('/api/client-errors', {
+      method: 'POST', keepalive: true, headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        message: String(message).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ').slice(0, 1000),
+        location: location.pathname.slice(0, 200),
+        bundle: window.oporaBundle || 'teacher',
+        user_agent: navigator.userAgent.slice(0, 200),
+      }),
+    }).catch(() => {});
+  };
+  const trap = (e) => e instanceof WebAssembly.RuntimeError;
+  addEventListener('error', (e) => { if (trap(e.error)) window.oporaCrash(String(e.error)); });
+  addEventListener('unhandledrejection', (e) => { if (trap(e.reason)) window.oporaCrash(String(e.reason)); });
+}
 const oporaShow = (got, size, what) => {
   const pct = Math.min(100, Math.floor((got * 100) / size));
   let box = document.getElementById('boot');
@@ -109,9 +147,9 @@ const oporaFetch = async (url, size, what) => {
 /// service worker (not earlier, so its pre-cache does not compete with the first load on a slow
 /// link) and asks it to keep `keep` (the office bundle's own files, which teachers' service
 /// workers never fetch).
-fn start_code(wasm_name: &str, wasm_size: usize, what: &str, keep: &[String]) -> String {
+fn start_code(bundle: &str, wasm_name: &str, wasm_size: usize, what: &str, keep: &[String]) -> String {
     format!(
-        "{LOADER}\noporaFetch('/{wasm_name}', {wasm_size}, {what}).then((bytes) => __wbg_init({{ module_or_path: bytes }})).then(() => {{\n  \
+        "window.oporaBundle = '{bundle}';\n{LOADER}\noporaFetch('/{wasm_name}', {wasm_size}, {what}).then((bytes) => __wbg_init({{ module_or_path: bytes }})).then(() => {{\n  \
            if (!('serviceWorker' in navigator)) return;\n  \
            navigator.serviceWorker.register('/sw.js').catch((e) => console.warn('service worker', e));\n  \
            const keep = {keep};\n  \
@@ -140,6 +178,7 @@ pub fn build(root: &Path) -> Result<()> {
     let mut office_js = office.glue.clone();
     let office_js_name_placeholder = "__OFFICE_JS__";
     office_js.push_str(&start_code(
+        "office",
         &office.wasm_name,
         office.wasm_size,
         "Загружается раздел для руководителей и отдела образования",
@@ -168,7 +207,7 @@ pub fn build(root: &Path) -> Result<()> {
         office_wasm = office.wasm_name,
         office_size = office.wasm_size,
     ));
-    js.push_str(&start_code(&wasm_name, teacher.wasm_size, "", &[]));
+    js.push_str(&start_code("teacher", &wasm_name, teacher.wasm_size, "", &[]));
     js.push_str("}\n");
     let js_name = format!("app-{}.js", short_hash(js.as_bytes()));
     fs::write(dist.join(&js_name), &js)?;

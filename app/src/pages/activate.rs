@@ -3,11 +3,17 @@
 
 use crate::api::{self, Failure};
 use crate::ctx::use_ctx;
+use crate::task::spawn_for_app;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use opora_domain::accounts::check_new_password;
+
+/// What a new code does to the answers sent before a forgotten password (ARCHITECTURE.md,
+/// «A reset cannot hand over earlier answers»): said before she activates and after, the same way.
+pub const EARLIER_ANSWERS: &str = "Самодиагностики, которые вы отправили раньше, на сервере закрываются: \
+    их не откроет никто, и вы тоже не увидите их с сервера. В сводных данных школы они учитываются \
+    по-прежнему, без имени. Копии остаются на телефоне, с которого вы их отправляли.";
 
 #[component]
 pub fn Activate() -> impl IntoView {
@@ -17,8 +23,9 @@ pub fn Activate() -> impl IntoView {
     let repeat = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    // The login to remember, shown once activation succeeded.
-    let done = RwSignal::new(None::<String>);
+    // The login to remember, shown once activation succeeded, and whether the code replaced a
+    // forgotten password (then her earlier answers were sealed on the server).
+    let done = RwSignal::new(None::<(String, bool)>);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -35,10 +42,12 @@ pub fn Activate() -> impl IntoView {
         }
         busy.set(true);
         error.set(None);
-        spawn_local(async move {
+        // The app's work, not the page's: the session begins even if she has left the page by
+        // then. After the answer only writes touch the page (a disposed signal ignores them).
+        spawn_for_app(async move {
             match api::activate(&c, &p).await {
                 Ok(response) => {
-                    done.set(Some(response.user.login.clone()));
+                    done.set(Some((response.user.login.clone(), response.earlier_answers_sealed)));
                     ctx.begin_session(response);
                 }
                 Err(Failure::Unreachable) => error.set(Some(
@@ -52,13 +61,20 @@ pub fn Activate() -> impl IntoView {
             busy.set(false);
         });
     };
-    move || match done.get() {
-        Some(login) => view! {
+    move || {
+        match done.get() {
+        Some((login, sealed)) => view! {
             <div class="card">
                 <h1>"Готово"</h1>
-                <p>"Пароль установлен, вы вошли в «Опору»."</p>
+                <p>{if sealed { "Новый пароль установлен, вы вошли в «Опору»." } else { "Пароль установлен, вы вошли в «Опору»." }}</p>
                 <p>"Ваш логин: " <strong data-testid="my-login">{login}</strong>
                    ". Запишите его — он понадобится для входа на другом устройстве."</p>
+                {sealed.then(|| view! {
+                    <div class="notice" data-testid="answers-sealed">
+                        <p><strong>"Что с вашими прежними ответами"</strong></p>
+                        <p>{EARLIER_ANSWERS}</p>
+                    </div>
+                })}
                 <div class="actions">
                     <A href="/" attr:class="btn primary">"Продолжить"</A>
                 </div>
@@ -69,6 +85,10 @@ pub fn Activate() -> impl IntoView {
             <div class="card">
                 <h1>"Первый вход по коду"</h1>
                 <p class="muted">"Код активации выдаёт руководитель школы. Он действует один раз."</p>
+                <div class="notice" data-testid="reset-note">
+                    <p><strong>"Забыли пароль и получили новый код?"</strong></p>
+                    <p>{EARLIER_ANSWERS}</p>
+                </div>
                 <form on:submit=submit>
                     <label class="field">
                         "Код активации"
@@ -97,5 +117,6 @@ pub fn Activate() -> impl IntoView {
             </div>
         }
         .into_any(),
+    }
     }
 }

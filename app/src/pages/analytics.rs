@@ -9,8 +9,8 @@ use crate::backup::save_file;
 use crate::ctx::use_ctx;
 use crate::fmt;
 use crate::table::{Cell, DataTable, Row, Table};
+use crate::task::Scope;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::{A, Redirect};
 use leptos_router::hooks::use_query_map;
 use opora_domain::UserId;
@@ -146,6 +146,7 @@ const HEAT_CLASSES: [&str; 4] = ["num heat-0", "num heat-1", "num heat-2", "num 
 #[component]
 fn Views(user: UserId, chosen: Chosen) -> impl IntoView {
     let ctx = use_ctx();
+    let scope = Scope::here();
     let query = chosen.query();
     let name = format!("analytics.{}", query.replace(['=', '&'], "."));
     let (view, refresh) = cached_view::<DepartmentAnalytics>(user, &name, format!("/api/department/analytics?{query}"));
@@ -159,7 +160,7 @@ fn Views(user: UserId, chosen: Chosen) -> impl IntoView {
             return;
         };
         exporting.set(true);
-        spawn_local(async move {
+        scope.spawn(async move {
             match api::get_bytes(&xlsx_path.get_value(), &session.token).await {
                 Ok(bytes) => {
                     save_file(

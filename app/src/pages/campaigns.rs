@@ -9,9 +9,9 @@ use crate::ctx::use_ctx;
 use crate::fmt;
 use crate::store;
 use crate::table::{Cell, DataTable, Row, Table};
+use crate::task::Scope;
 use crate::util::today;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::{A, Redirect};
 use leptos_router::hooks::{use_navigate, use_params_map};
 use opora_domain::UserId;
@@ -35,6 +35,7 @@ fn standing_cell(s: Standing) -> Cell {
 #[component]
 pub fn DepartmentCampaignList(user: UserId) -> impl IntoView {
     let ctx = use_ctx();
+    let scope = Scope::here();
     let (view, refresh) = cached_view::<DepartmentCampaigns>(user, "campaigns", "/api/department/campaigns".to_owned());
     let generated = Signal::derive(move || view.data.with(|d| d.as_ref().map(|d| d.generated_at_ms)));
     let navigate = use_navigate();
@@ -53,7 +54,7 @@ pub fn DepartmentCampaignList(user: UserId) -> impl IntoView {
             deadline: deadline.get_untracked(),
         };
         opening.set(true);
-        spawn_local(async move {
+        scope.spawn(async move {
             match api::open_campaign(&session.token, &req).await {
                 Ok(_) => {
                     view.error.set(None);

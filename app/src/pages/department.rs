@@ -7,8 +7,8 @@ use crate::ctx::use_ctx;
 use crate::fmt;
 use crate::store;
 use crate::table::{Cell, DataTable, Row, Table};
+use crate::task::Scope;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::{A, Redirect};
 use leptos_router::hooks::{use_navigate, use_query_map};
 use opora_domain::MunicipalityId;
@@ -121,6 +121,7 @@ fn RegionOverview(user: opora_domain::UserId) -> impl IntoView {
 #[component]
 fn Privacy(user: opora_domain::UserId) -> impl IntoView {
     let ctx = use_ctx();
+    let scope = Scope::here();
     let (view, _) =
         cached_view::<opora_domain::api::PrivacySettings>(user, "privacy", "/api/department/privacy".to_owned());
     let saving = RwSignal::new(false);
@@ -130,7 +131,7 @@ fn Privacy(user: opora_domain::UserId) -> impl IntoView {
         };
         settings.principals_see_individual = allowed;
         saving.set(true);
-        spawn_local(async move {
+        scope.spawn(async move {
             match api::set_privacy(&session.token, &settings).await {
                 Ok(saved) => {
                     ctx.report_write(store::put_view(user, "privacy", &saved));

@@ -4,9 +4,9 @@
 use crate::api::{self, Failure};
 use crate::ctx::use_ctx;
 use crate::store;
+use crate::task::spawn_for_app;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
@@ -28,7 +28,9 @@ pub fn Login() -> impl IntoView {
         error.set(None);
         let (l, p) = (login.get_untracked(), password.get_untracked());
         let navigate = navigate.clone();
-        spawn_local(async move {
+        // The app's work, not the page's: the session begins even if she has left the page by
+        // then. After the answer only writes touch the page (a disposed signal ignores them).
+        spawn_for_app(async move {
             match api::login(&l, &p).await {
                 Ok(response) => {
                     ctx.begin_session(response);

@@ -5,8 +5,8 @@
 use super::cached_view;
 use crate::api;
 use crate::ctx::use_ctx;
+use crate::task::Scope;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use opora_domain::membership::{Change, DecideMembership, MembershipView};
 use opora_domain::org::SchoolFlags;
 use opora_domain::{MunicipalityId, SchoolId, UserId};
@@ -53,6 +53,7 @@ fn MembershipOfYear(
     message: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let ctx = use_ctx();
+    let scope = Scope::here();
     let mut path = format!("/api/department/membership?year={year}");
     if let Some(m) = &municipality {
         path.push_str(&format!("&municipality={m}"));
@@ -78,7 +79,7 @@ fn MembershipOfYear(
             schools: choice.get_untracked().into_iter().collect(),
         };
         saving.set(true);
-        spawn_local(async move {
+        scope.spawn(async move {
             match api::decide_membership(&session.token, &decision).await {
                 Ok(saved) => {
                     // The confirmed list is shown at once, with its order, as the department wrote it.

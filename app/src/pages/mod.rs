@@ -63,8 +63,8 @@ pub mod office {
 use crate::ctx::use_ctx;
 use crate::fmt;
 use crate::store;
+use crate::task::{Latest, Scope};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use opora_domain::UserId;
 use serde::de::DeserializeOwned;
@@ -127,12 +127,20 @@ fn fetcher(
 ) -> Callback<()> {
     let ctx = use_ctx();
     let target = StoredValue::new((name, path));
+    let scope = Scope::here();
+    let latest = Latest::default();
     let refresh = Callback::new(move |()| {
         let Some(session) = ctx.session.get_untracked() else { return };
         loading.set(true);
-        spawn_local(async move {
-            let (name, path) = target.get_value();
-            match crate::api::get_text(&path, &session.token).await {
+        let (name, path) = target.get_value();
+        let request = latest.next();
+        scope.spawn(async move {
+            let answer = crate::api::get_text(&path, &session.token).await;
+            // «Обновить» pressed again: the newer request's answer is the one to show.
+            if !latest.is(request) {
+                return;
+            }
+            match answer {
                 Ok(json) => {
                     ctx.report_write(store::put_view_text(user, &name, &json));
                     error.set(None);

@@ -9,9 +9,9 @@ use crate::ctx::use_ctx;
 use crate::fmt;
 use crate::pages::department::{share, stat_cell};
 use crate::table::{Cell, DataTable, Row, Table};
+use crate::task::Scope;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use opora_domain::UserId;
 use opora_domain::accounts::login_from_name;
@@ -47,9 +47,11 @@ pub fn SchoolHome(user: UserId) -> impl IntoView {
 #[component]
 fn CodeSlip(code: IssuedCode, on_close: Callback<()>) -> impl IntoView {
     let origin = window().location().origin().unwrap_or_default();
+    // A code for an account that already had a password replaces a forgotten one.
+    let reset = code.account.status != AccountStatus::AwaitingActivation;
     view! {
         <div class="card slip" data-testid="code-slip">
-            <h2>"Данные для первого входа"</h2>
+            <h2>{if reset { "Новый код вместо забытого пароля" } else { "Данные для первого входа" }}</h2>
             <p>{code.account.full_name.clone()}</p>
             <p>"Адрес: " <strong>{origin}</strong></p>
             <p>"Логин: " <strong data-testid="slip-login">{code.account.login.clone()}</strong></p>
@@ -57,6 +59,9 @@ fn CodeSlip(code: IssuedCode, on_close: Callback<()>) -> impl IntoView {
             <p>{format!("Код действует один раз, до {}.", fmt::datetime(code.expires_at_ms))}</p>
             <p class="muted">"На странице входа выберите «Первый вход: у меня есть код активации», введите код и \
                 придумайте пароль. Код больше не будет показан: распечатайте или перепишите его."</p>
+            {reset.then(|| view! {
+                <p data-testid="slip-sealed">{crate::pages::activate::EARLIER_ANSWERS}</p>
+            })}
             <div class="actions no-print">
                 <button class="btn" on:click=move |_| { let _ = window().print(); }>"Распечатать"</button>
                 <button class="btn" on:click=move |_| on_close.run(())>"Закрыть"</button>
@@ -72,10 +77,11 @@ fn Teachers(
     refresh: Callback<()>,
 ) -> impl IntoView {
     let ctx = use_ctx();
+    let scope = Scope::here();
     let action_error = RwSignal::new(None::<String>);
     let new_code = move |teacher: UserId| {
         let Some(session) = ctx.session.get_untracked() else { return };
-        spawn_local(async move {
+        scope.spawn(async move {
             match api::issue_code(&session.token, teacher).await {
                 Ok(code) => {
                     issued.set(Some(code));
@@ -101,7 +107,7 @@ fn Teachers(
                 return;
             }
         }
-        spawn_local(async move {
+        scope.spawn(async move {
             match api::set_active(&session.token, teacher.id, turning_on).await {
                 Ok(_) => {
                     action_error.set(None);
@@ -187,6 +193,7 @@ fn NewTeacherForm(
     refresh: Callback<()>,
 ) -> impl IntoView {
     let ctx = use_ctx();
+    let scope = Scope::here();
     let full_name = RwSignal::new(String::new());
     // The part of the login after the school's prefix; empty: the server derives it from the
     // surname (the suggestion shown). What she typed stays on a refusal.
@@ -217,7 +224,7 @@ fn NewTeacherForm(
             _ => None,
         };
         let teacher = NewTeacher { full_name: full_name.get_untracked(), login: chosen };
-        spawn_local(async move {
+        scope.spawn(async move {
             match api::create_teacher(&session.token, &teacher).await {
                 Ok(code) => {
                     issued.set(Some(code));

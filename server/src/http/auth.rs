@@ -51,9 +51,9 @@ fn client_key(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted_proxy: 
     }
 }
 
-/// Refused without a check: when the counter that refused unlocks.
-fn rate_limited(refused: &Refused) -> AppError {
-    AppError::rate_limited(std::time::Duration::from_millis(refused.retry_after_ms.max(0) as u64))
+/// Refused without a check: try again in `retry_after_ms` (when the counter that refused unlocks).
+pub(super) fn rate_limited(retry_after_ms: i64) -> AppError {
+    AppError::rate_limited(std::time::Duration::from_millis(retry_after_ms.max(0) as u64))
 }
 
 /// Audits a throttle's news in aggregate: one row when a lockout begins, one with the number of
@@ -117,7 +117,7 @@ pub async fn login(
         Ok(reservation) => reservation,
         Err(refused) => {
             audit_throttle(&state, &state.login_throttle, "login.throttled", Some(&refused)).await?;
-            return Err(rate_limited(&refused));
+            return Err(rate_limited(refused.retry_after_ms));
         }
     };
     audit_throttle(&state, &state.login_throttle, "login.throttled", None).await?;
@@ -167,7 +167,7 @@ pub async fn activate(
         Ok(reservation) => reservation,
         Err(refused) => {
             audit_throttle(&state, throttle, "account.activation_throttled", Some(&refused)).await?;
-            return Err(rate_limited(&refused));
+            return Err(rate_limited(refused.retry_after_ms));
         }
     };
     audit_throttle(&state, throttle, "account.activation_throttled", None).await?;
@@ -189,6 +189,9 @@ pub async fn activate(
         return Err(refused(reservation).await?);
     };
     let user = state.store.user(owner).await?.ok_or_else(|| AppError::code(ErrorCode::NotFound))?;
+    // A code used on an account that had a password seals the answers sent before (storage's
+    // `activate`): the teacher is told so.
+    let had_password = user.password_hash.is_some();
     if let Err(why) = check_new_password(&user.profile.login, &req.password) {
         // The code was right: not a guess.
         throttle.release(reservation).await?;
@@ -207,7 +210,7 @@ pub async fn activate(
     let Some(response) = open_session(&state, user.profile, Some(hash.as_str())).await? else {
         return Err(AppError::code(ErrorCode::SessionExpired));
     };
-    Ok(Json(response))
+    Ok(Json(LoginResponse { earlier_answers_sealed: had_password, ..response }))
 }
 
 /// A new session for `user`, if the account is still on and its password still `checked`, the
@@ -221,7 +224,7 @@ async fn open_session(state: &AppState, user: UserProfile, checked: Option<&str>
         return Ok(None);
     }
     tracing::info!(user = %user.id, "session opened");
-    Ok(Some(LoginResponse { token, expires_at_ms, user }))
+    Ok(Some(LoginResponse { token, expires_at_ms, user, earlier_answers_sealed: false }))
 }
 
 pub async fn logout(State(state): State<AppState>, user: CurrentUser) -> AppResult<StatusCode> {

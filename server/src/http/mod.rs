@@ -4,6 +4,7 @@
 mod analytics;
 mod auth;
 pub(crate) mod campaigns;
+pub(crate) mod client_errors;
 pub(crate) mod department;
 mod membership;
 mod school;
@@ -49,6 +50,10 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/logout", post(auth::logout))
         .route("/auth/me", get(auth::me))
         .route("/auth/activate", post(auth::activate))
+        .route(
+            "/client-errors",
+            post(client_errors::report).layer(DefaultBodyLimit::max(client_errors::MAX_BODY_BYTES)),
+        )
         .route("/school/teachers", get(school::list_teachers).post(school::create_teacher))
         .route("/school/login-namespace", get(school::login_namespace))
         .route("/school/teachers/{id}/code", post(school::issue_code))
