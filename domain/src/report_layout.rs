@@ -44,7 +44,7 @@ pub fn previous_period_beside(
                         let unit = form
                             .field(&ItemId::from(id.as_str()))
                             .and_then(|f| f.kind.unit())
-                            .and_then(Unit::suffix_ru);
+                            .and_then(|u| u.after_figure_ru(value));
                         match unit.filter(|_| value.ends_with(|c: char| c.is_ascii_digit())) {
                             Some(unit) => format!("{written}: {value} {unit}"),
                             None => format!("{written}: {value}"),
@@ -157,12 +157,12 @@ mod tests {
         assert_eq!(beside["c4.current"], "2024-2025: не заполнено");
         assert!(!beside.contains_key("c9.current"), "a criterion in words has no figure to show");
         // The year after: 2025-2026's own card. A year before any card: «нет отчёта».
-        assert_eq!(previous_period_beside(&v3, "2026-2027", &reports)["c3.current"], "2025-2026: 71 баллов");
+        assert_eq!(previous_period_beside(&v3, "2026-2027", &reports)["c3.current"], "2025-2026: 71 балл");
         // The year the v2 card's «Результат прошлого года» column speaks for: its 47,8 is 2023-2024's.
         let from_column = previous_period_beside(&v3, "2024-2025", &reports);
         assert_eq!(
             (from_column["c4.current"].as_str(), from_column["c3.current"].as_str()),
-            ("2023-2024: 47,8 баллов", "2023-2024: не заполнено")
+            ("2023-2024: 47,8 балла", "2023-2024: не заполнено")
         );
         assert_eq!(previous_period_beside(&v3, "2023-2024", &reports)["c3.current"], "нет отчёта за 2022-2023");
         // A v2 card asks for last year's result itself: nothing is shown beside it.

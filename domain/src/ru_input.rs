@@ -31,6 +31,25 @@ impl Unit {
             Unit::Count => None,
         }
     }
+
+    /// The unit after a written figure, agreeing with it as Russian does: «63 балла», «21 балл»,
+    /// «45 баллов», «47,8 балла» (a fraction takes «балла»), «12,5 %».
+    pub fn after_figure_ru(self, figure: &str) -> Option<&'static str> {
+        if self != Unit::Points {
+            return self.suffix_ru();
+        }
+        if figure.contains([',', '.']) {
+            return Some("балла");
+        }
+        let digits: String = figure.chars().rev().take_while(char::is_ascii_digit).take(2).collect();
+        let last_two: u32 = digits.chars().rev().collect::<String>().parse().unwrap_or(0);
+        Some(match (last_two % 10, last_two % 100) {
+            (_, 11..=14) => "баллов",
+            (1, _) => "балл",
+            (2..=4, _) => "балла",
+            _ => "баллов",
+        })
+    }
 }
 
 /// A value read from a cell.
@@ -397,6 +416,25 @@ pub fn improved(lower_is_better: bool, previous: f64, current: f64) -> Option<bo
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn points_agree_with_the_figure_before_them() {
+        for (figure, unit) in [
+            ("63", "балла"),
+            ("21", "балл"),
+            ("1", "балл"),
+            ("11", "баллов"),
+            ("12", "баллов"),
+            ("45", "баллов"),
+            ("100", "баллов"),
+            ("102", "балла"),
+            ("47,8", "балла"),
+        ] {
+            assert_eq!(Unit::Points.after_figure_ru(figure), Some(unit), "{figure}");
+        }
+        assert_eq!(Unit::Percent.after_figure_ru("12,5"), Some("%"));
+        assert_eq!(Unit::Count.after_figure_ru("3"), None);
+    }
     #[test]
     fn typed_decimals_read_exactly_as_the_standard_parser_reads_them() {
         for typed in ["0", "7", "16.6", "0.1", "33.333", "100", "1234567.89", "0.000001", "007.50", "999999999999999"] {

@@ -57,8 +57,10 @@ test('the department opens every view, exports XLSX and CSV with the same figure
   const shown = await firstRow.locator('td').allTextContents();
   assert.equal(shown[0], 'Доля обучающихся, закончивших учебный год на «4», «5»');
   assert.equal(shown[1], '6');
-  const shownMean = Number(shown[2].replace(',', '.'));
-  assert.ok(shownMean > 0 && shownMean < 1, shown[2]);
+  // A share of pupils, shown as a percentage as seed 004 means it.
+  assert.match(shown[2], /^\d+(,\d)? %$/);
+  const shownMean = Number(shown[2].replace(' %', '').replace(',', '.'));
+  assert.ok(shownMean > 0 && shownMean < 100, shown[2]);
   // Completion against seed 002's yearly target: 25 of the 27 teachers of the six subjects in
   // 2025-2026's programme schools (the demo's Бураковская and Болгарская each have a teacher of
   // another subject, Кимовская one with no subject stated); 30 teachers there in all.
