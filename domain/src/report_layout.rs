@@ -9,7 +9,6 @@ use crate::ItemId;
 use crate::history::{VersionedReport, upgrade_all};
 use crate::period::Period;
 use crate::report::{ReportForm, ReportSection};
-use crate::ru_input::Unit;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
